@@ -1,0 +1,90 @@
+// The configuration model, as code sees it: a logger has layers, a layer has a
+// level and destinations, a destination has a type, a level, a format and a
+// colour mode, plus the options of its type. Configuration files and presets
+// produce the same structures.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hydra/core/level.hpp"
+#include "hydra/format/color.hpp"
+#include "hydra/format/formatter.hpp"
+
+namespace hydra {
+
+class Sink;
+
+enum class RotationInterval { none, hourly, daily };
+
+struct DestinationConfig {
+  // console | file | rotating_file | null. Ignored when `sink` is set.
+  std::string type = "console";
+  // Records below this level are not written here. Unset: all the layer passes.
+  std::optional<Level> level;
+  // text | json | logfmt | csv | syslog | gelf | logstash.
+  std::string format = "text";
+  ColorMode color_mode = ColorMode::automatic;
+
+  // console: "stdout" or "stderr".
+  std::string stream = "stdout";
+
+  // file and rotating_file.
+  std::string path;
+  // Write buffered bytes to the file for records at or above this level...
+  Level flush_level = Level::error;
+  // ...and at least this often (0: only on flush_level, explicit flush and exit).
+  std::chrono::milliseconds flush_interval{1000};
+  std::size_t buffer_size = 64 * 1024;
+
+  // rotating_file: rotate when the file would exceed max_size bytes (0: never
+  // by size) and/or at each interval boundary; keep backup_count old files.
+  std::uint64_t max_size = 0;
+  RotationInterval rotation = RotationInterval::none;
+  int backup_count = 5;
+  bool compress = false;  // zstd-compress rotated files (name.1.zst)
+
+  // Format options (see FormatterOptions).
+  TextFormatOptions text;
+  bool csv_header = false;
+  std::string app_name;
+  int syslog_facility = 1;
+
+  // A sink object supplied by the caller (memory sink, custom sink).
+  std::shared_ptr<Sink> sink;
+};
+
+struct LayerConfig {
+  // Unset: the logger's default_level.
+  std::optional<Level> level;
+  std::vector<DestinationConfig> destinations;
+};
+
+// Reserved layer names: a record goes to its own layer, else to DEFAULT, else
+// to __CENTRALIZED__; other __X__ names are reserved for Hydra.
+inline constexpr std::string_view kDefaultLayer = "DEFAULT";
+inline constexpr std::string_view kCentralizedLayer = "__CENTRALIZED__";
+
+struct LoggerConfig {
+  std::string name = "hydra";
+  Level default_level = Level::info;
+  // The layer of calls that name none.
+  std::string default_layer = "APP";
+  // Empty: zero-config (DEFAULT -> text on stdout, colour auto).
+  std::map<std::string, LayerConfig, std::less<>> layers;
+};
+
+// Helpers that read well at the call site:
+//   cfg.layers["APP"] = {Level::debug, {console(), file("app.jsonl", "json")}};
+DestinationConfig console(std::string format = "text", ColorMode color = ColorMode::automatic);
+DestinationConfig file(std::string path, std::string format = "text");
+DestinationConfig rotating_file(std::string path, std::uint64_t max_size, int backup_count,
+                                std::string format = "text");
+DestinationConfig to_sink(std::shared_ptr<Sink> sink, std::string format = "text");
+
+}  // namespace hydra

@@ -1,0 +1,30 @@
+// Scoped context: fields that a thread attaches to every record it logs while
+// a ScopedContext lives (a request id, the user, a trace id). Scopes nest;
+// inner scopes add fields after outer ones. Values are copied when the scope
+// opens, so the caller's strings may die. Context belongs to the thread that
+// opened it, and reaches the record in every mode.
+#pragma once
+
+#include <initializer_list>
+#include <span>
+
+#include "hydra/core/record.hpp"
+
+namespace hydra {
+
+class ScopedContext {
+ public:
+  ScopedContext(std::initializer_list<Field> fields);
+  ~ScopedContext();
+  ScopedContext(const ScopedContext&) = delete;
+  ScopedContext& operator=(const ScopedContext&) = delete;
+
+ private:
+  std::size_t depth_;
+};
+
+// The calling thread's context fields, outermost first. Views valid until the
+// thread opens or closes a scope.
+std::span<const Field> current_context() noexcept;
+
+}  // namespace hydra

@@ -1,0 +1,277 @@
+// The logger front end. One logger feeds many named layers; each layer has a
+// level and destinations, each destination its own level, format and colour.
+//
+//   hydra::Logger log;                                   // zero-config: text on stdout
+//   log.info("user {user} logged in", "alice");          // text + field user=alice
+//   log.layer("DATABASE").debug("query took {ms} ms", 12);
+//   log.with({{"order", 42}}).warning("payment retry {}", 3);
+//   log.security("login failed for {user}", "bob");      // SECURITY layer
+//
+// Guarantees:
+// - Templates are checked at compile time (see format_string.hpp); a call
+//   never throws, whatever its arguments.
+// - A record below its layer's level costs one relaxed atomic load.
+// - Routing: the requested layer, else DEFAULT, else __CENTRALIZED__. A layer
+//   with none of these routes goes to stderr with a one-time notice: a record
+//   is never dropped for want of a route.
+// - Level changes (set_level) are thread-safe and take effect at once.
+// - flush() returns when everything logged before it is written to the
+//   devices; the destructor flushes.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "hydra/config/config.hpp"
+#include "hydra/core/detail/layer_slot.hpp"
+#include "hydra/core/format_string.hpp"
+#include "hydra/core/level.hpp"
+#include "hydra/core/record.hpp"
+
+namespace hydra {
+
+class Logger;
+
+namespace detail {
+
+// Storage for field values that must be rendered to text before dispatch
+// (arguments of user types named by a placeholder). Reused per thread.
+class FieldScratch {
+ public:
+  std::string_view keep(std::string s);
+  void clear() noexcept { used_ = 0; }
+
+ private:
+  std::vector<std::string> slots_;
+  std::size_t used_ = 0;
+};
+
+template <typename T>
+FieldValue to_field_value(const T& v, FieldScratch& scratch) {
+  using U = std::remove_cvref_t<T>;
+  if constexpr (std::is_same_v<U, bool> || std::is_floating_point_v<U>) {
+    return FieldValue(v);
+  } else if constexpr (std::is_same_v<U, char>) {
+    return FieldValue(scratch.keep(std::string(1, v)));
+  } else if constexpr (std::is_integral_v<U>) {
+    return FieldValue(v);
+  } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+    return FieldValue(std::string_view(v));
+  } else if constexpr (std::is_enum_v<U> && !fmt::is_formattable<U>::value) {
+    return FieldValue(static_cast<std::underlying_type_t<U>>(v));
+  } else {
+    return FieldValue(scratch.keep(fmt::format("{}", v)));
+  }
+}
+
+FieldScratch& thread_field_scratch();
+
+// Extra key-values bound by Logger::with(); copied so that the braced list's
+// lifetime does not matter.
+inline constexpr std::size_t kMaxBoundFields = 32;
+struct BoundFields {
+  Field items[kMaxBoundFields];
+  std::size_t count = 0;
+  BoundFields() = default;
+  BoundFields(std::initializer_list<Field> fields);
+  std::span<const Field> span() const noexcept { return {items, count}; }
+};
+
+}  // namespace detail
+
+// The level methods shared by Logger, LayerLogger and BoundLogger.
+template <typename Derived>
+class LevelMethods {
+ public:
+  template <typename... Args>
+  void trace(format_string<Args...> f, Args&&... args) {
+    self().emit(Level::trace, f, std::forward<Args>(args)...);
+  }
+  template <typename... Args>
+  void debug(format_string<Args...> f, Args&&... args) {
+    self().emit(Level::debug, f, std::forward<Args>(args)...);
+  }
+  template <typename... Args>
+  void info(format_string<Args...> f, Args&&... args) {
+    self().emit(Level::info, f, std::forward<Args>(args)...);
+  }
+  template <typename... Args>
+  void warning(format_string<Args...> f, Args&&... args) {
+    self().emit(Level::warning, f, std::forward<Args>(args)...);
+  }
+  template <typename... Args>
+  void error(format_string<Args...> f, Args&&... args) {
+    self().emit(Level::error, f, std::forward<Args>(args)...);
+  }
+  template <typename... Args>
+  void critical(format_string<Args...> f, Args&&... args) {
+    self().emit(Level::critical, f, std::forward<Args>(args)...);
+  }
+  template <typename... Args>
+  void security(format_string<Args...> f, Args&&... args) {
+    self().emit(Level::security, f, std::forward<Args>(args)...);
+  }
+  template <typename... Args>
+  void audit(format_string<Args...> f, Args&&... args) {
+    self().emit(Level::audit, f, std::forward<Args>(args)...);
+  }
+  template <typename... Args>
+  void compliance(format_string<Args...> f, Args&&... args) {
+    self().emit(Level::compliance, f, std::forward<Args>(args)...);
+  }
+  template <typename... Args>
+  void log(Level level, format_string<Args...> f, Args&&... args) {
+    self().emit(level, f, std::forward<Args>(args)...);
+  }
+
+ private:
+  Derived& self() { return static_cast<Derived&>(*this); }
+};
+
+// Records for one named layer (for every level, including security, audit
+// and compliance). Cheap to copy; valid while its logger lives. Hold one
+// rather than calling Logger::layer() per record: the name is looked up once.
+class LayerLogger : public LevelMethods<LayerLogger> {
+ public:
+  LayerLogger(Logger& logger, detail::LayerSlot& slot) : logger_(&logger), slot_(&slot) {}
+  class BoundLogger with(std::initializer_list<Field> fields) const;
+  bool should_log(Level level) const noexcept;
+
+  template <typename... Args>
+  void emit(Level level, const basic_format_string<Args...>& f, Args&&... args);
+
+ private:
+  Logger* logger_;
+  detail::LayerSlot* slot_;
+};
+
+// Records with explicit key-value fields bound: log.with({{"k", v}}).info(...).
+// Made for one statement: the values are views of the caller's objects.
+class BoundLogger : public LevelMethods<BoundLogger> {
+ public:
+  BoundLogger(Logger& logger, detail::LayerSlot* slot, std::initializer_list<Field> fields)
+      : logger_(&logger), slot_(slot), fields_(fields) {}
+
+  template <typename... Args>
+  void emit(Level level, const basic_format_string<Args...>& f, Args&&... args);
+
+ private:
+  Logger* logger_;
+  detail::LayerSlot* slot_;  // null: the level's default layer
+  detail::BoundFields fields_;
+};
+
+struct LoggerMetrics {
+  std::uint64_t records = 0;           // records dispatched to at least the routing stage
+  std::uint64_t fallback_records = 0;  // records that took the stderr fallback (no route)
+  std::uint64_t write_errors = 0;      // sum of the sinks' write errors
+  std::uint64_t format_errors = 0;     // runtime templates that failed to format
+};
+
+class Logger : public LevelMethods<Logger> {
+ public:
+  // Zero-config: text lines on stdout, colour when it is a terminal.
+  Logger();
+  // Throws ConfigError when the configuration is invalid (an unknown format,
+  // an unopenable path, a reserved layer name, ...).
+  explicit Logger(LoggerConfig config);
+  ~Logger();
+  Logger(const Logger&) = delete;
+  Logger& operator=(const Logger&) = delete;
+
+  // A handle for one layer; unknown names are routed by the fallback chain.
+  LayerLogger layer(std::string_view name);
+  // Key-value fields for one statement on the default layer.
+  BoundLogger with(std::initializer_list<Field> fields) { return {*this, nullptr, fields}; }
+
+  // Runtime level of a layer (by name; unknown names are created).
+  void set_level(std::string_view layer, Level level);
+  Level level(std::string_view layer);
+  bool should_log(std::string_view layer, Level level);
+  // Whether a record of `level` on its default layer would be written.
+  bool should_log(Level level) noexcept { return enabled(slot_for(level), level); }
+
+  // Writes everything logged so far to the devices.
+  void flush();
+  // Reopens every file (for external logrotate); see also enable_reopen_on_sighup().
+  void reopen();
+  // Flushes and stops background work; later records still go out synchronously.
+  void shutdown();
+
+  const std::string& name() const noexcept;
+  LoggerMetrics metrics() const;
+
+  template <typename... Args>
+  void emit(Level level, const basic_format_string<Args...>& f, Args&&... args) {
+    emit_to(slot_for(level), level, {}, f, std::forward<Args>(args)...);
+  }
+
+  // The non-template half of a log call. Public for the front-end classes.
+  template <typename... Args>
+  void emit_to(detail::LayerSlot& slot, Level level, std::span<const Field> extra,
+               const basic_format_string<Args...>& f, Args&&... args) {
+    if (!enabled(slot, level)) return;
+    if constexpr (sizeof...(Args) == 0) {
+      dispatch(slot, level, extra, f.get(), f.has_names(), f.is_runtime(), f.location(), {}, {});
+    } else {
+      const auto stored = fmt::make_format_args(args...);
+      if (f.has_names()) {
+        detail::FieldScratch& scratch = detail::thread_field_scratch();
+        scratch.clear();
+        const FieldValue values[] = {detail::to_field_value(args, scratch)...};
+        dispatch(slot, level, extra, f.get(), true, f.is_runtime(), f.location(), stored, values);
+      } else {
+        dispatch(slot, level, extra, f.get(), false, f.is_runtime(), f.location(), stored, {});
+      }
+    }
+  }
+
+  detail::LayerSlot& slot_for(Level level) noexcept;
+  static bool enabled(const detail::LayerSlot& slot, Level level) noexcept {
+    return severity(level) >= slot.threshold.load(std::memory_order_relaxed);
+  }
+
+ private:
+  void dispatch(detail::LayerSlot& slot, Level level, std::span<const Field> extra,
+                std::string_view tmpl, bool has_names, bool runtime,
+                const std::source_location& loc, fmt::format_args args,
+                std::span<const FieldValue> values);
+
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+template <typename... Args>
+void LayerLogger::emit(Level level, const basic_format_string<Args...>& f, Args&&... args) {
+  logger_->emit_to(*slot_, level, {}, f, std::forward<Args>(args)...);
+}
+
+template <typename... Args>
+void BoundLogger::emit(Level level, const basic_format_string<Args...>& f, Args&&... args) {
+  detail::LayerSlot& slot = slot_ != nullptr ? *slot_ : logger_->slot_for(level);
+  logger_->emit_to(slot, level, fields_.span(), f, std::forward<Args>(args)...);
+}
+
+inline bool LayerLogger::should_log(Level level) const noexcept {
+  return Logger::enabled(*slot_, level);
+}
+
+inline BoundLogger LayerLogger::with(std::initializer_list<Field> fields) const {
+  return {*logger_, slot_, fields};
+}
+
+// Makes SIGHUP reopen every file of every logger (for external logrotate).
+// The handler only bumps a counter; files are reopened by the next write or
+// by the logger's flusher, never inside the signal handler.
+void enable_reopen_on_sighup();
+
+}  // namespace hydra

@@ -1,0 +1,442 @@
+#include "hydra/core/logger.hpp"
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <shared_mutex>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "../config/factory.hpp"
+#include "hydra/core/context.hpp"
+#include "hydra/core/error.hpp"
+#include "route.hpp"
+
+namespace hydra {
+namespace detail {
+
+std::string_view FieldScratch::keep(std::string s) {
+  if (used_ == slots_.size()) slots_.emplace_back();
+  std::string& slot = slots_[used_++];
+  slot = std::move(s);
+  return slot;
+}
+
+FieldScratch& thread_field_scratch() {
+  thread_local FieldScratch scratch;
+  return scratch;
+}
+
+BoundFields::BoundFields(std::initializer_list<Field> fields) {
+  for (const Field& f : fields) {
+    if (count == kMaxBoundFields - 1 && fields.size() > kMaxBoundFields) {
+      // Say so rather than drop fields silently.
+      items[count++] = Field{"hydra_fields_truncated", FieldValue(fields.size() - count)};
+      break;
+    }
+    items[count++] = f;
+  }
+}
+
+}  // namespace detail
+
+namespace {
+
+std::atomic<std::uint64_t> g_reopen_epoch{0};
+
+extern "C" void on_sighup(int /*signo*/) {
+  g_reopen_epoch.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::uint64_t current_thread_id() noexcept {
+  thread_local const std::uint64_t tid = static_cast<std::uint64_t>(::syscall(SYS_gettid));
+  return tid;
+}
+
+bool is_reserved(std::string_view name) {
+  return name.size() >= 4 && name.starts_with("__") && name.ends_with("__") &&
+         name != kCentralizedLayer;
+}
+
+// Per-thread working storage for dispatch; a nested log call (a sink that
+// logs) gets fresh storage instead of clobbering the outer call's.
+struct DispatchScratch {
+  Buffer message;
+  Buffer stripped;
+  Buffer line;
+  std::vector<std::string_view> names;
+  std::vector<Field> fields;
+  bool busy = false;
+};
+
+// Flushes every live logger at exit(), so that records in file buffers of
+// loggers that are never destroyed (leaked, or on the stack of a thread that
+// calls exit) are written. Never destroyed itself: safe in static teardown.
+struct LiveLoggers {
+  std::mutex mutex;
+  std::unordered_set<Logger*> loggers;
+  static LiveLoggers& get() {
+    static auto* instance = [] {
+      auto* l = new LiveLoggers;  // NOLINT: intentionally leaked
+      std::atexit([] {
+        LiveLoggers& live = get();
+        std::lock_guard lock(live.mutex);
+        for (Logger* logger : live.loggers) logger->flush();
+      });
+      return l;
+    }();
+    return *instance;
+  }
+};
+
+}  // namespace
+
+void enable_reopen_on_sighup() {
+  struct sigaction sa {};
+  sa.sa_handler = on_sighup;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  ::sigaction(SIGHUP, &sa, nullptr);
+}
+
+struct Logger::Impl {
+  LoggerConfig config;
+  std::vector<std::unique_ptr<detail::Route>> routes;  // configured layers
+  detail::Route last_resort;
+  std::vector<std::shared_ptr<Sink>> sinks;  // each once, for flush/reopen
+
+  mutable std::shared_mutex slots_mutex;
+  std::deque<detail::LayerSlot> slots;  // deque: addresses stay stable
+  std::unordered_map<std::string_view, detail::LayerSlot*> slot_index;
+  std::unordered_set<const detail::LayerSlot*> notified;  // guarded by notice_mutex
+  std::mutex notice_mutex;
+
+  detail::LayerSlot* default_slot = nullptr;
+  detail::LayerSlot* security_slot = nullptr;
+  detail::LayerSlot* audit_slot = nullptr;
+  detail::LayerSlot* compliance_slot = nullptr;
+
+  std::atomic<std::uint64_t> sequence{0};
+  std::atomic<std::uint64_t> records{0};
+  std::atomic<std::uint64_t> fallback_records{0};
+  std::atomic<std::uint64_t> format_errors{0};
+  std::atomic<std::uint64_t> seen_reopen_epoch{0};
+
+  std::mutex flusher_mutex;
+  std::condition_variable flusher_cv;
+  bool stopping = false;
+  std::thread flusher;
+
+  const detail::Route* find_route(std::string_view name) const {
+    for (const auto& r : routes) {
+      if (r->name == name && !r->destinations.empty()) return r.get();
+    }
+    return nullptr;
+  }
+
+  const detail::Route& resolve(std::string_view name) const {
+    if (const auto* r = find_route(name)) return *r;
+    if (const auto* r = find_route(kDefaultLayer)) return *r;
+    if (const auto* r = find_route(kCentralizedLayer)) return *r;
+    return last_resort;
+  }
+
+  static void refresh_threshold(detail::LayerSlot& slot) {
+    const detail::Route* route = slot.route.load(std::memory_order_acquire);
+    const int level_sev = severity(slot.level.load(std::memory_order_relaxed));
+    slot.threshold.store(std::max(level_sev, route->min_destination_severity()),
+                         std::memory_order_relaxed);
+  }
+
+  detail::LayerSlot& slot(std::string_view name) {
+    {
+      std::shared_lock lock(slots_mutex);
+      auto it = slot_index.find(name);
+      if (it != slot_index.end()) return *it->second;
+    }
+    std::unique_lock lock(slots_mutex);
+    auto it = slot_index.find(name);
+    if (it != slot_index.end()) return *it->second;
+    detail::LayerSlot& s = slots.emplace_back();
+    s.name.assign(name);
+    const detail::Route& route = resolve(name);
+    const detail::Route* own = find_route(name);
+    // A configured layer has its own level; others take their route's.
+    s.level.store(own != nullptr ? own->level : route.level, std::memory_order_relaxed);
+    s.route.store(&route, std::memory_order_release);
+    refresh_threshold(s);
+    slot_index.emplace(s.name, &s);
+    return s;
+  }
+
+  void notice_fallback(const detail::LayerSlot& s) {
+    std::lock_guard lock(notice_mutex);
+    if (!notified.insert(&s).second) return;
+    std::fprintf(stderr,
+                 "hydra: logger '%s': layer '%s' has no route (neither it, DEFAULT nor "
+                 "__CENTRALIZED__ is configured); its records go to stderr\n",
+                 config.name.c_str(), s.name.c_str());
+  }
+
+  void flush_all() {
+    for (const auto& s : sinks) s->flush();
+  }
+
+  void check_reopen() {
+    const std::uint64_t epoch = g_reopen_epoch.load(std::memory_order_relaxed);
+    std::uint64_t seen = seen_reopen_epoch.load(std::memory_order_relaxed);
+    if (epoch != seen && seen_reopen_epoch.compare_exchange_strong(seen, epoch)) {
+      for (const auto& s : sinks) s->reopen();
+    }
+  }
+
+  void start_flusher(std::chrono::milliseconds period) {
+    flusher = std::thread([this, period] {
+      std::unique_lock lock(flusher_mutex);
+      while (!stopping) {
+        flusher_cv.wait_for(lock, period, [this] { return stopping; });
+        if (stopping) break;
+        lock.unlock();
+        check_reopen();
+        flush_all();
+        lock.lock();
+      }
+    });
+  }
+
+  void stop_flusher() {
+    {
+      std::lock_guard lock(flusher_mutex);
+      stopping = true;
+    }
+    flusher_cv.notify_all();
+    if (flusher.joinable()) flusher.join();
+  }
+};
+
+Logger::Logger() : Logger(LoggerConfig{}) {}
+
+Logger::Logger(LoggerConfig config) : impl_(std::make_unique<Impl>()) {
+  Impl& im = *impl_;
+  im.config = std::move(config);
+  if (im.config.default_layer.empty()) throw ConfigError("default_layer: must not be empty");
+  if (im.config.layers.empty()) {
+    im.config.layers[std::string(kDefaultLayer)].destinations.push_back(hydra::console());
+  }
+
+  std::chrono::milliseconds flush_period{0};
+  std::unordered_map<const Sink*, bool> seen;
+  for (auto& [name, layer] : im.config.layers) {
+    if (name.empty()) throw ConfigError("layers: a layer name must not be empty");
+    if (is_reserved(name)) {
+      throw ConfigError("layers." + name +
+                        ": names of the form __X__ are reserved (only __CENTRALIZED__ may be "
+                        "configured)");
+    }
+    auto route = std::make_unique<detail::Route>();
+    route->name = name;
+    route->level = layer.level.value_or(im.config.default_level);
+    for (std::size_t i = 0; i < layer.destinations.size(); ++i) {
+      const DestinationConfig& dc = layer.destinations[i];
+      try {
+        route->destinations.push_back(detail::build_destination(dc));
+      } catch (const ConfigError& e) {
+        throw ConfigError("layers." + name + ".destinations[" + std::to_string(i) +
+                          "]: " + e.what());
+      }
+      const auto& sink = route->destinations.back().sink;
+      if (seen.emplace(sink.get(), true).second) im.sinks.push_back(sink);
+      if ((dc.type == "file" || dc.type == "rotating_file") && dc.flush_interval.count() > 0) {
+        flush_period = flush_period.count() == 0 ? dc.flush_interval
+                                                 : std::min(flush_period, dc.flush_interval);
+      }
+    }
+    im.routes.push_back(std::move(route));
+  }
+
+  DestinationConfig fallback = hydra::console();
+  fallback.stream = "stderr";
+  im.last_resort.name = "__FALLBACK__";
+  im.last_resort.level = Level::trace;
+  im.last_resort.last_resort = true;
+  im.last_resort.destinations.push_back(detail::build_destination(fallback));
+  im.sinks.push_back(im.last_resort.destinations.back().sink);
+
+  im.default_slot = &im.slot(im.config.default_layer);
+  im.security_slot = &im.slot(default_layer_of(Level::security));
+  im.audit_slot = &im.slot(default_layer_of(Level::audit));
+  im.compliance_slot = &im.slot(default_layer_of(Level::compliance));
+
+  if (flush_period.count() > 0) im.start_flusher(flush_period);
+  LiveLoggers& live = LiveLoggers::get();
+  std::lock_guard lock(live.mutex);
+  live.loggers.insert(this);
+}
+
+Logger::~Logger() {
+  {
+    LiveLoggers& live = LiveLoggers::get();
+    std::lock_guard lock(live.mutex);
+    live.loggers.erase(this);
+  }
+  shutdown();
+}
+
+LayerLogger Logger::layer(std::string_view name) {
+  return {*this, impl_->slot(name)};
+}
+
+detail::LayerSlot& Logger::slot_for(Level level) noexcept {
+  switch (level) {
+    case Level::security: return *impl_->security_slot;
+    case Level::audit: return *impl_->audit_slot;
+    case Level::compliance: return *impl_->compliance_slot;
+    default: return *impl_->default_slot;
+  }
+}
+
+void Logger::set_level(std::string_view layer, Level level) {
+  detail::LayerSlot& s = impl_->slot(layer);
+  s.level.store(level, std::memory_order_relaxed);
+  Impl::refresh_threshold(s);
+}
+
+Level Logger::level(std::string_view layer) {
+  return impl_->slot(layer).level.load(std::memory_order_relaxed);
+}
+
+bool Logger::should_log(std::string_view layer, Level level) {
+  return enabled(impl_->slot(layer), level);
+}
+
+void Logger::flush() {
+  impl_->flush_all();
+}
+
+void Logger::reopen() {
+  for (const auto& s : impl_->sinks) s->reopen();
+}
+
+void Logger::shutdown() {
+  impl_->stop_flusher();
+  impl_->flush_all();
+}
+
+const std::string& Logger::name() const noexcept {
+  return impl_->config.name;
+}
+
+LoggerMetrics Logger::metrics() const {
+  LoggerMetrics m;
+  m.records = impl_->records.load(std::memory_order_relaxed);
+  m.fallback_records = impl_->fallback_records.load(std::memory_order_relaxed);
+  m.format_errors = impl_->format_errors.load(std::memory_order_relaxed);
+  for (const auto& s : impl_->sinks) m.write_errors += s->write_errors();
+  return m;
+}
+
+namespace {
+
+// Renders the message; on a runtime template that does not fit its
+// arguments, renders the template and the error instead of throwing.
+bool format_message(DispatchScratch& scratch, std::string_view tmpl, bool has_names,
+                    fmt::format_args args, std::size_t arg_count) {
+  scratch.message.clear();
+  scratch.names.clear();
+  try {
+    if (has_names) {
+      scratch.stripped.clear();
+      scratch.stripped.resize(tmpl.size() * 2);
+      const std::size_t len = detail::strip_names(tmpl, scratch.stripped.data());
+      detail::scan_template(
+          tmpl, [](std::string_view) {},
+          [&](std::string_view id, std::string_view) { scratch.names.push_back(id); });
+      fmt::vformat_to(std::back_inserter(scratch.message),
+                      std::string_view(scratch.stripped.data(), len), args);
+    } else if (arg_count == 0 && tmpl.find_first_of("{}") == std::string_view::npos) {
+      scratch.message.append(tmpl);
+    } else {
+      fmt::vformat_to(std::back_inserter(scratch.message), tmpl, args);
+    }
+    return true;
+  } catch (const std::exception& e) {
+    scratch.message.clear();
+    scratch.names.clear();
+    fmt::format_to(std::back_inserter(scratch.message), "{} [hydra: format error: {}]", tmpl,
+                   e.what());
+    return false;
+  }
+}
+
+}  // namespace
+
+void Logger::dispatch(detail::LayerSlot& slot, Level level, std::span<const Field> extra,
+                      std::string_view tmpl, bool has_names, bool /*runtime*/,
+                      const std::source_location& loc, fmt::format_args args,
+                      std::span<const FieldValue> values) {
+  thread_local DispatchScratch tls;
+  DispatchScratch nested;
+  DispatchScratch& scratch = tls.busy ? nested : tls;
+  scratch.busy = true;
+  struct Release {
+    DispatchScratch& s;
+    ~Release() { s.busy = false; }
+  } release{scratch};
+
+  Impl& im = *impl_;
+  try {
+    const auto now = std::chrono::system_clock::now();
+    if (!format_message(scratch, tmpl, has_names, args, values.size())) {
+      im.format_errors.fetch_add(1, std::memory_order_relaxed);
+    }
+
+    scratch.fields.clear();
+    const std::size_t named = std::min(scratch.names.size(), values.size());
+    for (std::size_t i = 0; i < named; ++i) {
+      if (!scratch.names[i].empty()) scratch.fields.push_back(Field{scratch.names[i], values[i]});
+    }
+    scratch.fields.insert(scratch.fields.end(), extra.begin(), extra.end());
+    const std::span<const Field> context = current_context();
+    scratch.fields.insert(scratch.fields.end(), context.begin(), context.end());
+
+    Record record;
+    record.time = now;
+    record.level = level;
+    record.layer = slot.name;
+    record.logger = im.config.name;
+    record.message = std::string_view(scratch.message.data(), scratch.message.size());
+    record.fields = scratch.fields;
+    record.source = SourceLocation{loc.file_name(), loc.function_name(), loc.line()};
+    record.thread_id = current_thread_id();
+    record.sequence = im.sequence.fetch_add(1, std::memory_order_relaxed);
+
+    im.check_reopen();
+    const detail::Route& route = *slot.route.load(std::memory_order_acquire);
+    im.records.fetch_add(1, std::memory_order_relaxed);
+    if (route.last_resort) {
+      im.fallback_records.fetch_add(1, std::memory_order_relaxed);
+      im.notice_fallback(slot);
+    }
+    for (const detail::Destination& dest : route.destinations) {
+      if (!passes(level, dest.level)) continue;
+      scratch.line.clear();
+      dest.formatter->format(record, scratch.line);
+      dest.sink->write(record, std::string_view(scratch.line.data(), scratch.line.size()));
+    }
+  } catch (const std::exception& e) {
+    // A log call never throws; a failure here is an internal fault (out of
+    // memory, a throwing custom sink). Report it rather than lose it silently.
+    im.format_errors.fetch_add(1, std::memory_order_relaxed);
+    std::fprintf(stderr, "hydra: logger '%s': record lost: %s\n", im.config.name.c_str(), e.what());
+  }
+}
+
+}  // namespace hydra
