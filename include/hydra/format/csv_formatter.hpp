@@ -1,0 +1,28 @@
+// CSV (RFC 4180), one physical line per record, columns
+//   timestamp,level,layer,logger,message,fields,file,line,function,thread
+// where `fields` holds the record's fields as a JSON object. Values with a
+// comma, quote, CR or LF are quoted; CR and LF are also escaped (\r \n).
+#pragma once
+
+#include <atomic>
+
+#include "hydra/format/formatter.hpp"
+
+namespace hydra {
+
+inline constexpr std::string_view kCsvHeader =
+    "timestamp,level,layer,logger,message,fields,file,line,function,thread\n";
+
+class CsvFormatter final : public Formatter {
+ public:
+  // Reads options.csv_header: when set, the first call to format() writes
+  // kCsvHeader before its record (exactly once, whichever thread calls first).
+  explicit CsvFormatter(const FormatterOptions& options = {});
+
+  void format(const Record& record, Buffer& out) const override;
+
+ private:
+  mutable std::atomic<bool> header_pending_;
+};
+
+}  // namespace hydra

@@ -1,0 +1,17 @@
+// logfmt: key=value pairs, one line per record, e.g.
+//   ts=2026-11-27T10:13:12.345678Z level=info layer=APP logger=hydra
+//   msg="user alice logged in" user=alice source=app.cpp:12 function=main thread=1234
+// (on one line). Keys are sanitised, values quoted when needed; a field named
+// like one of the format's own keys is written as field_<key>.
+#pragma once
+
+#include "hydra/format/formatter.hpp"
+
+namespace hydra {
+
+class LogfmtFormatter final : public Formatter {
+ public:
+  void format(const Record& record, Buffer& out) const override;
+};
+
+}  // namespace hydra

@@ -1,0 +1,153 @@
+#include "hydra/format/color.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <set>
+
+#include "hydra/format/detail/escape.hpp"
+
+namespace hydra {
+namespace {
+
+constexpr char ascii_lower(char c) noexcept {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  }
+  return true;
+}
+
+// An environment variable's value; set but empty counts as unset.
+std::optional<std::string_view> env(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return std::nullopt;
+  return std::string_view(value);
+}
+
+bool forces_color(const char* name) {
+  const auto value = env(name);
+  return value && *value != "0" && !iequals(*value, "false");
+}
+
+struct NamedColor {
+  std::string_view name;
+  std::string_view sgr;
+};
+constexpr NamedColor kColors[] = {
+    {"black", "30"},        {"red", "31"},
+    {"green", "32"},        {"yellow", "33"},
+    {"blue", "34"},         {"magenta", "35"},
+    {"cyan", "36"},         {"white", "37"},
+    {"bright_black", "90"}, {"bright_red", "91"},
+    {"bright_green", "92"}, {"bright_yellow", "93"},
+    {"bright_blue", "94"},  {"bright_magenta", "95"},
+    {"bright_cyan", "96"},  {"bright_white", "97"},
+    {"bold", "1"},          {"dim", "2"},
+};
+
+std::string sgr(std::string_view codes) {
+  return "\x1b[" + std::string(codes) + "m";
+}
+
+// Raw SGR parameters: numbers of 1..3 digits separated by single ';'.
+bool is_raw_sgr(std::string_view spec) noexcept {
+  std::size_t digits = 0;
+  for (const char c : spec) {
+    if (c >= '0' && c <= '9') {
+      if (++digits > 3) return false;
+    } else if (c == ';' && digits != 0) {
+      digits = 0;
+    } else {
+      return false;
+    }
+  }
+  return digits != 0;
+}
+
+// Reports a bad colour setting on stderr, once per variable and value.
+void notice_bad_color(const std::string& variable, std::string_view value) {
+  static std::mutex mutex;
+  static std::set<std::string> reported;
+  std::lock_guard lock(mutex);
+  if (!reported.insert(variable + '=' + std::string(value)).second) return;
+  std::fprintf(stderr,
+               "hydra: %s: '%s' is not a colour (valid: a name such as red or bright_cyan, "
+               "bold, dim, or SGR codes such as 1;31); ignored\n",
+               variable.c_str(), detail::to_printable(value).c_str());
+}
+
+void apply_env_color(const std::string& variable, std::string& color) {
+  const auto value = env(variable.c_str());
+  if (!value) return;
+  if (auto parsed = parse_color(*value)) {
+    color = std::move(*parsed);
+  } else {
+    notice_bad_color(variable, *value);
+  }
+}
+
+}  // namespace
+
+std::optional<ColorMode> parse_color_mode(std::string_view name) noexcept {
+  if (iequals(name, "auto")) return ColorMode::automatic;
+  if (iequals(name, "always")) return ColorMode::always;
+  if (iequals(name, "never")) return ColorMode::never;
+  return std::nullopt;
+}
+
+bool should_color(ColorMode mode, bool is_terminal) {
+  if (env("HYDRA_LOG_NO_COLOR")) return false;
+  if (forces_color("HYDRA_LOG_FORCE_COLOR") || forces_color("FORCE_COLOR")) return true;
+  switch (mode) {
+    case ColorMode::always: return true;
+    case ColorMode::never: return false;
+    case ColorMode::automatic: break;
+  }
+  if (!is_terminal || env("NO_COLOR")) return false;
+  const auto term = env("TERM");
+  return !(term && *term == "dumb");
+}
+
+std::optional<std::string> parse_color(std::string_view spec) {
+  for (const NamedColor& c : kColors) {
+    if (iequals(spec, c.name)) return sgr(c.sgr);
+  }
+  if (is_raw_sgr(spec)) return sgr(spec);
+  return std::nullopt;
+}
+
+Palette Palette::defaults() {
+  Palette p;
+  const auto set = [&p](Level level, std::string_view codes) {
+    p.level[static_cast<int>(level)] = sgr(codes);
+  };
+  set(Level::trace, "2");        // dim
+  set(Level::debug, "36");       // cyan
+  set(Level::info, "32");        // green
+  set(Level::warning, "33");     // yellow
+  set(Level::error, "31");       // red
+  set(Level::critical, "91");    // bright red
+  set(Level::security, "95");    // bright magenta
+  set(Level::audit, "94");       // bright blue
+  set(Level::compliance, "34");  // blue
+  p.layer = sgr("35");           // magenta
+  return p;
+}
+
+Palette Palette::from_environment() {
+  Palette p = defaults();
+  for (int i = 0; i < kLevelCount; ++i) {
+    const auto level = static_cast<Level>(i);
+    if (level == Level::off) continue;
+    apply_env_color("HYDRA_LOG_COLOR_" + std::string(to_string(level)), p.level[i]);
+  }
+  apply_env_color("HYDRA_LOG_LAYER_COLOR", p.layer);
+  return p;
+}
+
+}  // namespace hydra

@@ -1,0 +1,46 @@
+#include "hydra/format/csv_formatter.hpp"
+
+#include "hydra/format/detail/escape.hpp"
+
+namespace hydra {
+namespace {
+constexpr std::size_t kKeptScratchBytes = std::size_t{64} * 1024;
+}  // namespace
+
+CsvFormatter::CsvFormatter(const FormatterOptions& options) : header_pending_(options.csv_header) {}
+
+void CsvFormatter::format(const Record& record, Buffer& out) const {
+  if (header_pending_.load(std::memory_order_relaxed) && header_pending_.exchange(false)) {
+    detail::append_raw(kCsvHeader, out);
+  }
+  detail::append_rfc3339_utc(record.time, out);
+  out.push_back(',');
+  detail::append_raw(to_lower_string(record.level), out);
+  out.push_back(',');
+  detail::append_csv_value(record.layer, out);
+  out.push_back(',');
+  detail::append_csv_value(record.logger, out);
+  out.push_back(',');
+  detail::append_csv_value(record.message, out);
+  out.push_back(',');
+  if (!record.fields.empty()) {
+    // The JSON text is valid UTF-8 without control characters; CSV quoting
+    // then doubles its quotes. Kept per thread: allocates once, not per record.
+    thread_local Buffer json;
+    json.clear();
+    detail::append_json_object(record.fields, json);
+    detail::append_csv_value(std::string_view(json.data(), json.size()), out);
+    if (json.capacity() > kKeptScratchBytes) json = Buffer();  // after a huge record
+  }
+  out.push_back(',');
+  detail::append_csv_value(record.source.file, out);
+  out.push_back(',');
+  detail::append_decimal(std::uint64_t{record.source.line}, out);
+  out.push_back(',');
+  detail::append_csv_value(record.source.function, out);
+  out.push_back(',');
+  detail::append_decimal(record.thread_id, out);
+  out.push_back('\n');
+}
+
+}  // namespace hydra
