@@ -1,0 +1,33 @@
+// Console sink: stdout or stderr, written with write(2) one record at a time
+// (no stdio buffering, so lines from several loggers or processes never
+// interleave mid-line and nothing waits in a buffer at a crash).
+#pragma once
+
+#include <atomic>
+#include <mutex>
+
+#include "hydra/sink/sink.hpp"
+
+namespace hydra {
+
+enum class ConsoleStream { stdout_stream, stderr_stream };
+
+class ConsoleSink final : public Sink {
+ public:
+  explicit ConsoleSink(ConsoleStream stream = ConsoleStream::stdout_stream);
+  // A sink on an arbitrary descriptor (not owned), for tests and pipes.
+  explicit ConsoleSink(int fd);
+
+  void write(const Record& record, std::string_view bytes) override;
+  void flush() override {}
+  bool is_terminal() const override;
+  std::uint64_t write_errors() const override { return errors_.load(std::memory_order_relaxed); }
+
+ private:
+  int fd_;
+  std::mutex mutex_;
+  std::atomic<std::uint64_t> errors_{0};
+  bool reported_ = false;
+};
+
+}  // namespace hydra

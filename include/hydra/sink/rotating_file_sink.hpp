@@ -1,0 +1,55 @@
+// Rotating file sink: a file sink that moves `path` to `path.1` (and `.1` to
+// `.2`, ...) when the next record would take it past max_size, and/or when a
+// time boundary passes (hourly, daily, in local time). It keeps backup_count
+// rotated files and deletes older ones; the count holds across restarts
+// (existing backups are found on open). Rotated files can be zstd-compressed
+// (path.1.zst). The clock is injectable for tests.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+
+#include "hydra/config/config.hpp"
+#include "hydra/sink/file_sink.hpp"
+
+namespace hydra {
+
+struct RotatingFileSinkOptions {
+  FileSinkOptions file;
+  std::uint64_t max_size = 0;  // 0: no size rotation
+  RotationInterval interval = RotationInterval::none;
+  int backup_count = 5;  // 0: rotate by truncating, keep no backups
+  // zstd-compress rotated files on a background thread. Without zstd support
+  // in the build, a ConfigError at construction.
+  bool compress = false;
+  // Returns the current time; default system_clock::now.
+  std::function<std::chrono::system_clock::time_point()> clock;
+};
+
+class RotatingFileSink final : public Sink {
+ public:
+  // Throws ConfigError for an unopenable path, no rotation criterion, a
+  // negative backup_count, or compress without zstd support.
+  explicit RotatingFileSink(RotatingFileSinkOptions options);
+  // Flushes, and finishes pending compressions before it returns.
+  ~RotatingFileSink() override;
+
+  // Rotates first when the record would take the file past max_size or a
+  // time boundary has passed since the file was started.
+  void write(const Record& record, std::string_view bytes) override;
+  void flush() override;
+  void reopen() override;
+  // Failed writes plus failed rotations and compressions.
+  std::uint64_t write_errors() const override;
+  // Rotations done (each one moved or truncated the current file).
+  std::uint64_t rotations() const;
+  // Bytes of the current file dropped while its device was failing.
+  std::uint64_t dropped_bytes() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hydra

@@ -1,0 +1,44 @@
+#include "hydra/sink/console_sink.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+
+#include "fd_io.hpp"
+
+namespace hydra {
+
+namespace {
+
+// How long one record may wait for a full non-blocking descriptor (a pipe
+// whose reader stalls) before it is counted as a write error.
+constexpr std::chrono::milliseconds kAgainBudget{100};
+
+}  // namespace
+
+ConsoleSink::ConsoleSink(ConsoleStream stream)
+    : fd_(stream == ConsoleStream::stderr_stream ? STDERR_FILENO : STDOUT_FILENO) {}
+
+ConsoleSink::ConsoleSink(int fd) : fd_(fd) {}
+
+void ConsoleSink::write(const Record& /*record*/, std::string_view bytes) {
+  // One write(2) per record under the lock: records from several threads never
+  // interleave mid-line, and nothing waits in a buffer if the process dies.
+  std::lock_guard lock(mutex_);
+  const detail::WriteResult result = detail::write_all(fd_, bytes, kAgainBudget);
+  if (result.error == 0) return;
+  errors_.fetch_add(1, std::memory_order_relaxed);
+  // A failing stderr cannot carry its own error report: just count.
+  if (reported_ || fd_ == STDERR_FILENO) return;
+  reported_ = true;
+  detail::report_to_stderr("console (fd " + std::to_string(fd_) +
+                           "): write failed: " + detail::errno_text(result.error) +
+                           " (further errors are counted, not reported)");
+}
+
+bool ConsoleSink::is_terminal() const {
+  return ::isatty(fd_) == 1;
+}
+
+}  // namespace hydra

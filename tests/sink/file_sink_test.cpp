@@ -1,0 +1,280 @@
+#include "hydra/sink/file_sink.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hydra/core/error.hpp"
+#include "sink/sink_test_support.hpp"
+
+namespace hydra {
+namespace {
+
+using test::count_of;
+using test::read_file;
+using test::record_at;
+using test::TempDir;
+
+FileSinkOptions options_for(const std::string& path) {
+  FileSinkOptions o;
+  o.path = path;
+  return o;
+}
+
+TEST(FileSink, WritesBytesExactlyOnFlush) {
+  TempDir dir;
+  FileSink sink(options_for(dir.file("app.log")));
+  sink.write(record_at(), "first line\n");
+  sink.write(record_at(), "second: \xc3\xa9 \t tab\n");
+  sink.write(record_at(), "no newline at end");
+  sink.flush();
+  EXPECT_EQ(read_file(dir.file("app.log")),
+            "first line\nsecond: \xc3\xa9 \t tab\nno newline at end");
+  EXPECT_EQ(sink.write_errors(), 0U);
+  EXPECT_EQ(sink.path(), dir.file("app.log"));
+}
+
+TEST(FileSink, BuffersBelowFlushLevelAndWritesAtIt) {
+  TempDir dir;
+  FileSinkOptions o = options_for(dir.file("app.log"));
+  o.flush_level = Level::error;
+  FileSink sink(o);
+  sink.write(record_at(Level::info), "info\n");
+  sink.write(record_at(Level::warning), "warning\n");
+  EXPECT_EQ(read_file(dir.file("app.log")), "");
+  sink.write(record_at(Level::error), "error\n");
+  EXPECT_EQ(read_file(dir.file("app.log")), "info\nwarning\nerror\n");
+  sink.write(record_at(Level::info), "after\n");
+  EXPECT_EQ(read_file(dir.file("app.log")), "info\nwarning\nerror\n");
+  sink.write(record_at(Level::critical), "crit\n");
+  EXPECT_EQ(read_file(dir.file("app.log")), "info\nwarning\nerror\nafter\ncrit\n");
+}
+
+TEST(FileSink, WritesWhenTheBufferWouldOverflow) {
+  TempDir dir;
+  FileSinkOptions o = options_for(dir.file("app.log"));
+  o.buffer_size = 10;
+  FileSink sink(o);
+  sink.write(record_at(), "12345\n");  // 6 bytes: buffered
+  EXPECT_EQ(read_file(dir.file("app.log")), "");
+  sink.write(record_at(), "abcde\n");  // would make 12: the first goes out
+  EXPECT_EQ(read_file(dir.file("app.log")), "12345\n");
+  sink.write(record_at(), "a record longer than the buffer\n");  // written at once
+  EXPECT_EQ(read_file(dir.file("app.log")), "12345\nabcde\na record longer than the buffer\n");
+}
+
+TEST(FileSink, DestructorFlushes) {
+  TempDir dir;
+  {
+    FileSink sink(options_for(dir.file("app.log")));
+    sink.write(record_at(Level::debug), "kept in the buffer\n");
+    EXPECT_EQ(read_file(dir.file("app.log")), "");
+  }
+  EXPECT_EQ(read_file(dir.file("app.log")), "kept in the buffer\n");
+}
+
+TEST(FileSink, AppendsToAnExistingFile) {
+  TempDir dir;
+  test::write_file(dir.file("app.log"), "from before\n");
+  {
+    FileSink sink(options_for(dir.file("app.log")));
+    sink.write(record_at(), "new\n");
+  }
+  EXPECT_EQ(read_file(dir.file("app.log")), "from before\nnew\n");
+}
+
+TEST(FileSink, TruncateStartsEmpty) {
+  TempDir dir;
+  test::write_file(dir.file("app.log"), "from before\n");
+  FileSinkOptions o = options_for(dir.file("app.log"));
+  o.truncate = true;
+  {
+    FileSink sink(o);
+    sink.write(record_at(), "new\n");
+  }
+  EXPECT_EQ(read_file(dir.file("app.log")), "new\n");
+}
+
+TEST(FileSink, CreatesTheFileWithMode0644) {
+  TempDir dir;
+  const mode_t old_mask = ::umask(022);
+  { FileSink sink(options_for(dir.file("app.log"))); }
+  ::umask(old_mask);
+  struct stat st {};
+  ASSERT_EQ(::stat(dir.file("app.log").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644U);
+}
+
+TEST(FileSink, MissingDirectoryIsAConfigErrorNamingPathAndErrno) {
+  TempDir dir;
+  const std::string path = dir.file("no/such/dir/app.log");
+  try {
+    FileSink sink(options_for(path));
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), "file '" + path + "': cannot open: No such file or directory");
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.file("no")));  // directories are not created
+}
+
+TEST(FileSink, DirectoryPathIsAConfigError) {
+  TempDir dir;
+  const std::string path = dir.path().string();
+  try {
+    FileSink sink(options_for(path));
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("'" + path + "'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(std::strerror(EISDIR)), std::string::npos) << e.what();
+  }
+}
+
+TEST(FileSink, FullDeviceIsCountedAndReportedOnceWithoutThrowing) {
+  if (::access("/dev/full", W_OK) != 0) GTEST_SKIP() << "no writable /dev/full";
+  testing::internal::CaptureStderr();
+  {
+    FileSink sink(options_for("/dev/full"));
+    for (int i = 0; i < 5; ++i) {
+      EXPECT_NO_THROW(sink.write(record_at(Level::error), "disk is full\n"));
+      EXPECT_NO_THROW(sink.flush());
+    }
+    EXPECT_GE(sink.write_errors(), 5U);
+    EXPECT_NO_THROW(sink.reopen());
+  }
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(count_of(err, "write failed"), 1U) << err;
+  EXPECT_NE(err.find("hydra: file '/dev/full': write failed: No space left on device (will retry)"),
+            std::string::npos)
+      << err;
+  // At close, what could never be written is reported as lost, not dropped silently.
+  EXPECT_EQ(count_of(err, "are lost"), 1U) << err;
+}
+
+TEST(FileSink, InjectedFailuresAreRetriedAndEverythingLandsInOrder) {
+  TempDir dir;
+  testing::internal::CaptureStderr();
+  std::string expected;
+  {
+    FileSink sink(options_for(dir.file("app.log")));
+    sink.inject_write_failures(3, EIO);
+    for (int i = 0; i < 10; ++i) {
+      const std::string line = "line " + std::to_string(i) + "\n";
+      expected += line;
+      sink.write(record_at(Level::error), line);  // each one tries to write
+    }
+    EXPECT_EQ(sink.write_errors(), 3U);
+    EXPECT_EQ(sink.dropped_bytes(), 0U);
+    EXPECT_EQ(read_file(dir.file("app.log")), expected);
+  }
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(count_of(err, "write failed: Input/output error (will retry)"), 1U) << err;
+  EXPECT_EQ(count_of(err, "writing again after 3 failed attempt(s)"), 1U) << err;
+  EXPECT_EQ(count_of(err, "hydra: "), 2U) << err;
+}
+
+TEST(FileSink, PendingBytesAreCappedByDroppingTheOldestWholeLines) {
+  TempDir dir;
+  FileSinkOptions o = options_for(dir.file("app.log"));
+  o.max_pending = 100;
+  testing::internal::CaptureStderr();
+  FileSink sink(o);
+  sink.inject_write_failures(1000, ENOSPC);
+  std::string all;
+  for (int i = 0; i < 30; ++i) {
+    const std::string line = "record " + std::to_string(100 + i) + "\n";  // 11 bytes
+    all += line;
+    sink.write(record_at(Level::error), line);
+  }
+  sink.inject_write_failures(0, 0);
+  sink.flush();
+  const std::string err = testing::internal::GetCapturedStderr();
+  const std::string written = read_file(dir.file("app.log"));
+  EXPECT_LE(written.size(), 100U);
+  EXPECT_EQ(written.size() % 11, 0U);                           // whole lines only
+  EXPECT_EQ(all.substr(all.size() - written.size()), written);  // the newest are kept
+  EXPECT_EQ(sink.dropped_bytes(), all.size() - written.size());
+  EXPECT_NE(err.find("bytes were dropped meanwhile"), std::string::npos) << err;
+}
+
+TEST(FileSink, ReopenAfterExternalRenameStartsAFreshFile) {
+  TempDir dir;
+  const std::string path = dir.file("app.log");
+  FileSink sink(options_for(path));
+  sink.write(record_at(), "old 1\n");
+  sink.write(record_at(), "old 2\n");
+  std::filesystem::rename(path, path + ".1");  // what logrotate does
+  sink.reopen();                               // then SIGHUP
+  sink.write(record_at(), "new 1\n");
+  sink.flush();
+  EXPECT_EQ(read_file(path + ".1"), "old 1\nold 2\n");
+  EXPECT_EQ(read_file(path), "new 1\n");
+  EXPECT_EQ(sink.write_errors(), 0U);
+}
+
+TEST(FileSink, FailedReopenIsRetriedAtTheNextFlush) {
+  TempDir dir;
+  const std::string sub = dir.file("logs");
+  std::filesystem::create_directory(sub);
+  const std::string path = sub + "/app.log";
+  testing::internal::CaptureStderr();
+  FileSink sink(options_for(path));
+  sink.write(record_at(), "before\n");
+  std::filesystem::rename(sub, dir.file("moved"));
+  sink.reopen();  // flushes to the old file, then cannot open the path
+  sink.write(record_at(), "while missing\n");
+  sink.flush();
+  EXPECT_GE(sink.write_errors(), 1U);
+  std::filesystem::create_directory(sub);
+  sink.write(record_at(), "after\n");
+  sink.flush();
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(read_file(dir.file("moved/app.log")), "before\n");
+  EXPECT_EQ(read_file(path), "while missing\nafter\n");
+  EXPECT_EQ(count_of(err, "cannot reopen: No such file or directory (will retry)"), 1U) << err;
+  EXPECT_EQ(count_of(err, "writing again"), 1U) << err;
+}
+
+TEST(FileSink, ConcurrentWritersProduceWholeLinesInPerThreadOrder) {
+  TempDir dir;
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 5000;
+  {
+    FileSinkOptions o = options_for(dir.file("app.log"));
+    o.buffer_size = 1000;  // many overflow writes while the threads race
+    FileSink sink(o);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&sink, t] {
+        for (int i = 0; i < kPerThread; ++i) {
+          const Level level = i % 97 == 0 ? Level::error : Level::info;
+          sink.write(record_at(level),
+                     "thread " + std::to_string(t) + " record " + std::to_string(i) + "\n");
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+  }
+  const auto lines = test::split_lines(read_file(dir.file("app.log")));
+  ASSERT_EQ(lines.size(), static_cast<std::size_t>(kThreads * kPerThread));
+  std::vector<int> next(kThreads, 0);
+  for (const auto& line : lines) {
+    int t = -1;
+    int i = -1;
+    ASSERT_EQ(std::sscanf(line.c_str(), "thread %d record %d", &t, &i), 2) << line;
+    ASSERT_EQ(line, "thread " + std::to_string(t) + " record " + std::to_string(i)) << line;
+    ASSERT_TRUE(t >= 0 && t < kThreads) << line;
+    ASSERT_EQ(i, next[t]) << line;
+    ++next[t];
+  }
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(next[t], kPerThread);
+}
+
+}  // namespace
+}  // namespace hydra
