@@ -66,9 +66,11 @@ bool is_reserved(std::string_view name) {
          name != kCentralizedLayer;
 }
 
+}  // namespace
+
 // Per-thread working storage for dispatch; a nested log call (a sink that
 // logs) gets fresh storage instead of clobbering the outer call's.
-struct DispatchScratch {
+struct detail::DispatchScratch {
   Buffer message;
   Buffer stripped;
   Buffer line;
@@ -76,6 +78,10 @@ struct DispatchScratch {
   std::vector<Field> fields;
   bool busy = false;
 };
+
+namespace {
+
+using detail::DispatchScratch;
 
 // Flushes every live logger at exit(), so that records in file buffers of
 // loggers that are never destroyed (leaked, or on the stack of a thread that
@@ -184,6 +190,14 @@ struct Logger::Impl {
                  "hydra: logger '%s': layer '%s' has no route (neither it, DEFAULT nor "
                  "__CENTRALIZED__ is configured); its records go to stderr\n",
                  config.name.c_str(), s.name.c_str());
+  }
+
+  // A log call never throws; a failure while dispatching is an internal fault
+  // (out of memory, a throwing custom sink). Report it rather than lose the
+  // record silently.
+  void report_lost(const std::exception& e) {
+    format_errors.fetch_add(1, std::memory_order_relaxed);
+    std::fprintf(stderr, "hydra: logger '%s': record lost: %s\n", config.name.c_str(), e.what());
   }
 
   void flush_all() {
@@ -378,64 +392,97 @@ bool format_message(DispatchScratch& scratch, std::string_view tmpl, bool has_na
 
 }  // namespace
 
+namespace {
+
+// Claims this thread's scratch storage, or fresh storage for a nested call
+// (a sink or formatter that logs).
+class ScratchLease {
+ public:
+  ScratchLease() : scratch_(tls_.busy ? nested_ : tls_) { scratch_.busy = true; }
+  ~ScratchLease() { scratch_.busy = false; }
+  ScratchLease(const ScratchLease&) = delete;
+  ScratchLease& operator=(const ScratchLease&) = delete;
+  DispatchScratch& operator*() { return scratch_; }
+
+ private:
+  static thread_local DispatchScratch tls_;
+  DispatchScratch nested_;
+  DispatchScratch& scratch_;
+};
+thread_local DispatchScratch ScratchLease::tls_;
+
+}  // namespace
+
 void Logger::dispatch(detail::LayerSlot& slot, Level level, std::span<const Field> extra,
                       std::string_view tmpl, bool has_names, bool /*runtime*/,
                       const std::source_location& loc, fmt::format_args args,
                       std::span<const FieldValue> values) {
-  thread_local DispatchScratch tls;
-  DispatchScratch nested;
-  DispatchScratch& scratch = tls.busy ? nested : tls;
-  scratch.busy = true;
-  struct Release {
-    DispatchScratch& s;
-    ~Release() { s.busy = false; }
-  } release{scratch};
-
-  Impl& im = *impl_;
+  ScratchLease lease;
+  DispatchScratch& scratch = *lease;
   try {
     const auto now = std::chrono::system_clock::now();
     if (!format_message(scratch, tmpl, has_names, args, values.size())) {
-      im.format_errors.fetch_add(1, std::memory_order_relaxed);
+      impl_->format_errors.fetch_add(1, std::memory_order_relaxed);
     }
-
     scratch.fields.clear();
     const std::size_t named = std::min(scratch.names.size(), values.size());
     for (std::size_t i = 0; i < named; ++i) {
       if (!scratch.names[i].empty()) scratch.fields.push_back(Field{scratch.names[i], values[i]});
     }
     scratch.fields.insert(scratch.fields.end(), extra.begin(), extra.end());
-    const std::span<const Field> context = current_context();
-    scratch.fields.insert(scratch.fields.end(), context.begin(), context.end());
-
-    Record record;
-    record.time = now;
-    record.level = level;
-    record.layer = slot.name;
-    record.logger = im.config.name;
-    record.message = std::string_view(scratch.message.data(), scratch.message.size());
-    record.fields = scratch.fields;
-    record.source = SourceLocation{loc.file_name(), loc.function_name(), loc.line()};
-    record.thread_id = current_thread_id();
-    record.sequence = im.sequence.fetch_add(1, std::memory_order_relaxed);
-
-    im.check_reopen();
-    const detail::Route& route = *slot.route.load(std::memory_order_acquire);
-    im.records.fetch_add(1, std::memory_order_relaxed);
-    if (route.last_resort) {
-      im.fallback_records.fetch_add(1, std::memory_order_relaxed);
-      im.notice_fallback(slot);
-    }
-    for (const detail::Destination& dest : route.destinations) {
-      if (!passes(level, dest.level)) continue;
-      scratch.line.clear();
-      dest.formatter->format(record, scratch.line);
-      dest.sink->write(record, std::string_view(scratch.line.data(), scratch.line.size()));
-    }
+    deliver(scratch, slot, level, now,
+            std::string_view(scratch.message.data(), scratch.message.size()),
+            SourceLocation{loc.file_name(), loc.function_name(), loc.line()});
   } catch (const std::exception& e) {
-    // A log call never throws; a failure here is an internal fault (out of
-    // memory, a throwing custom sink). Report it rather than lose it silently.
-    im.format_errors.fetch_add(1, std::memory_order_relaxed);
-    std::fprintf(stderr, "hydra: logger '%s': record lost: %s\n", im.config.name.c_str(), e.what());
+    impl_->report_lost(e);
+  }
+}
+
+void Logger::write_to(detail::LayerSlot& slot, Level level, std::string_view message,
+                      std::span<const Field> fields, const SourceLocation& source) {
+  if (!enabled(slot, level)) return;
+  ScratchLease lease;
+  DispatchScratch& scratch = *lease;
+  try {
+    scratch.fields.assign(fields.begin(), fields.end());
+    deliver(scratch, slot, level, std::chrono::system_clock::now(), message, source);
+  } catch (const std::exception& e) {
+    impl_->report_lost(e);
+  }
+}
+
+// The stages after the message exists: context, record, route, destinations.
+// `scratch.fields` holds the record's own fields; context is appended here.
+void Logger::deliver(DispatchScratch& scratch, detail::LayerSlot& slot, Level level,
+                     std::chrono::system_clock::time_point time, std::string_view message,
+                     const SourceLocation& source) {
+  Impl& im = *impl_;
+  const std::span<const Field> context = current_context();
+  scratch.fields.insert(scratch.fields.end(), context.begin(), context.end());
+
+  Record record;
+  record.time = time;
+  record.level = level;
+  record.layer = slot.name;
+  record.logger = im.config.name;
+  record.message = message;
+  record.fields = scratch.fields;
+  record.source = source;
+  record.thread_id = current_thread_id();
+  record.sequence = im.sequence.fetch_add(1, std::memory_order_relaxed);
+
+  im.check_reopen();
+  const detail::Route& route = *slot.route.load(std::memory_order_acquire);
+  im.records.fetch_add(1, std::memory_order_relaxed);
+  if (route.last_resort) {
+    im.fallback_records.fetch_add(1, std::memory_order_relaxed);
+    im.notice_fallback(slot);
+  }
+  for (const detail::Destination& dest : route.destinations) {
+    if (!passes(level, dest.level)) continue;
+    scratch.line.clear();
+    dest.formatter->format(record, scratch.line);
+    dest.sink->write(record, std::string_view(scratch.line.data(), scratch.line.size()));
   }
 }
 

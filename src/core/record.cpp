@@ -4,6 +4,10 @@
 
 namespace hydra {
 
+bool has_source(const Record& record) noexcept {
+  return record.source.file != nullptr && record.source.file[0] != '\0';
+}
+
 void FieldValue::append_text(fmt::memory_buffer& out) const {
   std::visit(
       [&](const auto& v) {

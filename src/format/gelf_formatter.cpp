@@ -49,12 +49,14 @@ void GelfFormatter::format(const Record& record, Buffer& out) const {
   detail::append_json_string(record.layer, out);
   detail::append_raw(R"(,"_logger":)"sv, out);
   detail::append_json_string(record.logger, out);
-  detail::append_raw(R"(,"_file":)"sv, out);
-  detail::append_json_string(record.source.file, out);
-  detail::append_raw(R"(,"_line":)"sv, out);
-  detail::append_decimal(std::uint64_t{record.source.line}, out);
-  detail::append_raw(R"(,"_function":)"sv, out);
-  detail::append_json_string(record.source.function, out);
+  if (has_source(record)) {
+    detail::append_raw(R"(,"_file":)"sv, out);
+    detail::append_json_string(record.source.file, out);
+    detail::append_raw(R"(,"_line":)"sv, out);
+    detail::append_decimal(std::uint64_t{record.source.line}, out);
+    detail::append_raw(R"(,"_function":)"sv, out);
+    detail::append_json_string(record.source.function, out);
+  }
   detail::append_raw(R"(,"_thread":)"sv, out);
   detail::append_decimal(record.thread_id, out);
   detail::append_raw(app_name_json_, out);

@@ -20,13 +20,16 @@ void JsonFormatter::format(const Record& record, Buffer& out) const {
     detail::append_raw(R"(,"fields":)"sv, out);
     detail::append_json_object(record.fields, out);
   }
-  detail::append_raw(R"(,"source":{"file":)"sv, out);
-  detail::append_json_string(record.source.file, out);
-  detail::append_raw(R"(,"line":)"sv, out);
-  detail::append_decimal(std::uint64_t{record.source.line}, out);
-  detail::append_raw(R"(,"function":)"sv, out);
-  detail::append_json_string(record.source.function, out);
-  detail::append_raw(R"(},"thread":)"sv, out);
+  if (has_source(record)) {
+    detail::append_raw(R"(,"source":{"file":)"sv, out);
+    detail::append_json_string(record.source.file, out);
+    detail::append_raw(R"(,"line":)"sv, out);
+    detail::append_decimal(std::uint64_t{record.source.line}, out);
+    detail::append_raw(R"(,"function":)"sv, out);
+    detail::append_json_string(record.source.function, out);
+    out.push_back('}');
+  }
+  detail::append_raw(R"(,"thread":)"sv, out);
   detail::append_decimal(record.thread_id, out);
   detail::append_raw("}\n"sv, out);
 }

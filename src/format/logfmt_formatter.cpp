@@ -29,14 +29,16 @@ void LogfmtFormatter::format(const Record& record, Buffer& out) const {
     out.push_back(' ');
     detail::append_logfmt_field(f, out, kReservedKeys);
   }
-  detail::append_raw(" source="sv, out);
-  fmt::memory_buffer source;  // file:line; inline storage, no allocation for usual paths
-  source.append(std::string_view(record.source.file));
-  source.push_back(':');
-  detail::append_decimal(std::uint64_t{record.source.line}, source);
-  detail::append_logfmt_value(std::string_view(source.data(), source.size()), out);
-  detail::append_raw(" function="sv, out);
-  detail::append_logfmt_value(record.source.function, out);
+  if (has_source(record)) {
+    detail::append_raw(" source="sv, out);
+    fmt::memory_buffer source;  // file:line; inline storage, no allocation for usual paths
+    source.append(std::string_view(record.source.file));
+    source.push_back(':');
+    detail::append_decimal(std::uint64_t{record.source.line}, source);
+    detail::append_logfmt_value(std::string_view(source.data(), source.size()), out);
+    detail::append_raw(" function="sv, out);
+    detail::append_logfmt_value(record.source.function, out);
+  }
   detail::append_raw(" thread="sv, out);
   detail::append_decimal(record.thread_id, out);
   out.push_back('\n');

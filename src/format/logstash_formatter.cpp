@@ -45,12 +45,15 @@ void LogstashFormatter::format(const Record& record, Buffer& out) const {
   detail::append_json_string(record.layer, out);
   detail::append_raw(R"(,"thread_name":")"sv, out);
   detail::append_decimal(record.thread_id, out);
-  detail::append_raw(R"(","caller_file_name":)"sv, out);
-  detail::append_json_string(record.source.file, out);
-  detail::append_raw(R"(,"caller_line_number":)"sv, out);
-  detail::append_decimal(std::uint64_t{record.source.line}, out);
-  detail::append_raw(R"(,"caller_method_name":)"sv, out);
-  detail::append_json_string(record.source.function, out);
+  out.push_back('"');
+  if (has_source(record)) {
+    detail::append_raw(R"(,"caller_file_name":)"sv, out);
+    detail::append_json_string(record.source.file, out);
+    detail::append_raw(R"(,"caller_line_number":)"sv, out);
+    detail::append_decimal(std::uint64_t{record.source.line}, out);
+    detail::append_raw(R"(,"caller_method_name":)"sv, out);
+    detail::append_json_string(record.source.function, out);
+  }
   detail::append_raw(app_name_json_, out);
   for (const Field& f : record.fields) {
     detail::append_raw(R"(,")"sv, out);

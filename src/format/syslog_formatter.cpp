@@ -80,11 +80,13 @@ void SyslogFormatter::format(const Record& record, Buffer& out) const {
   out.push_back('[');
   detail::append_raw(kSyslogSdId, out);
   append_sd_param("logger", record.logger, out);
-  append_sd_param("file", record.source.file, out);
-  detail::append_raw(" line=\"", out);
-  detail::append_decimal(std::uint64_t{record.source.line}, out);
-  out.push_back('"');
-  append_sd_param("function", record.source.function, out);
+  if (has_source(record)) {
+    append_sd_param("file", record.source.file, out);
+    detail::append_raw(" line=\"", out);
+    detail::append_decimal(std::uint64_t{record.source.line}, out);
+    out.push_back('"');
+    append_sd_param("function", record.source.function, out);
+  }
   detail::append_raw(" thread=\"", out);
   detail::append_decimal(record.thread_id, out);
   out.push_back('"');

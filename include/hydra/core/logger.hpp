@@ -20,6 +20,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
@@ -42,6 +43,8 @@ namespace hydra {
 class Logger;
 
 namespace detail {
+
+struct DispatchScratch;  // per-thread working storage of dispatch (logger.cpp)
 
 // Storage for field values that must be rendered to text before dispatch
 // (arguments of user types named by a placeholder). Reused per thread.
@@ -145,6 +148,9 @@ class LayerLogger : public LevelMethods<LayerLogger> {
   LayerLogger(Logger& logger, detail::LayerSlot& slot) : logger_(&logger), slot_(&slot) {}
   class BoundLogger with(std::initializer_list<Field> fields) const;
   bool should_log(Level level) const noexcept;
+  // A record whose message is already text, taken as is (no template).
+  void write(Level level, std::string_view message, std::span<const Field> fields = {},
+             const SourceLocation& source = {}) const;
 
   template <typename... Args>
   void emit(Level level, const basic_format_string<Args...>& f, Args&&... args);
@@ -235,6 +241,12 @@ class Logger : public LevelMethods<Logger> {
     }
   }
 
+  // A record whose message is already text (no template): for bridges that
+  // carry records from elsewhere (hydra pipe, other processes). The source
+  // location is whatever the caller knows, empty by default.
+  void write_to(detail::LayerSlot& slot, Level level, std::string_view message,
+                std::span<const Field> fields = {}, const SourceLocation& source = {});
+
   detail::LayerSlot& slot_for(Level level) noexcept;
   static bool enabled(const detail::LayerSlot& slot, Level level) noexcept {
     return severity(level) >= slot.threshold.load(std::memory_order_relaxed);
@@ -245,6 +257,9 @@ class Logger : public LevelMethods<Logger> {
                 std::string_view tmpl, bool has_names, bool runtime,
                 const std::source_location& loc, fmt::format_args args,
                 std::span<const FieldValue> values);
+  void deliver(detail::DispatchScratch& scratch, detail::LayerSlot& slot, Level level,
+               std::chrono::system_clock::time_point time, std::string_view message,
+               const SourceLocation& source);
 
   struct Impl;
   std::unique_ptr<Impl> impl_;
@@ -263,6 +278,11 @@ void BoundLogger::emit(Level level, const basic_format_string<Args...>& f, Args&
 
 inline bool LayerLogger::should_log(Level level) const noexcept {
   return Logger::enabled(*slot_, level);
+}
+
+inline void LayerLogger::write(Level level, std::string_view message, std::span<const Field> fields,
+                               const SourceLocation& source) const {
+  logger_->write_to(*slot_, level, message, fields, source);
 }
 
 inline BoundLogger LayerLogger::with(std::initializer_list<Field> fields) const {

@@ -76,6 +76,12 @@ struct SourceLocation {
   std::uint32_t line = 0;
 };
 
+struct Record;
+// Whether the record knows where it was logged (records carried in from
+// elsewhere, such as `hydra pipe` lines, do not); formats omit the source
+// fields when it does not.
+bool has_source(const Record& record) noexcept;
+
 struct Record {
   std::chrono::system_clock::time_point time{};
   Level level = Level::info;

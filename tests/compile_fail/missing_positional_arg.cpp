@@ -1,0 +1,5 @@
+// expect: argument not found
+#include <hydra/hydra.hpp>
+void f(hydra::Logger& log) {
+  log.info("{} {}", 1);
+}

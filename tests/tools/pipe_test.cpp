@@ -1,0 +1,118 @@
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "test_util.hpp"
+
+namespace {
+
+struct Result {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+
+// Runs the hydra command with `args`, feeding `input` on stdin.
+Result run_hydra(const std::vector<std::string>& args, const std::string& input) {
+  hydra::test::TempDir dir;
+  const std::string in = dir.file("in"), out = dir.file("out"), err = dir.file("err");
+  {
+    std::ofstream f(in, std::ios::binary);
+    f << input;
+  }
+  std::string cmd = std::string(HYDRA_CLI);
+  for (const auto& a : args) cmd += " '" + a + "'";
+  cmd += " <" + in + " >" + out + " 2>" + err;
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, hydra::test::read_file(out),
+          hydra::test::read_file(err)};
+}
+
+const std::string kHostile =
+    "plain line\n"
+    "forged\r2019-01-01 INFO  [APP] admin logged in\n"
+    "ansi \x1b[31mred\x1b[0m and bell \x07\n"
+    "bad utf8 \xff\xfe end\n"
+    "quotes \" and , comma and ] bracket and \\ backslash\n"
+    "\n";
+
+TEST(HydraPipe, EveryFormatKeepsOneRecordPerLine) {
+  for (const std::string format : {"text", "json", "logfmt", "csv", "syslog", "gelf", "logstash"}) {
+    Result r = run_hydra({"pipe", "--format", format, "--color", "never"}, kHostile);
+    ASSERT_EQ(r.exit_code, 0) << format << ": " << r.err;
+    auto lines = hydra::test::split_lines(r.out);
+    // kHostile has 6 lines; a CR inside a line is content and must be escaped.
+    EXPECT_EQ(lines.size(), 6u) << format << ":\n" << r.out;
+    for (const auto& l : lines) {
+      EXPECT_EQ(l.find('\x1b'), std::string::npos) << format << ": raw ESC in " << l;
+      EXPECT_EQ(l.find('\r'), std::string::npos) << format << ": raw CR in " << l;
+    }
+  }
+}
+
+TEST(HydraPipe, JsonIsValidAndRoundTripsTheLine) {
+  Result r =
+      run_hydra({"pipe", "--format", "json", "--layer", "LEGACY", "--level", "warning"}, kHostile);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = hydra::test::split_lines(r.out);
+  ASSERT_EQ(lines.size(), 6u);
+  std::vector<std::string> messages;
+  for (const auto& l : lines) {
+    auto j = nlohmann::json::parse(l);
+    EXPECT_EQ(j["layer"], "LEGACY");
+    EXPECT_EQ(j["level"], "warning");
+    messages.push_back(j["message"]);
+  }
+  EXPECT_EQ(messages[0], "plain line");
+  EXPECT_EQ(messages[1], "forged\r2019-01-01 INFO  [APP] admin logged in");
+  EXPECT_EQ(messages[2], "ansi \x1b[31mred\x1b[0m and bell \x07");
+  EXPECT_EQ(messages[3], "bad utf8 \xef\xbf\xbd\xef\xbf\xbd end");  // U+FFFD each
+  EXPECT_EQ(messages[4], "quotes \" and , comma and ] bracket and \\ backslash");
+  EXPECT_EQ(messages[5], "");
+}
+
+TEST(HydraPipe, TextIsReadable) {
+  Result r = run_hydra({"pipe", "--color", "never"}, "hello world\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("INFO  [APP] hello world\n"), std::string::npos) << r.out;
+}
+
+TEST(HydraPipe, ColorAlwaysColoursTheLevelOnly) {
+  Result r = run_hydra({"pipe", "--color", "always", "--level", "error"}, "boom \x1b[2J\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\x1b[31mERROR"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("\x1b[2J"), std::string::npos) << "message escape reached the terminal";
+}
+
+TEST(HydraPipe, BadOptionsNameTheValue) {
+  Result r = run_hydra({"pipe", "--format", "xml"}, "");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("'xml'"), std::string::npos) << r.err;
+  r = run_hydra({"pipe", "--level", "loud"}, "");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("'loud'"), std::string::npos) << r.err;
+  r = run_hydra({"pipe", "--color", "sometimes"}, "");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("'sometimes'"), std::string::npos) << r.err;
+}
+
+TEST(HydraDemo, WritesItsFilesAndSaysWhere) {
+  hydra::test::TempDir dir;
+  Result r = run_hydra({"demo", "--dir", dir.path().string()}, "");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Where the output went"), std::string::npos);
+  for (const char* f : {"app.jsonl", "database.log", "security.log", "audit.csv"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir.path() / f)) << f;
+    EXPECT_NE(r.out.find(f), std::string::npos) << f;
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "database.log.1")) << "no rotation happened";
+  for (const auto& l : hydra::test::split_lines(hydra::test::read_file(dir.path() / "app.jsonl"))) {
+    EXPECT_TRUE(nlohmann::json::accept(l)) << l;
+  }
+}
+
+}  // namespace

@@ -1,0 +1,18 @@
+// The subcommands of the `hydra` program. Each takes its own arguments (after
+// the subcommand name) and returns the process exit code.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+namespace hydra::tools {
+
+using Args = std::span<const std::string_view>;
+
+int run_demo(Args args);
+int run_pipe(Args args);
+
+// Exit code for a usage error (as sysexits' EX_USAGE).
+inline constexpr int kUsageError = 64;
+
+}  // namespace hydra::tools

@@ -1,0 +1,47 @@
+// hydra: the command-line face of Hydra-Logger.
+//   hydra demo [--dir DIR]           several threads and layers, console + files
+//   hydra pipe [options]             each line of stdin becomes one record
+#include <cstdio>
+#include <string_view>
+#include <vector>
+
+#include "commands.hpp"
+
+namespace {
+
+constexpr std::string_view kUsage =
+    "usage: hydra <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  demo [--dir DIR]    log from several threads and layers to the console and to\n"
+    "                      files (JSON Lines, rotating text, logfmt, CSV) in DIR\n"
+    "  pipe [--format F] [--layer L] [--level LEVEL] [--color auto|always|never] [--name N]\n"
+    "                      turn every line of standard input into one record written\n"
+    "                      to standard output; F: text, json, logfmt, csv, syslog, gelf, logstash\n"
+    "  help                this text\n"
+    "  version             the version\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::fputs(kUsage.data(), stderr);
+    return hydra::tools::kUsageError;
+  }
+  const std::string_view command = args.front();
+  const hydra::tools::Args rest(args.data() + 1, args.size() - 1);
+  if (command == "demo") return hydra::tools::run_demo(rest);
+  if (command == "pipe") return hydra::tools::run_pipe(rest);
+  if (command == "help" || command == "--help" || command == "-h") {
+    std::fputs(kUsage.data(), stdout);
+    return 0;
+  }
+  if (command == "version" || command == "--version") {
+    std::puts("hydra " HYDRA_VERSION);
+    return 0;
+  }
+  std::fprintf(stderr, "hydra: unknown command '%.*s'\n\n%s", static_cast<int>(command.size()),
+               command.data(), kUsage.data());
+  return hydra::tools::kUsageError;
+}
