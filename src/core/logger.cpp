@@ -30,6 +30,11 @@ std::string_view FieldScratch::keep(std::string s) {
   return slot;
 }
 
+std::uint64_t current_thread_id() noexcept {
+  thread_local const std::uint64_t tid = static_cast<std::uint64_t>(::syscall(SYS_gettid));
+  return tid;
+}
+
 FieldScratch& thread_field_scratch() {
   thread_local FieldScratch scratch;
   return scratch;
@@ -54,11 +59,6 @@ std::atomic<std::uint64_t> g_reopen_epoch{0};
 
 extern "C" void on_sighup(int /*signo*/) {
   g_reopen_epoch.fetch_add(1, std::memory_order_relaxed);
-}
-
-std::uint64_t current_thread_id() noexcept {
-  thread_local const std::uint64_t tid = static_cast<std::uint64_t>(::syscall(SYS_gettid));
-  return tid;
 }
 
 bool is_reserved(std::string_view name) {
@@ -413,62 +413,75 @@ thread_local DispatchScratch ScratchLease::tls_;
 
 }  // namespace
 
-void Logger::dispatch(detail::LayerSlot& slot, Level level, std::span<const Field> extra,
-                      std::string_view tmpl, bool has_names, bool /*runtime*/,
-                      const std::source_location& loc, fmt::format_args args,
-                      std::span<const FieldValue> values) {
+void Logger::process(const detail::Capture& capture) noexcept {
   ScratchLease lease;
   DispatchScratch& scratch = *lease;
   try {
-    const auto now = std::chrono::system_clock::now();
-    if (!format_message(scratch, tmpl, has_names, args, values.size())) {
-      impl_->format_errors.fetch_add(1, std::memory_order_relaxed);
-    }
+    std::string_view message = capture.text;
     scratch.fields.clear();
-    const std::size_t named = std::min(scratch.names.size(), values.size());
-    for (std::size_t i = 0; i < named; ++i) {
-      if (!scratch.names[i].empty()) scratch.fields.push_back(Field{scratch.names[i], values[i]});
+    if (!capture.preformatted) {
+      if (!format_message(scratch, capture.text, capture.has_names, capture.args,
+                          capture.values.size())) {
+        impl_->format_errors.fetch_add(1, std::memory_order_relaxed);
+      }
+      message = std::string_view(scratch.message.data(), scratch.message.size());
+      const std::size_t named = std::min(scratch.names.size(), capture.values.size());
+      for (std::size_t i = 0; i < named; ++i) {
+        if (!scratch.names[i].empty()) {
+          scratch.fields.push_back(Field{scratch.names[i], capture.values[i]});
+        }
+      }
     }
-    scratch.fields.insert(scratch.fields.end(), extra.begin(), extra.end());
-    deliver(scratch, slot, level, now,
-            std::string_view(scratch.message.data(), scratch.message.size()),
-            SourceLocation{loc.file_name(), loc.function_name(), loc.line()});
+    scratch.fields.insert(scratch.fields.end(), capture.extra.begin(), capture.extra.end());
+    scratch.fields.insert(scratch.fields.end(), capture.context.begin(), capture.context.end());
+    deliver(scratch, capture, message);
   } catch (const std::exception& e) {
     impl_->report_lost(e);
   }
+}
+
+void Logger::process_now(detail::LayerSlot& slot, Level level, std::span<const Field> extra,
+                         std::string_view text, bool has_names, bool preformatted,
+                         const SourceLocation& source, fmt::format_args args,
+                         std::span<const FieldValue> values) noexcept {
+  detail::Capture capture;
+  capture.slot = &slot;
+  capture.level = level;
+  capture.time = std::chrono::system_clock::now();
+  capture.thread_id = detail::current_thread_id();
+  capture.text = text;
+  capture.has_names = has_names;
+  capture.preformatted = preformatted;
+  capture.source = source;
+  capture.args = args;
+  capture.values = values;
+  capture.extra = extra;
+  capture.context = current_context();
+  process(capture);
 }
 
 void Logger::write_to(detail::LayerSlot& slot, Level level, std::string_view message,
                       std::span<const Field> fields, const SourceLocation& source) {
   if (!enabled(slot, level)) return;
-  ScratchLease lease;
-  DispatchScratch& scratch = *lease;
-  try {
-    scratch.fields.assign(fields.begin(), fields.end());
-    deliver(scratch, slot, level, std::chrono::system_clock::now(), message, source);
-  } catch (const std::exception& e) {
-    impl_->report_lost(e);
-  }
+  process_now(slot, level, fields, message, false, true, source, {}, {});
 }
 
-// The stages after the message exists: context, record, route, destinations.
-// `scratch.fields` holds the record's own fields; context is appended here.
-void Logger::deliver(DispatchScratch& scratch, detail::LayerSlot& slot, Level level,
-                     std::chrono::system_clock::time_point time, std::string_view message,
-                     const SourceLocation& source) {
+// The stages after the message exists: record, route, destinations.
+// `scratch.fields` holds all the record's fields.
+void Logger::deliver(DispatchScratch& scratch, const detail::Capture& capture,
+                     std::string_view message) {
   Impl& im = *impl_;
-  const std::span<const Field> context = current_context();
-  scratch.fields.insert(scratch.fields.end(), context.begin(), context.end());
-
+  detail::LayerSlot& slot = *capture.slot;
+  const Level level = capture.level;
   Record record;
-  record.time = time;
+  record.time = capture.time;
   record.level = level;
   record.layer = slot.name;
   record.logger = im.config.name;
   record.message = message;
   record.fields = scratch.fields;
-  record.source = source;
-  record.thread_id = current_thread_id();
+  record.source = capture.source;
+  record.thread_id = capture.thread_id;
   record.sequence = im.sequence.fetch_add(1, std::memory_order_relaxed);
 
   im.check_reopen();

@@ -33,6 +33,7 @@
 #include <fmt/format.h>
 
 #include "hydra/config/config.hpp"
+#include "hydra/core/detail/capture.hpp"
 #include "hydra/core/detail/layer_slot.hpp"
 #include "hydra/core/format_string.hpp"
 #include "hydra/core/level.hpp"
@@ -226,17 +227,19 @@ class Logger : public LevelMethods<Logger> {
   void emit_to(detail::LayerSlot& slot, Level level, std::span<const Field> extra,
                const basic_format_string<Args...>& f, Args&&... args) {
     if (!enabled(slot, level)) return;
+    const std::source_location& loc = f.location();
+    const SourceLocation source{loc.file_name(), loc.function_name(), loc.line()};
     if constexpr (sizeof...(Args) == 0) {
-      dispatch(slot, level, extra, f.get(), f.has_names(), f.is_runtime(), f.location(), {}, {});
+      process_now(slot, level, extra, f.get(), f.has_names(), false, source, {}, {});
     } else {
       const auto stored = fmt::make_format_args(args...);
       if (f.has_names()) {
         detail::FieldScratch& scratch = detail::thread_field_scratch();
         scratch.clear();
         const FieldValue values[] = {detail::to_field_value(args, scratch)...};
-        dispatch(slot, level, extra, f.get(), true, f.is_runtime(), f.location(), stored, values);
+        process_now(slot, level, extra, f.get(), true, false, source, stored, values);
       } else {
-        dispatch(slot, level, extra, f.get(), false, f.is_runtime(), f.location(), stored, {});
+        process_now(slot, level, extra, f.get(), false, false, source, stored, {});
       }
     }
   }
@@ -253,13 +256,17 @@ class Logger : public LevelMethods<Logger> {
   }
 
  private:
-  void dispatch(detail::LayerSlot& slot, Level level, std::span<const Field> extra,
-                std::string_view tmpl, bool has_names, bool runtime,
-                const std::source_location& loc, fmt::format_args args,
-                std::span<const FieldValue> values);
-  void deliver(detail::DispatchScratch& scratch, detail::LayerSlot& slot, Level level,
-               std::chrono::system_clock::time_point time, std::string_view message,
-               const SourceLocation& source);
+  // The pipeline's right-hand side (see docs/architecture.md): format the
+  // message, gather fields, route, write. Runs on the caller in sync mode and
+  // on the backend in async mode; never throws.
+  void process(const detail::Capture& capture) noexcept;
+  // process() with what the calling thread has now: time, thread, context.
+  void process_now(detail::LayerSlot& slot, Level level, std::span<const Field> extra,
+                   std::string_view text, bool has_names, bool preformatted,
+                   const SourceLocation& source, fmt::format_args args,
+                   std::span<const FieldValue> values) noexcept;
+  void deliver(detail::DispatchScratch& scratch, const detail::Capture& capture,
+               std::string_view message);
 
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -1,0 +1,40 @@
+// Internal: what a log call captured, as the pipeline's right-hand side takes
+// it. In sync mode the caller fills it from its own stack and runs the
+// pipeline at once; in async mode the backend fills it from the bytes the
+// caller queued. Either way Logger::process runs the same stages on it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include <fmt/core.h>
+
+#include "hydra/core/level.hpp"
+#include "hydra/core/record.hpp"
+
+namespace hydra::detail {
+
+struct LayerSlot;
+
+// The OS id of the calling thread (gettid), cached per thread.
+std::uint64_t current_thread_id() noexcept;
+
+struct Capture {
+  LayerSlot* slot = nullptr;
+  Level level = Level::info;
+  std::chrono::system_clock::time_point time{};
+  std::uint64_t thread_id = 0;
+  // The template, or the finished message when `preformatted`.
+  std::string_view text;
+  bool has_names = false;
+  bool preformatted = false;
+  SourceLocation source;
+  fmt::format_args args;
+  std::span<const FieldValue> values;  // one per argument when has_names
+  std::span<const Field> extra;        // key-values bound with with()
+  std::span<const Field> context;      // the calling thread's scoped context
+};
+
+}  // namespace hydra::detail
