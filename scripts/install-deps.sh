@@ -7,6 +7,7 @@ packages=(
   libfmt-dev libzstd-dev zstd
   libgtest-dev libgmock-dev nlohmann-json3-dev
   libspdlog-dev
+  rsyslog
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -2,10 +2,15 @@
 // writing files, splitting lines.
 #pragma once
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -75,6 +80,48 @@ inline std::vector<std::string> split_lines(const std::string& text) {
     start = end + 1;
   }
   return lines;
+}
+
+// What run_process saw: the child's pid, its exit code (-1 if it did not
+// exit normally, or could not be started) and what it wrote.
+struct ProcessResult {
+  pid_t pid = -1;
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs argv[0] (a path, no shell) with `input` on stdin and waits for it.
+// stdout and stderr go through files, so large outputs cannot deadlock.
+inline ProcessResult run_process(const std::vector<std::string>& argv, const std::string& input) {
+  TempDir dir;
+  const std::string in = dir.file("stdin"), out = dir.file("stdout"), err = dir.file("stderr");
+  write_file(in, input);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, in.c_str(), O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ProcessResult result;
+  const int rc = ::posix_spawn(&result.pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    result.pid = -1;
+    result.err = "posix_spawn " + argv[0] + ": " + std::strerror(rc);
+    return result;
+  }
+  int status = 0;
+  pid_t waited = -1;
+  do {
+    waited = ::waitpid(result.pid, &status, 0);
+  } while (waited < 0 && errno == EINTR);
+  result.exit_code = waited == result.pid && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.out = read_file(out);
+  result.err = read_file(err);
+  return result;
 }
 
 }  // namespace hydra::test
