@@ -18,8 +18,10 @@ struct ContextStack {
   std::deque<OwnedField> owned;
   std::vector<std::size_t> scope_starts;
   std::vector<Field> views;
+  std::uint64_t version = 0;  // changes with every open or close
 
   void rebuild() {
+    ++version;
     views.clear();
     views.reserve(owned.size());
     for (const OwnedField& f : owned) views.push_back(Field{f.key, f.value});
@@ -64,5 +66,11 @@ ScopedContext::~ScopedContext() {
 std::span<const Field> current_context() noexcept {
   return stack().views;
 }
+
+namespace detail {
+std::uint64_t context_version() noexcept {
+  return stack().version;
+}
+}  // namespace detail
 
 }  // namespace hydra

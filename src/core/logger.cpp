@@ -30,6 +30,34 @@ std::string_view FieldScratch::keep(std::string s) {
   return slot;
 }
 
+bool render_message(std::string_view tmpl, bool has_names, fmt::format_args args,
+                    std::size_t arg_count, fmt::memory_buffer& message,
+                    fmt::memory_buffer& stripped, std::vector<std::string_view>& names) {
+  message.clear();
+  names.clear();
+  try {
+    if (has_names) {
+      stripped.clear();
+      stripped.resize(tmpl.size() * 2);
+      const std::size_t len = strip_names(tmpl, stripped.data());
+      scan_template(
+          tmpl, [](std::string_view) {},
+          [&](std::string_view id, std::string_view) { names.push_back(id); });
+      fmt::vformat_to(std::back_inserter(message), std::string_view(stripped.data(), len), args);
+    } else if (arg_count == 0 && tmpl.find_first_of("{}") == std::string_view::npos) {
+      message.append(tmpl);
+    } else {
+      fmt::vformat_to(std::back_inserter(message), tmpl, args);
+    }
+    return true;
+  } catch (const std::exception& e) {
+    message.clear();
+    names.clear();
+    fmt::format_to(std::back_inserter(message), "{} [hydra: format error: {}]", tmpl, e.what());
+    return false;
+  }
+}
+
 std::uint64_t current_thread_id() noexcept {
   thread_local const std::uint64_t tid = static_cast<std::uint64_t>(::syscall(SYS_gettid));
   return tid;
@@ -141,6 +169,8 @@ struct Logger::Impl {
   bool stopping = false;
   std::thread flusher;
 
+  std::unique_ptr<detail::AsyncEngine> engine;  // async mode
+
   const detail::Route* find_route(std::string_view name) const {
     for (const auto& r : routes) {
       if (r->name == name && !r->destinations.empty()) return r.get();
@@ -190,6 +220,11 @@ struct Logger::Impl {
                  "hydra: logger '%s': layer '%s' has no route (neither it, DEFAULT nor "
                  "__CENTRALIZED__ is configured); its records go to stderr\n",
                  config.name.c_str(), s.name.c_str());
+  }
+
+  ~Impl() {
+    // The engine's destructor drains into the sinks: it must go first.
+    engine.reset();
   }
 
   // A log call never throws; a failure while dispatching is an internal fault
@@ -289,6 +324,10 @@ Logger::Logger(LoggerConfig config) : impl_(std::make_unique<Impl>()) {
   im.audit_slot = &im.slot(default_layer_of(Level::audit));
   im.compliance_slot = &im.slot(default_layer_of(Level::compliance));
 
+  if (im.config.mode == LoggerMode::async) {
+    im.engine = std::make_unique<detail::AsyncEngine>(*this, im.config.async);
+    engine_ = im.engine.get();
+  }
   if (flush_period.count() > 0) im.start_flusher(flush_period);
   LiveLoggers& live = LiveLoggers::get();
   std::lock_guard lock(live.mutex);
@@ -332,7 +371,19 @@ bool Logger::should_log(std::string_view layer, Level level) {
 }
 
 void Logger::flush() {
+  if (engine_ != nullptr) {
+    engine_->flush();  // drains every queue, then flushes the sinks
+  } else {
+    impl_->flush_all();
+  }
+}
+
+void Logger::flush_sinks() {
   impl_->flush_all();
+}
+
+void detail::pause_backend_for_test(Logger& logger, bool paused) {
+  if (logger.engine_ != nullptr) logger.engine_->pause_backend_for_test(paused);
 }
 
 void Logger::reopen() {
@@ -340,6 +391,7 @@ void Logger::reopen() {
 }
 
 void Logger::shutdown() {
+  if (engine_ != nullptr) engine_->stop();
   impl_->stop_flusher();
   impl_->flush_all();
 }
@@ -354,40 +406,16 @@ LoggerMetrics Logger::metrics() const {
   m.fallback_records = impl_->fallback_records.load(std::memory_order_relaxed);
   m.format_errors = impl_->format_errors.load(std::memory_order_relaxed);
   for (const auto& s : impl_->sinks) m.write_errors += s->write_errors();
+  if (engine_ != nullptr) m.async = engine_->metrics();
   return m;
 }
 
 namespace {
 
-// Renders the message; on a runtime template that does not fit its
-// arguments, renders the template and the error instead of throwing.
 bool format_message(DispatchScratch& scratch, std::string_view tmpl, bool has_names,
                     fmt::format_args args, std::size_t arg_count) {
-  scratch.message.clear();
-  scratch.names.clear();
-  try {
-    if (has_names) {
-      scratch.stripped.clear();
-      scratch.stripped.resize(tmpl.size() * 2);
-      const std::size_t len = detail::strip_names(tmpl, scratch.stripped.data());
-      detail::scan_template(
-          tmpl, [](std::string_view) {},
-          [&](std::string_view id, std::string_view) { scratch.names.push_back(id); });
-      fmt::vformat_to(std::back_inserter(scratch.message),
-                      std::string_view(scratch.stripped.data(), len), args);
-    } else if (arg_count == 0 && tmpl.find_first_of("{}") == std::string_view::npos) {
-      scratch.message.append(tmpl);
-    } else {
-      fmt::vformat_to(std::back_inserter(scratch.message), tmpl, args);
-    }
-    return true;
-  } catch (const std::exception& e) {
-    scratch.message.clear();
-    scratch.names.clear();
-    fmt::format_to(std::back_inserter(scratch.message), "{} [hydra: format error: {}]", tmpl,
-                   e.what());
-    return false;
-  }
+  return detail::render_message(tmpl, has_names, args, arg_count, scratch.message, scratch.stripped,
+                                scratch.names);
 }
 
 }  // namespace
@@ -463,6 +491,10 @@ void Logger::process_now(detail::LayerSlot& slot, Level level, std::span<const F
 void Logger::write_to(detail::LayerSlot& slot, Level level, std::string_view message,
                       std::span<const Field> fields, const SourceLocation& source) {
   if (!enabled(slot, level)) return;
+  if (engine_ != nullptr) {
+    engine_->enqueue_message(slot, level, message, fields, source);
+    return;
+  }
   process_now(slot, level, fields, message, false, true, source, {}, {});
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "hydra/async/async_options.hpp"
 #include "hydra/core/level.hpp"
 #include "hydra/format/color.hpp"
 #include "hydra/format/formatter.hpp"
@@ -40,7 +41,7 @@ struct DestinationConfig {
   Level flush_level = Level::error;
   // ...and at least this often (0: only on flush_level, explicit flush and exit).
   std::chrono::milliseconds flush_interval{1000};
-  std::size_t buffer_size = 64 * 1024;
+  std::size_t buffer_size = std::size_t{64} * 1024;
 
   // rotating_file: rotate when the file would exceed max_size bytes (0: never
   // by size) and/or at each interval boundary; keep backup_count old files.
@@ -70,8 +71,14 @@ struct LayerConfig {
 inline constexpr std::string_view kDefaultLayer = "DEFAULT";
 inline constexpr std::string_view kCentralizedLayer = "__CENTRALIZED__";
 
+// Where the pipeline runs: on the calling thread (sync) or on a backend
+// thread fed by per-thread queues (async). Both run the same stages.
+enum class LoggerMode { sync, async };
+
 struct LoggerConfig {
   std::string name = "hydra";
+  LoggerMode mode = LoggerMode::sync;
+  AsyncOptions async;  // used in async mode
   Level default_level = Level::info;
   // The layer of calls that name none.
   std::string default_layer = "APP";

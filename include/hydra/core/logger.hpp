@@ -32,8 +32,12 @@
 
 #include <fmt/format.h>
 
+#include "hydra/async/async_options.hpp"
+#include "hydra/async/detail/async_engine.hpp"
+#include "hydra/async/metrics.hpp"
 #include "hydra/config/config.hpp"
 #include "hydra/core/detail/capture.hpp"
+#include "hydra/core/detail/field_value_of.hpp"
 #include "hydra/core/detail/layer_slot.hpp"
 #include "hydra/core/format_string.hpp"
 #include "hydra/core/level.hpp"
@@ -47,37 +51,9 @@ namespace detail {
 
 struct DispatchScratch;  // per-thread working storage of dispatch (logger.cpp)
 
-// Storage for field values that must be rendered to text before dispatch
-// (arguments of user types named by a placeholder). Reused per thread.
-class FieldScratch {
- public:
-  std::string_view keep(std::string s);
-  void clear() noexcept { used_ = 0; }
-
- private:
-  std::vector<std::string> slots_;
-  std::size_t used_ = 0;
-};
-
-template <typename T>
-FieldValue to_field_value(const T& v, FieldScratch& scratch) {
-  using U = std::remove_cvref_t<T>;
-  if constexpr (std::is_same_v<U, bool> || std::is_floating_point_v<U>) {
-    return FieldValue(v);
-  } else if constexpr (std::is_same_v<U, char>) {
-    return FieldValue(scratch.keep(std::string(1, v)));
-  } else if constexpr (std::is_integral_v<U>) {
-    return FieldValue(v);
-  } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
-    return FieldValue(std::string_view(v));
-  } else if constexpr (std::is_enum_v<U> && !fmt::is_formattable<U>::value) {
-    return FieldValue(static_cast<std::underlying_type_t<U>>(v));
-  } else {
-    return FieldValue(scratch.keep(fmt::format("{}", v)));
-  }
-}
-
-FieldScratch& thread_field_scratch();
+// Test hook: holds an async logger's backend (it neither drains nor beats),
+// or lets it go. No effect in sync mode.
+void pause_backend_for_test(Logger& logger, bool paused);
 
 // Extra key-values bound by Logger::with(); copied so that the braced list's
 // lifetime does not matter.
@@ -182,6 +158,7 @@ struct LoggerMetrics {
   std::uint64_t fallback_records = 0;  // records that took the stderr fallback (no route)
   std::uint64_t write_errors = 0;      // sum of the sinks' write errors
   std::uint64_t format_errors = 0;     // runtime templates that failed to format
+  AsyncMetrics async;                  // async mode's queues and backend
 };
 
 class Logger : public LevelMethods<Logger> {
@@ -227,6 +204,10 @@ class Logger : public LevelMethods<Logger> {
   void emit_to(detail::LayerSlot& slot, Level level, std::span<const Field> extra,
                const basic_format_string<Args...>& f, Args&&... args) {
     if (!enabled(slot, level)) return;
+    if (engine_ != nullptr) {
+      engine_->enqueue(slot, level, extra, f, std::forward<Args>(args)...);
+      return;
+    }
     const std::source_location& loc = f.location();
     const SourceLocation source{loc.file_name(), loc.function_name(), loc.line()};
     if constexpr (sizeof...(Args) == 0) {
@@ -268,8 +249,13 @@ class Logger : public LevelMethods<Logger> {
   void deliver(detail::DispatchScratch& scratch, const detail::Capture& capture,
                std::string_view message);
 
+  friend class detail::AsyncEngine;
+  friend void detail::pause_backend_for_test(Logger& logger, bool paused);
+  void flush_sinks();
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  detail::AsyncEngine* engine_ = nullptr;  // async mode; owned by impl_
 };
 
 template <typename... Args>

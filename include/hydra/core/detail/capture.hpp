@@ -8,6 +8,9 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include <fmt/core.h>
 
@@ -20,6 +23,14 @@ struct LayerSlot;
 
 // The OS id of the calling thread (gettid), cached per thread.
 std::uint64_t current_thread_id() noexcept;
+
+// Formats a template with its arguments into `message`; with has_names, the
+// names are stripped first and returned in `names` (one per placeholder,
+// empty for {}). A template that does not fit its arguments (runtime
+// templates only) renders itself and the error instead, and returns false.
+bool render_message(std::string_view tmpl, bool has_names, fmt::format_args args,
+                    std::size_t arg_count, fmt::memory_buffer& message,
+                    fmt::memory_buffer& stripped, std::vector<std::string_view>& names);
 
 struct Capture {
   LayerSlot* slot = nullptr;

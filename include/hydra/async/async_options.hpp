@@ -1,0 +1,42 @@
+// Async mode's settings: how big each thread's queue is, what a caller does
+// when its queue is full, and how the backend waits when idle. Every choice
+// is explicit and counted: a record is written, or dropped under `drop` and
+// reported in-band; nothing is lost silently.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string_view>
+
+namespace hydra {
+
+enum class OverflowPolicy {
+  block,          // the caller waits for space (default)
+  drop,           // the record is dropped and counted; an in-band record says how many
+  grow,           // the queue grows (doubling) up to grow_limit, then grow_fallback applies
+  sync_fallback,  // the caller does the backend's work: drains pending records, then its own
+  automatic,      // block while the backend is healthy, sync_fallback when it stalls or dies
+};
+
+// "block", "drop", "grow", "sync_fallback", "auto"; nullopt otherwise.
+std::optional<OverflowPolicy> parse_overflow_policy(std::string_view name) noexcept;
+inline constexpr std::string_view kOverflowPolicyChoices = "block, drop, grow, sync_fallback, auto";
+
+struct AsyncOptions {
+  // Bytes of each thread's queue (rounded up to a power of two, at least 4 KiB).
+  std::size_t queue_capacity = 256 * 1024;
+  OverflowPolicy overflow = OverflowPolicy::block;
+  // grow: the most one thread's queues may take together...
+  std::size_t grow_limit = 64 * 1024 * 1024;
+  // ...and what happens beyond it (block, drop or sync_fallback).
+  OverflowPolicy grow_fallback = OverflowPolicy::sync_fallback;
+  // How long the idle backend sleeps between looks at the queues. It wakes at
+  // once for flush() and for callers waiting on a full queue.
+  std::chrono::microseconds idle_wait{500};
+  // automatic: a backend that has made no progress for this long, with
+  // records waiting, is taken as stalled and callers write synchronously.
+  std::chrono::milliseconds stall_timeout{200};
+};
+
+}  // namespace hydra

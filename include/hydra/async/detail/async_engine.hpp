@@ -1,0 +1,293 @@
+// Internal: async mode's engine. Callers encode records into their own
+// thread's queue (no formatting, no locks, no syscalls, no allocation after the
+// thread's first record); one backend thread per logger drains every queue in
+// timestamp order, decodes each record with a function chosen at compile time
+// for its argument types, and runs the logger's shared pipeline on it.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <ctime>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "hydra/async/async_options.hpp"
+#include "hydra/async/codec.hpp"
+#include "hydra/async/detail/spsc_queue.hpp"
+#include "hydra/async/metrics.hpp"
+#include "hydra/core/detail/capture.hpp"
+#include "hydra/core/detail/field_value_of.hpp"
+#include "hydra/core/format_string.hpp"
+#include "hydra/core/record.hpp"
+
+namespace hydra {
+class Logger;
+}
+
+namespace hydra::detail {
+
+struct LayerSlot;
+class AsyncEngine;
+struct ThreadQueue;
+
+enum class RecordKind : std::uint8_t {
+  event,    // template + encoded arguments, decoded by `decode`
+  message,  // finished message text in the payload
+  context,  // the thread's scoped context changed: the new context follows
+  dropped,  // records dropped under overflow=drop: the count follows
+};
+
+inline constexpr std::uint8_t kHasNames = 1;
+
+struct RecordHeader;
+// Backend side of one record: rebuilds the arguments and runs the pipeline.
+using DecodeFn = void (*)(AsyncEngine& engine, ThreadQueue& queue, const RecordHeader& header,
+                          const std::byte* payload);
+
+struct RecordHeader {
+  std::uint32_t size;  // whole record, a multiple of kRecordAlign
+  RecordKind kind;
+  Level level;
+  std::uint8_t flags;
+  std::uint8_t extra_count;  // key-values bound with with(), after the arguments
+  std::int64_t time_ns;      // wall clock, ns since the epoch
+  DecodeFn decode;
+  LayerSlot* slot;
+  const char* text;  // the template (static storage)
+  std::uint64_t text_len;
+  SourceLocation source;
+};
+
+// Wall-clock nanoseconds, the records' timestamps.
+inline std::int64_t now_ns() noexcept {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// Encoding of key-value fields (with(), context) in the payload.
+std::size_t encoded_size(std::span<const Field> fields) noexcept;
+void encode_fields(std::byte*& out, std::span<const Field> fields) noexcept;
+
+// The calling thread's context version: changes whenever a scope opens or
+// closes (see context.cpp), so a queue sends the context only when it changed.
+std::uint64_t context_version() noexcept;
+
+// One thread's queue(s) for one engine. The producer side is touched only by
+// its thread; the consumer side only under the engine's consumer lock.
+struct ThreadQueue {
+  ThreadQueue(std::size_t capacity, std::uint64_t tid);
+
+  // Producer side.
+  SpscQueue* write_queue;
+  std::uint64_t sent_context_version = 0;  // a thread starts with an empty context, version 0
+  std::size_t pending_drops = 0;           // dropped, not yet reported in-band
+  LayerSlot* pending_drop_slot = nullptr;  // layer of the first unreported drop
+  std::atomic<std::uint64_t> records_in{0};
+  std::atomic<std::size_t> high_water{0};
+  std::atomic<bool> exited{false};
+
+  // Consumer side.
+  SpscQueue* read_queue;
+  std::vector<std::string> context_text;  // owned copy of the current context
+  std::vector<Field> context;
+
+  // All of this thread's queues (more than one after grow).
+  std::mutex chain_mutex;
+  std::vector<std::unique_ptr<SpscQueue>> chain;
+  std::atomic<std::size_t> total_capacity{0};
+  const std::uint64_t thread_id;
+
+  // Producer: `size` contiguous bytes or nullptr when full.
+  std::byte* reserve(std::size_t size) noexcept { return write_queue->prepare_write(size); }
+  void commit(std::size_t size) noexcept {
+    write_queue->commit_write(size);
+    const std::size_t depth = write_queue->producer_depth();
+    if (depth > high_water.load(std::memory_order_relaxed)) {
+      high_water.store(depth, std::memory_order_relaxed);
+    }
+    records_in.store(records_in.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+};
+
+class AsyncEngine {
+ public:
+  AsyncEngine(Logger& logger, const AsyncOptions& options);
+  ~AsyncEngine();
+  AsyncEngine(const AsyncEngine&) = delete;
+  AsyncEngine& operator=(const AsyncEngine&) = delete;
+
+  template <typename... Args>
+  void enqueue(LayerSlot& slot, Level level, std::span<const Field> extra,
+               const basic_format_string<Args...>& f, Args&&... args);
+
+  // A record whose message is already text.
+  void enqueue_message(LayerSlot& slot, Level level, std::string_view message,
+                       std::span<const Field> fields, const SourceLocation& source);
+
+  // Returns when everything queued before the call, by any thread, is written
+  // and the sinks are flushed.
+  void flush();
+  // Drains, stops and joins the backend. Later records are written by their
+  // callers (synchronously).
+  void stop();
+  AsyncMetrics metrics() const;
+
+  // Test hooks: hold the backend (it neither drains nor beats) / let it go.
+  void pause_backend_for_test(bool paused);
+
+  // Backend side, used by decode functions.
+  void run(ThreadQueue& queue, const RecordHeader& header, fmt::format_args args,
+           std::span<const FieldValue> values, const std::byte* extra_fields);
+
+ private:
+  friend class BackendLoop;
+  ThreadQueue& local_queue();
+  ThreadQueue& register_thread();
+  // The caller could not reserve `size` bytes: applies the overflow policy.
+  // Returns the reserved space, or nullptr when the record must not be queued
+  // (dropped: counted; or written synchronously by the caller: `*run_sync`).
+  std::byte* on_full(ThreadQueue& queue, std::size_t size, LayerSlot* slot, bool* run_sync);
+  void send_context(ThreadQueue& queue);
+  void send_drop_notice(ThreadQueue& queue);
+  // Runs one call synchronously after draining everything queued (callers in
+  // sync_fallback, records too large for the queue, after stop).
+  void run_sync(LayerSlot& slot, Level level, std::span<const Field> extra, std::string_view text,
+                bool has_names, bool preformatted, const SourceLocation& source,
+                fmt::format_args args, std::span<const FieldValue> values);
+  // Formats a call with arguments that have no codec on the caller, then
+  // queues the finished message.
+  void enqueue_formatted(LayerSlot& slot, Level level, std::span<const Field> extra,
+                         std::string_view tmpl, bool has_names, const SourceLocation& source,
+                         fmt::format_args args, std::span<const FieldValue> values);
+
+  void backend_main();
+  // Processes queued records (timestamp order) until none is older than the
+  // call, at most `limit`; returns how many. Needs the consumer lock.
+  std::size_t drain_locked(std::size_t limit);
+  void process_record(ThreadQueue& queue, const RecordHeader& header);
+
+  Logger& logger_;
+  AsyncOptions options_;
+  const std::uint64_t id_;
+
+  mutable std::mutex queues_mutex_;
+  std::vector<std::shared_ptr<ThreadQueue>> queues_;
+  std::atomic<std::uint64_t> queues_version_{0};
+
+  std::mutex consumer_mutex_;  // whoever drains holds it (backend or a fallback caller)
+  std::vector<std::shared_ptr<ThreadQueue>> consumer_view_;  // under consumer_mutex_
+  std::uint64_t consumer_view_version_ = ~std::uint64_t{0};
+
+  std::mutex wake_mutex_;
+  std::condition_variable wake_cv_;     // the backend sleeps here
+  std::condition_variable flushed_cv_;  // flush() waits here
+  std::uint64_t flush_requested_ = 0;   // under wake_mutex_
+  std::uint64_t flush_done_ = 0;        // under wake_mutex_
+  bool stopping_ = false;               // under wake_mutex_
+  bool paused_ = false;                 // under wake_mutex_
+
+  std::once_flag start_once_;
+  std::thread backend_;
+  std::atomic<bool> stopped_{false};
+  std::atomic<std::int64_t> heartbeat_ns_{0};       // last time the backend made progress
+  std::atomic<std::int64_t> oldest_pending_ns_{0};  // oldest record left after a drain
+
+  std::atomic<std::uint64_t> records_out_{0};
+  std::atomic<std::uint64_t> dropped_{0};
+  std::atomic<std::uint64_t> sync_writes_{0};
+  std::atomic<std::uint64_t> blocked_waits_{0};
+  std::atomic<std::uint64_t> grows_{0};
+};
+
+template <typename... Args>
+void decode_event(AsyncEngine& engine, ThreadQueue& queue, const RecordHeader& header,
+                  const std::byte* payload) {
+  const std::byte* in = payload;
+  std::tuple<decoded_t<Args>...> values{decode<Args>(in)...};
+  std::apply(
+      [&](auto&... v) {
+        const auto args = fmt::make_format_args(v...);
+        if constexpr (sizeof...(Args) == 0) {
+          engine.run(queue, header, args, {}, in);
+        } else if ((header.flags & kHasNames) != 0) {
+          FieldScratch& scratch = thread_field_scratch();
+          scratch.clear();
+          const FieldValue field_values[] = {to_field_value(v, scratch)...};
+          engine.run(queue, header, args, field_values, in);
+        } else {
+          engine.run(queue, header, args, {}, in);
+        }
+      },
+      values);
+}
+
+template <typename... Args>
+void AsyncEngine::enqueue(LayerSlot& slot, Level level, std::span<const Field> extra,
+                          const basic_format_string<Args...>& f, Args&&... args) {
+  const std::source_location& loc = f.location();
+  const SourceLocation source{loc.file_name(), loc.function_name(), loc.line()};
+  if constexpr (!(kQueueable<Args> && ...)) {
+    // Some argument has no codec: format on the caller, queue the text.
+    const auto stored = fmt::make_format_args(args...);
+    FieldScratch& scratch = thread_field_scratch();
+    scratch.clear();
+    const FieldValue values[] = {to_field_value(args, scratch)...};
+    enqueue_formatted(
+        slot, level, extra, f.get(), f.has_names(), source, stored,
+        f.has_names() ? std::span<const FieldValue>(values) : std::span<const FieldValue>());
+  } else {
+    ThreadQueue& queue = local_queue();
+    if (queue.sent_context_version != context_version()) send_context(queue);
+    if (queue.pending_drops != 0) send_drop_notice(queue);
+    const std::size_t size =
+        align_up(sizeof(RecordHeader) + (std::size_t{0} + ... + encoded_size(args)) +
+                     (extra.empty() ? 0 : encoded_size(extra)),
+                 kRecordAlign);
+    std::byte* out = queue.reserve(size);
+    if (out == nullptr) [[unlikely]] {
+      bool sync = false;
+      out = on_full(queue, size, &slot, &sync);
+      if (out == nullptr) {
+        if (sync) {
+          if constexpr (sizeof...(Args) == 0) {
+            run_sync(slot, level, extra, f.get(), f.has_names(), false, source, {}, {});
+          } else {
+            const auto stored = fmt::make_format_args(args...);
+            FieldScratch& scratch = thread_field_scratch();
+            scratch.clear();
+            const FieldValue values[] = {to_field_value(args, scratch)...};
+            run_sync(slot, level, extra, f.get(), f.has_names(), false, source, stored,
+                     f.has_names() ? std::span<const FieldValue>(values)
+                                   : std::span<const FieldValue>());
+          }
+        }
+        return;
+      }
+    }
+    auto* header = reinterpret_cast<RecordHeader*>(out);
+    header->size = static_cast<std::uint32_t>(size);
+    header->kind = RecordKind::event;
+    header->level = level;
+    header->flags = f.has_names() ? kHasNames : 0;
+    header->extra_count = static_cast<std::uint8_t>(extra.size());
+    header->time_ns = now_ns();
+    header->decode = &decode_event<Args...>;
+    header->slot = &slot;
+    header->text = f.get().data();
+    header->text_len = f.get().size();
+    header->source = source;
+    std::byte* payload = out + sizeof(RecordHeader);
+    (encode(payload, args), ...);
+    if (!extra.empty()) encode_fields(payload, extra);
+    queue.commit(size);
+  }
+}
+
+}  // namespace hydra::detail

@@ -1,0 +1,36 @@
+// Health of the async engine, as a snapshot: per-thread queues, what went in
+// and out, what was dropped and why, how often callers had to wait or write
+// themselves, and how far behind the backend is.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace hydra {
+
+struct ThreadQueueMetrics {
+  std::uint64_t thread_id = 0;
+  std::size_t capacity = 0;    // bytes, all of the thread's queues together
+  std::size_t depth = 0;       // bytes waiting now
+  std::size_t high_water = 0;  // most bytes ever waiting
+  std::uint64_t records_in = 0;
+  bool thread_exited = false;
+};
+
+struct AsyncMetrics {
+  bool enabled = false;             // false in sync mode (everything else is zero)
+  std::uint64_t records_in = 0;     // records queued by callers
+  std::uint64_t records_out = 0;    // records the backend (or a fallback caller) processed
+  std::uint64_t dropped_full = 0;   // dropped under OverflowPolicy::drop (or grow -> drop)
+  std::uint64_t sync_writes = 0;    // records callers wrote themselves (sync_fallback, auto,
+                                    // too large for the queue, after shutdown)
+  std::uint64_t blocked_waits = 0;  // times a caller waited for space
+  std::uint64_t queue_grows = 0;    // times a queue was doubled (grow)
+  // Age of the oldest record not yet written (zero when all is written).
+  std::chrono::nanoseconds backend_lag{0};
+  std::vector<ThreadQueueMetrics> threads;
+};
+
+}  // namespace hydra

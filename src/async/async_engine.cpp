@@ -1,0 +1,665 @@
+#include "hydra/async/detail/async_engine.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <limits>
+#include <string>
+
+#include "hydra/core/context.hpp"
+#include "hydra/core/logger.hpp"
+
+namespace hydra {
+
+std::optional<OverflowPolicy> parse_overflow_policy(std::string_view name) noexcept {
+  if (name == "block") return OverflowPolicy::block;
+  if (name == "drop") return OverflowPolicy::drop;
+  if (name == "grow") return OverflowPolicy::grow;
+  if (name == "sync_fallback") return OverflowPolicy::sync_fallback;
+  if (name == "auto" || name == "automatic") return OverflowPolicy::automatic;
+  return std::nullopt;
+}
+
+namespace detail {
+namespace {
+
+// ---------------------------------------------------------------------------
+// Field encoding: key (u32 length + bytes), a type tag, the value.
+
+enum class ValueTag : std::uint8_t { null, boolean, int64, uint64, float64, string };
+
+void put_string(std::byte*& out, std::string_view s) noexcept {
+  const auto n = static_cast<std::uint32_t>(s.size());
+  std::memcpy(out, &n, sizeof(n));
+  if (n != 0) std::memcpy(out + sizeof(n), s.data(), n);
+  out += sizeof(n) + n;
+}
+
+std::string_view get_string(const std::byte*& in) noexcept {
+  std::uint32_t n = 0;
+  std::memcpy(&n, in, sizeof(n));
+  const auto* chars = reinterpret_cast<const char*>(in + sizeof(n));
+  in += sizeof(n) + n;
+  return {chars, n};
+}
+
+template <typename T>
+void put(std::byte*& out, const T& v) noexcept {
+  std::memcpy(out, &v, sizeof(v));
+  out += sizeof(v);
+}
+
+template <typename T>
+T get(const std::byte*& in) noexcept {
+  T v;
+  std::memcpy(&v, in, sizeof(v));
+  in += sizeof(v);
+  return v;
+}
+
+std::size_t value_size(const FieldValue& v) noexcept {
+  return 1 + std::visit(
+                 [](const auto& x) -> std::size_t {
+                   using T = std::decay_t<decltype(x)>;
+                   if constexpr (std::is_same_v<T, std::monostate>) {
+                     return 0;
+                   } else if constexpr (std::is_same_v<T, std::string_view>) {
+                     return sizeof(std::uint32_t) + x.size();
+                   } else {
+                     return sizeof(T);
+                   }
+                 },
+                 v.storage());
+}
+
+void decode_fields(const std::byte*& in, std::size_t count, std::vector<Field>& out) {
+  out.clear();
+  for (std::size_t i = 0; i < count; ++i) {
+    Field f;
+    f.key = get_string(in);
+    switch (get<ValueTag>(in)) {
+      case ValueTag::null: break;
+      case ValueTag::boolean: f.value = FieldValue(get<bool>(in)); break;
+      case ValueTag::int64: f.value = FieldValue(get<std::int64_t>(in)); break;
+      case ValueTag::uint64: f.value = FieldValue(get<std::uint64_t>(in)); break;
+      case ValueTag::float64: f.value = FieldValue(get<double>(in)); break;
+      case ValueTag::string: f.value = FieldValue(get_string(in)); break;
+    }
+    out.push_back(f);
+  }
+}
+
+std::atomic<std::uint64_t> g_next_engine_id{1};
+
+// The engine whose backend runs on this thread (0: none). A backend that logs
+// through its own logger must not wait for itself.
+thread_local std::uint64_t t_backend_of = 0;
+
+// This thread's queues, one per engine it has logged to. Held by shared_ptr
+// so that neither the thread's exit nor the engine's end frees a queue the
+// other still uses; engine ids are never reused, so a dead engine's entry is
+// never matched again.
+struct LocalQueues {
+  struct Entry {
+    std::uint64_t engine_id;
+    std::shared_ptr<ThreadQueue> queue;
+  };
+  std::vector<Entry> entries;
+  ~LocalQueues() {
+    for (auto& e : entries) e.queue->exited.store(true, std::memory_order_release);
+  }
+};
+thread_local LocalQueues t_queues;
+
+// Per-thread storage for the backend's and the fallback paths' decoding.
+struct DecodeScratch {
+  std::vector<Field> fields;
+  fmt::memory_buffer message;
+  fmt::memory_buffer stripped;
+  std::vector<std::string_view> names;
+};
+thread_local DecodeScratch t_decode;
+
+constexpr std::size_t kBatch = 4096;
+
+}  // namespace
+
+std::size_t encoded_size(std::span<const Field> fields) noexcept {
+  std::size_t n = 0;
+  for (const Field& f : fields) n += sizeof(std::uint32_t) + f.key.size() + value_size(f.value);
+  return n;
+}
+
+void encode_fields(std::byte*& out, std::span<const Field> fields) noexcept {
+  for (const Field& f : fields) {
+    put_string(out, f.key);
+    std::visit(
+        [&](const auto& x) {
+          using T = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<T, std::monostate>) {
+            put(out, ValueTag::null);
+          } else if constexpr (std::is_same_v<T, bool>) {
+            put(out, ValueTag::boolean);
+            put(out, x);
+          } else if constexpr (std::is_same_v<T, std::int64_t>) {
+            put(out, ValueTag::int64);
+            put(out, x);
+          } else if constexpr (std::is_same_v<T, std::uint64_t>) {
+            put(out, ValueTag::uint64);
+            put(out, x);
+          } else if constexpr (std::is_same_v<T, double>) {
+            put(out, ValueTag::float64);
+            put(out, x);
+          } else {
+            put(out, ValueTag::string);
+            put_string(out, x);
+          }
+        },
+        f.value.storage());
+  }
+}
+
+ThreadQueue::ThreadQueue(std::size_t capacity, std::uint64_t tid) : thread_id(tid) {
+  chain.push_back(std::make_unique<SpscQueue>(capacity));
+  write_queue = read_queue = chain.back().get();
+  total_capacity.store(write_queue->capacity(), std::memory_order_relaxed);
+}
+
+// ---------------------------------------------------------------------------
+
+AsyncEngine::AsyncEngine(Logger& logger, const AsyncOptions& options)
+    : logger_(logger),
+      options_(options),
+      id_(g_next_engine_id.fetch_add(1, std::memory_order_relaxed)) {
+  heartbeat_ns_.store(now_ns(), std::memory_order_relaxed);
+}
+
+AsyncEngine::~AsyncEngine() {
+  stop();
+}
+
+ThreadQueue& AsyncEngine::local_queue() {
+  for (auto& e : t_queues.entries) {
+    if (e.engine_id == id_) return *e.queue;
+  }
+  return register_thread();
+}
+
+ThreadQueue& AsyncEngine::register_thread() {
+  auto queue = std::make_shared<ThreadQueue>(options_.queue_capacity, current_thread_id());
+  {
+    std::lock_guard lock(queues_mutex_);
+    queues_.push_back(queue);
+    queues_version_.fetch_add(1, std::memory_order_release);
+  }
+  t_queues.entries.push_back({id_, queue});
+  std::call_once(start_once_, [this] { backend_ = std::thread([this] { backend_main(); }); });
+  return *queue;
+}
+
+void AsyncEngine::send_context(ThreadQueue& queue) {
+  const std::span<const Field> context = current_context();
+  const std::size_t size =
+      align_up(sizeof(RecordHeader) + sizeof(std::uint32_t) + encoded_size(context), kRecordAlign);
+  std::byte* out = queue.reserve(size);
+  if (out == nullptr) {
+    bool sync = false;
+    out = on_full(queue, size, nullptr, &sync);
+    if (out == nullptr) return;  // retried with the next record
+  }
+  auto* header = reinterpret_cast<RecordHeader*>(out);
+  *header = RecordHeader{};
+  header->size = static_cast<std::uint32_t>(size);
+  header->kind = RecordKind::context;
+  header->time_ns = now_ns();
+  std::byte* payload = out + sizeof(RecordHeader);
+  put(payload, static_cast<std::uint32_t>(context.size()));
+  encode_fields(payload, context);
+  queue.write_queue->commit_write(size);
+  queue.sent_context_version = context_version();
+}
+
+void AsyncEngine::send_drop_notice(ThreadQueue& queue) {
+  const std::size_t size = align_up(sizeof(RecordHeader) + sizeof(std::uint64_t), kRecordAlign);
+  std::byte* out = queue.reserve(size);
+  if (out == nullptr) return;  // still full: report later
+  auto* header = reinterpret_cast<RecordHeader*>(out);
+  *header = RecordHeader{};
+  header->size = static_cast<std::uint32_t>(size);
+  header->kind = RecordKind::dropped;
+  header->level = Level::warning;
+  header->time_ns = now_ns();
+  header->slot = queue.pending_drop_slot;
+  std::byte* payload = out + sizeof(RecordHeader);
+  put(payload, static_cast<std::uint64_t>(queue.pending_drops));
+  queue.write_queue->commit_write(size);
+  queue.pending_drops = 0;
+  queue.pending_drop_slot = nullptr;
+}
+
+std::byte* AsyncEngine::on_full(ThreadQueue& queue, std::size_t size, LayerSlot* slot,
+                                bool* run_sync) {
+  if (size > queue.write_queue->max_record() || t_backend_of == id_ ||
+      stopped_.load(std::memory_order_acquire)) {
+    *run_sync = true;
+    return nullptr;
+  }
+  OverflowPolicy policy = options_.overflow;
+  for (;;) {
+    switch (policy) {
+      case OverflowPolicy::drop:
+        if (slot == nullptr) return nullptr;  // a context change: sent with the next record
+        if (queue.pending_drops == 0) queue.pending_drop_slot = slot;
+        ++queue.pending_drops;
+        dropped_.fetch_add(1, std::memory_order_relaxed);
+        return nullptr;
+
+      case OverflowPolicy::sync_fallback: *run_sync = true; return nullptr;
+
+      case OverflowPolicy::grow: {
+        const std::size_t current = queue.write_queue->capacity();
+        std::size_t next_capacity = current * 2;
+        while (next_capacity / 2 < size) next_capacity *= 2;
+        if (queue.total_capacity.load(std::memory_order_relaxed) + next_capacity >
+            options_.grow_limit) {
+          policy = options_.grow_fallback == OverflowPolicy::grow ? OverflowPolicy::block
+                                                                  : options_.grow_fallback;
+          continue;
+        }
+        auto bigger = std::make_unique<SpscQueue>(next_capacity);
+        SpscQueue* raw = bigger.get();
+        {
+          std::lock_guard lock(queue.chain_mutex);
+          queue.chain.push_back(std::move(bigger));
+        }
+        queue.total_capacity.fetch_add(next_capacity, std::memory_order_relaxed);
+        queue.write_queue->next.store(raw, std::memory_order_release);
+        queue.write_queue = raw;
+        grows_.fetch_add(1, std::memory_order_relaxed);
+        return queue.reserve(size);
+      }
+
+      case OverflowPolicy::block:
+      case OverflowPolicy::automatic: {
+        blocked_waits_.fetch_add(1, std::memory_order_relaxed);
+        for (int spin = 0;; ++spin) {
+          if (std::byte* out = queue.reserve(size)) return out;
+          if (stopped_.load(std::memory_order_acquire)) {
+            *run_sync = true;
+            return nullptr;
+          }
+          if (policy == OverflowPolicy::automatic &&
+              now_ns() - heartbeat_ns_.load(std::memory_order_acquire) >
+                  std::chrono::nanoseconds(options_.stall_timeout).count()) {
+            *run_sync = true;  // the backend is stalled or gone: write ourselves
+            return nullptr;
+          }
+          wake_cv_.notify_one();
+          if (spin < 64) {
+            std::this_thread::yield();
+          } else {
+            std::this_thread::sleep_for(std::chrono::microseconds(50));
+          }
+        }
+      }
+    }
+  }
+}
+
+void AsyncEngine::run_sync(LayerSlot& slot, Level level, std::span<const Field> extra,
+                           std::string_view text, bool has_names, bool preformatted,
+                           const SourceLocation& source, fmt::format_args args,
+                           std::span<const FieldValue> values) {
+  sync_writes_.fetch_add(1, std::memory_order_relaxed);
+  if (t_backend_of == id_) {
+    // The backend logging through its own logger: it already holds the
+    // consumer lock; write at once (its queue is drained in order anyway).
+    logger_.process_now(slot, level, extra, text, has_names, preformatted, source, args, values);
+    return;
+  }
+  std::lock_guard lock(consumer_mutex_);
+  while (drain_locked(std::numeric_limits<std::size_t>::max()) != 0) {
+  }
+  logger_.process_now(slot, level, extra, text, has_names, preformatted, source, args, values);
+  records_out_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void AsyncEngine::enqueue_message(LayerSlot& slot, Level level, std::string_view message,
+                                  std::span<const Field> fields, const SourceLocation& source) {
+  ThreadQueue& queue = local_queue();
+  if (queue.sent_context_version != context_version()) send_context(queue);
+  if (queue.pending_drops != 0) send_drop_notice(queue);
+  const std::size_t size = align_up(sizeof(RecordHeader) + sizeof(std::uint32_t) + message.size() +
+                                        sizeof(std::uint32_t) + encoded_size(fields),
+                                    kRecordAlign);
+  std::byte* out = queue.reserve(size);
+  if (out == nullptr) {
+    bool sync = false;
+    out = on_full(queue, size, &slot, &sync);
+    if (out == nullptr) {
+      if (sync) run_sync(slot, level, fields, message, false, true, source, {}, {});
+      return;
+    }
+  }
+  auto* header = reinterpret_cast<RecordHeader*>(out);
+  *header = RecordHeader{};
+  header->size = static_cast<std::uint32_t>(size);
+  header->kind = RecordKind::message;
+  header->level = level;
+  header->time_ns = now_ns();
+  header->slot = &slot;
+  header->source = source;
+  std::byte* payload = out + sizeof(RecordHeader);
+  put_string(payload, message);
+  put(payload, static_cast<std::uint32_t>(fields.size()));
+  encode_fields(payload, fields);
+  queue.commit(size);
+}
+
+void AsyncEngine::enqueue_formatted(LayerSlot& slot, Level level, std::span<const Field> extra,
+                                    std::string_view tmpl, bool has_names,
+                                    const SourceLocation& source, fmt::format_args args,
+                                    std::span<const FieldValue> values) {
+  DecodeScratch& s = t_decode;
+  render_message(tmpl, has_names, args, values.size(), s.message, s.stripped, s.names);
+  s.fields.clear();
+  const std::size_t named = std::min(s.names.size(), values.size());
+  for (std::size_t i = 0; i < named; ++i) {
+    if (!s.names[i].empty()) s.fields.push_back(Field{s.names[i], values[i]});
+  }
+  s.fields.insert(s.fields.end(), extra.begin(), extra.end());
+  enqueue_message(slot, level, std::string_view(s.message.data(), s.message.size()), s.fields,
+                  source);
+}
+
+// ---------------------------------------------------------------------------
+// Backend side.
+
+void AsyncEngine::run(ThreadQueue& queue, const RecordHeader& header, fmt::format_args args,
+                      std::span<const FieldValue> values, const std::byte* extra_fields) {
+  DecodeScratch& s = t_decode;
+  decode_fields(extra_fields, header.extra_count, s.fields);
+  Capture capture;
+  capture.slot = header.slot;
+  capture.level = header.level;
+  capture.time = std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::nanoseconds(header.time_ns)));
+  capture.thread_id = queue.thread_id;
+  capture.text = std::string_view(header.text, header.text_len);
+  capture.has_names = (header.flags & kHasNames) != 0;
+  capture.source = header.source;
+  capture.args = args;
+  capture.values = values;
+  capture.extra = s.fields;
+  capture.context = queue.context;
+  logger_.process(capture);
+}
+
+void AsyncEngine::process_record(ThreadQueue& queue, const RecordHeader& header) {
+  const std::byte* payload = reinterpret_cast<const std::byte*>(&header) + sizeof(RecordHeader);
+  switch (header.kind) {
+    case RecordKind::event: header.decode(*this, queue, header, payload); break;
+    case RecordKind::message: {
+      const std::string_view message = get_string(payload);
+      const auto count = get<std::uint32_t>(payload);
+      RecordHeader h = header;
+      h.text = message.data();
+      h.text_len = message.size();
+      h.extra_count = 0;
+      DecodeScratch& s = t_decode;
+      decode_fields(payload, count, s.fields);
+      Capture capture;
+      capture.slot = h.slot;
+      capture.level = h.level;
+      capture.time = std::chrono::system_clock::time_point(
+          std::chrono::duration_cast<std::chrono::system_clock::duration>(
+              std::chrono::nanoseconds(h.time_ns)));
+      capture.thread_id = queue.thread_id;
+      capture.text = message;
+      capture.preformatted = true;
+      capture.source = h.source;
+      capture.extra = s.fields;
+      capture.context = queue.context;
+      logger_.process(capture);
+      break;
+    }
+    case RecordKind::context: {
+      const auto count = get<std::uint32_t>(payload);
+      std::vector<Field> fields;
+      decode_fields(payload, count, fields);
+      // Own the strings: the queue space is released after this record.
+      queue.context_text.clear();
+      queue.context_text.reserve(fields.size() * 2);
+      queue.context.clear();
+      for (const Field& f : fields) {
+        queue.context_text.emplace_back(f.key);
+        const std::string_view key = queue.context_text.back();
+        FieldValue value = f.value;
+        if (value.is_string()) {
+          queue.context_text.emplace_back(value.as_string());
+          value = FieldValue(std::string_view(queue.context_text.back()));
+        }
+        queue.context.push_back(Field{key, value});
+      }
+      return;  // not a record of its own
+    }
+    case RecordKind::dropped: {
+      const auto count = get<std::uint64_t>(payload);
+      const std::string text = fmt::format(
+          "hydra: {} record{} dropped on this thread: queue full (overflow policy drop)", count,
+          count == 1 ? "" : "s");
+      const Field fields[] = {{"dropped", FieldValue(count)}};
+      Capture capture;
+      capture.slot = header.slot;
+      capture.level = Level::warning;
+      capture.time = std::chrono::system_clock::time_point(
+          std::chrono::duration_cast<std::chrono::system_clock::duration>(
+              std::chrono::nanoseconds(header.time_ns)));
+      capture.thread_id = queue.thread_id;
+      capture.text = text;
+      capture.preformatted = true;
+      capture.extra = fields;
+      capture.context = queue.context;
+      logger_.process(capture);
+      return;  // a notice, not one of the records counted in and out
+    }
+  }
+  records_out_.fetch_add(1, std::memory_order_relaxed);
+}
+
+namespace {
+
+// The next record of a thread, following its queue chain (grow).
+const RecordHeader* head_of(ThreadQueue& q) {
+  for (;;) {
+    if (std::byte* p = q.read_queue->peek()) return reinterpret_cast<const RecordHeader*>(p);
+    SpscQueue* next = q.read_queue->next.load(std::memory_order_acquire);
+    if (next == nullptr) return nullptr;
+    // Everything written to the old queue happened before `next` was set.
+    if (std::byte* p = q.read_queue->peek()) return reinterpret_cast<const RecordHeader*>(p);
+    std::lock_guard lock(q.chain_mutex);
+    const std::size_t old_capacity = q.read_queue->capacity();
+    std::erase_if(q.chain, [&](const auto& up) { return up.get() == q.read_queue; });
+    q.total_capacity.fetch_sub(old_capacity, std::memory_order_relaxed);
+    q.read_queue = next;
+  }
+}
+
+}  // namespace
+
+std::size_t AsyncEngine::drain_locked(std::size_t limit) {
+  const std::uint64_t version = queues_version_.load(std::memory_order_acquire);
+  if (version != consumer_view_version_) {
+    std::lock_guard lock(queues_mutex_);
+    consumer_view_ = queues_;
+    consumer_view_version_ = queues_version_.load(std::memory_order_relaxed);
+  }
+  // Records are merged in timestamp order up to the time the batch began;
+  // younger ones wait for the next batch, so a record that a slower thread
+  // stamped earlier but committed later still comes out in order.
+  const std::int64_t horizon = now_ns();
+  std::size_t done = 0;
+  while (done < limit) {
+    ThreadQueue* best = nullptr;
+    const RecordHeader* best_header = nullptr;
+    for (const auto& q : consumer_view_) {
+      const RecordHeader* h = head_of(*q);
+      if (h == nullptr || h->time_ns > horizon) continue;
+      if (best_header == nullptr || h->time_ns < best_header->time_ns) {
+        best = q.get();
+        best_header = h;
+      }
+    }
+    if (best == nullptr) {
+      // What is left is younger than the horizon (or nothing): note its age.
+      std::int64_t oldest = 0;
+      for (const auto& q : consumer_view_) {
+        if (const RecordHeader* h = head_of(*q)) {
+          oldest = oldest == 0 ? h->time_ns : std::min(oldest, h->time_ns);
+        }
+      }
+      oldest_pending_ns_.store(oldest, std::memory_order_relaxed);
+      break;
+    }
+    const std::uint32_t size = best_header->size;
+    process_record(*best, *best_header);
+    best->read_queue->release(size);
+    ++done;
+  }
+  if (done == 0) {
+    // Forget threads that have exited and whose queues are empty.
+    bool removed = false;
+    for (const auto& q : consumer_view_) {
+      if (q->exited.load(std::memory_order_acquire) && head_of(*q) == nullptr) {
+        std::lock_guard lock(queues_mutex_);
+        std::erase(queues_, q);
+        removed = true;
+      }
+    }
+    if (removed) queues_version_.fetch_add(1, std::memory_order_release);
+  }
+  return done;
+}
+
+void AsyncEngine::backend_main() {
+  t_backend_of = id_;
+  for (;;) {
+    std::uint64_t requested = 0;
+    bool flush_wanted = false;
+    bool stopping = false;
+    {
+      std::unique_lock lock(wake_mutex_);
+      wake_cv_.wait(lock, [this] { return !paused_ || stopping_; });
+      requested = flush_requested_;
+      flush_wanted = requested > flush_done_;
+      stopping = stopping_;
+    }
+    std::size_t done = 0;
+    {
+      std::lock_guard lock(consumer_mutex_);
+      done = drain_locked(kBatch);
+      if (flush_wanted || stopping) {
+        // Everything committed before the request is older than now.
+        while (drain_locked(std::numeric_limits<std::size_t>::max()) != 0) {
+        }
+        logger_.flush_sinks();
+      }
+    }
+    heartbeat_ns_.store(now_ns(), std::memory_order_release);
+    std::unique_lock lock(wake_mutex_);
+    if (flush_wanted && requested > flush_done_) {
+      flush_done_ = requested;
+      flushed_cv_.notify_all();
+    }
+    if (stopping) break;
+    if (done == 0 && flush_requested_ == flush_done_) {
+      wake_cv_.wait_for(lock, options_.idle_wait,
+                        [this] { return stopping_ || flush_requested_ != flush_done_; });
+    }
+  }
+}
+
+void AsyncEngine::flush() {
+  if (t_backend_of == id_) {  // a sink flushing from the backend: its lock is held
+    logger_.flush_sinks();
+    return;
+  }
+  bool running = backend_.joinable() && !stopped_.load(std::memory_order_acquire);
+  if (running) {
+    std::unique_lock lock(wake_mutex_);
+    const std::uint64_t ticket = ++flush_requested_;
+    wake_cv_.notify_one();
+    while (flush_done_ < ticket) {
+      flushed_cv_.wait_for(lock, std::chrono::milliseconds(10));
+      if (flush_done_ >= ticket) return;
+      if (paused_ || now_ns() - heartbeat_ns_.load(std::memory_order_acquire) >
+                         std::chrono::nanoseconds(options_.stall_timeout).count()) {
+        running = false;  // stalled: do it ourselves
+        break;
+      }
+    }
+    if (running) return;
+  }
+  std::lock_guard lock(consumer_mutex_);
+  while (drain_locked(std::numeric_limits<std::size_t>::max()) != 0) {
+  }
+  logger_.flush_sinks();
+}
+
+void AsyncEngine::stop() {
+  {
+    std::lock_guard lock(wake_mutex_);
+    stopping_ = true;
+    paused_ = false;
+  }
+  wake_cv_.notify_all();
+  if (backend_.joinable() && std::this_thread::get_id() != backend_.get_id()) backend_.join();
+  stopped_.store(true, std::memory_order_release);
+  // Records queued after the backend's last look (or with no backend at all).
+  std::lock_guard lock(consumer_mutex_);
+  while (drain_locked(std::numeric_limits<std::size_t>::max()) != 0) {
+  }
+  logger_.flush_sinks();
+}
+
+void AsyncEngine::pause_backend_for_test(bool paused) {
+  {
+    std::lock_guard lock(wake_mutex_);
+    paused_ = paused;
+    if (!paused) heartbeat_ns_.store(now_ns(), std::memory_order_release);
+  }
+  wake_cv_.notify_all();
+}
+
+AsyncMetrics AsyncEngine::metrics() const {
+  AsyncMetrics m;
+  m.enabled = true;
+  m.records_out = records_out_.load(std::memory_order_relaxed);
+  m.dropped_full = dropped_.load(std::memory_order_relaxed);
+  m.sync_writes = sync_writes_.load(std::memory_order_relaxed);
+  m.blocked_waits = blocked_waits_.load(std::memory_order_relaxed);
+  m.queue_grows = grows_.load(std::memory_order_relaxed);
+  const std::int64_t oldest = oldest_pending_ns_.load(std::memory_order_relaxed);
+  if (oldest != 0)
+    m.backend_lag = std::chrono::nanoseconds(std::max<std::int64_t>(0, now_ns() - oldest));
+  std::lock_guard lock(queues_mutex_);
+  for (const auto& q : queues_) {
+    ThreadQueueMetrics t;
+    t.thread_id = q->thread_id;
+    t.capacity = q->total_capacity.load(std::memory_order_relaxed);
+    t.records_in = q->records_in.load(std::memory_order_relaxed);
+    t.high_water = q->high_water.load(std::memory_order_relaxed);
+    {
+      std::lock_guard chain_lock(q->chain_mutex);
+      for (const auto& part : q->chain) t.depth += part->depth();
+    }
+    t.thread_exited = q->exited.load(std::memory_order_relaxed);
+    m.records_in += t.records_in;
+    m.threads.push_back(t);
+  }
+  return m;
+}
+
+}  // namespace detail
+}  // namespace hydra

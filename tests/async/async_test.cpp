@@ -1,0 +1,357 @@
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <hydra/hydra.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/recording_sink.hpp"
+#include "test_util.hpp"
+
+namespace {
+
+using hydra::Level;
+using hydra::LoggerConfig;
+using hydra::OverflowPolicy;
+using hydra::test::RecordingSink;
+
+LoggerConfig async_config(std::shared_ptr<hydra::Sink> sink, hydra::AsyncOptions options = {}) {
+  LoggerConfig cfg;
+  cfg.name = "async";
+  cfg.mode = hydra::LoggerMode::async;
+  cfg.async = options;
+  cfg.default_level = Level::trace;
+  cfg.layers["DEFAULT"].destinations = {hydra::to_sink(std::move(sink))};
+  return cfg;
+}
+
+// Waits (bounded) for a condition that another thread makes true.
+template <typename Pred>
+bool eventually(Pred pred, std::chrono::seconds limit = std::chrono::seconds(20)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+TEST(Async, ManyThreadsExactCountAndPerThreadOrder) {
+  hydra::test::TempDir dir;
+  const std::string path = dir.file("async.jsonl");
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 20000;
+  LoggerConfig cfg;
+  cfg.mode = hydra::LoggerMode::async;
+  cfg.async.queue_capacity = 16 * 1024;  // small: the block policy gets exercised too
+  cfg.layers["APP"].destinations = {hydra::file(path, "json")};
+  hydra::Logger log(cfg);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&log, t] {
+      for (int i = 0; i < kPerThread; ++i) log.info("thread {t} record {i}", t, i);
+    });
+  }
+  for (auto& th : threads) th.join();
+  log.flush();  // the barrier: everything logged before it is written
+  auto lines = hydra::test::split_lines(hydra::test::read_file(path));
+  ASSERT_EQ(lines.size(), static_cast<std::size_t>(kThreads * kPerThread));
+  std::vector<int> next(kThreads, 0);
+  std::string previous_time;
+  for (const auto& line : lines) {
+    auto j = nlohmann::json::parse(line);
+    const int t = j["fields"]["t"];
+    const int i = j["fields"]["i"];
+    ASSERT_EQ(i, next[t]) << "per-thread order broken";
+    ++next[t];
+    const std::string time = j["timestamp"];
+    EXPECT_LE(previous_time, time) << "not merged in timestamp order";
+    previous_time = time;
+  }
+  const auto m = log.metrics().async;
+  EXPECT_TRUE(m.enabled);
+  EXPECT_EQ(m.records_out, static_cast<std::uint64_t>(kThreads * kPerThread));
+  EXPECT_EQ(m.dropped_full, 0u);
+}
+
+TEST(Async, FieldsContextAndSourceTravelThroughTheQueue) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::Logger log(async_config(sink));
+  std::uint64_t my_tid = 0;
+  {
+    hydra::ScopedContext ctx({{"request_id", "r-9"}, {"attempt", 2}});
+    std::string temporary = "short-lived";
+    log.with({{"amount", 12.5}, {"ok", true}})
+        .info("user {user} paid {n} {what}", temporary, 3, std::string_view("EUR"));
+    temporary.assign("overwritten");  // the queued copy must not change
+    my_tid = 1;
+  }
+  log.info("after scope");
+  const int line = __LINE__ - 1;
+  log.flush();
+  auto recs = sink->records();
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].message, "user short-lived paid 3 EUR");
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : recs[0].fields) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"user", "n", "what", "amount", "ok", "request_id",
+                                            "attempt"}));
+  EXPECT_EQ(recs[0].field("amount"), "12.5");
+  EXPECT_EQ(recs[0].field("request_id"), "r-9");
+  EXPECT_TRUE(recs[1].fields.empty()) << "context must end with its scope";
+  EXPECT_EQ(recs[1].line, static_cast<std::uint32_t>(line));
+  EXPECT_NE(recs[1].file.find("async_test.cpp"), std::string::npos);
+  EXPECT_EQ(recs[0].thread_id, recs[1].thread_id);
+  EXPECT_NE(recs[0].thread_id, 0u);
+  (void)my_tid;
+}
+
+struct Point {
+  int x, y;
+};
+struct Opaque {
+  int v;
+};
+
+}  // namespace
+
+template <>
+struct fmt::formatter<Point> : fmt::formatter<std::string_view> {
+  auto format(const Point& p, fmt::format_context& ctx) const {
+    return fmt::formatter<std::string_view>::format(fmt::format("({}, {})", p.x, p.y), ctx);
+  }
+};
+template <>
+struct fmt::formatter<Opaque> : fmt::formatter<std::string_view> {
+  auto format(const Opaque& o, fmt::format_context& ctx) const {
+    return fmt::format_to(ctx.out(), "opaque-{}", o.v);
+  }
+};
+
+// Point travels as bytes and is formatted on the backend.
+template <>
+struct hydra::Codec<Point> {
+  using decoded_type = Point;
+  static std::size_t encoded_size(const Point&) { return sizeof(Point); }
+  static void encode(std::byte* out, const Point& p) { std::memcpy(out, &p, sizeof p); }
+  static Point decode(const std::byte* in) {
+    Point p{};
+    std::memcpy(&p, in, sizeof p);
+    return p;
+  }
+};
+
+namespace {
+
+static_assert(hydra::detail::kQueueable<Point>);
+static_assert(!hydra::detail::kQueueable<Opaque>);
+static_assert(hydra::detail::kQueueable<std::string>);
+static_assert(hydra::detail::kQueueable<const char*>);
+
+TEST(Async, UserTypesByCodecOrFormattedOnTheCaller) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::Logger log(async_config(sink));
+  log.info("at {pos} with {thing}", Point{1, 2}, Opaque{7});
+  log.info("codec only {:>10}", Point{3, 4});
+  log.flush();
+  auto recs = sink->records();
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].message, "at (1, 2) with opaque-7");
+  EXPECT_EQ(recs[0].field("pos"), "(1, 2)");
+  EXPECT_EQ(recs[0].field("thing"), "opaque-7");
+  EXPECT_EQ(recs[1].message, "codec only     (3, 4)");
+}
+
+TEST(Async, DropCountsAndReportsInBand) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::AsyncOptions o;
+  o.queue_capacity = 4096;
+  o.overflow = OverflowPolicy::drop;
+  hydra::Logger log(async_config(sink, o));
+  log.info("start");  // starts the backend
+  log.flush();
+  auto* engine_log = &log;
+  // Hold the backend so the queue fills.
+  hydra::detail::pause_backend_for_test(*engine_log, true);
+  constexpr int kRecords = 1000;
+  for (int i = 0; i < kRecords; ++i) log.info("record {}", i);
+  const auto dropped = log.metrics().async.dropped_full;
+  EXPECT_GT(dropped, 0u);
+  EXPECT_LT(dropped, static_cast<std::uint64_t>(kRecords));
+  hydra::detail::pause_backend_for_test(*engine_log, false);
+  log.flush();                  // the backend drains: space returns
+  log.info("after the storm");  // the notice goes first
+  log.flush();
+  auto recs = sink->records();
+  // start + kept records + notice + after
+  ASSERT_EQ(recs.size(), 1 + (kRecords - dropped) + 1 + 1);
+  const auto& notice = recs[recs.size() - 2];
+  EXPECT_EQ(notice.level, Level::warning);
+  EXPECT_NE(notice.message.find(std::to_string(dropped) + " records dropped"), std::string::npos)
+      << notice.message;
+  EXPECT_EQ(notice.field("dropped"), std::to_string(dropped));
+  EXPECT_EQ(recs.back().message, "after the storm");
+  // The records that were kept are the first ones, in order.
+  for (std::size_t i = 1; i + 2 < recs.size(); ++i) {
+    EXPECT_EQ(recs[i].message, "record " + std::to_string(i - 1));
+  }
+}
+
+void expect_all_in_order(const RecordingSink& sink, int count, const std::string& prefix) {
+  auto recs = sink.records();
+  ASSERT_EQ(recs.size(), static_cast<std::size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    ASSERT_EQ(recs[i].message, prefix + std::to_string(i));
+  }
+}
+
+TEST(Async, SyncFallbackLosesNothingAndKeepsOrder) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::AsyncOptions o;
+  o.queue_capacity = 4096;
+  o.overflow = OverflowPolicy::sync_fallback;
+  hydra::Logger log(async_config(sink, o));
+  log.info("r 0");
+  log.flush();
+  hydra::detail::pause_backend_for_test(log, true);
+  for (int i = 1; i < 2000; ++i) log.info("r {}", i);
+  // The caller wrote what did not fit itself, after draining what was queued.
+  EXPECT_GT(log.metrics().async.sync_writes, 0u);
+  hydra::detail::pause_backend_for_test(log, false);
+  log.flush();
+  expect_all_in_order(*sink, 2000, "r ");
+}
+
+TEST(Async, GrowKeepsEverythingUpToItsLimit) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::AsyncOptions o;
+  o.queue_capacity = 4096;
+  o.overflow = OverflowPolicy::grow;
+  o.grow_limit = 1024 * 1024;
+  hydra::Logger log(async_config(sink, o));
+  log.info("g 0");
+  log.flush();
+  hydra::detail::pause_backend_for_test(log, true);
+  for (int i = 1; i < 3000; ++i) log.info("g {}", i);
+  const auto m = log.metrics().async;
+  EXPECT_GT(m.queue_grows, 0u);
+  EXPECT_EQ(m.sync_writes, 0u);
+  EXPECT_EQ(m.dropped_full, 0u);
+  hydra::detail::pause_backend_for_test(log, false);
+  log.flush();
+  expect_all_in_order(*sink, 3000, "g ");
+}
+
+TEST(Async, BlockWaitsForTheBackend) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::AsyncOptions o;
+  o.queue_capacity = 4096;
+  o.overflow = OverflowPolicy::block;
+  hydra::Logger log(async_config(sink, o));
+  log.info("b 0");
+  log.flush();
+  hydra::detail::pause_backend_for_test(log, true);
+  std::thread producer([&] {
+    for (int i = 1; i < 2000; ++i) log.info("b {}", i);
+  });
+  ASSERT_TRUE(eventually([&] { return log.metrics().async.blocked_waits > 0; }));
+  EXPECT_LT(sink->size(), 2000u);  // the producer is waiting, not writing
+  hydra::detail::pause_backend_for_test(log, false);
+  producer.join();
+  log.flush();
+  expect_all_in_order(*sink, 2000, "b ");
+  EXPECT_EQ(log.metrics().async.sync_writes, 0u);
+}
+
+TEST(Async, AutoWritesSynchronouslyWhileTheBackendIsStalled) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::AsyncOptions o;
+  o.queue_capacity = 4096;
+  o.overflow = OverflowPolicy::automatic;
+  o.stall_timeout = std::chrono::milliseconds(20);
+  hydra::Logger log(async_config(sink, o));
+  log.info("a 0");
+  log.flush();
+  hydra::detail::pause_backend_for_test(log, true);  // stalled: no progress, no heartbeat
+  for (int i = 1; i < 2000; ++i) log.info("a {}", i);
+  EXPECT_GT(log.metrics().async.sync_writes, 0u);
+  hydra::detail::pause_backend_for_test(log, false);  // healthy again: callers queue again
+  log.flush();
+  const auto sync_before = log.metrics().async.sync_writes;
+  for (int i = 2000; i < 2100; ++i) log.info("a {}", i);
+  log.flush();
+  EXPECT_EQ(log.metrics().async.sync_writes, sync_before);
+  expect_all_in_order(*sink, 2100, "a ");
+}
+
+TEST(Async, RecordTooLargeForTheQueueIsWrittenNotDropped) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::AsyncOptions o;
+  o.queue_capacity = 4096;
+  o.overflow = OverflowPolicy::drop;
+  hydra::Logger log(async_config(sink, o));
+  log.info("small");
+  const std::string huge(100 * 1024, 'x');
+  log.info("huge {}", huge);
+  log.info("small again");
+  log.flush();
+  auto recs = sink->records();
+  ASSERT_EQ(recs.size(), 3u);
+  EXPECT_EQ(recs[1].message.size(), 5 + huge.size());
+  EXPECT_EQ(recs[2].message, "small again");
+  EXPECT_EQ(log.metrics().async.dropped_full, 0u);
+}
+
+TEST(Async, ExitWithoutShutdownLosesNothing) {
+  hydra::test::TempDir dir;
+  const std::string path = dir.file("exit.log");
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    LoggerConfig cfg;
+    cfg.mode = hydra::LoggerMode::async;
+    cfg.layers["APP"].destinations = {hydra::file(path)};
+    auto* leaked = new hydra::Logger(cfg);  // never destroyed, never flushed
+    for (int i = 0; i < 5000; ++i) leaked->info("record {}", i);
+    std::exit(0);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  auto lines = hydra::test::split_lines(hydra::test::read_file(path));
+  ASSERT_EQ(lines.size(), 5000u);
+  EXPECT_NE(lines.back().find("record 4999"), std::string::npos);
+}
+
+TEST(Async, RecordsAfterShutdownAreStillWritten) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::Logger log(async_config(sink));
+  log.info("before");
+  log.shutdown();
+  EXPECT_EQ(sink->size(), 1u);
+  log.info("after");
+  log.flush();
+  EXPECT_EQ(sink->size(), 2u);
+}
+
+TEST(Async, WriteAndSecurityLevelsInAsyncMode) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::Logger log(async_config(sink));
+  log.layer("PIPE").write(Level::error, "already text {not a placeholder}");
+  log.security("intrusion from {ip}", "203.0.113.9");
+  log.flush();
+  auto recs = sink->records();
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].message, "already text {not a placeholder}");
+  EXPECT_EQ(recs[0].layer, "PIPE");
+  EXPECT_EQ(recs[1].layer, "SECURITY");
+  EXPECT_EQ(recs[1].field("ip"), "203.0.113.9");
+}
+
+}  // namespace
