@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -31,8 +32,9 @@ class TempDir {
         base != nullptr && *base != '\0' ? base : std::filesystem::temp_directory_path();
     std::filesystem::create_directories(root);
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string pattern =
-        (root / (std::string(info != nullptr ? info->name() : "hydra") + "-XXXXXX")).string();
+    std::string name = info != nullptr ? info->name() : "hydra";
+    std::replace(name.begin(), name.end(), '/', '-');  // parameterised tests: "Name/param"
+    std::string pattern = (root / (name + "-XXXXXX")).string();
     if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp " + pattern);
     path_ = pattern;
   }

@@ -26,8 +26,10 @@ struct Fixture {
   std::map<std::string, std::shared_ptr<RecordingSink>> sinks;
   std::unique_ptr<hydra::Logger> logger;
 
-  explicit Fixture(std::initializer_list<std::string> layers, Level level = Level::trace) {
+  Fixture(hydra::LoggerMode mode, std::initializer_list<std::string> layers,
+          Level level = Level::trace) {
     LoggerConfig cfg;
+    cfg.mode = mode;
     cfg.name = "test";
     cfg.default_level = level;
     for (const auto& name : layers) {
@@ -37,11 +39,38 @@ struct Fixture {
     }
     logger = std::make_unique<hydra::Logger>(std::move(cfg));
   }
-  RecordingSink& sink(const std::string& name) { return *sinks.at(name); }
+  // Flushes first: in async mode that is the barrier after which every
+  // record logged so far is in the sinks.
+  RecordingSink& sink(const std::string& name) {
+    logger->flush();
+    return *sinks.at(name);
+  }
 };
 
-TEST(Logger, NamedPlaceholdersGiveTextAndFields) {
-  Fixture fx({"APP"});
+class LoggerTest : public testing::TestWithParam<hydra::LoggerMode> {};
+class RoutingTest : public testing::TestWithParam<hydra::LoggerMode> {};
+class LevelsTest : public testing::TestWithParam<hydra::LoggerMode> {};
+class MacrosTest : public testing::TestWithParam<hydra::LoggerMode> {};
+class ConfigTest : public testing::TestWithParam<hydra::LoggerMode> {};
+class ZeroConfigTest : public testing::TestWithParam<hydra::LoggerMode> {};
+class FilesTest : public testing::TestWithParam<hydra::LoggerMode> {};
+
+// Every test here runs in both modes: the same pipeline, run on the caller
+// (sync) or on the backend (async).
+const auto kModes = testing::Values(hydra::LoggerMode::sync, hydra::LoggerMode::async);
+std::string mode_name(const testing::TestParamInfo<hydra::LoggerMode>& info) {
+  return info.param == hydra::LoggerMode::sync ? "sync" : "async";
+}
+INSTANTIATE_TEST_SUITE_P(BothModes, LoggerTest, kModes, mode_name);
+INSTANTIATE_TEST_SUITE_P(BothModes, RoutingTest, kModes, mode_name);
+INSTANTIATE_TEST_SUITE_P(BothModes, LevelsTest, kModes, mode_name);
+INSTANTIATE_TEST_SUITE_P(BothModes, MacrosTest, kModes, mode_name);
+INSTANTIATE_TEST_SUITE_P(BothModes, ConfigTest, kModes, mode_name);
+INSTANTIATE_TEST_SUITE_P(BothModes, ZeroConfigTest, kModes, mode_name);
+INSTANTIATE_TEST_SUITE_P(BothModes, FilesTest, kModes, mode_name);
+
+TEST_P(LoggerTest, NamedPlaceholdersGiveTextAndFields) {
+  Fixture fx(GetParam(), {"APP"});
   fx.logger->info("user {user} from {ip} tried {n} times", "alice", std::string("10.0.0.1"), 3);
   auto recs = fx.sink("APP").records();
   ASSERT_EQ(recs.size(), 1u);
@@ -55,8 +84,8 @@ TEST(Logger, NamedPlaceholdersGiveTextAndFields) {
   EXPECT_EQ(recs[0].level, Level::info);
 }
 
-TEST(Logger, SpecsApplyToTextButFieldsKeepTheRawValue) {
-  Fixture fx({"APP"});
+TEST_P(LoggerTest, SpecsApplyToTextButFieldsKeepTheRawValue) {
+  Fixture fx(GetParam(), {"APP"});
   fx.logger->info("took {ms:.2f} ms, {} left", 1.23456, 7);
   auto recs = fx.sink("APP").records();
   ASSERT_EQ(recs.size(), 1u);
@@ -65,8 +94,8 @@ TEST(Logger, SpecsApplyToTextButFieldsKeepTheRawValue) {
   EXPECT_EQ(recs[0].field("ms"), "1.23456");
 }
 
-TEST(Logger, PositionalTemplatesFormatLikeFmt) {
-  Fixture fx({"APP"});
+TEST_P(LoggerTest, PositionalTemplatesFormatLikeFmt) {
+  Fixture fx(GetParam(), {"APP"});
   fx.logger->warning("{} + {} = {:>4}", 1, 2, 3);
   fx.logger->info("braces {{kept}}");
   auto recs = fx.sink("APP").records();
@@ -91,17 +120,21 @@ struct fmt::formatter<Point> : fmt::formatter<std::string_view> {
 
 namespace {
 
-TEST(Logger, UserTypesAreFormattedIntoFields) {
-  Fixture fx({"APP"});
+TEST_P(LoggerTest, UserTypesAreFormattedIntoFields) {
+  Fixture fx(GetParam(), {"APP"});
   fx.logger->info("at {pos}", Point{1, 2});
+  fx.logger->info("from {from} to {to}", Point{1, 2}, Point{3, 4});
   auto recs = fx.sink("APP").records();
-  ASSERT_EQ(recs.size(), 1u);
+  ASSERT_EQ(recs.size(), 2u);
   EXPECT_EQ(recs[0].message, "at (1, 2)");
   EXPECT_EQ(recs[0].field("pos"), "(1, 2)");
+  // Two user-typed fields in one record: each keeps its own text.
+  EXPECT_EQ(recs[1].field("from"), "(1, 2)");
+  EXPECT_EQ(recs[1].field("to"), "(3, 4)");
 }
 
-TEST(Logger, RuntimeTemplateErrorsAreRenderedNotThrown) {
-  Fixture fx({"APP"});
+TEST_P(LoggerTest, RuntimeTemplateErrorsAreRenderedNotThrown) {
+  Fixture fx(GetParam(), {"APP"});
   std::string tmpl = "needs {} and {}";
   EXPECT_NO_THROW(fx.logger->info(hydra::runtime(tmpl), 1));
   auto recs = fx.sink("APP").records();
@@ -111,8 +144,8 @@ TEST(Logger, RuntimeTemplateErrorsAreRenderedNotThrown) {
   EXPECT_EQ(fx.logger->metrics().format_errors, 1u);
 }
 
-TEST(Logger, ExplicitKeyValuesAndScopedContext) {
-  Fixture fx({"APP"});
+TEST_P(LoggerTest, ExplicitKeyValuesAndScopedContext) {
+  Fixture fx(GetParam(), {"APP"});
   {
     hydra::ScopedContext request({{"request_id", "r-1"}, {"user", "alice"}});
     {
@@ -136,8 +169,8 @@ TEST(Logger, ExplicitKeyValuesAndScopedContext) {
   EXPECT_TRUE(recs[2].fields.empty());
 }
 
-TEST(Logger, ContextBelongsToItsThread) {
-  Fixture fx({"APP"});
+TEST_P(LoggerTest, ContextBelongsToItsThread) {
+  Fixture fx(GetParam(), {"APP"});
   hydra::ScopedContext mine({{"who", "main"}});
   std::thread([&] { fx.logger->info("from worker"); }).join();
   fx.logger->info("from main");
@@ -148,8 +181,8 @@ TEST(Logger, ContextBelongsToItsThread) {
   EXPECT_NE(recs[0].thread_id, recs[1].thread_id);
 }
 
-TEST(Logger, ContextValuesAreCopied) {
-  Fixture fx({"APP"});
+TEST_P(LoggerTest, ContextValuesAreCopied) {
+  Fixture fx(GetParam(), {"APP"});
   auto value = std::make_unique<std::string>("temporary");
   hydra::ScopedContext ctx({{"k", *value}});
   value.reset();
@@ -157,8 +190,8 @@ TEST(Logger, ContextValuesAreCopied) {
   EXPECT_EQ(fx.sink("APP").records().at(0).field("k"), "temporary");
 }
 
-TEST(Logger, SourceLocationWithoutMacros) {
-  Fixture fx({"APP"});
+TEST_P(LoggerTest, SourceLocationWithoutMacros) {
+  Fixture fx(GetParam(), {"APP"});
   const int line = __LINE__ + 1;
   fx.logger->info("here");
   auto rec = fx.sink("APP").records().at(0);
@@ -167,8 +200,8 @@ TEST(Logger, SourceLocationWithoutMacros) {
   EXPECT_NE(rec.function.find("SourceLocationWithoutMacros"), std::string::npos);
 }
 
-TEST(Logger, SpecialLevelsGoToTheirLayers) {
-  Fixture fx({"APP", "SECURITY", "AUDIT", "COMPLIANCE"});
+TEST_P(LoggerTest, SpecialLevelsGoToTheirLayers) {
+  Fixture fx(GetParam(), {"APP", "SECURITY", "AUDIT", "COMPLIANCE"});
   fx.logger->security("login failed for {user}", "bob");
   fx.logger->audit("record {id} deleted", 7);
   fx.logger->compliance("retention checked");
@@ -183,7 +216,7 @@ TEST(Logger, SpecialLevelsGoToTheirLayers) {
   EXPECT_EQ(fx.sink("APP").records().at(1).level, Level::security);
 }
 
-TEST(Logger, SeverityOfSpecialLevels) {
+TEST_P(LoggerTest, SeverityOfSpecialLevels) {
   EXPECT_TRUE(hydra::passes(Level::security, Level::warning));
   EXPECT_FALSE(hydra::passes(Level::security, Level::error));
   EXPECT_TRUE(hydra::passes(Level::audit, Level::info));
@@ -193,9 +226,9 @@ TEST(Logger, SeverityOfSpecialLevels) {
   EXPECT_EQ(hydra::parse_level("loud"), std::nullopt);
 }
 
-TEST(Routing, RequestedThenDefaultThenCentralized) {
+TEST_P(RoutingTest, RequestedThenDefaultThenCentralized) {
   {
-    Fixture fx({"DATABASE", "DEFAULT", "__CENTRALIZED__"});
+    Fixture fx(GetParam(), {"DATABASE", "DEFAULT", "__CENTRALIZED__"});
     fx.logger->layer("DATABASE").info("db");
     fx.logger->layer("CACHE").info("cache");
     EXPECT_EQ(fx.sink("DATABASE").size(), 1u);
@@ -204,18 +237,19 @@ TEST(Routing, RequestedThenDefaultThenCentralized) {
     EXPECT_EQ(fx.sink("__CENTRALIZED__").size(), 0u);
   }
   {
-    Fixture fx({"DATABASE", "__CENTRALIZED__"});
+    Fixture fx(GetParam(), {"DATABASE", "__CENTRALIZED__"});
     fx.logger->layer("CACHE").info("cache");
     EXPECT_EQ(fx.sink("__CENTRALIZED__").size(), 1u);
     EXPECT_EQ(fx.logger->metrics().fallback_records, 0u);
   }
 }
 
-TEST(Routing, NoRouteFallsBackToStderrWithOneNotice) {
-  Fixture fx({"DATABASE"});
+TEST_P(RoutingTest, NoRouteFallsBackToStderrWithOneNotice) {
+  Fixture fx(GetParam(), {"DATABASE"});
   testing::internal::CaptureStderr();
   fx.logger->layer("CACHE").error("first");
   fx.logger->layer("CACHE").error("second");
+  fx.logger->flush();
   const std::string err = testing::internal::GetCapturedStderr();
   EXPECT_NE(err.find("first"), std::string::npos);
   EXPECT_NE(err.find("second"), std::string::npos);
@@ -226,8 +260,9 @@ TEST(Routing, NoRouteFallsBackToStderrWithOneNotice) {
   EXPECT_EQ(fx.logger->metrics().fallback_records, 2u);
 }
 
-TEST(Routing, ReservedNamesAreRejected) {
+TEST_P(RoutingTest, ReservedNamesAreRejected) {
   LoggerConfig cfg;
+  cfg.mode = GetParam();
   cfg.layers["__SECRET__"].destinations.push_back(
       hydra::to_sink(std::make_shared<RecordingSink>()));
   try {
@@ -239,10 +274,11 @@ TEST(Routing, ReservedNamesAreRejected) {
   }
 }
 
-TEST(Levels, LayerAndDestinationLevelsBothFilter) {
+TEST_P(LevelsTest, LayerAndDestinationLevelsBothFilter) {
   auto all = std::make_shared<RecordingSink>();
   auto errors = std::make_shared<RecordingSink>();
   LoggerConfig cfg;
+  cfg.mode = GetParam();
   cfg.default_level = Level::info;
   auto err_dest = hydra::to_sink(errors);
   err_dest.level = Level::error;
@@ -255,6 +291,7 @@ TEST(Levels, LayerAndDestinationLevelsBothFilter) {
   log.error("error");
   log.layer("DATABASE").info("dropped by DATABASE level");
   log.layer("DATABASE").warning("db warning");
+  log.flush();
   auto recs = all->records();
   ASSERT_EQ(recs.size(), 3u);
   EXPECT_EQ(recs[0].message, "info");
@@ -266,8 +303,8 @@ TEST(Levels, LayerAndDestinationLevelsBothFilter) {
   EXPECT_TRUE(log.should_log("DATABASE", Level::error));
 }
 
-TEST(Levels, RuntimeChangesAreThreadSafeAndImmediate) {
-  Fixture fx({"APP"}, Level::info);
+TEST_P(LevelsTest, RuntimeChangesAreThreadSafeAndImmediate) {
+  Fixture fx(GetParam(), {"APP"}, Level::info);
   auto app = fx.logger->layer("APP");
   EXPECT_FALSE(app.should_log(Level::debug));
   fx.logger->set_level("APP", Level::debug);
@@ -293,8 +330,8 @@ TEST(Levels, RuntimeChangesAreThreadSafeAndImmediate) {
   EXPECT_EQ(fx.sink("APP").size(), static_cast<std::size_t>(logged));
 }
 
-TEST(Macros, ArgumentsAreNotEvaluatedWhenDisabled) {
-  Fixture fx({"APP"}, Level::warning);
+TEST_P(MacrosTest, ArgumentsAreNotEvaluatedWhenDisabled) {
+  Fixture fx(GetParam(), {"APP"}, Level::warning);
   int evaluated = 0;
   auto expensive = [&] { return ++evaluated; };
   HYDRA_DEBUG(*fx.logger, "value {}", expensive());
@@ -306,8 +343,9 @@ TEST(Macros, ArgumentsAreNotEvaluatedWhenDisabled) {
   EXPECT_EQ(fx.sink("APP").size(), 2u);
 }
 
-TEST(Config, BadDestinationNamesLayerIndexPathAndErrno) {
+TEST_P(ConfigTest, BadDestinationNamesLayerIndexPathAndErrno) {
   LoggerConfig cfg;
+  cfg.mode = GetParam();
   cfg.layers["APP"].destinations = {hydra::console(), hydra::file("/nonexistent-dir/x/app.log")};
   try {
     hydra::Logger log(cfg);
@@ -320,8 +358,9 @@ TEST(Config, BadDestinationNamesLayerIndexPathAndErrno) {
   }
 }
 
-TEST(Config, UnknownFormatAndTypeAreNamed) {
+TEST_P(ConfigTest, UnknownFormatAndTypeAreNamed) {
   LoggerConfig cfg;
+  cfg.mode = GetParam();
   auto d = hydra::console("xml");
   cfg.layers["APP"].destinations = {d};
   EXPECT_THROW(
@@ -350,10 +389,12 @@ TEST(Config, UnknownFormatAndTypeAreNamed) {
       hydra::ConfigError);
 }
 
-TEST(ZeroConfig, WritesReadableLinesToStdout) {
+TEST_P(ZeroConfigTest, WritesReadableLinesToStdout) {
   testing::internal::CaptureStdout();
   {
-    hydra::Logger log;
+    LoggerConfig zero;  // no layers: zero-config
+    zero.mode = GetParam();
+    hydra::Logger log(zero);
     log.info("user {user} logged in", "alice");
     log.debug("not shown at the default level");
   }
@@ -367,13 +408,14 @@ TEST(ZeroConfig, WritesReadableLinesToStdout) {
   EXPECT_EQ(lines[0].find('\x1b'), std::string::npos) << "no colour on a pipe";
 }
 
-TEST(Files, ManyThreadsOneFileEveryLineWhole) {
+TEST_P(FilesTest, ManyThreadsOneFileEveryLineWhole) {
   hydra::test::TempDir dir;
   const std::string path = dir.file("threads.log");
   constexpr int kThreads = 8;
   constexpr int kPerThread = 5000;
   {
     LoggerConfig cfg;
+    cfg.mode = GetParam();
     auto d = hydra::file(path, "json");
     d.buffer_size = 4096;  // many buffer flushes while threads race
     cfg.layers["APP"].destinations = {d};
@@ -400,10 +442,11 @@ TEST(Files, ManyThreadsOneFileEveryLineWhole) {
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(next[t], kPerThread);
 }
 
-TEST(Files, FlushIntervalWritesWithoutAnExplicitFlush) {
+TEST_P(FilesTest, FlushIntervalWritesWithoutAnExplicitFlush) {
   hydra::test::TempDir dir;
   const std::string path = dir.file("interval.log");
   LoggerConfig cfg;
+  cfg.mode = GetParam();
   auto d = hydra::file(path);
   d.flush_interval = std::chrono::milliseconds(20);
   cfg.layers["APP"].destinations = {d};
@@ -417,13 +460,14 @@ TEST(Files, FlushIntervalWritesWithoutAnExplicitFlush) {
   EXPECT_NE(hydra::test::read_file(path).find("buffered until"), std::string::npos);
 }
 
-TEST(Files, ExitWithoutShutdownLosesNothing) {
+TEST_P(FilesTest, ExitWithoutShutdownLosesNothing) {
   hydra::test::TempDir dir;
   const std::string path = dir.file("exit.log");
   const pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     LoggerConfig cfg;
+    cfg.mode = GetParam();
     auto d = hydra::file(path);
     d.flush_interval = std::chrono::milliseconds(0);
     cfg.layers["APP"].destinations = {d};
@@ -439,10 +483,11 @@ TEST(Files, ExitWithoutShutdownLosesNothing) {
   EXPECT_NE(lines.back().find("record 99"), std::string::npos);
 }
 
-TEST(Files, SighupReopensForExternalLogrotate) {
+TEST_P(FilesTest, SighupReopensForExternalLogrotate) {
   hydra::test::TempDir dir;
   const std::string path = dir.file("app.log");
   LoggerConfig cfg;
+  cfg.mode = GetParam();
   cfg.layers["APP"].destinations = {hydra::file(path)};
   hydra::Logger log(cfg);
   hydra::enable_reopen_on_sighup();
@@ -458,8 +503,8 @@ TEST(Files, SighupReopensForExternalLogrotate) {
   EXPECT_EQ(fresh.find("before rotate"), std::string::npos);
 }
 
-TEST(Files, SequenceNumbersIncrease) {
-  Fixture fx({"APP"});
+TEST_P(FilesTest, SequenceNumbersIncrease) {
+  Fixture fx(GetParam(), {"APP"});
   for (int i = 0; i < 5; ++i) fx.logger->info("n {}", i);
   auto recs = fx.sink("APP").records();
   for (std::size_t i = 1; i < recs.size(); ++i) EXPECT_GT(recs[i].sequence, recs[i - 1].sequence);
