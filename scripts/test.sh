@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Quick start, part 2: install what is needed, build, and run the whole test
-# suite twice: a normal build, then an ASan+UBSan build of the tests.
+# suite: a normal build, an ASan+UBSan build, and a TSan build of the
+# concurrency tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -18,8 +19,19 @@ run_suite() {  # build dir, extra cmake args...
 }
 
 run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-bench=build/bench/hydra_sync_bench
-[ -x "$bench" ] && "$bench" --records 200000 --runs 3
+bench=build/bench/hydra_logger_bench
+[ -x "$bench" ] && "$bench" --records 200000 --runs 3 --bursts 500
 run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DHYDRA_SANITIZE=address,undefined \
   -DHYDRA_BUILD_BENCH=OFF
+
+# ThreadSanitizer over the concurrent parts: the logger in both modes, the
+# async engine, the sinks.
+echo "=== configure build-tsan"
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHYDRA_SANITIZE=thread \
+  -DHYDRA_BUILD_BENCH=OFF -DHYDRA_BUILD_EXAMPLES=OFF -DHYDRA_BUILD_TOOLS=OFF >/dev/null
+echo "=== build build-tsan"
+cmake --build build-tsan -j "$jobs" --target hydra_core_tests hydra_async_tests hydra_sink_tests
+echo "=== test build-tsan"
+ctest --test-dir build-tsan -j "$jobs" --output-on-failure --timeout 300 \
+  -R '^(BothModes|Async|FileSink|RotatingFileSink|ConsoleSink|Logger|Routing|Levels|Macros|FormatString)'
 echo "=== all test suites passed"

@@ -294,7 +294,7 @@ std::byte* AsyncEngine::on_full(ThreadQueue& queue, std::size_t size, LayerSlot*
             *run_sync = true;  // the backend is stalled or gone: write ourselves
             return nullptr;
           }
-          wake_cv_.notify_one();
+          request_wake();
           if (spin < 64) {
             std::this_thread::yield();
           } else {
@@ -574,9 +574,21 @@ void AsyncEngine::backend_main() {
     }
     if (stopping) break;
     if (done == 0 && flush_requested_ == flush_done_) {
-      wake_cv_.wait_for(lock, options_.idle_wait,
-                        [this] { return stopping_ || flush_requested_ != flush_done_; });
+      wake_cv_.wait_for(lock, options_.idle_wait, [this] {
+        return stopping_ || flush_requested_ != flush_done_ ||
+               wake_requested_.load(std::memory_order_relaxed);
+      });
+      wake_requested_.store(false, std::memory_order_relaxed);
     }
+  }
+}
+
+void AsyncEngine::request_wake() {
+  if (!wake_requested_.exchange(true, std::memory_order_relaxed)) {
+    // Taking the mutex orders the flag with the backend's predicate check, so
+    // the notification cannot fall between its check and its wait.
+    { std::lock_guard lock(wake_mutex_); }
+    wake_cv_.notify_one();
   }
 }
 

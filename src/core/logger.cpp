@@ -59,7 +59,7 @@ bool render_message(std::string_view tmpl, bool has_names, fmt::format_args args
 }
 
 std::uint64_t current_thread_id() noexcept {
-  thread_local const std::uint64_t tid = static_cast<std::uint64_t>(::syscall(SYS_gettid));
+  thread_local const auto tid = static_cast<std::uint64_t>(::syscall(SYS_gettid));
   return tid;
 }
 

@@ -24,7 +24,8 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 
 // An environment variable's value; set but empty counts as unset.
 std::optional<std::string_view> env(const char* name) {
-  const char* value = std::getenv(name);
+  // Read while building a formatter; the library never modifies the environment.
+  const char* value = std::getenv(name);  // NOLINT(concurrency-mt-unsafe)
   if (value == nullptr || *value == '\0') return std::nullopt;
   return std::string_view(value);
 }

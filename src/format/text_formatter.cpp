@@ -27,7 +27,8 @@ struct ResolvedOption {
 ResolvedOption resolve(const std::optional<std::string>& in_code, std::string_view option,
                        const char* env_name, std::string_view fallback) {
   if (in_code) return {*in_code, std::string(option)};
-  const char* env = std::getenv(env_name);
+  // Read while building a formatter; the library never modifies the environment.
+  const char* env = std::getenv(env_name);  // NOLINT(concurrency-mt-unsafe)
   if (env != nullptr && *env != '\0') return {env, fmt::format("{} (from {})", option, env_name)};
   return {std::string(fallback), std::string(option)};
 }

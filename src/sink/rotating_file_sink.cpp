@@ -16,6 +16,8 @@
 #include <thread>
 #include <utility>
 
+#include <fmt/format.h>
+
 #include "fd_io.hpp"
 #include "hydra/core/error.hpp"
 #include "zstd_compress.hpp"
@@ -225,7 +227,7 @@ bool RotatingFileSink::Impl::move_backup(int from, int to) {
       ::unlink(target.c_str());  // a stale variant must not survive next to the new one
       continue;
     }
-    rotation_failed("rename '" + source + "' -> '" + target + "'", errno);
+    rotation_failed(fmt::format("rename '{}' -> '{}'", source, target), errno);
     return false;
   }
   return true;

@@ -41,38 +41,45 @@ const std::string kHostile =
     "\n";
 
 TEST(HydraPipe, EveryFormatKeepsOneRecordPerLine) {
-  for (const std::string format : {"text", "json", "logfmt", "csv", "syslog", "gelf", "logstash"}) {
-    Result r = run_hydra({"pipe", "--format", format, "--color", "never"}, kHostile);
-    ASSERT_EQ(r.exit_code, 0) << format << ": " << r.err;
-    auto lines = hydra::test::split_lines(r.out);
-    // kHostile has 6 lines; a CR inside a line is content and must be escaped.
-    EXPECT_EQ(lines.size(), 6u) << format << ":\n" << r.out;
-    for (const auto& l : lines) {
-      EXPECT_EQ(l.find('\x1b'), std::string::npos) << format << ": raw ESC in " << l;
-      EXPECT_EQ(l.find('\r'), std::string::npos) << format << ": raw CR in " << l;
+  for (const std::string mode : {"sync", "async"}) {
+    for (const std::string format :
+         {"text", "json", "logfmt", "csv", "syslog", "gelf", "logstash"}) {
+      Result r =
+          run_hydra({"pipe", "--mode", mode, "--format", format, "--color", "never"}, kHostile);
+      ASSERT_EQ(r.exit_code, 0) << format << ": " << r.err;
+      auto lines = hydra::test::split_lines(r.out);
+      // kHostile has 6 lines; a CR inside a line is content and must be escaped.
+      EXPECT_EQ(lines.size(), 6u) << format << ":\n" << r.out;
+      for (const auto& l : lines) {
+        EXPECT_EQ(l.find('\x1b'), std::string::npos) << format << ": raw ESC in " << l;
+        EXPECT_EQ(l.find('\r'), std::string::npos) << format << ": raw CR in " << l;
+      }
     }
   }
 }
 
 TEST(HydraPipe, JsonIsValidAndRoundTripsTheLine) {
-  Result r =
-      run_hydra({"pipe", "--format", "json", "--layer", "LEGACY", "--level", "warning"}, kHostile);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto lines = hydra::test::split_lines(r.out);
-  ASSERT_EQ(lines.size(), 6u);
-  std::vector<std::string> messages;
-  for (const auto& l : lines) {
-    auto j = nlohmann::json::parse(l);
-    EXPECT_EQ(j["layer"], "LEGACY");
-    EXPECT_EQ(j["level"], "warning");
-    messages.push_back(j["message"]);
+  for (const std::string mode : {"sync", "async"}) {
+    Result r = run_hydra(
+        {"pipe", "--mode", mode, "--format", "json", "--layer", "LEGACY", "--level", "warning"},
+        kHostile);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto lines = hydra::test::split_lines(r.out);
+    ASSERT_EQ(lines.size(), 6u) << mode;
+    std::vector<std::string> messages;
+    for (const auto& l : lines) {
+      auto j = nlohmann::json::parse(l);
+      EXPECT_EQ(j["layer"], "LEGACY");
+      EXPECT_EQ(j["level"], "warning");
+      messages.push_back(j["message"]);
+    }
+    EXPECT_EQ(messages[0], "plain line");
+    EXPECT_EQ(messages[1], "forged\r2019-01-01 INFO  [APP] admin logged in");
+    EXPECT_EQ(messages[2], "ansi \x1b[31mred\x1b[0m and bell \x07");
+    EXPECT_EQ(messages[3], "bad utf8 \xef\xbf\xbd\xef\xbf\xbd end");  // U+FFFD each
+    EXPECT_EQ(messages[4], "quotes \" and , comma and ] bracket and \\ backslash");
+    EXPECT_EQ(messages[5], "");
   }
-  EXPECT_EQ(messages[0], "plain line");
-  EXPECT_EQ(messages[1], "forged\r2019-01-01 INFO  [APP] admin logged in");
-  EXPECT_EQ(messages[2], "ansi \x1b[31mred\x1b[0m and bell \x07");
-  EXPECT_EQ(messages[3], "bad utf8 \xef\xbf\xbd\xef\xbf\xbd end");  // U+FFFD each
-  EXPECT_EQ(messages[4], "quotes \" and , comma and ] bracket and \\ backslash");
-  EXPECT_EQ(messages[5], "");
 }
 
 TEST(HydraPipe, TextIsReadable) {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -83,7 +84,7 @@ int run_demo(Args args) {
   console_info.level = Level::info;
   config.layers["APP"].destinations = {console_info, file((dir / "app.jsonl").string(), "json")};
   config.layers["DATABASE"].destinations = {
-      console_info, rotating_file((dir / "database.log").string(), 8 * 1024, 3)};
+      console_info, rotating_file((dir / "database.log").string(), std::uint64_t{8} * 1024, 3)};
   config.layers["SECURITY"].destinations = {console(),
                                             file((dir / "security.log").string(), "logfmt")};
   auto audit_csv = file((dir / "audit.csv").string(), "csv");
@@ -92,9 +93,11 @@ int run_demo(Args args) {
 
   try {
     Logger log(config);
-    log.info("demo starting with {workers} workers, logs in {dir}", 4, dir.string());
+    constexpr int kWorkers = 4;
+    log.info("demo starting with {workers} workers, logs in {dir}", kWorkers, dir.string());
     std::vector<std::thread> workers;
-    for (int w = 0; w < 4; ++w) {
+    workers.reserve(kWorkers);
+    for (int w = 0; w < kWorkers; ++w) {
       workers.emplace_back([&log, w] { handle_requests(log, w, 40); });
     }
     for (auto& t : workers) t.join();

@@ -16,6 +16,7 @@ constexpr std::string_view kUsage =
     "  demo [--dir DIR]    log from several threads and layers to the console and to\n"
     "                      files (JSON Lines, rotating text, logfmt, CSV) in DIR\n"
     "  pipe [--format F] [--layer L] [--level LEVEL] [--color auto|always|never] [--name N]\n"
+    "       [--mode sync|async]\n"
     "                      turn every line of standard input into one record written\n"
     "                      to standard output; F: text, json, logfmt, csv, syslog, gelf, logstash\n"
     "  help                this text\n"

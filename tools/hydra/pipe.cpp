@@ -26,6 +26,7 @@ int run_pipe(Args args) {
   std::string name = "pipe";
   Level level = Level::info;
   ColorMode color = ColorMode::automatic;
+  LoggerMode mode = LoggerMode::sync;
 
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view opt = args[i];
@@ -44,6 +45,14 @@ int run_pipe(Args args) {
                            std::string(kLevelChoices.substr(0, kLevelChoices.rfind(','))) + ")");
       }
       level = *parsed;
+    } else if (opt == "--mode") {
+      if (value == "sync") {
+        mode = LoggerMode::sync;
+      } else if (value == "async") {
+        mode = LoggerMode::async;
+      } else {
+        return usage_error("--mode: '" + value + "' is not a mode (valid: sync, async)");
+      }
     } else if (opt == "--color") {
       const auto parsed = parse_color_mode(value);
       if (!parsed) {
@@ -58,6 +67,7 @@ int run_pipe(Args args) {
 
   LoggerConfig config;
   config.name = name;
+  config.mode = mode;
   config.default_level = Level::trace;
   config.default_layer = layer;
   config.layers[layer].destinations.push_back(console(format, color));

@@ -25,10 +25,10 @@ inline constexpr std::string_view kOverflowPolicyChoices = "block, drop, grow, s
 
 struct AsyncOptions {
   // Bytes of each thread's queue (rounded up to a power of two, at least 4 KiB).
-  std::size_t queue_capacity = 256 * 1024;
+  std::size_t queue_capacity = std::size_t{256} * 1024;
   OverflowPolicy overflow = OverflowPolicy::block;
   // grow: the most one thread's queues may take together...
-  std::size_t grow_limit = 64 * 1024 * 1024;
+  std::size_t grow_limit = std::size_t{64} * 1024 * 1024;
   // ...and what happens beyond it (block, drop or sync_fallback).
   OverflowPolicy grow_fallback = OverflowPolicy::sync_fallback;
   // How long the idle backend sleeps between looks at the queues. It wakes at

@@ -30,13 +30,13 @@ constexpr int severity(Level level) noexcept {
   switch (level) {
     case Level::trace: return 0;
     case Level::debug: return 1;
-    case Level::info: return 2;
-    case Level::warning: return 3;
+    case Level::info:
+    case Level::audit:
+    case Level::compliance: return 2;
+    case Level::warning:
+    case Level::security: return 3;
     case Level::error: return 4;
     case Level::critical: return 5;
-    case Level::security: return 3;
-    case Level::audit: return 2;
-    case Level::compliance: return 2;
     case Level::off: return 6;
   }
   return 6;
@@ -108,7 +108,7 @@ constexpr int syslog_severity(Level level) noexcept {
     case Level::info:
     case Level::audit:
     case Level::compliance: return 6;
-    case Level::warning: return 4;
+    case Level::warning:
     case Level::security: return 4;
     case Level::error: return 3;
     case Level::critical: return 2;

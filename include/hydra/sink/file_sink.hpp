@@ -21,10 +21,10 @@ namespace hydra {
 struct FileSinkOptions {
   std::string path;
   Level flush_level = Level::error;
-  std::size_t buffer_size = 64 * 1024;
+  std::size_t buffer_size = std::size_t{64} * 1024;
   // Bytes kept while the device fails; past this the oldest are dropped
   // (and counted in dropped_bytes()).
-  std::size_t max_pending = 16 * 1024 * 1024;
+  std::size_t max_pending = std::size_t{16} * 1024 * 1024;
   bool truncate = false;  // start empty instead of appending
 };
 

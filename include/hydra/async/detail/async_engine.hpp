@@ -167,6 +167,8 @@ class AsyncEngine {
                          std::string_view tmpl, bool has_names, const SourceLocation& source,
                          fmt::format_args args, std::span<const FieldValue> values);
 
+  // Wakes the backend now rather than at the end of its idle wait.
+  void request_wake();
   void backend_main();
   // Processes queued records (timestamp order) until none is older than the
   // call, at most `limit`; returns how many. Needs the consumer lock.
@@ -192,6 +194,7 @@ class AsyncEngine {
   std::uint64_t flush_done_ = 0;        // under wake_mutex_
   bool stopping_ = false;               // under wake_mutex_
   bool paused_ = false;                 // under wake_mutex_
+  std::atomic<bool> wake_requested_{false};  // a caller waits for space
 
   std::once_flag start_once_;
   std::thread backend_;
@@ -214,16 +217,16 @@ void decode_event(AsyncEngine& engine, ThreadQueue& queue, const RecordHeader& h
   std::apply(
       [&](auto&... v) {
         const auto args = fmt::make_format_args(v...);
-        if constexpr (sizeof...(Args) == 0) {
-          engine.run(queue, header, args, {}, in);
-        } else if ((header.flags & kHasNames) != 0) {
-          FieldScratch& scratch = thread_field_scratch();
-          scratch.clear();
-          const FieldValue field_values[] = {to_field_value(v, scratch)...};
-          engine.run(queue, header, args, field_values, in);
-        } else {
-          engine.run(queue, header, args, {}, in);
+        if constexpr (sizeof...(Args) != 0) {
+          if ((header.flags & kHasNames) != 0) {
+            FieldScratch& scratch = thread_field_scratch();
+            scratch.clear();
+            const FieldValue field_values[] = {to_field_value(v, scratch)...};
+            engine.run(queue, header, args, field_values, in);
+            return;
+          }
         }
+        engine.run(queue, header, args, {}, in);
       },
       values);
 }

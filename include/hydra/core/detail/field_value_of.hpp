@@ -29,11 +29,9 @@ class FieldScratch {
 template <typename T>
 FieldValue to_field_value(const T& v, FieldScratch& scratch) {
   using U = std::remove_cvref_t<T>;
-  if constexpr (std::is_same_v<U, bool> || std::is_floating_point_v<U>) {
-    return FieldValue(v);
-  } else if constexpr (std::is_same_v<U, char>) {
+  if constexpr (std::is_same_v<U, char>) {
     return FieldValue(scratch.keep(std::string(1, v)));
-  } else if constexpr (std::is_integral_v<U>) {
+  } else if constexpr (std::is_arithmetic_v<U>) {  // bool, integers, floating point
     return FieldValue(v);
   } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
     return FieldValue(std::string_view(v));
