@@ -1,6 +1,7 @@
 // Hydra-Logger: one include for the whole public API.
 #pragma once
 
+#include "hydra/async/crash_handler.hpp"
 #include "hydra/config/config.hpp"
 #include "hydra/core/context.hpp"
 #include "hydra/core/error.hpp"

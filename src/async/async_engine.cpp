@@ -635,6 +635,20 @@ void AsyncEngine::stop() {
   logger_.flush_sinks();
 }
 
+void AsyncEngine::emergency_drain() {
+  bool locked = false;
+  if (t_backend_of != id_) {  // the backend itself holds the lock when it crashes
+    const std::int64_t deadline = now_ns() + 1'000'000'000;
+    while (!(locked = consumer_mutex_.try_lock()) && now_ns() < deadline) {
+      std::this_thread::yield();
+    }
+  }
+  while (drain_locked(std::numeric_limits<std::size_t>::max()) != 0) {
+  }
+  logger_.flush_sinks();
+  if (locked) consumer_mutex_.unlock();
+}
+
 void AsyncEngine::pause_backend_for_test(bool paused) {
   {
     std::lock_guard lock(wake_mutex_);

@@ -133,6 +133,16 @@ struct LiveLoggers {
 
 }  // namespace
 
+void detail::emergency_flush_all() noexcept {
+  LiveLoggers& live = LiveLoggers::get();
+  // The registry changes only when loggers are made or destroyed; if its lock
+  // is held (a logger being made as we crash), go on without it after a bound.
+  bool locked = false;
+  for (int i = 0; i < 100000 && !locked; ++i) locked = live.mutex.try_lock();
+  for (Logger* logger : live.loggers) logger->emergency_flush();
+  if (locked) live.mutex.unlock();
+}
+
 void enable_reopen_on_sighup() {
   struct sigaction sa {};
   sa.sa_handler = on_sighup;
@@ -380,6 +390,14 @@ void Logger::flush() {
 
 void Logger::flush_sinks() {
   impl_->flush_all();
+}
+
+void Logger::emergency_flush() noexcept {
+  try {
+    if (engine_ != nullptr) engine_->emergency_drain();
+    impl_->flush_all();
+  } catch (...) {  // nothing can be done about it in a crash
+  }
 }
 
 void detail::pause_backend_for_test(Logger& logger, bool paused) {

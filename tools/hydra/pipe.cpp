@@ -78,6 +78,9 @@ int run_pipe(Args args) {
     return usage_error(e.what());
   }
 
+  // Every line taken in reaches the output, even if the process is then
+  // killed: the crash handler writes what is still queued.
+  if (mode == LoggerMode::async) install_crash_handler();
   LayerLogger out = logger->layer(layer);
   std::ios::sync_with_stdio(false);
   std::string line;

@@ -55,6 +55,10 @@ struct DispatchScratch;  // per-thread working storage of dispatch (logger.cpp)
 // or lets it go. No effect in sync mode.
 void pause_backend_for_test(Logger& logger, bool paused);
 
+// Writes every live logger's queued records and flushes its sinks, from the
+// crash handler (see hydra/async/crash_handler.hpp).
+void emergency_flush_all() noexcept;
+
 // Extra key-values bound by Logger::with(); copied so that the braced list's
 // lifetime does not matter.
 inline constexpr std::size_t kMaxBoundFields = 32;
@@ -251,6 +255,9 @@ class Logger : public LevelMethods<Logger> {
 
   friend class detail::AsyncEngine;
   friend void detail::pause_backend_for_test(Logger& logger, bool paused);
+  friend void detail::emergency_flush_all() noexcept;
+  // Writes queued records and flushes sinks from a crash handler.
+  void emergency_flush() noexcept;
   void flush_sinks();
 
   struct Impl;

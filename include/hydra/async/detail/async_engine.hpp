@@ -139,6 +139,10 @@ class AsyncEngine {
   void stop();
   AsyncMetrics metrics() const;
 
+  // From the crash handler: drains every queue on the calling thread (taking
+  // the consumer lock with a bounded wait) and flushes the sinks.
+  void emergency_drain();
+
   // Test hooks: hold the backend (it neither drains nor beats) / let it go.
   void pause_backend_for_test(bool paused);
 
@@ -188,12 +192,12 @@ class AsyncEngine {
   std::uint64_t consumer_view_version_ = ~std::uint64_t{0};
 
   std::mutex wake_mutex_;
-  std::condition_variable wake_cv_;     // the backend sleeps here
-  std::condition_variable flushed_cv_;  // flush() waits here
-  std::uint64_t flush_requested_ = 0;   // under wake_mutex_
-  std::uint64_t flush_done_ = 0;        // under wake_mutex_
-  bool stopping_ = false;               // under wake_mutex_
-  bool paused_ = false;                 // under wake_mutex_
+  std::condition_variable wake_cv_;          // the backend sleeps here
+  std::condition_variable flushed_cv_;       // flush() waits here
+  std::uint64_t flush_requested_ = 0;        // under wake_mutex_
+  std::uint64_t flush_done_ = 0;             // under wake_mutex_
+  bool stopping_ = false;                    // under wake_mutex_
+  bool paused_ = false;                      // under wake_mutex_
   std::atomic<bool> wake_requested_{false};  // a caller waits for space
 
   std::once_flag start_once_;

@@ -1,0 +1,25 @@
+// Crash safety: on a fatal signal (SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL),
+// a termination request (SIGTERM, SIGINT) or std::terminate, write every
+// record that is still queued in any logger to its sinks and flush them, then
+// let the signal take its default course (the process dies as it would have,
+// with the same signal, so exit statuses and core dumps are unchanged).
+//
+// Async-signal-safety: the handler is best effort, as in every logger that
+// does this. It runs the normal pipeline, which formats and may allocate, and
+// it takes each logger's consumer lock with a bounded wait (a second at most;
+// after that it drains without it). A crash inside the allocator or inside a
+// sink's lock can therefore still lose the queued records, or hang until the
+// next signal; a crash anywhere else writes them. The handler runs at most
+// once; a second fatal signal during it takes the default action at once.
+// It runs on an alternate stack (for the thread that installed it), so a
+// stack overflow on that thread is handled too.
+#pragma once
+
+namespace hydra {
+
+// Installs the handlers (idempotent). Handlers installed before are replaced
+// for these signals; the previous std::terminate handler still runs after
+// the flush.
+void install_crash_handler();
+
+}  // namespace hydra
