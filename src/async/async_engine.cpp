@@ -211,7 +211,7 @@ void AsyncEngine::send_context(ThreadQueue& queue) {
   *header = RecordHeader{};
   header->size = static_cast<std::uint32_t>(size);
   header->kind = RecordKind::context;
-  header->time_ns = now_ns();
+  header->ticks = record_ticks();
   std::byte* payload = out + sizeof(RecordHeader);
   put(payload, static_cast<std::uint32_t>(context.size()));
   encode_fields(payload, context);
@@ -228,7 +228,7 @@ void AsyncEngine::send_drop_notice(ThreadQueue& queue) {
   header->size = static_cast<std::uint32_t>(size);
   header->kind = RecordKind::dropped;
   header->level = Level::warning;
-  header->time_ns = now_ns();
+  header->ticks = record_ticks();
   header->slot = queue.pending_drop_slot;
   std::byte* payload = out + sizeof(RecordHeader);
   put(payload, static_cast<std::uint64_t>(queue.pending_drops));
@@ -318,7 +318,7 @@ void AsyncEngine::run_sync(LayerSlot& slot, Level level, std::span<const Field> 
     return;
   }
   std::lock_guard lock(consumer_mutex_);
-  while (drain_locked(std::numeric_limits<std::size_t>::max()) != 0) {
+  while (drain_locked(std::numeric_limits<std::size_t>::max(), false) != 0) {
   }
   logger_.process_now(slot, level, extra, text, has_names, preformatted, source, args, values);
   records_out_.fetch_add(1, std::memory_order_relaxed);
@@ -346,7 +346,7 @@ void AsyncEngine::enqueue_message(LayerSlot& slot, Level level, std::string_view
   header->size = static_cast<std::uint32_t>(size);
   header->kind = RecordKind::message;
   header->level = level;
-  header->time_ns = now_ns();
+  header->ticks = record_ticks();
   header->slot = &slot;
   header->source = source;
   std::byte* payload = out + sizeof(RecordHeader);
@@ -384,7 +384,7 @@ void AsyncEngine::run(ThreadQueue& queue, const RecordHeader& header, fmt::forma
   capture.level = header.level;
   capture.time = std::chrono::system_clock::time_point(
       std::chrono::duration_cast<std::chrono::system_clock::duration>(
-          std::chrono::nanoseconds(header.time_ns)));
+          std::chrono::nanoseconds(clock_.to_ns(header.ticks))));
   capture.thread_id = queue.thread_id;
   capture.text = std::string_view(header.text, header.text_len);
   capture.has_names = (header.flags & kHasNames) != 0;
@@ -414,7 +414,7 @@ void AsyncEngine::process_record(ThreadQueue& queue, const RecordHeader& header)
       capture.level = h.level;
       capture.time = std::chrono::system_clock::time_point(
           std::chrono::duration_cast<std::chrono::system_clock::duration>(
-              std::chrono::nanoseconds(h.time_ns)));
+              std::chrono::nanoseconds(clock_.to_ns(h.ticks))));
       capture.thread_id = queue.thread_id;
       capture.text = message;
       capture.preformatted = true;
@@ -455,7 +455,7 @@ void AsyncEngine::process_record(ThreadQueue& queue, const RecordHeader& header)
       capture.level = Level::warning;
       capture.time = std::chrono::system_clock::time_point(
           std::chrono::duration_cast<std::chrono::system_clock::duration>(
-              std::chrono::nanoseconds(header.time_ns)));
+              std::chrono::nanoseconds(clock_.to_ns(header.ticks))));
       capture.thread_id = queue.thread_id;
       capture.text = text;
       capture.preformatted = true;
@@ -488,7 +488,7 @@ const RecordHeader* head_of(ThreadQueue& q) {
 
 }  // namespace
 
-std::size_t AsyncEngine::drain_locked(std::size_t limit) {
+std::size_t AsyncEngine::drain_locked(std::size_t limit, bool to_horizon) {
   const std::uint64_t version = queues_version_.load(std::memory_order_acquire);
   if (version != consumer_view_version_) {
     std::lock_guard lock(queues_mutex_);
@@ -498,28 +498,29 @@ std::size_t AsyncEngine::drain_locked(std::size_t limit) {
   // Records are merged in timestamp order up to the time the batch began;
   // younger ones wait for the next batch, so a record that a slower thread
   // stamped earlier but committed later still comes out in order.
-  const std::int64_t horizon = now_ns();
+  const std::uint64_t horizon =
+      to_horizon ? record_ticks() : std::numeric_limits<std::uint64_t>::max();
   std::size_t done = 0;
   while (done < limit) {
     ThreadQueue* best = nullptr;
     const RecordHeader* best_header = nullptr;
     for (const auto& q : consumer_view_) {
       const RecordHeader* h = head_of(*q);
-      if (h == nullptr || h->time_ns > horizon) continue;
-      if (best_header == nullptr || h->time_ns < best_header->time_ns) {
+      if (h == nullptr || h->ticks > horizon) continue;
+      if (best_header == nullptr || h->ticks < best_header->ticks) {
         best = q.get();
         best_header = h;
       }
     }
     if (best == nullptr) {
       // What is left is younger than the horizon (or nothing): note its age.
-      std::int64_t oldest = 0;
+      std::uint64_t oldest = 0;
       for (const auto& q : consumer_view_) {
         if (const RecordHeader* h = head_of(*q)) {
-          oldest = oldest == 0 ? h->time_ns : std::min(oldest, h->time_ns);
+          oldest = oldest == 0 ? h->ticks : std::min(oldest, h->ticks);
         }
       }
-      oldest_pending_ns_.store(oldest, std::memory_order_relaxed);
+      oldest_pending_ns_.store(oldest == 0 ? 0 : clock_.to_ns(oldest), std::memory_order_relaxed);
       break;
     }
     const std::uint32_t size = best_header->size;
@@ -561,7 +562,7 @@ void AsyncEngine::backend_main() {
       done = drain_locked(kBatch);
       if (flush_wanted || stopping) {
         // Everything committed before the request is older than now.
-        while (drain_locked(std::numeric_limits<std::size_t>::max()) != 0) {
+        while (drain_locked(std::numeric_limits<std::size_t>::max(), false) != 0) {
         }
         logger_.flush_sinks();
       }
@@ -614,7 +615,7 @@ void AsyncEngine::flush() {
     if (running) return;
   }
   std::lock_guard lock(consumer_mutex_);
-  while (drain_locked(std::numeric_limits<std::size_t>::max()) != 0) {
+  while (drain_locked(std::numeric_limits<std::size_t>::max(), false) != 0) {
   }
   logger_.flush_sinks();
 }
@@ -630,7 +631,7 @@ void AsyncEngine::stop() {
   stopped_.store(true, std::memory_order_release);
   // Records queued after the backend's last look (or with no backend at all).
   std::lock_guard lock(consumer_mutex_);
-  while (drain_locked(std::numeric_limits<std::size_t>::max()) != 0) {
+  while (drain_locked(std::numeric_limits<std::size_t>::max(), false) != 0) {
   }
   logger_.flush_sinks();
 }
@@ -643,7 +644,7 @@ void AsyncEngine::emergency_drain() {
       std::this_thread::yield();
     }
   }
-  while (drain_locked(std::numeric_limits<std::size_t>::max()) != 0) {
+  while (drain_locked(std::numeric_limits<std::size_t>::max(), false) != 0) {
   }
   logger_.flush_sinks();
   if (locked) consumer_mutex_.unlock();

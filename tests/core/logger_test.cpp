@@ -169,6 +169,27 @@ TEST_P(LoggerTest, ExplicitKeyValuesAndScopedContext) {
   EXPECT_TRUE(recs[2].fields.empty());
 }
 
+TEST_P(LoggerTest, TimestampsAreTheTimeOfTheCall) {
+  Fixture fx(GetParam(), {"APP"});
+  std::vector<
+      std::pair<std::chrono::system_clock::time_point, std::chrono::system_clock::time_point>>
+      windows;
+  for (int i = 0; i < 50; ++i) {
+    const auto before = std::chrono::system_clock::now();
+    fx.logger->info("tick {}", i);
+    windows.emplace_back(before, std::chrono::system_clock::now());
+  }
+  auto recs = fx.sink("APP").records();
+  ASSERT_EQ(recs.size(), windows.size());
+  // Async timestamps are TSC ticks converted on the backend: allow for the
+  // calibration error, which is far below a millisecond.
+  const auto slack = std::chrono::milliseconds(2);
+  for (std::size_t i = 0; i < recs.size(); ++i) {
+    EXPECT_GE(recs[i].time, windows[i].first - slack) << i;
+    EXPECT_LE(recs[i].time, windows[i].second + slack) << i;
+  }
+}
+
 TEST_P(LoggerTest, ContextBelongsToItsThread) {
   Fixture fx(GetParam(), {"APP"});
   hydra::ScopedContext mine({{"who", "main"}});

@@ -23,6 +23,7 @@ struct CapturedRecord {
   std::uint64_t thread_id;
   std::uint64_t sequence;
   std::string bytes;  // the formatted line
+  std::chrono::system_clock::time_point time;
 
   std::string field(const std::string& key) const {
     for (const auto& [k, v] : fields) {
@@ -39,7 +40,7 @@ class RecordingSink final : public Sink {
     CapturedRecord c{
         r.level,     std::string(r.layer), std::string(r.logger), std::string(r.message),
         {},          r.source.file,        r.source.function,     r.source.line,
-        r.thread_id, r.sequence,           std::string(bytes)};
+        r.thread_id, r.sequence,           std::string(bytes),    r.time};
     for (const Field& f : r.fields) {
       fmt::memory_buffer b;
       f.value.append_text(b);

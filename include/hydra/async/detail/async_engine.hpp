@@ -19,6 +19,7 @@
 
 #include "hydra/async/async_options.hpp"
 #include "hydra/async/codec.hpp"
+#include "hydra/async/detail/clock.hpp"
 #include "hydra/async/detail/spsc_queue.hpp"
 #include "hydra/async/metrics.hpp"
 #include "hydra/core/detail/capture.hpp"
@@ -56,20 +57,13 @@ struct RecordHeader {
   Level level;
   std::uint8_t flags;
   std::uint8_t extra_count;  // key-values bound with with(), after the arguments
-  std::int64_t time_ns;      // wall clock, ns since the epoch
+  std::uint64_t ticks;       // timestamp (see clock.hpp)
   DecodeFn decode;
   LayerSlot* slot;
   const char* text;  // the template (static storage)
   std::uint64_t text_len;
   SourceLocation source;
 };
-
-// Wall-clock nanoseconds, the records' timestamps.
-inline std::int64_t now_ns() noexcept {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 // Encoding of key-value fields (with(), context) in the payload.
 std::size_t encoded_size(std::span<const Field> fields) noexcept;
@@ -174,9 +168,11 @@ class AsyncEngine {
   // Wakes the backend now rather than at the end of its idle wait.
   void request_wake();
   void backend_main();
-  // Processes queued records (timestamp order) until none is older than the
-  // call, at most `limit`; returns how many. Needs the consumer lock.
-  std::size_t drain_locked(std::size_t limit);
+  // Processes queued records in timestamp order, at most `limit`; returns
+  // how many. With to_horizon, only records older than the call (a younger
+  // one may yet be preceded by an older one still being committed); without,
+  // everything committed (flush, stop, fallbacks). Needs the consumer lock.
+  std::size_t drain_locked(std::size_t limit, bool to_horizon = true);
   void process_record(ThreadQueue& queue, const RecordHeader& header);
 
   Logger& logger_;
@@ -205,6 +201,7 @@ class AsyncEngine {
   std::atomic<bool> stopped_{false};
   std::atomic<std::int64_t> heartbeat_ns_{0};       // last time the backend made progress
   std::atomic<std::int64_t> oldest_pending_ns_{0};  // oldest record left after a drain
+  TickConverter clock_;                             // under consumer_mutex_
 
   std::atomic<std::uint64_t> records_out_{0};
   std::atomic<std::uint64_t> dropped_{0};
@@ -284,7 +281,7 @@ void AsyncEngine::enqueue(LayerSlot& slot, Level level, std::span<const Field> e
     header->level = level;
     header->flags = f.has_names() ? kHasNames : 0;
     header->extra_count = static_cast<std::uint8_t>(extra.size());
-    header->time_ns = now_ns();
+    header->ticks = record_ticks();
     header->decode = &decode_event<Args...>;
     header->slot = &slot;
     header->text = f.get().data();

@@ -1,0 +1,58 @@
+// Internal: record timestamps in async mode. The caller reads the TSC where
+// it is invariant (x86-64 with constant_tsc and nonstop_tsc: CPUID
+// 0x80000007 EDX bit 8), which costs a few nanoseconds; elsewhere it reads
+// CLOCK_REALTIME. The backend turns ticks into wall-clock time with a
+// TickConverter calibrated against CLOCK_REALTIME.
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
+
+namespace hydra::detail {
+
+// Wall-clock nanoseconds since the epoch.
+inline std::int64_t now_ns() noexcept {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// Whether this machine's TSC is invariant (decided once, at start-up).
+bool tsc_is_invariant() noexcept;
+inline const bool kUseTsc = tsc_is_invariant();
+
+// A record's timestamp: TSC ticks, or nanoseconds when the TSC is not used.
+inline std::uint64_t record_ticks() noexcept {
+#if defined(__x86_64__)
+  if (kUseTsc) return __rdtsc();
+#endif
+  return static_cast<std::uint64_t>(now_ns());
+}
+
+// Ticks to wall-clock nanoseconds. Calibrates on first use (about 2 ms) and
+// re-anchors itself every second, measuring the rate over its whole life so
+// the error shrinks as it runs. Not thread-safe: used under the engine's
+// consumer lock.
+class TickConverter {
+ public:
+  std::int64_t to_ns(std::uint64_t ticks) noexcept;
+
+ private:
+  struct Sample {
+    std::uint64_t ticks;
+    std::int64_t ns;
+  };
+  static Sample sample() noexcept;
+  void calibrate() noexcept;
+
+  bool calibrated_ = false;
+  Sample first_{};
+  Sample base_{};
+  double ns_per_tick_ = 1.0;
+};
+
+}  // namespace hydra::detail
