@@ -193,7 +193,8 @@ ThreadQueue& AsyncEngine::register_thread() {
     queues_version_.fetch_add(1, std::memory_order_release);
   }
   t_queues.entries.push_back({id_, queue});
-  std::call_once(start_once_, [this] { backend_ = std::thread([this] { backend_main(); }); });
+  std::lock_guard lock(start_mutex_);
+  if (!backend_) backend_ = std::make_unique<std::thread>([this] { backend_main(); });
   return *queue;
 }
 
@@ -598,7 +599,10 @@ void AsyncEngine::flush() {
     logger_.flush_sinks();
     return;
   }
-  bool running = backend_.joinable() && !stopped_.load(std::memory_order_acquire);
+  bool running = [this] {
+    std::lock_guard lock(start_mutex_);
+    return backend_ != nullptr;
+  }() && !stopped_.load(std::memory_order_acquire);
   if (running) {
     std::unique_lock lock(wake_mutex_);
     const std::uint64_t ticket = ++flush_requested_;
@@ -627,7 +631,12 @@ void AsyncEngine::stop() {
     paused_ = false;
   }
   wake_cv_.notify_all();
-  if (backend_.joinable() && std::this_thread::get_id() != backend_.get_id()) backend_.join();
+  {
+    std::lock_guard lock(start_mutex_);
+    if (backend_ && backend_->joinable() && std::this_thread::get_id() != backend_->get_id()) {
+      backend_->join();
+    }
+  }
   stopped_.store(true, std::memory_order_release);
   // Records queued after the backend's last look (or with no backend at all).
   std::lock_guard lock(consumer_mutex_);
@@ -648,6 +657,64 @@ void AsyncEngine::emergency_drain() {
   }
   logger_.flush_sinks();
   if (locked) consumer_mutex_.unlock();
+}
+
+void AsyncEngine::before_fork() {
+  start_mutex_.lock();
+  consumer_mutex_.lock();
+  while (drain_locked(std::numeric_limits<std::size_t>::max(), false) != 0) {
+  }
+  logger_.flush_sinks();
+  queues_mutex_.lock();
+  wake_mutex_.lock();
+}
+
+void AsyncEngine::after_fork(bool in_child) {
+  if (in_child) {
+    // Only this thread exists now. Records still queued were committed in
+    // the parent, whose backend writes them: drop the copies.
+    ThreadQueue* own = nullptr;
+    for (auto& e : t_queues.entries) {
+      if (e.engine_id == id_) own = e.queue.get();
+    }
+    for (const auto& q : queues_) {
+      {
+        SpscQueue* keep = q->write_queue;
+        std::erase_if(q->chain, [&](const auto& part) { return part.get() != keep; });
+        keep->discard_all_in_child();
+        keep->next.store(nullptr, std::memory_order_relaxed);
+        q->read_queue = keep;
+        q->total_capacity.store(keep->capacity(), std::memory_order_relaxed);
+        q->pending_drops = 0;
+        q->pending_drop_slot = nullptr;
+      }
+      if (q.get() == own) {
+        q->thread_id = current_thread_id();
+      } else {
+        q->exited.store(true, std::memory_order_relaxed);
+      }
+    }
+    consumer_view_.clear();
+    consumer_view_version_ = ~std::uint64_t{0};
+    flush_requested_ = flush_done_ = 0;
+    paused_ = false;
+    wake_requested_.store(false, std::memory_order_relaxed);
+    heartbeat_ns_.store(now_ns(), std::memory_order_relaxed);
+    const bool had_backend = backend_ != nullptr;
+    (void)backend_.release();  // the parent's thread: nothing to join here
+    wake_mutex_.unlock();
+    queues_mutex_.unlock();
+    consumer_mutex_.unlock();
+    if (had_backend && !stopping_) {
+      backend_ = std::make_unique<std::thread>([this] { backend_main(); });
+    }
+    start_mutex_.unlock();
+    return;
+  }
+  wake_mutex_.unlock();
+  queues_mutex_.unlock();
+  consumer_mutex_.unlock();
+  start_mutex_.unlock();
 }
 
 void AsyncEngine::pause_backend_for_test(bool paused) {

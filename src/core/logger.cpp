@@ -1,5 +1,6 @@
 #include "hydra/core/logger.hpp"
 
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -58,9 +59,13 @@ bool render_message(std::string_view tmpl, bool has_names, fmt::format_args args
   }
 }
 
+namespace {
+thread_local std::uint64_t t_thread_id = 0;  // 0 until asked; reset in a fork()ed child
+}  // namespace
+
 std::uint64_t current_thread_id() noexcept {
-  thread_local const auto tid = static_cast<std::uint64_t>(::syscall(SYS_gettid));
-  return tid;
+  if (t_thread_id == 0) t_thread_id = static_cast<std::uint64_t>(::syscall(SYS_gettid));
+  return t_thread_id;
 }
 
 FieldScratch& thread_field_scratch() {
@@ -114,6 +119,11 @@ using detail::DispatchScratch;
 // Flushes every live logger at exit(), so that records in file buffers of
 // loggers that are never destroyed (leaked, or on the stack of a thread that
 // calls exit) are written. Never destroyed itself: safe in static teardown.
+//
+// It also carries every logger through fork(): before it, each logger writes
+// what it holds and takes its locks, so the child inherits quiet loggers with
+// empty buffers; after it, the locks are released and the child's loggers
+// start their threads again.
 struct LiveLoggers {
   std::mutex mutex;
   std::unordered_set<Logger*> loggers;
@@ -125,6 +135,9 @@ struct LiveLoggers {
         std::lock_guard lock(live.mutex);
         for (Logger* logger : live.loggers) logger->flush();
       });
+      ::pthread_atfork([] { detail::fork_hook(detail::ForkStage::prepare); },
+                       [] { detail::fork_hook(detail::ForkStage::parent); },
+                       [] { detail::fork_hook(detail::ForkStage::child); });
       return l;
     }();
     return *instance;
@@ -132,6 +145,22 @@ struct LiveLoggers {
 };
 
 }  // namespace
+
+void detail::fork_hook(ForkStage stage) {
+  LiveLoggers& live = LiveLoggers::get();
+  switch (stage) {
+    case ForkStage::prepare:
+      live.mutex.lock();
+      for (Logger* logger : live.loggers) logger->before_fork();
+      break;
+    case ForkStage::parent:
+    case ForkStage::child:
+      if (stage == ForkStage::child) t_thread_id = 0;
+      for (Logger* logger : live.loggers) logger->after_fork(stage == ForkStage::child);
+      live.mutex.unlock();
+      break;
+  }
+}
 
 void detail::emergency_flush_all() noexcept {
   LiveLoggers& live = LiveLoggers::get();
@@ -177,7 +206,10 @@ struct Logger::Impl {
   std::mutex flusher_mutex;
   std::condition_variable flusher_cv;
   bool stopping = false;
-  std::thread flusher;
+  std::chrono::milliseconds flush_period{0};
+  // Owned through a pointer: in a fork()ed child the thread does not exist
+  // and its handle is abandoned rather than joined.
+  std::unique_ptr<std::thread> flusher;
 
   std::unique_ptr<detail::AsyncEngine> engine;  // async mode
 
@@ -258,7 +290,9 @@ struct Logger::Impl {
   }
 
   void start_flusher(std::chrono::milliseconds period) {
-    flusher = std::thread([this, period] {
+    flush_period = period;
+    stopping = false;
+    flusher = std::make_unique<std::thread>([this, period] {
       std::unique_lock lock(flusher_mutex);
       while (!stopping) {
         flusher_cv.wait_for(lock, period, [this] { return stopping; });
@@ -277,7 +311,7 @@ struct Logger::Impl {
       stopping = true;
     }
     flusher_cv.notify_all();
-    if (flusher.joinable()) flusher.join();
+    if (flusher && flusher->joinable()) flusher->join();
   }
 };
 
@@ -386,6 +420,27 @@ void Logger::flush() {
   } else {
     impl_->flush_all();
   }
+}
+
+void Logger::before_fork() {
+  if (engine_ != nullptr) {
+    engine_->before_fork();  // drains the queues and flushes the sinks
+  } else {
+    impl_->flush_all();
+  }
+  impl_->flusher_mutex.lock();
+}
+
+void Logger::after_fork(bool in_child) {
+  if (in_child && impl_->flusher) {
+    (void)impl_->flusher.release();  // the parent's thread: nothing to join here
+    impl_->flusher_mutex.unlock();
+    if (engine_ != nullptr) engine_->after_fork(true);
+    if (!impl_->stopping) impl_->start_flusher(impl_->flush_period);
+    return;
+  }
+  impl_->flusher_mutex.unlock();
+  if (engine_ != nullptr) engine_->after_fork(in_child);
 }
 
 void Logger::flush_sinks() {

@@ -59,6 +59,10 @@ void pause_backend_for_test(Logger& logger, bool paused);
 // crash handler (see hydra/async/crash_handler.hpp).
 void emergency_flush_all() noexcept;
 
+// pthread_atfork handlers for every live logger (logger.cpp).
+enum class ForkStage { prepare, parent, child };
+void fork_hook(ForkStage stage);
+
 // Extra key-values bound by Logger::with(); copied so that the braced list's
 // lifetime does not matter.
 inline constexpr std::size_t kMaxBoundFields = 32;
@@ -256,6 +260,9 @@ class Logger : public LevelMethods<Logger> {
   friend class detail::AsyncEngine;
   friend void detail::pause_backend_for_test(Logger& logger, bool paused);
   friend void detail::emergency_flush_all() noexcept;
+  friend void detail::fork_hook(detail::ForkStage stage);
+  void before_fork();
+  void after_fork(bool in_child);
   // Writes queued records and flushes sinks from a crash handler.
   void emergency_flush() noexcept;
   void flush_sinks();

@@ -96,7 +96,7 @@ struct ThreadQueue {
   std::mutex chain_mutex;
   std::vector<std::unique_ptr<SpscQueue>> chain;
   std::atomic<std::size_t> total_capacity{0};
-  const std::uint64_t thread_id;
+  std::uint64_t thread_id;  // set once (and again in a fork()ed child)
 
   // Producer: `size` contiguous bytes or nullptr when full.
   std::byte* reserve(std::size_t size) noexcept { return write_queue->prepare_write(size); }
@@ -136,6 +136,12 @@ class AsyncEngine {
   // From the crash handler: drains every queue on the calling thread (taking
   // the consumer lock with a bounded wait) and flushes the sinks.
   void emergency_drain();
+
+  // fork(): before, drain and take every lock so the child inherits a quiet
+  // engine; after, release them and, in the child, start over with empty
+  // queues and a new backend (the parent writes what was queued).
+  void before_fork();
+  void after_fork(bool in_child);
 
   // Test hooks: hold the backend (it neither drains nor beats) / let it go.
   void pause_backend_for_test(bool paused);
@@ -196,8 +202,10 @@ class AsyncEngine {
   bool paused_ = false;                      // under wake_mutex_
   std::atomic<bool> wake_requested_{false};  // a caller waits for space
 
-  std::once_flag start_once_;
-  std::thread backend_;
+  std::mutex start_mutex_;
+  // Owned through a pointer: in a fork()ed child the thread does not exist
+  // and its handle is abandoned rather than joined.
+  std::unique_ptr<std::thread> backend_;
   std::atomic<bool> stopped_{false};
   std::atomic<std::int64_t> heartbeat_ns_{0};       // last time the backend made progress
   std::atomic<std::int64_t> oldest_pending_ns_{0};  // oldest record left after a drain

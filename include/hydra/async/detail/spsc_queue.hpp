@@ -99,6 +99,14 @@ class SpscQueue {
   // bound: the consumer may have released more since).
   std::size_t producer_depth() const noexcept { return write_ - cached_read_; }
 
+  // In a fork()ed child, where no other thread exists: forget everything
+  // committed (the parent writes those records).
+  void discard_all_in_child() noexcept {
+    read_pos_ = cached_write_ = published_.load(std::memory_order_relaxed);
+    read_.store(read_pos_, std::memory_order_relaxed);
+    write_ = cached_read_ = read_pos_;
+  }
+
   // Bytes committed and not yet released (approximate from either side).
   std::size_t depth() const noexcept {
     return published_.load(std::memory_order_acquire) - read_.load(std::memory_order_acquire);
