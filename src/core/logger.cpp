@@ -443,6 +443,10 @@ void Logger::after_fork(bool in_child) {
   if (engine_ != nullptr) engine_->after_fork(in_child);
 }
 
+void Logger::preallocate() {
+  if (engine_ != nullptr) engine_->preallocate();
+}
+
 void Logger::flush_sinks() {
   impl_->flush_all();
 }

@@ -340,6 +340,24 @@ TEST(Async, RecordsAfterShutdownAreStillWritten) {
   EXPECT_EQ(sink->size(), 2u);
 }
 
+TEST(Async, PreallocateMakesTheThreadsQueueBeforeItsFirstRecord) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::Logger log(async_config(sink));
+  EXPECT_TRUE(log.metrics().async.threads.empty());
+  std::thread worker([&] {
+    log.preallocate();
+    const auto m = log.metrics().async;
+    ASSERT_EQ(m.threads.size(), 1u);
+    EXPECT_EQ(m.threads[0].records_in, 0u);
+    EXPECT_GE(m.threads[0].capacity, hydra::AsyncOptions{}.queue_capacity);
+    log.info("first record");
+    EXPECT_EQ(log.metrics().async.threads.size(), 1u);  // the same queue
+  });
+  worker.join();
+  log.flush();
+  EXPECT_EQ(sink->size(), 1u);
+}
+
 TEST(Async, WriteAndSecurityLevelsInAsyncMode) {
   auto sink = std::make_shared<RecordingSink>();
   hydra::Logger log(async_config(sink));

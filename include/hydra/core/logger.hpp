@@ -194,6 +194,9 @@ class Logger : public LevelMethods<Logger> {
 
   // Writes everything logged so far to the devices.
   void flush();
+  // Async mode: makes (and pre-faults) the calling thread's queue now, so its
+  // first record costs no allocation. Call it at the start of a hot thread.
+  void preallocate();
   // Reopens every file (for external logrotate); see also enable_reopen_on_sighup().
   void reopen();
   // Flushes and stops background work; later records still go out synchronously.

@@ -125,6 +125,9 @@ class AsyncEngine {
   void enqueue_message(LayerSlot& slot, Level level, std::string_view message,
                        std::span<const Field> fields, const SourceLocation& source);
 
+  // Makes the calling thread's queue if it has none.
+  void preallocate() { (void)local_queue(); }
+
   // Returns when everything queued before the call, by any thread, is written
   // and the sinks are flushed.
   void flush();
