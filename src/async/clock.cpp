@@ -35,21 +35,23 @@ void TickConverter::calibrate() noexcept {
   first_ = sample();
   Sample s = first_;
   while (s.ns - first_.ns < 2'000'000) s = sample();
+  anchor(s);
+}
+
+void TickConverter::anchor(const Sample& s) noexcept {
+  // The rate over the converter's whole life: its error shrinks as it runs.
   ns_per_tick_ =
       static_cast<double>(s.ns - first_.ns) / static_cast<double>(s.ticks - first_.ticks);
   base_ = s;
+  reanchor_after_ = static_cast<std::uint64_t>(1e9 / ns_per_tick_);
 }
 
 std::int64_t TickConverter::to_ns(std::uint64_t ticks) noexcept {
   if (!calibrated_) calibrate();
   if (!kUseTsc) return static_cast<std::int64_t>(ticks);
-  const std::int64_t now = now_ns();
-  if (now - base_.ns > 1'000'000'000) {
-    const Sample s = sample();
-    ns_per_tick_ =
-        static_cast<double>(s.ns - first_.ns) / static_cast<double>(s.ticks - first_.ticks);
-    base_ = s;
-  }
+  // Re-anchor once about a second of ticks has passed; judged by the ticks,
+  // so that converting costs no clock read.
+  if (ticks > base_.ticks && ticks - base_.ticks > reanchor_after_) anchor(sample());
   const auto delta = static_cast<double>(static_cast<std::int64_t>(ticks - base_.ticks));
   return base_.ns + static_cast<std::int64_t>(delta * ns_per_tick_);
 }

@@ -44,17 +44,17 @@ bool render_message(std::string_view tmpl, bool has_names, fmt::format_args args
       scan_template(
           tmpl, [](std::string_view) {},
           [&](std::string_view id, std::string_view) { names.push_back(id); });
-      fmt::vformat_to(std::back_inserter(message), std::string_view(stripped.data(), len), args);
+      fmt::vformat_to(fmt::appender(message), std::string_view(stripped.data(), len), args);
     } else if (arg_count == 0 && tmpl.find_first_of("{}") == std::string_view::npos) {
       message.append(tmpl);
     } else {
-      fmt::vformat_to(std::back_inserter(message), tmpl, args);
+      fmt::vformat_to(fmt::appender(message), tmpl, args);
     }
     return true;
   } catch (const std::exception& e) {
     message.clear();
     names.clear();
-    fmt::format_to(std::back_inserter(message), "{} [hydra: format error: {}]", tmpl, e.what());
+    fmt::format_to(fmt::appender(message), "{} [hydra: format error: {}]", tmpl, e.what());
     return false;
   }
 }

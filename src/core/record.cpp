@@ -19,7 +19,7 @@ void FieldValue::append_text(fmt::memory_buffer& out) const {
         } else if constexpr (std::is_same_v<T, std::string_view>) {
           out.append(v);
         } else {
-          fmt::format_to(std::back_inserter(out), "{}", v);
+          fmt::format_to(fmt::appender(out), "{}", v);
         }
       },
       v_);

@@ -48,11 +48,13 @@ class TickConverter {
   };
   static Sample sample() noexcept;
   void calibrate() noexcept;
+  void anchor(const Sample& s) noexcept;
 
   bool calibrated_ = false;
   Sample first_{};
   Sample base_{};
   double ns_per_tick_ = 1.0;
+  std::uint64_t reanchor_after_ = 0;  // ticks in about a second
 };
 
 }  // namespace hydra::detail
