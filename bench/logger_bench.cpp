@@ -197,8 +197,7 @@ int main(int argc, char** argv) {
 
   std::printf("throughput: %zu records of a text line to a file, median of %d runs\n", records,
               runs);
-  std::printf("%-14s %7s %14s %10s %10s\n", "logger", "threads", "records/s", "MB/s",
-              "bytes/line");
+  std::printf("%-14s %7s %14s %10s %10s\n", "logger", "threads", "records/s", "MB/s", "bytes/line");
   bool ok = true;
   for (int threads : {1, 2}) {
     std::vector<std::vector<double>> secs(subjects.size());

@@ -376,10 +376,7 @@ void AsyncEngine::enqueue_formatted(LayerSlot& slot, Level level, std::span<cons
 // ---------------------------------------------------------------------------
 // Backend side.
 
-void AsyncEngine::run(ThreadQueue& queue, const RecordHeader& header, fmt::format_args args,
-                      std::span<const FieldValue> values, const std::byte* extra_fields) {
-  DecodeScratch& s = t_decode;
-  decode_fields(extra_fields, header.extra_count, s.fields);
+Capture AsyncEngine::capture_of(const ThreadQueue& queue, const RecordHeader& header) {
   Capture capture;
   capture.slot = header.slot;
   capture.level = header.level;
@@ -387,13 +384,21 @@ void AsyncEngine::run(ThreadQueue& queue, const RecordHeader& header, fmt::forma
       std::chrono::duration_cast<std::chrono::system_clock::duration>(
           std::chrono::nanoseconds(clock_.to_ns(header.ticks))));
   capture.thread_id = queue.thread_id;
+  capture.source = header.source;
+  capture.context = queue.context;
+  return capture;
+}
+
+void AsyncEngine::run(ThreadQueue& queue, const RecordHeader& header, fmt::format_args args,
+                      std::span<const FieldValue> values, const std::byte* extra_fields) {
+  DecodeScratch& s = t_decode;
+  decode_fields(extra_fields, header.extra_count, s.fields);
+  Capture capture = capture_of(queue, header);
   capture.text = std::string_view(header.text, header.text_len);
   capture.has_names = (header.flags & kHasNames) != 0;
-  capture.source = header.source;
   capture.args = args;
   capture.values = values;
   capture.extra = s.fields;
-  capture.context = queue.context;
   logger_.process(capture);
 }
 
@@ -404,24 +409,12 @@ void AsyncEngine::process_record(ThreadQueue& queue, const RecordHeader& header)
     case RecordKind::message: {
       const std::string_view message = get_string(payload);
       const auto count = get<std::uint32_t>(payload);
-      RecordHeader h = header;
-      h.text = message.data();
-      h.text_len = message.size();
-      h.extra_count = 0;
       DecodeScratch& s = t_decode;
       decode_fields(payload, count, s.fields);
-      Capture capture;
-      capture.slot = h.slot;
-      capture.level = h.level;
-      capture.time = std::chrono::system_clock::time_point(
-          std::chrono::duration_cast<std::chrono::system_clock::duration>(
-              std::chrono::nanoseconds(clock_.to_ns(h.ticks))));
-      capture.thread_id = queue.thread_id;
+      Capture capture = capture_of(queue, header);
       capture.text = message;
       capture.preformatted = true;
-      capture.source = h.source;
       capture.extra = s.fields;
-      capture.context = queue.context;
       logger_.process(capture);
       break;
     }
@@ -451,17 +444,10 @@ void AsyncEngine::process_record(ThreadQueue& queue, const RecordHeader& header)
           "hydra: {} record{} dropped on this thread: queue full (overflow policy drop)", count,
           count == 1 ? "" : "s");
       const Field fields[] = {{"dropped", FieldValue(count)}};
-      Capture capture;
-      capture.slot = header.slot;
-      capture.level = Level::warning;
-      capture.time = std::chrono::system_clock::time_point(
-          std::chrono::duration_cast<std::chrono::system_clock::duration>(
-              std::chrono::nanoseconds(clock_.to_ns(header.ticks))));
-      capture.thread_id = queue.thread_id;
+      Capture capture = capture_of(queue, header);  // level: warning, set by the caller
       capture.text = text;
       capture.preformatted = true;
       capture.extra = fields;
-      capture.context = queue.context;
       logger_.process(capture);
       return;  // a notice, not one of the records counted in and out
     }

@@ -1,6 +1,4 @@
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -306,27 +304,6 @@ TEST(Async, RecordTooLargeForTheQueueIsWrittenNotDropped) {
   EXPECT_EQ(recs[1].message.size(), 5 + huge.size());
   EXPECT_EQ(recs[2].message, "small again");
   EXPECT_EQ(log.metrics().async.dropped_full, 0u);
-}
-
-TEST(Async, ExitWithoutShutdownLosesNothing) {
-  hydra::test::TempDir dir;
-  const std::string path = dir.file("exit.log");
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    LoggerConfig cfg;
-    cfg.mode = hydra::LoggerMode::async;
-    cfg.layers["APP"].destinations = {hydra::file(path)};
-    auto* leaked = new hydra::Logger(cfg);  // never destroyed, never flushed
-    for (int i = 0; i < 5000; ++i) leaked->info("record {}", i);
-    std::exit(0);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status));
-  auto lines = hydra::test::split_lines(hydra::test::read_file(path));
-  ASSERT_EQ(lines.size(), 5000u);
-  EXPECT_NE(lines.back().find("record 4999"), std::string::npos);
 }
 
 TEST(Async, RecordsAfterShutdownAreStillWritten) {

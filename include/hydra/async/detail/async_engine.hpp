@@ -183,6 +183,8 @@ class AsyncEngine {
   // everything committed (flush, stop, fallbacks). Needs the consumer lock.
   std::size_t drain_locked(std::size_t limit, bool to_horizon = true);
   void process_record(ThreadQueue& queue, const RecordHeader& header);
+  // What every record kind shares: layer, level, time, thread, source, context.
+  Capture capture_of(const ThreadQueue& queue, const RecordHeader& header);
 
   Logger& logger_;
   AsyncOptions options_;
