@@ -15,8 +15,11 @@
 //   with none of these routes goes to stderr with a one-time notice: a record
 //   is never dropped for want of a route.
 // - Level changes (set_level) are thread-safe and take effect at once.
-// - flush() returns when everything logged before it is written to the
-//   devices; the destructor flushes.
+// - flush() returns when everything logged before it, by any thread, is
+//   written to the devices; the destructor and exit() flush too.
+// - In async mode (LoggerConfig::mode) the caller only copies its arguments
+//   into its thread's queue and a backend thread runs the same pipeline; see
+//   docs/async.md for the overflow policies and the lifecycle.
 #pragma once
 
 #include <atomic>
@@ -49,7 +52,7 @@ class Logger;
 
 namespace detail {
 
-struct DispatchScratch;  // per-thread working storage of dispatch (logger.cpp)
+struct DispatchScratch;  // per-thread working storage of Logger::process (logger.cpp)
 
 // Test hook: holds an async logger's backend (it neither drains nor beats),
 // or lets it go. No effect in sync mode.
