@@ -222,20 +222,23 @@ void AsyncEngine::send_context(ThreadQueue& queue) {
 
 void AsyncEngine::send_drop_notice(ThreadQueue& queue) {
   const std::size_t size = align_up(sizeof(RecordHeader) + sizeof(std::uint64_t), kRecordAlign);
-  std::byte* out = queue.reserve(size);
-  if (out == nullptr) return;  // still full: report later
-  auto* header = reinterpret_cast<RecordHeader*>(out);
-  *header = RecordHeader{};
-  header->size = static_cast<std::uint32_t>(size);
-  header->kind = RecordKind::dropped;
-  header->level = Level::warning;
-  header->ticks = record_ticks();
-  header->slot = queue.pending_drop_slot;
-  std::byte* payload = out + sizeof(RecordHeader);
-  put(payload, static_cast<std::uint64_t>(queue.pending_drops));
-  queue.write_queue->commit_write(size);
-  queue.pending_drops = 0;
-  queue.pending_drop_slot = nullptr;
+  // One notice per layer, newest layer first; what finds no room waits.
+  while (queue.drop_layers != 0) {
+    const ThreadQueue::Drops& drops = queue.drops[queue.drop_layers - 1];
+    std::byte* out = queue.reserve(size);
+    if (out == nullptr) return;  // still full: report later
+    auto* header = reinterpret_cast<RecordHeader*>(out);
+    *header = RecordHeader{};
+    header->size = static_cast<std::uint32_t>(size);
+    header->kind = RecordKind::dropped;
+    header->level = Level::warning;
+    header->ticks = record_ticks();
+    header->slot = drops.slot;
+    std::byte* payload = out + sizeof(RecordHeader);
+    put(payload, drops.count);
+    queue.write_queue->commit_write(size);
+    --queue.drop_layers;
+  }
 }
 
 std::byte* AsyncEngine::on_full(ThreadQueue& queue, std::size_t size, LayerSlot* slot,
@@ -250,8 +253,19 @@ std::byte* AsyncEngine::on_full(ThreadQueue& queue, std::size_t size, LayerSlot*
     switch (policy) {
       case OverflowPolicy::drop:
         if (slot == nullptr) return nullptr;  // a context change: sent with the next record
-        if (queue.pending_drops == 0) queue.pending_drop_slot = slot;
-        ++queue.pending_drops;
+        {
+          std::size_t i = 0;
+          while (i < queue.drop_layers && queue.drops[i].slot != slot) ++i;
+          if (i == queue.drop_layers) {
+            if (i == ThreadQueue::kDropLayers) {
+              i = ThreadQueue::kDropLayers - 1;  // out of entries: count on the last
+            } else {
+              queue.drops[i] = {slot, 0};
+              ++queue.drop_layers;
+            }
+          }
+          ++queue.drops[i].count;
+        }
         dropped_.fetch_add(1, std::memory_order_relaxed);
         return nullptr;
 
@@ -329,7 +343,7 @@ void AsyncEngine::enqueue_message(LayerSlot& slot, Level level, std::string_view
                                   std::span<const Field> fields, const SourceLocation& source) {
   ThreadQueue& queue = local_queue();
   if (queue.sent_context_version != context_version()) send_context(queue);
-  if (queue.pending_drops != 0) send_drop_notice(queue);
+  if (queue.drop_layers != 0) send_drop_notice(queue);
   const std::size_t size = align_up(sizeof(RecordHeader) + sizeof(std::uint32_t) + message.size() +
                                         sizeof(std::uint32_t) + encoded_size(fields),
                                     kRecordAlign);
@@ -671,8 +685,7 @@ void AsyncEngine::after_fork(bool in_child) {
         keep->next.store(nullptr, std::memory_order_relaxed);
         q->read_queue = keep;
         q->total_capacity.store(keep->capacity(), std::memory_order_relaxed);
-        q->pending_drops = 0;
-        q->pending_drop_slot = nullptr;
+        q->drop_layers = 0;
       }
       if (q.get() == own) {
         q->thread_id = current_thread_id();

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 #include <hydra/hydra.hpp>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -199,6 +200,41 @@ TEST(Async, DropCountsAndReportsInBand) {
   for (std::size_t i = 1; i + 2 < recs.size(); ++i) {
     EXPECT_EQ(recs[i].message, "record " + std::to_string(i - 1));
   }
+}
+
+TEST(Async, DropsAreReportedPerLayer) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::AsyncOptions o;
+  o.queue_capacity = 4096;
+  o.overflow = OverflowPolicy::drop;
+  hydra::Logger log(async_config(sink, o));
+  log.info("start");
+  log.flush();
+  hydra::detail::pause_backend_for_test(log, true);
+  auto db = log.layer("DATABASE");
+  auto cache = log.layer("CACHE");
+  for (int i = 0; i < 500; ++i) {
+    db.info("db {}", i);
+    cache.info("cache {}", i);
+  }
+  hydra::detail::pause_backend_for_test(log, false);
+  log.flush();
+  log.info("after");
+  log.flush();
+  std::map<std::string, std::uint64_t> kept, reported;
+  for (const auto& r : sink->records()) {
+    if (r.message.find("records dropped") != std::string::npos ||
+        r.message.find("record dropped") != std::string::npos) {
+      reported[r.layer] += std::stoull(r.field("dropped"));
+    } else {
+      ++kept[r.layer];
+    }
+  }
+  EXPECT_EQ(reported["DATABASE"] + kept["DATABASE"], 500u);
+  EXPECT_EQ(reported["CACHE"] + kept["CACHE"], 500u);
+  EXPECT_GT(reported["DATABASE"], 0u);
+  EXPECT_GT(reported["CACHE"], 0u);
+  EXPECT_EQ(reported["DATABASE"] + reported["CACHE"], log.metrics().async.dropped_full);
 }
 
 void expect_all_in_order(const RecordingSink& sink, int count, const std::string& prefix) {

@@ -5,6 +5,7 @@
 // for its argument types, and runs the logger's shared pipeline on it.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -81,8 +82,15 @@ struct ThreadQueue {
   // Producer side.
   SpscQueue* write_queue;
   std::uint64_t sent_context_version = 0;  // a thread starts with an empty context, version 0
-  std::size_t pending_drops = 0;           // dropped, not yet reported in-band
-  LayerSlot* pending_drop_slot = nullptr;  // layer of the first unreported drop
+  // Records dropped and not yet reported in-band, per layer (a thread that
+  // drops on more layers than this reports the rest on the last one).
+  struct Drops {
+    LayerSlot* slot = nullptr;
+    std::uint64_t count = 0;
+  };
+  static constexpr std::size_t kDropLayers = 8;
+  std::array<Drops, kDropLayers> drops{};
+  std::size_t drop_layers = 0;  // entries of `drops` in use; nonzero: a report is due
   std::atomic<std::uint64_t> records_in{0};
   std::atomic<std::size_t> high_water{0};
   std::atomic<bool> exited{false};
@@ -262,7 +270,7 @@ void AsyncEngine::enqueue(LayerSlot& slot, Level level, std::span<const Field> e
   } else {
     ThreadQueue& queue = local_queue();
     if (queue.sent_context_version != context_version()) send_context(queue);
-    if (queue.pending_drops != 0) send_drop_notice(queue);
+    if (queue.drop_layers != 0) send_drop_notice(queue);
     const std::size_t size =
         align_up(sizeof(RecordHeader) + (std::size_t{0} + ... + encoded_size(args)) +
                      (extra.empty() ? 0 : encoded_size(extra)),
