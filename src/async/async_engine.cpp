@@ -544,8 +544,38 @@ std::size_t AsyncEngine::drain_locked(std::size_t limit, bool to_horizon) {
   return done;
 }
 
+void AsyncEngine::log_health() {
+  const AsyncMetrics m = metrics();
+  std::size_t queued = 0, high_water = 0;
+  for (const auto& t : m.threads) {
+    queued += t.depth;
+    high_water = std::max(high_water, t.high_water);
+  }
+  const Field fields[] = {
+      {"records_in", FieldValue(m.records_in)},
+      {"records_out", FieldValue(m.records_out)},
+      {"dropped", FieldValue(m.dropped_full)},
+      {"sync_writes", FieldValue(m.sync_writes)},
+      {"blocked_waits", FieldValue(m.blocked_waits)},
+      {"queue_grows", FieldValue(m.queue_grows)},
+      {"backend_lag_us",
+       FieldValue(std::chrono::duration_cast<std::chrono::microseconds>(m.backend_lag).count())},
+      {"threads", FieldValue(m.threads.size())},
+      {"queued_bytes", FieldValue(queued)},
+      {"high_water_bytes", FieldValue(high_water)},
+  };
+  // The backend's own record: written at once, in line with the queued ones
+  // (the caller holds the consumer lock), not queued and not counted.
+  logger_.process_now(logger_.slot_named(options_.health_layer), Level::info, fields,
+                      "hydra: async health", false, true, SourceLocation{}, {}, {});
+}
+
 void AsyncEngine::backend_main() {
   t_backend_of = id_;
+  std::int64_t next_health =
+      options_.health_interval.count() > 0
+          ? now_ns() + std::chrono::nanoseconds(options_.health_interval).count()
+          : std::numeric_limits<std::int64_t>::max();
   for (;;) {
     std::uint64_t requested = 0;
     bool flush_wanted = false;
@@ -568,7 +598,13 @@ void AsyncEngine::backend_main() {
         logger_.flush_sinks();
       }
     }
-    heartbeat_ns_.store(now_ns(), std::memory_order_release);
+    const std::int64_t now = now_ns();
+    heartbeat_ns_.store(now, std::memory_order_release);
+    if (now >= next_health) {
+      std::lock_guard lock(consumer_mutex_);
+      log_health();
+      next_health = now + std::chrono::nanoseconds(options_.health_interval).count();
+    }
     std::unique_lock lock(wake_mutex_);
     if (flush_wanted && requested > flush_done_) {
       flush_done_ = requested;

@@ -387,6 +387,10 @@ Logger::~Logger() {
   shutdown();
 }
 
+detail::LayerSlot& Logger::slot_named(std::string_view name) {
+  return impl_->slot(name);
+}
+
 LayerLogger Logger::layer(std::string_view name) {
   return {*this, impl_->slot(name)};
 }

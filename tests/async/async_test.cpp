@@ -6,6 +6,7 @@
 #include <hydra/hydra.hpp>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -235,6 +236,32 @@ TEST(Async, DropsAreReportedPerLayer) {
   EXPECT_GT(reported["DATABASE"], 0u);
   EXPECT_GT(reported["CACHE"], 0u);
   EXPECT_EQ(reported["DATABASE"] + reported["CACHE"], log.metrics().async.dropped_full);
+}
+
+TEST(Async, PeriodicHealthRecordCarriesTheMetrics) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::AsyncOptions o;
+  o.health_interval = std::chrono::milliseconds(5);
+  hydra::Logger log(async_config(sink, o));
+  for (int i = 0; i < 10; ++i) log.info("work {}", i);
+  log.flush();
+  // The record is time-driven: wait (bounded) for one that has seen the work.
+  auto health = [&]() -> std::optional<hydra::test::CapturedRecord> {
+    log.flush();
+    for (const auto& r : sink->records()) {
+      if (r.message == "hydra: async health" && r.field("records_in") == "10") return r;
+    }
+    return std::nullopt;
+  };
+  ASSERT_TRUE(eventually([&] { return health().has_value(); }));
+  const auto r = *health();
+  EXPECT_EQ(r.layer, "HYDRA");
+  EXPECT_EQ(r.level, Level::info);
+  EXPECT_EQ(r.field("records_out"), "10");
+  EXPECT_EQ(r.field("dropped"), "0");
+  EXPECT_EQ(r.field("threads"), "1");  // the backend's own records are not queued
+  EXPECT_TRUE(r.has_field("backend_lag_us"));
+  EXPECT_TRUE(r.has_field("high_water_bytes"));
 }
 
 void expect_all_in_order(const RecordingSink& sink, int count, const std::string& prefix) {

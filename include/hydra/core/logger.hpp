@@ -264,6 +264,7 @@ class Logger : public LevelMethods<Logger> {
                std::string_view message);
 
   friend class detail::AsyncEngine;
+  detail::LayerSlot& slot_named(std::string_view name);
   friend void detail::pause_backend_for_test(Logger& logger, bool paused);
   friend void detail::emergency_flush_all() noexcept;
   friend void detail::fork_hook(detail::ForkStage stage);

@@ -185,6 +185,8 @@ class AsyncEngine {
   // Wakes the backend now rather than at the end of its idle wait.
   void request_wake();
   void backend_main();
+  // Logs the metrics snapshot as one record (health_interval).
+  void log_health();
   // Processes queued records in timestamp order, at most `limit`; returns
   // how many. With to_horizon, only records older than the call (a younger
   // one may yet be preceded by an older one still being committed); without,
