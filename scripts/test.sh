@@ -32,6 +32,9 @@ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHYDRA_SANI
 echo "=== build build-tsan"
 cmake --build build-tsan -j "$jobs" --target hydra_core_tests hydra_async_tests hydra_sink_tests
 echo "=== test build-tsan"
+# (TSan cannot follow a process that forks while it has threads: the fork
+# and crash tests, which do, run in the other two suites.)
 ctest --test-dir build-tsan -j "$jobs" --output-on-failure --timeout 300 \
-  -R '^(BothModes|Async|FileSink|RotatingFileSink|ConsoleSink|Logger|Routing|Levels|Macros|FormatString)'
+  -R '^(BothModes|Async|FileSink|RotatingFileSink|ConsoleSink|Logger|Routing|Levels|Macros|FormatString)' \
+  -E 'ForkTest|CrashTest'
 echo "=== all test suites passed"

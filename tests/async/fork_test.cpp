@@ -55,7 +55,7 @@ TEST_P(ForkTest, BothProcessesLogAndNothingIsWrittenTwice) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(BothModes, ForkTest,
+INSTANTIATE_TEST_SUITE_P(Modes, ForkTest,
                          testing::Values(hydra::LoggerMode::sync, hydra::LoggerMode::async),
                          [](const testing::TestParamInfo<hydra::LoggerMode>& info) {
                            return std::string(info.param == hydra::LoggerMode::sync ? "sync"
