@@ -1,5 +1,7 @@
 #include "hydra/async/detail/async_engine.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -683,12 +685,24 @@ void AsyncEngine::stop() {
 
 void AsyncEngine::emergency_drain() {
   bool locked = false;
-  if (t_backend_of != id_) {  // the backend itself holds the lock when it crashes
-    const std::int64_t deadline = now_ns() + 1'000'000'000;
+  if (t_backend_of != id_) {
+    // Whoever holds the lock (the backend, mid-batch) normally lets go within
+    // a batch. One that does not (stuck in a sink) must not be raced: two
+    // consumers of one queue would write records twice or garbled.
+    const std::int64_t deadline = now_ns() + 2'000'000'000;
     while (!(locked = consumer_mutex_.try_lock()) && now_ns() < deadline) {
       std::this_thread::yield();
     }
+    if (!locked) {
+      static constexpr char kNote[] =
+          "hydra: the log backend is stuck in a sink; queued records could not be written\n";
+      const ssize_t ignored = ::write(STDERR_FILENO, kNote, sizeof(kNote) - 1);
+      (void)ignored;
+      return;
+    }
   }
+  // The crashing thread is the backend itself (it may hold the lock): no one
+  // else consumes, so draining without the lock is safe.
   while (drain_locked(std::numeric_limits<std::size_t>::max(), false) != 0) {
   }
   logger_.flush_sinks();

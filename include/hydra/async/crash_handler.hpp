@@ -6,10 +6,11 @@
 //
 // Async-signal-safety: the handler is best effort, as in every logger that
 // does this. It runs the normal pipeline, which formats and may allocate, and
-// it takes each logger's consumer lock with a bounded wait (a second at most;
-// after that it drains without it). A crash inside the allocator or inside a
-// sink's lock can therefore still lose the queued records, or hang until the
-// next signal; a crash anywhere else writes them. The handler runs at most
+// it takes each logger's consumer lock with a bounded wait (two seconds; a
+// backend stuck in a sink that long is not raced: that logger's queued
+// records are given up, with a note on stderr). A crash inside the allocator
+// or inside a sink's lock can therefore still lose the queued records, or
+// hang until the next signal; a crash anywhere else writes them. The handler runs at most
 // once; a second fatal signal during it takes the default action at once.
 // It runs on an alternate stack (for the thread that installed it), so a
 // stack overflow on that thread is handled too.
