@@ -1,14 +1,20 @@
-// Hydra against spdlog, in the same run, writing the same line content.
+// hydra-bench: Hydra against spdlog, in the same run, writing the same line
+// content. Every claim on docs/benchmarks.md comes from this program.
 //
 //   throughput: N records of a ~87-byte text line to a file, from 1 and 2
 //     threads, until everything is on disk; records/s and MB/s (median of the
-//     runs); every output file's line count is checked and a mismatch fails.
-//   latency: the caller's cost of one call (int, int, double message) in the
-//     drained regime: bursts of 20 calls with ~2 ms pauses, so each burst
-//     starts with an idle backend. Measured with the TSC; the timer's own
-//     overhead is measured and subtracted.
+//     runs); every output file's line count is checked and a mismatch fails
+//     the run (exit 1).
+//   latency: the caller's cost of one call (int, int, double message), drained
+//     regime: bursts of 20 calls with ~2 ms pauses, so each burst starts with
+//     an idle backend; 1 and 2 threads. Measured with the TSC; the timer's own
+//     overhead is measured, printed and subtracted.
 //
-//   hydra_logger_bench [--records N] [--runs R] [--bursts B]
+//   hydra-bench [--quick] [--json FILE] [--records N] [--runs R] [--bursts B]
+//     --quick: one thread, 200,000 records x 3 runs, 500 bursts (under 60 s).
+//     --json:  results as {"latency": {logger: {threads: {p50_ns, ...}}},
+//              "throughput": {logger: {records_per_s, mb_per_s, lines_verified}},
+//              "throughput_threads": {logger: {threads: {...}}}, "machine": {...}}
 #include <spdlog/async.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/spdlog.h>
@@ -23,6 +29,7 @@
 #include <fstream>
 #include <functional>
 #include <hydra/hydra.hpp>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -139,30 +146,41 @@ inline std::uint64_t stamp() {
 }
 
 struct Percentiles {
-  double p50, p90, p99, p999, max;
+  double p50, p75, p90, p99, p999, max;
 };
 
-Percentiles run_latency(Subject& s, const std::string& path, int bursts, double ghz,
+// Each of `threads` threads runs `bursts` bursts of 20 timed calls with a
+// ~2 ms pause after each; the samples of all threads are pooled.
+Percentiles run_latency(Subject& s, const std::string& path, int threads, int bursts, double ghz,
                         double overhead_cycles) {
   fs::remove(path);
   s.open(path);
-  std::vector<double> ns;
-  ns.reserve(static_cast<std::size_t>(bursts) * 20);
-  std::size_t i = 0;
-  for (int b = 0; b < bursts; ++b) {
-    for (int k = 0; k < 20; ++k, ++i) {
-      const std::uint64_t t0 = stamp();
-      g_hydra ? g_hydra->info("latency {} {} {:.2f}", i, k, 1.5 * static_cast<double>(k))
-              : g_spdlog->info("latency {} {} {:.2f}", i, k, 1.5 * static_cast<double>(k));
-      const std::uint64_t t1 = stamp();
-      ns.push_back(std::max(0.0, static_cast<double>(t1 - t0) - overhead_cycles) / ghz);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  std::vector<std::vector<double>> per_thread(static_cast<std::size_t>(threads));
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      auto& ns = per_thread[static_cast<std::size_t>(t)];
+      ns.reserve(static_cast<std::size_t>(bursts) * 20);
+      std::size_t i = 0;
+      for (int b = 0; b < bursts; ++b) {
+        for (int k = 0; k < 20; ++k, ++i) {
+          const std::uint64_t t0 = stamp();
+          g_hydra ? g_hydra->info("latency {} {} {:.2f}", i, k, 1.5 * static_cast<double>(k))
+                  : g_spdlog->info("latency {} {} {:.2f}", i, k, 1.5 * static_cast<double>(k));
+          const std::uint64_t t1 = stamp();
+          ns.push_back(std::max(0.0, static_cast<double>(t1 - t0) - overhead_cycles) / ghz);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+    });
   }
+  for (auto& th : pool) th.join();
   s.close();
+  std::vector<double> ns;
+  for (const auto& v : per_thread) ns.insert(ns.end(), v.begin(), v.end());
   std::sort(ns.begin(), ns.end());
   auto at = [&](double q) { return ns[static_cast<std::size_t>(q * (ns.size() - 1))]; };
-  return {at(0.50), at(0.90), at(0.99), at(0.999), ns.back()};
+  return {at(0.50), at(0.75), at(0.90), at(0.99), at(0.999), ns.back()};
 }
 
 }  // namespace
@@ -171,16 +189,28 @@ int main(int argc, char** argv) {
   std::size_t records = 1'000'000;
   int runs = 5;
   int bursts = 2000;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  std::vector<int> thread_counts = {1, 2};
+  std::string json_path;
+  for (int i = 1; i < argc; ++i) {
     const std::string opt = argv[i];
-    if (opt == "--records") {
-      records = std::stoull(argv[i + 1]);
-    } else if (opt == "--runs") {
-      runs = std::stoi(argv[i + 1]);
-    } else if (opt == "--bursts") {
-      bursts = std::stoi(argv[i + 1]);
+    const bool has_value = i + 1 < argc;
+    if (opt == "--quick") {
+      records = 200'000;
+      runs = 3;
+      bursts = 500;
+      thread_counts = {1};
+    } else if (opt == "--records" && has_value) {
+      records = std::stoull(argv[++i]);
+    } else if (opt == "--runs" && has_value) {
+      runs = std::stoi(argv[++i]);
+    } else if (opt == "--bursts" && has_value) {
+      bursts = std::stoi(argv[++i]);
+    } else if (opt == "--json" && has_value) {
+      json_path = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: %s [--records N] [--runs R] [--bursts B]\n", argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--quick] [--json FILE] [--records N] [--runs R] [--bursts B]\n",
+                   argv[0]);
       return 64;
     }
   }
@@ -194,14 +224,20 @@ int main(int argc, char** argv) {
       hydra_subject(hydra::LoggerMode::async, "hydra_async"),
       spdlog_subject(true, "spdlog_async"),
   };
+  nlohmann::json out;
+  out["machine"] = {{"cores", std::thread::hardware_concurrency()},
+                    {"records", records},
+                    {"runs", runs},
+                    {"bursts", bursts}};
 
   std::printf("throughput: %zu records of a text line to a file, median of %d runs\n", records,
               runs);
   std::printf("%-14s %7s %14s %10s %10s\n", "logger", "threads", "records/s", "MB/s", "bytes/line");
   bool ok = true;
-  for (int threads : {1, 2}) {
+  for (int threads : thread_counts) {
     std::vector<std::vector<double>> secs(subjects.size());
     std::vector<std::uintmax_t> bytes(subjects.size());
+    std::vector<bool> verified(subjects.size(), true);
     for (int r = 0; r < runs; ++r) {
       for (std::size_t k = 0; k < subjects.size(); ++k) {
         const std::string path = (dir / (std::string(subjects[k].name) + ".log")).string();
@@ -209,6 +245,7 @@ int main(int argc, char** argv) {
         const std::size_t expect = records / threads * threads;
         if (const std::size_t got = count_lines(path); got != expect) {
           std::fprintf(stderr, "%s: %zu lines, expected %zu\n", subjects[k].name, got, expect);
+          verified[k] = false;
           ok = false;
         }
         secs[k].push_back(s.seconds);
@@ -220,6 +257,12 @@ int main(int argc, char** argv) {
       const double t = median(secs[k]);
       std::printf("%-14s %7d %14.0f %10.1f %10.1f\n", subjects[k].name, threads, n / t,
                   static_cast<double>(bytes[k]) / t / 1e6, static_cast<double>(bytes[k]) / n);
+      const nlohmann::json result = {{"records_per_s", n / t},
+                                     {"mb_per_s", static_cast<double>(bytes[k]) / t / 1e6},
+                                     {"bytes_per_line", static_cast<double>(bytes[k]) / n},
+                                     {"lines_verified", static_cast<bool>(verified[k])}};
+      out["throughput_threads"][subjects[k].name][std::to_string(threads)] = result;
+      if (threads == 1) out["throughput"][subjects[k].name] = result;
     }
   }
 
@@ -231,17 +274,33 @@ int main(int argc, char** argv) {
     overhead.push_back(static_cast<double>(b - a));
   }
   const double overhead_cycles = median(overhead);
+  out["machine"]["tsc_ghz"] = ghz;
+  out["machine"]["timer_overhead_ns"] = overhead_cycles / ghz;
   std::printf(
-      "\nlatency: caller ns per call, %d bursts of 20 calls with 2 ms pauses, 1 thread\n"
+      "\nlatency: caller ns per call (int, int, double), %d bursts of 20 calls with 2 ms pauses\n"
       "(TSC %.2f GHz; timer overhead %.1f ns, subtracted)\n",
       bursts, ghz, overhead_cycles / ghz);
-  std::printf("%-14s %8s %8s %8s %8s %10s\n", "logger", "p50", "p90", "p99", "p99.9", "max");
-  for (auto& s : subjects) {
-    const std::string path = (dir / (std::string(s.name) + "-lat.log")).string();
-    const Percentiles p = run_latency(s, path, bursts, ghz, overhead_cycles);
-    std::printf("%-14s %8.0f %8.0f %8.0f %8.0f %10.0f\n", s.name, p.p50, p.p90, p.p99, p.p999,
-                p.max);
+  std::printf("%-14s %7s %8s %8s %8s %8s %8s %10s\n", "logger", "threads", "p50", "p75", "p90",
+              "p99", "p99.9", "max");
+  for (int threads : thread_counts) {
+    for (auto& s : subjects) {
+      const std::string path = (dir / (std::string(s.name) + "-lat.log")).string();
+      const Percentiles p = run_latency(s, path, threads, bursts, ghz, overhead_cycles);
+      std::printf("%-14s %7d %8.0f %8.0f %8.0f %8.0f %8.0f %10.0f\n", s.name, threads, p.p50, p.p75,
+                  p.p90, p.p99, p.p999, p.max);
+      out["latency"][s.name][std::to_string(threads)] = {{"p50_ns", p.p50},   {"p75_ns", p.p75},
+                                                         {"p90_ns", p.p90},   {"p99_ns", p.p99},
+                                                         {"p999_ns", p.p999}, {"max_ns", p.max}};
+    }
   }
   fs::remove_all(dir);
+  if (!json_path.empty()) {
+    std::ofstream f(json_path);
+    f << out.dump(2) << '\n';
+    if (!f) {
+      std::fprintf(stderr, "hydra-bench: cannot write %s\n", json_path.c_str());
+      return 1;
+    }
+  }
   return ok ? 0 : 1;
 }
