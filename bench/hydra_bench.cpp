@@ -8,7 +8,8 @@
 //   latency: the caller's cost of one call (int, int, double message), drained
 //     regime: bursts of 20 calls with ~2 ms pauses, so each burst starts with
 //     an idle backend; 1 and 2 threads. Measured with the TSC; the timer's own
-//     overhead is measured, printed and subtracted.
+//     overhead is measured, printed and subtracted, and a "floor" row times
+//     the loop without a logging call.
 //
 //   hydra-bench [--quick] [--json FILE] [--records N] [--runs R] [--bursts B]
 //     --quick: one thread, 200,000 records x 3 runs, 500 bursts (under 60 s).
@@ -165,8 +166,11 @@ Percentiles run_latency(Subject& s, const std::string& path, int threads, int bu
       for (int b = 0; b < bursts; ++b) {
         for (int k = 0; k < 20; ++k, ++i) {
           const std::uint64_t t0 = stamp();
-          g_hydra ? g_hydra->info("latency {} {} {:.2f}", i, k, 1.5 * static_cast<double>(k))
-                  : g_spdlog->info("latency {} {} {:.2f}", i, k, 1.5 * static_cast<double>(k));
+          if (g_hydra) {
+            g_hydra->info("latency {} {} {:.2f}", i, k, 1.5 * static_cast<double>(k));
+          } else if (g_spdlog) {
+            g_spdlog->info("latency {} {} {:.2f}", i, k, 1.5 * static_cast<double>(k));
+          }  // else: the floor, nothing but the timer in this regime
           const std::uint64_t t1 = stamp();
           ns.push_back(std::max(0.0, static_cast<double>(t1 - t0) - overhead_cycles) / ghz);
         }
@@ -282,8 +286,14 @@ int main(int argc, char** argv) {
       bursts, ghz, overhead_cycles / ghz);
   std::printf("%-14s %7s %8s %8s %8s %8s %8s %10s\n", "logger", "threads", "p50", "p75", "p90",
               "p99", "p99.9", "max");
+  // The floor: the same loop with no logging call, so that what the regime
+  // itself costs (a cold cache or a descheduled core after each pause) shows.
+  Subject floor{"floor", [](const std::string&) {}, [](int, std::size_t) {}, [] {}};
+  std::vector<Subject*> timed = {&floor};
+  for (auto& s : subjects) timed.push_back(&s);
   for (int threads : thread_counts) {
-    for (auto& s : subjects) {
+    for (Subject* subject : timed) {
+      Subject& s = *subject;
       const std::string path = (dir / (std::string(s.name) + "-lat.log")).string();
       const Percentiles p = run_latency(s, path, threads, bursts, ghz, overhead_cycles);
       std::printf("%-14s %7d %8.0f %8.0f %8.0f %8.0f %8.0f %10.0f\n", s.name, threads, p.p50, p.p75,
