@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <utility>
 
 #include "hydra/core/context.hpp"
 #include "hydra/core/logger.hpp"
@@ -169,9 +170,9 @@ ThreadQueue::ThreadQueue(std::size_t capacity, std::uint64_t tid) : thread_id(ti
 
 // ---------------------------------------------------------------------------
 
-AsyncEngine::AsyncEngine(Logger& logger, const AsyncOptions& options)
+AsyncEngine::AsyncEngine(Logger& logger, AsyncOptions options)
     : logger_(logger),
-      options_(options),
+      options_(std::move(options)),
       id_(g_next_engine_id.fetch_add(1, std::memory_order_relaxed)) {
   heartbeat_ns_.store(now_ns(), std::memory_order_relaxed);
 }

@@ -120,7 +120,7 @@ struct ThreadQueue {
 
 class AsyncEngine {
  public:
-  AsyncEngine(Logger& logger, const AsyncOptions& options);
+  AsyncEngine(Logger& logger, AsyncOptions options);
   ~AsyncEngine();
   AsyncEngine(const AsyncEngine&) = delete;
   AsyncEngine& operator=(const AsyncEngine&) = delete;
