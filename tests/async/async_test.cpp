@@ -42,6 +42,22 @@ bool eventually(Pred pred, std::chrono::seconds limit = std::chrono::seconds(20)
   return true;
 }
 
+// Options for a queue that a few dozen records fill.
+hydra::AsyncOptions small_queue(OverflowPolicy policy) {
+  hydra::AsyncOptions o;
+  o.queue_capacity = 4096;
+  o.overflow = policy;
+  return o;
+}
+
+// Logs `first`, waits until it is written (the backend is running), then
+// holds the backend so that what is logged next stays queued.
+void write_then_hold_backend(hydra::Logger& log, const std::string& first) {
+  log.info("{}", first);
+  log.flush();
+  hydra::detail::pause_backend_for_test(log, true);
+}
+
 TEST(Async, ManyThreadsExactCountAndPerThreadOrder) {
   hydra::test::TempDir dir;
   const std::string path = dir.file("async.jsonl");
@@ -170,21 +186,15 @@ TEST(Async, UserTypesByCodecOrFormattedOnTheCaller) {
 
 TEST(Async, DropCountsAndReportsInBand) {
   auto sink = std::make_shared<RecordingSink>();
-  hydra::AsyncOptions o;
-  o.queue_capacity = 4096;
-  o.overflow = OverflowPolicy::drop;
+  hydra::AsyncOptions o = small_queue(OverflowPolicy::drop);
   hydra::Logger log(async_config(sink, o));
-  log.info("start");  // starts the backend
-  log.flush();
-  auto* engine_log = &log;
-  // Hold the backend so the queue fills.
-  hydra::detail::pause_backend_for_test(*engine_log, true);
+  write_then_hold_backend(log, "start");  // the queue fills while the backend is held
   constexpr int kRecords = 1000;
   for (int i = 0; i < kRecords; ++i) log.info("record {}", i);
   const auto dropped = log.metrics().async.dropped_full;
   EXPECT_GT(dropped, 0u);
   EXPECT_LT(dropped, static_cast<std::uint64_t>(kRecords));
-  hydra::detail::pause_backend_for_test(*engine_log, false);
+  hydra::detail::pause_backend_for_test(log, false);
   log.flush();                  // the backend drains: space returns
   log.info("after the storm");  // the notice goes first
   log.flush();
@@ -205,13 +215,9 @@ TEST(Async, DropCountsAndReportsInBand) {
 
 TEST(Async, DropsAreReportedPerLayer) {
   auto sink = std::make_shared<RecordingSink>();
-  hydra::AsyncOptions o;
-  o.queue_capacity = 4096;
-  o.overflow = OverflowPolicy::drop;
+  hydra::AsyncOptions o = small_queue(OverflowPolicy::drop);
   hydra::Logger log(async_config(sink, o));
-  log.info("start");
-  log.flush();
-  hydra::detail::pause_backend_for_test(log, true);
+  write_then_hold_backend(log, "start");
   auto db = log.layer("DATABASE");
   auto cache = log.layer("CACHE");
   for (int i = 0; i < 500; ++i) {
@@ -274,13 +280,9 @@ void expect_all_in_order(const RecordingSink& sink, int count, const std::string
 
 TEST(Async, SyncFallbackLosesNothingAndKeepsOrder) {
   auto sink = std::make_shared<RecordingSink>();
-  hydra::AsyncOptions o;
-  o.queue_capacity = 4096;
-  o.overflow = OverflowPolicy::sync_fallback;
+  hydra::AsyncOptions o = small_queue(OverflowPolicy::sync_fallback);
   hydra::Logger log(async_config(sink, o));
-  log.info("r 0");
-  log.flush();
-  hydra::detail::pause_backend_for_test(log, true);
+  write_then_hold_backend(log, "r 0");
   for (int i = 1; i < 2000; ++i) log.info("r {}", i);
   // The caller wrote what did not fit itself, after draining what was queued.
   EXPECT_GT(log.metrics().async.sync_writes, 0u);
@@ -291,14 +293,10 @@ TEST(Async, SyncFallbackLosesNothingAndKeepsOrder) {
 
 TEST(Async, GrowKeepsEverythingUpToItsLimit) {
   auto sink = std::make_shared<RecordingSink>();
-  hydra::AsyncOptions o;
-  o.queue_capacity = 4096;
-  o.overflow = OverflowPolicy::grow;
+  hydra::AsyncOptions o = small_queue(OverflowPolicy::grow);
   o.grow_limit = 1024 * 1024;
   hydra::Logger log(async_config(sink, o));
-  log.info("g 0");
-  log.flush();
-  hydra::detail::pause_backend_for_test(log, true);
+  write_then_hold_backend(log, "g 0");
   for (int i = 1; i < 3000; ++i) log.info("g {}", i);
   const auto m = log.metrics().async;
   EXPECT_GT(m.queue_grows, 0u);
@@ -311,13 +309,9 @@ TEST(Async, GrowKeepsEverythingUpToItsLimit) {
 
 TEST(Async, BlockWaitsForTheBackend) {
   auto sink = std::make_shared<RecordingSink>();
-  hydra::AsyncOptions o;
-  o.queue_capacity = 4096;
-  o.overflow = OverflowPolicy::block;
+  hydra::AsyncOptions o = small_queue(OverflowPolicy::block);
   hydra::Logger log(async_config(sink, o));
-  log.info("b 0");
-  log.flush();
-  hydra::detail::pause_backend_for_test(log, true);
+  write_then_hold_backend(log, "b 0");
   std::thread producer([&] {
     for (int i = 1; i < 2000; ++i) log.info("b {}", i);
   });
@@ -332,14 +326,10 @@ TEST(Async, BlockWaitsForTheBackend) {
 
 TEST(Async, AutoWritesSynchronouslyWhileTheBackendIsStalled) {
   auto sink = std::make_shared<RecordingSink>();
-  hydra::AsyncOptions o;
-  o.queue_capacity = 4096;
-  o.overflow = OverflowPolicy::automatic;
+  hydra::AsyncOptions o = small_queue(OverflowPolicy::automatic);
   o.stall_timeout = std::chrono::milliseconds(20);
   hydra::Logger log(async_config(sink, o));
-  log.info("a 0");
-  log.flush();
-  hydra::detail::pause_backend_for_test(log, true);  // stalled: no progress, no heartbeat
+  write_then_hold_backend(log, "a 0");  // stalled: no progress, no heartbeat
   for (int i = 1; i < 2000; ++i) log.info("a {}", i);
   EXPECT_GT(log.metrics().async.sync_writes, 0u);
   hydra::detail::pause_backend_for_test(log, false);  // healthy again: callers queue again
@@ -353,9 +343,7 @@ TEST(Async, AutoWritesSynchronouslyWhileTheBackendIsStalled) {
 
 TEST(Async, RecordTooLargeForTheQueueIsWrittenNotDropped) {
   auto sink = std::make_shared<RecordingSink>();
-  hydra::AsyncOptions o;
-  o.queue_capacity = 4096;
-  o.overflow = OverflowPolicy::drop;
+  hydra::AsyncOptions o = small_queue(OverflowPolicy::drop);
   hydra::Logger log(async_config(sink, o));
   log.info("small");
   const std::string huge(100 * 1024, 'x');
