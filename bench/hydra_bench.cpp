@@ -12,6 +12,9 @@
 //     the loop without a logging call.
 //
 //   hydra-bench [--quick] [--json FILE] [--records N] [--runs R] [--bursts B]
+//               [--only LOGGER[,LOGGER...]]
+//     --only:  run just these loggers (hydra_sync, hydra_async, spdlog_sync,
+//              spdlog_async; the floor row always runs), e.g. under perf.
 //     --quick: one thread, 200,000 records x 3 runs, 500 bursts (under 60 s).
 //     --json:  results as {"latency": {logger: {threads: {p50_ns, ...}}},
 //              "throughput": {logger: {records_per_s, mb_per_s, lines_verified}},
@@ -195,6 +198,7 @@ int main(int argc, char** argv) {
   int bursts = 2000;
   std::vector<int> thread_counts = {1, 2};
   std::string json_path;
+  std::string only;  // ",name,name," or empty for every logger
   for (int i = 1; i < argc; ++i) {
     const std::string opt = argv[i];
     const bool has_value = i + 1 < argc;
@@ -211,9 +215,12 @@ int main(int argc, char** argv) {
       bursts = std::stoi(argv[++i]);
     } else if (opt == "--json" && has_value) {
       json_path = argv[++i];
+    } else if (opt == "--only" && has_value) {
+      only = std::string(",") + argv[++i] + ",";
     } else {
       std::fprintf(stderr,
-                   "usage: %s [--quick] [--json FILE] [--records N] [--runs R] [--bursts B]\n",
+                   "usage: %s [--quick] [--json FILE] [--records N] [--runs R] [--bursts B]\n"
+                   "       [--only LOGGER[,LOGGER...]]\n",
                    argv[0]);
       return 64;
     }
@@ -228,6 +235,11 @@ int main(int argc, char** argv) {
       hydra_subject(hydra::LoggerMode::async, "hydra_async"),
       spdlog_subject(true, "spdlog_async"),
   };
+  if (!only.empty()) {
+    std::erase_if(subjects, [&](const Subject& s) {
+      return only.find("," + std::string(s.name) + ",") == std::string::npos;
+    });
+  }
   nlohmann::json out;
   out["machine"] = {{"cores", std::thread::hardware_concurrency()},
                     {"records", records},

@@ -1,5 +1,6 @@
 #include "hydra/async/detail/async_engine.hpp"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -575,6 +576,8 @@ void AsyncEngine::log_health() {
 
 void AsyncEngine::backend_main() {
   t_backend_of = id_;
+  // Named so that top, perf and gdb tell it from the application's threads.
+  ::pthread_setname_np(::pthread_self(), "hydra-backend");
   std::int64_t next_health =
       options_.health_interval.count() > 0
           ? now_ns() + std::chrono::nanoseconds(options_.health_interval).count()
