@@ -380,7 +380,9 @@ void AsyncEngine::enqueue_formatted(LayerSlot& slot, Level level, std::span<cons
                                     const SourceLocation& source, fmt::format_args args,
                                     std::span<const FieldValue> values) {
   DecodeScratch& s = t_decode;
-  render_message(tmpl, has_names, args, values.size(), s.message, s.stripped, s.names);
+  if (!render_message(tmpl, has_names, args, values.size(), s.message, s.stripped, s.names)) {
+    logger_.count_format_error();
+  }
   s.fields.clear();
   const std::size_t named = std::min(s.names.size(), values.size());
   for (std::size_t i = 0; i < named; ++i) {

@@ -19,6 +19,7 @@
 #include "../config/factory.hpp"
 #include "hydra/core/context.hpp"
 #include "hydra/core/error.hpp"
+#include "message_template.hpp"
 #include "route.hpp"
 
 namespace hydra {
@@ -37,6 +38,21 @@ bool render_message(std::string_view tmpl, bool has_names, fmt::format_args args
   message.clear();
   names.clear();
   try {
+    // A user type's formatter that logs re-enters here: only the outermost
+    // call uses the cache, whose entries a nested call could replace.
+    thread_local bool t_rendering = false;
+    if (!t_rendering) {
+      t_rendering = true;
+      struct Reset {
+        ~Reset() { t_rendering = false; }
+      } reset;
+      const ParsedTemplate& parsed = parsed_template(tmpl);
+      if (parsed.usable() && parsed.render(tmpl, args, message, has_names ? &names : nullptr)) {
+        return true;
+      }
+      message.clear();
+      names.clear();
+    }
     if (has_names) {
       stripped.clear();
       stripped.resize(tmpl.size() * 2);
@@ -547,6 +563,10 @@ void Logger::process(const detail::Capture& capture) noexcept {
   } catch (const std::exception& e) {
     impl_->report_lost(e);
   }
+}
+
+void Logger::count_format_error() noexcept {
+  impl_->format_errors.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Logger::process_now(detail::LayerSlot& slot, Level level, std::span<const Field> extra,

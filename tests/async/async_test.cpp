@@ -386,6 +386,27 @@ TEST(Async, PreallocateMakesTheThreadsQueueBeforeItsFirstRecord) {
   EXPECT_EQ(sink->size(), 1u);
 }
 
+// A runtime template lives in the caller's buffer, which may change or die
+// before the backend gets to the record: it must be rendered on the caller.
+TEST(Async, RuntimeTemplateBufferMayChangeBeforeTheBackendWrites) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::Logger log(async_config(sink));
+  write_then_hold_backend(log, "start");
+  std::string tmpl = "first {} of {name}";
+  log.info(hydra::runtime(tmpl), 1, "a");
+  tmpl = "SECOND {} OF {NAME}";  // same size, same buffer, new text
+  log.info(hydra::runtime(tmpl), 2, "b");
+  tmpl.assign(200, 'x');  // reallocated: the old buffer is gone
+  hydra::detail::pause_backend_for_test(log, false);
+  log.flush();
+  auto recs = sink->records();
+  ASSERT_EQ(recs.size(), 3u);
+  EXPECT_EQ(recs[1].message, "first 1 of a");
+  EXPECT_EQ(recs[1].field("name"), "a");
+  EXPECT_EQ(recs[2].message, "SECOND 2 OF b");
+  EXPECT_EQ(recs[2].field("NAME"), "b");
+}
+
 TEST(Async, WriteAndSecurityLevelsInAsyncMode) {
   auto sink = std::make_shared<RecordingSink>();
   hydra::Logger log(async_config(sink));

@@ -262,6 +262,8 @@ class Logger : public LevelMethods<Logger> {
                    std::span<const FieldValue> values) noexcept;
   void deliver(detail::DispatchScratch& scratch, const detail::Capture& capture,
                std::string_view message);
+  // A runtime template failed to render (on the caller, in async mode).
+  void count_format_error() noexcept;
 
   friend class detail::AsyncEngine;
   detail::LayerSlot& slot_named(std::string_view name);

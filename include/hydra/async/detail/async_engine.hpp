@@ -260,16 +260,25 @@ void AsyncEngine::enqueue(LayerSlot& slot, Level level, std::span<const Field> e
                           const basic_format_string<Args...>& f, Args&&... args) {
   const std::source_location& loc = f.location();
   const SourceLocation source{loc.file_name(), loc.function_name(), loc.line()};
-  if constexpr (!(kQueueable<Args> && ...)) {
-    // Some argument has no codec: format on the caller, queue the text.
+  // Format on the caller and queue the text when some argument has no codec,
+  // or when the template is runtime text: the backend keeps only a pointer
+  // to the template, and only a literal outlives the call.
+  const auto format_here = [&] {
     const auto stored = fmt::make_format_args(args...);
     FieldScratch& scratch = thread_field_scratch();
     scratch.clear();
-    const FieldValue values[] = {to_field_value(args, scratch)...};
-    enqueue_formatted(
-        slot, level, extra, f.get(), f.has_names(), source, stored,
-        f.has_names() ? std::span<const FieldValue>(values) : std::span<const FieldValue>());
+    const FieldValue values[] = {to_field_value(args, scratch)..., FieldValue()};
+    enqueue_formatted(slot, level, extra, f.get(), f.has_names(), source, stored,
+                      f.has_names() ? std::span<const FieldValue>(values, sizeof...(Args))
+                                    : std::span<const FieldValue>());
+  };
+  if constexpr (!(kQueueable<Args> && ...)) {
+    format_here();
   } else {
+    if (f.is_runtime()) [[unlikely]] {
+      format_here();
+      return;
+    }
     ThreadQueue& queue = local_queue();
     if (queue.sent_context_version != context_version()) send_context(queue);
     if (queue.drop_layers != 0) send_drop_notice(queue);

@@ -1,0 +1,77 @@
+// Internal: message templates parsed once and rendered many times.
+//
+// {fmt}'s vformat_to parses the whole template on every call: it scans the
+// literal text for braces and parses each replacement field. A logger renders
+// the same few hundred templates millions of times, so the pipeline keeps a
+// small per-thread cache of parsed templates (keyed by the template's address
+// and verified by its content, so a reused buffer can never render stale
+// text) and renders from the parsed pieces: literal text is appended as is,
+// a plain {} argument is written directly, and a field with a spec is written
+// by {fmt}'s formatter for its type, whose spec was parsed once.
+//
+// Templates the cache cannot express (explicit and automatic indices mixed,
+// nested replacement fields such as {:{}}, unbalanced braces, too few
+// arguments) report so, and the caller renders them the ordinary way, which
+// also produces {fmt}'s error text for broken runtime templates.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace hydra::detail {
+
+class ParsedTemplate {
+ public:
+  // Parses `tmpl`. usable() says whether render() can be used for it.
+  explicit ParsedTemplate(std::string_view tmpl);
+
+  bool usable() const noexcept { return usable_; }
+  bool matches(std::string_view tmpl) const noexcept {
+    return tmpl == text_;  // by content: a reused buffer may hold new text
+  }
+  const char* key() const noexcept { return key_; }
+
+  // Appends the message to `out` and, when `names` is not null, one entry per
+  // placeholder (its name, empty for {}) viewing into `tmpl` (the same text
+  // this was parsed from). Returns false, having written nothing, when an
+  // argument is missing; throws what {fmt} throws for a bad spec.
+  bool render(std::string_view tmpl, fmt::format_args args, fmt::memory_buffer& out,
+              std::vector<std::string_view>* names) const;
+
+ private:
+  struct Piece {
+    std::uint32_t text_offset = 0;  // literal text before the field, in the template
+    std::uint32_t text_size = 0;
+    std::int32_t arg = -1;          // the argument's index; -1: literal only
+    std::uint32_t name_offset = 0;  // the placeholder's name, in the template
+    std::uint32_t name_size = 0;
+    std::string spec_format;  // "{:spec}" when the field has a spec, else empty
+    // The spec parsed by {fmt}'s formatter for the type last seen here (a
+    // template's argument types rarely change; when they do, parsed again).
+    mutable std::variant<std::monostate, fmt::formatter<int>, fmt::formatter<unsigned>,
+                         fmt::formatter<long long>, fmt::formatter<unsigned long long>,
+                         fmt::formatter<bool>, fmt::formatter<char>, fmt::formatter<float>,
+                         fmt::formatter<double>, fmt::formatter<const char*>,
+                         fmt::formatter<fmt::string_view>>
+        spec_formatter;
+  };
+  friend struct SpecWriter;
+
+  const char* key_ = nullptr;
+  std::string text_;
+  std::vector<Piece> pieces_;
+  std::size_t max_arg_ = 0;  // one past the highest argument index used
+  bool usable_ = false;
+};
+
+// This thread's parsed copy of `tmpl` (parsed now if not cached). The
+// reference stays valid until this thread's next call.
+const ParsedTemplate& parsed_template(std::string_view tmpl);
+
+}  // namespace hydra::detail
