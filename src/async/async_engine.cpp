@@ -125,6 +125,9 @@ struct DecodeScratch {
 thread_local DecodeScratch t_decode;
 
 constexpr std::size_t kBatch = 4096;
+// How far behind the present the merge horizon stays (TSC ticks, or ns):
+// a few microseconds, far longer than a store takes to reach another core.
+constexpr std::uint64_t kOrderMargin = 10'000;
 
 }  // namespace
 
@@ -216,11 +219,11 @@ void AsyncEngine::send_context(ThreadQueue& queue) {
   *header = RecordHeader{};
   header->size = static_cast<std::uint32_t>(size);
   header->kind = RecordKind::context;
-  header->ticks = record_ticks();
+  header->ticks = queue.stamp();
   std::byte* payload = out + sizeof(RecordHeader);
   put(payload, static_cast<std::uint32_t>(context.size()));
   encode_fields(payload, context);
-  queue.write_queue->commit_write(size);
+  queue.publish(size);
   queue.sent_context_version = context_version();
 }
 
@@ -236,11 +239,11 @@ void AsyncEngine::send_drop_notice(ThreadQueue& queue) {
     header->size = static_cast<std::uint32_t>(size);
     header->kind = RecordKind::dropped;
     header->level = Level::warning;
-    header->ticks = record_ticks();
+    header->ticks = queue.stamp();
     header->slot = drops.slot;
     std::byte* payload = out + sizeof(RecordHeader);
     put(payload, drops.count);
-    queue.write_queue->commit_write(size);
+    queue.publish(size);
     --queue.drop_layers;
   }
 }
@@ -365,7 +368,7 @@ void AsyncEngine::enqueue_message(LayerSlot& slot, Level level, std::string_view
   header->size = static_cast<std::uint32_t>(size);
   header->kind = RecordKind::message;
   header->level = level;
-  header->ticks = record_ticks();
+  header->ticks = queue.stamp();
   header->slot = &slot;
   header->source = source;
   std::byte* payload = out + sizeof(RecordHeader);
@@ -505,8 +508,16 @@ std::size_t AsyncEngine::drain_locked(std::size_t limit, bool to_horizon) {
   // Records are merged in timestamp order up to the time the batch began;
   // younger ones wait for the next batch, so a record that a slower thread
   // stamped earlier but committed later still comes out in order.
-  const std::uint64_t horizon =
-      to_horizon ? record_ticks() : std::numeric_limits<std::uint64_t>::max();
+  std::uint64_t horizon = std::numeric_limits<std::uint64_t>::max();
+  if (to_horizon) {
+    // A little in the past, so that a caller's mark (stamping) made just
+    // before its clock read has surely reached this core.
+    horizon = record_ticks() - kOrderMargin;
+    for (const auto& q : consumer_view_) {
+      const std::uint64_t mark = q->stamping.load(std::memory_order_acquire);
+      if (mark != 0 && mark < horizon) horizon = mark;
+    }
+  }
   std::size_t done = 0;
   while (done < limit) {
     ThreadQueue* best = nullptr;
@@ -738,6 +749,7 @@ void AsyncEngine::after_fork(bool in_child) {
         SpscQueue* keep = q->write_queue;
         std::erase_if(q->chain, [&](const auto& part) { return part.get() != keep; });
         keep->discard_all_in_child();
+        q->stamping.store(0, std::memory_order_relaxed);  // a record cut off by the fork
         keep->next.store(nullptr, std::memory_order_relaxed);
         q->read_queue = keep;
         q->total_capacity.store(keep->capacity(), std::memory_order_relaxed);

@@ -79,9 +79,19 @@ std::uint64_t context_version() noexcept;
 struct ThreadQueue {
   ThreadQueue(std::size_t capacity, std::uint64_t tid);
 
-  // Producer side.
-  SpscQueue* write_queue;
+  // Producer side: what every call touches first, in one cache line.
+  alignas(kCacheLine) SpscQueue* write_queue;
   std::uint64_t sent_context_version = 0;  // a thread starts with an empty context, version 0
+  std::size_t drop_layers = 0;             // entries of `drops` in use; nonzero: a report is due
+  std::atomic<std::uint64_t> records_in{0};
+  std::atomic<std::size_t> high_water{0};
+  std::atomic<bool> exited{false};
+  // Nonzero while a record is between its timestamp and its commit: a lower
+  // bound of that timestamp (this thread's previous one). The backend merges
+  // no other thread's record younger than it, so a caller descheduled
+  // mid-record cannot have its record overtaken by younger ones.
+  std::atomic<std::uint64_t> stamping{0};
+  std::uint64_t last_stamp = 1;
   // Records dropped and not yet reported in-band, per layer (a thread that
   // drops on more layers than this reports the rest on the last one).
   struct Drops {
@@ -90,13 +100,10 @@ struct ThreadQueue {
   };
   static constexpr std::size_t kDropLayers = 8;
   std::array<Drops, kDropLayers> drops{};
-  std::size_t drop_layers = 0;  // entries of `drops` in use; nonzero: a report is due
-  std::atomic<std::uint64_t> records_in{0};
-  std::atomic<std::size_t> high_water{0};
-  std::atomic<bool> exited{false};
 
-  // Consumer side.
-  SpscQueue* read_queue;
+  // Consumer side, on lines of its own: the backend reading these must not
+  // take the producer's line away from it on every record.
+  alignas(kCacheLine) SpscQueue* read_queue;
   std::vector<std::string> context_text;  // owned copy of the current context
   std::vector<Field> context;
 
@@ -108,8 +115,20 @@ struct ThreadQueue {
 
   // Producer: `size` contiguous bytes or nullptr when full.
   std::byte* reserve(std::size_t size) noexcept { return write_queue->prepare_write(size); }
-  void commit(std::size_t size) noexcept {
+  // Producer: the timestamp of the record being written (after reserve).
+  std::uint64_t stamp() noexcept {
+    stamping.store(last_stamp, std::memory_order_relaxed);
+    std::atomic_signal_fence(std::memory_order_seq_cst);  // the mark first, then the clock
+    last_stamp = record_ticks();
+    return last_stamp;
+  }
+  // Producer: makes the stamped record visible.
+  void publish(std::size_t size) noexcept {
     write_queue->commit_write(size);
+    stamping.store(0, std::memory_order_release);
+  }
+  void commit(std::size_t size) noexcept {
+    publish(size);
     const std::size_t depth = write_queue->producer_depth();
     if (depth > high_water.load(std::memory_order_relaxed)) {
       high_water.store(depth, std::memory_order_relaxed);
@@ -313,7 +332,7 @@ void AsyncEngine::enqueue(LayerSlot& slot, Level level, std::span<const Field> e
     header->level = level;
     header->flags = f.has_names() ? kHasNames : 0;
     header->extra_count = static_cast<std::uint8_t>(extra.size());
-    header->ticks = record_ticks();
+    header->ticks = queue.stamp();
     header->decode = &decode_event<Args...>;
     header->slot = &slot;
     header->text = f.get().data();

@@ -35,16 +35,17 @@ class SpscQueue {
   explicit SpscQueue(std::size_t capacity) {
     std::size_t cap = 4096;
     while (cap < capacity) cap <<= 1;
-    capacity_ = cap;
-    mask_ = cap - 1;
-    buffer_ = static_cast<std::byte*>(::operator new (cap, std::align_val_t{kCacheLine}));
+    capacity_ = consumer_capacity_ = cap;
+    mask_ = consumer_mask_ = cap - 1;
+    buffer_ = consumer_buffer_ =
+        static_cast<std::byte*>(::operator new (cap, std::align_val_t{kCacheLine}));
     std::memset(buffer_, 0, cap);  // pre-fault
   }
   ~SpscQueue() { ::operator delete (buffer_, std::align_val_t{kCacheLine}); }
   SpscQueue(const SpscQueue&) = delete;
   SpscQueue& operator=(const SpscQueue&) = delete;
 
-  std::size_t capacity() const noexcept { return capacity_; }
+  std::size_t capacity() const noexcept { return consumer_capacity_; }
   // The largest record that can ever fit.
   std::size_t max_record() const noexcept { return capacity_ / 2; }
 
@@ -81,7 +82,7 @@ class SpscQueue {
         cached_write_ = published_.load(std::memory_order_acquire);
         if (read_pos_ == cached_write_) return nullptr;
       }
-      std::byte* p = buffer_ + (read_pos_ & mask_);
+      std::byte* p = consumer_buffer_ + (read_pos_ & consumer_mask_);
       std::uint32_t size = 0;
       std::memcpy(&size, p, sizeof(size));
       if ((size & kPaddingBit) == 0) return p;
@@ -118,18 +119,20 @@ class SpscQueue {
   std::atomic<SpscQueue*> next{nullptr};
 
  private:
+  // Producer side: everything a write needs in one cache line.
+  alignas(kCacheLine) std::size_t write_ = 0;
+  std::size_t cached_read_ = 0;
   std::byte* buffer_ = nullptr;
   std::size_t capacity_ = 0;
   std::size_t mask_ = 0;
-
-  // Producer side.
-  alignas(kCacheLine) std::size_t write_ = 0;
-  std::size_t cached_read_ = 0;
   alignas(kCacheLine) std::atomic<std::size_t> published_{0};
-  // Consumer side.
+  // Consumer side (with its own copy of the ring's shape).
   alignas(kCacheLine) std::atomic<std::size_t> read_{0};
   alignas(kCacheLine) std::size_t read_pos_ = 0;
   std::size_t cached_write_ = 0;
+  std::byte* consumer_buffer_ = nullptr;
+  std::size_t consumer_capacity_ = 0;
+  std::size_t consumer_mask_ = 0;
 };
 
 }  // namespace hydra::detail
