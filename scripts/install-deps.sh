@@ -6,7 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libfmt-dev libzstd-dev zstd
   libgtest-dev libgmock-dev nlohmann-json3-dev
-  libspdlog-dev python3
+  libspdlog-dev python3 gnuplot-nox
   rsyslog
 )
 missing=()
