@@ -508,6 +508,7 @@ std::size_t AsyncEngine::drain_locked(std::size_t limit, bool to_horizon) {
   // Records are merged in timestamp order up to the time the batch began;
   // younger ones wait for the next batch, so a record that a slower thread
   // stamped earlier but committed later still comes out in order.
+  for (const auto& q : consumer_view_) q->note_depth(q->read_queue->consumer_depth());
   std::uint64_t horizon = std::numeric_limits<std::uint64_t>::max();
   if (to_horizon) {
     // A little in the past, so that a caller's mark (stamping) made just

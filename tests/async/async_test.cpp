@@ -407,6 +407,30 @@ TEST(Async, RuntimeTemplateBufferMayChangeBeforeTheBackendWrites) {
   EXPECT_EQ(recs[2].field("NAME"), "b");
 }
 
+// The high-water mark is the real depth: records that sat in the queue
+// together, not every byte ever written.
+TEST(Async, HighWaterIsTheDeepestTheQueueWas) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::AsyncOptions o;
+  o.queue_capacity = 64 * 1024;
+  hydra::Logger log(async_config(sink, o));
+  for (int i = 0; i < 2000; ++i) {  // many times the capacity, one record at a time
+    log.info("one at a time {}", i);
+    log.flush();
+  }
+  const auto one_at_a_time = log.metrics().async.threads.at(0).high_water;
+  EXPECT_GT(one_at_a_time, 0u);
+  EXPECT_LT(one_at_a_time, 1024u) << "a single queued record is far smaller than this";
+
+  hydra::detail::pause_backend_for_test(log, true);
+  for (int i = 0; i < 100; ++i) log.info("held {}", i);
+  hydra::detail::pause_backend_for_test(log, false);
+  log.flush();
+  const auto held = log.metrics().async.threads.at(0).high_water;
+  EXPECT_GE(held, 100 * one_at_a_time / 2);
+  EXPECT_LE(held, 64u * 1024);
+}
+
 TEST(Async, WriteAndSecurityLevelsInAsyncMode) {
   auto sink = std::make_shared<RecordingSink>();
   hydra::Logger log(async_config(sink));

@@ -114,7 +114,11 @@ struct ThreadQueue {
   std::uint64_t thread_id;  // set once (and again in a fork()ed child)
 
   // Producer: `size` contiguous bytes or nullptr when full.
-  std::byte* reserve(std::size_t size) noexcept { return write_queue->prepare_write(size); }
+  std::byte* reserve(std::size_t size) noexcept {
+    std::byte* out = write_queue->prepare_write(size);
+    if (out == nullptr) [[unlikely]] note_depth(write_queue->capacity());
+    return out;
+  }
   // Producer: the timestamp of the record being written (after reserve).
   std::uint64_t stamp() noexcept {
     stamping.store(last_stamp, std::memory_order_relaxed);
@@ -129,11 +133,15 @@ struct ThreadQueue {
   }
   void commit(std::size_t size) noexcept {
     publish(size);
-    const std::size_t depth = write_queue->producer_depth();
-    if (depth > high_water.load(std::memory_order_relaxed)) {
-      high_water.store(depth, std::memory_order_relaxed);
-    }
     records_in.store(records_in.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+  // Raises the high-water mark to `depth` bytes. Sampled by the backend at
+  // each batch (when the queue is deepest) and by a producer that finds its
+  // queue full, so the mark is the real depth, not a stale upper bound.
+  void note_depth(std::size_t depth) noexcept {
+    std::size_t seen = high_water.load(std::memory_order_relaxed);
+    while (depth > seen && !high_water.compare_exchange_weak(seen, depth, std::memory_order_relaxed)) {
+    }
   }
 };
 

@@ -96,9 +96,10 @@ class SpscQueue {
     read_.store(read_pos_, std::memory_order_release);
   }
 
-  // Producer: bytes in the queue as far as the producer knows (an upper
-  // bound: the consumer may have released more since).
-  std::size_t producer_depth() const noexcept { return write_ - cached_read_; }
+  // Consumer: bytes committed and not yet released.
+  std::size_t consumer_depth() const noexcept {
+    return published_.load(std::memory_order_acquire) - read_pos_;
+  }
 
   // In a fork()ed child, where no other thread exists: forget everything
   // committed (the parent writes those records).
