@@ -1,7 +1,13 @@
 // hydra pipe: every line of standard input becomes one record (message = the
 // line, without its line ending), written to standard output in the chosen
 // format. `legacy_app 2>&1 | hydra pipe --format json`.
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -78,17 +84,63 @@ int run_pipe(Args args) {
     return usage_error(e.what());
   }
 
-  // Every line taken in reaches the output, even if the process is then
-  // killed: the crash handler writes what is still queued.
-  if (mode == LoggerMode::async) install_crash_handler();
   LayerLogger out = logger->layer(layer);
-  std::ios::sync_with_stdio(false);
-  std::string line;
-  while (std::getline(std::cin, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+  const auto write_line = [&](std::string_view line) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     out.write(level, line);
+  };
+  if (mode == LoggerMode::sync) {
+    std::ios::sync_with_stdio(false);
+    std::string line;
+    while (std::getline(std::cin, line)) write_line(line);
+    logger->flush();
+    return 0;
   }
+
+  // Async: every line taken in reaches the output even if the process is
+  // then killed. The crash handler writes what is queued; and the signals it
+  // handles are held back except while waiting for input, so no signal can
+  // land between reading bytes and queueing the lines they hold.
+  install_crash_handler();
+  sigset_t held;
+  sigemptyset(&held);
+  for (int sig : {SIGTERM, SIGINT, SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL}) {
+    sigaddset(&held, sig);
+  }
+  sigset_t waiting;  // the mask while waiting: everything else as before
+  ::sigprocmask(SIG_BLOCK, &held, &waiting);
+  std::string pending;  // a line not yet ended by a newline
+  char chunk[64 * 1024];
+  for (;;) {
+    pollfd in{STDIN_FILENO, POLLIN, 0};
+    if (::ppoll(&in, 1, nullptr, &waiting) < 0) {
+      if (errno == EINTR) continue;
+      std::fprintf(stderr, "hydra pipe: waiting for input: %s\n", std::strerror(errno));
+      break;
+    }
+    const ssize_t n = ::read(STDIN_FILENO, chunk, sizeof(chunk));
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      std::fprintf(stderr, "hydra pipe: reading standard input: %s\n", std::strerror(errno));
+      break;
+    }
+    if (n == 0) break;
+    std::string_view data(chunk, static_cast<std::size_t>(n));
+    for (std::size_t nl; (nl = data.find('\n')) != std::string_view::npos;) {
+      if (pending.empty()) {
+        write_line(data.substr(0, nl));
+      } else {
+        pending.append(data.substr(0, nl));
+        write_line(pending);
+        pending.clear();
+      }
+      data.remove_prefix(nl + 1);
+    }
+    pending.append(data);
+  }
+  if (!pending.empty()) write_line(pending);
   logger->flush();
+  ::sigprocmask(SIG_SETMASK, &waiting, nullptr);
   return 0;
 }
 
