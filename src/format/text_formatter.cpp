@@ -336,6 +336,36 @@ struct SecondCache {
 
 constexpr std::size_t kCacheSlots = 4;
 
+// A stretch of the line pattern rendered as one piece.
+struct Run {
+  enum Kind : std::uint8_t {
+    literal,     // text only: rendered once, at construction
+    per_key,     // level, layer, logger and literals: depends on those three alone
+    per_record,  // one part that changes with every record (time, message, ...)
+  };
+  Kind kind;
+  std::size_t begin, end;  // parts [begin, end) of the line
+  std::string text;        // literal runs
+};
+
+// Whether a part's rendering depends only on the record's level, layer and
+// logger name (so that it can be rendered once per combination).
+bool depends_on_key_only(Part p) {
+  return p == Part::literal || p == Part::level || p == Part::logger_name || p == Part::layer ||
+         p == Part::logger;
+}
+
+// The per-thread cache of rendered per_key runs.
+struct KeyRunCache {
+  std::uint64_t owner = 0;  // TextFormatter id, 0 = free
+  std::size_t run = 0;
+  Level level = Level::info;
+  std::string layer;
+  std::string logger;
+  std::string text;
+};
+constexpr std::size_t kKeyRunSlots = 32;
+
 std::atomic<std::uint64_t> g_next_formatter_id{1};
 
 }  // namespace
@@ -350,7 +380,10 @@ struct TextFormatter::Compiled {
   bool color = false;
   Palette palette;
 
+  std::vector<Run> runs;
+
   const SecondCache& local_time(std::int64_t second) const;
+  const std::string& key_run(std::size_t run, const Record& record) const;
   void append_level(const LinePart& part, Level level, Buffer& out) const;
   // `in_logger_name`: rendering the logger-name part, which is coloured as a
   // whole, so its {layer} is not coloured again.
@@ -391,6 +424,29 @@ const SecondCache& TextFormatter::Compiled::local_time(std::int64_t second) cons
   slot->time.assign(b.data(), b.size());
   slot->second = second;
   return *slot;
+}
+
+const std::string& TextFormatter::Compiled::key_run(std::size_t run, const Record& record) const {
+  thread_local std::array<KeyRunCache, kKeyRunSlots> slots;
+  const std::size_t hash =
+      (id * 131 + run * 31 + static_cast<std::size_t>(record.level) * 7 + record.layer.size() +
+       (record.layer.empty() ? 0 : static_cast<unsigned char>(record.layer.back()) * 3) +
+       record.logger.size() * 5) %
+      kKeyRunSlots;
+  KeyRunCache& slot = slots[hash];
+  if (slot.owner == id && slot.run == run && slot.level == record.level &&
+      slot.layer == record.layer && slot.logger == record.logger) {
+    return slot.text;
+  }
+  Buffer b;
+  for (std::size_t i = runs[run].begin; i < runs[run].end; ++i) append_part(line[i], record, b);
+  slot.owner = id;
+  slot.run = run;
+  slot.level = record.level;
+  slot.layer.assign(record.layer);
+  slot.logger.assign(record.logger);
+  slot.text.assign(b.data(), b.size());
+  return slot.text;
 }
 
 void TextFormatter::Compiled::append_level(const LinePart& part, Level level, Buffer& out) const {
@@ -477,6 +533,21 @@ TextFormatter::TextFormatter(const FormatterOptions& options) {
   c->time = compile_time_pattern(time, kTimeTokens);
   c->logger_name = compile_line_pattern(logger_name, kLoggerNamePlaceholders);
   c->line = compile_line_pattern(line, kLinePlaceholders);
+  for (std::size_t i = 0; i < c->line.size();) {
+    if (!depends_on_key_only(c->line[i].part)) {
+      c->runs.push_back({Run::per_record, i, i + 1, {}});
+      ++i;
+      continue;
+    }
+    Run run{Run::literal, i, i, {}};
+    while (run.end < c->line.size() && depends_on_key_only(c->line[run.end].part)) {
+      if (c->line[run.end].part != Part::literal) run.kind = Run::per_key;
+      run.text += c->line[run.end].literal;
+      ++run.end;
+    }
+    i = run.end;
+    c->runs.push_back(std::move(run));
+  }
   c->resolved = {date.value, time.value, logger_name.value, line.value};
   c->color = options.color;
   if (c->color) c->palette = options.palette;
@@ -486,7 +557,15 @@ TextFormatter::TextFormatter(const FormatterOptions& options) {
 TextFormatter::~TextFormatter() = default;
 
 void TextFormatter::format(const Record& record, Buffer& out) const {
-  for (const LinePart& part : compiled_->line) compiled_->append_part(part, record, out);
+  const Compiled& c = *compiled_;
+  for (std::size_t r = 0; r < c.runs.size(); ++r) {
+    const Run& run = c.runs[r];
+    switch (run.kind) {
+      case Run::literal: detail::append_raw(run.text, out); break;
+      case Run::per_key: detail::append_raw(c.key_run(r, record), out); break;
+      case Run::per_record: c.append_part(c.line[run.begin], record, out); break;
+    }
+  }
   out.push_back('\n');
 }
 

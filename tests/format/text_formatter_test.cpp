@@ -91,6 +91,42 @@ TEST(TextFormatter, PerSecondCacheFollowsTheRecordTime) {
   EXPECT_EQ(third, "2026-11-26 10:13:13.045 INFO  [APP] m\n");
 }
 
+// The level/layer/logger stretch of the line is rendered once per
+// combination and cached: every combination must still come out as its own,
+// including layers that differ only inside (same length, same last letter)
+// and formatters that differ only in that stretch.
+TEST(TextFormatter, LevelLayerAndLoggerStretchFollowsEveryRecord) {
+  CleanEnv env;
+  FormatterOptions named;
+  named.text.logger_name_format = "{logger}:{layer}";
+  named.text.message_format = "{level:>8} {logger_name} {message}";
+  const TextFormatter a;
+  const TextFormatter b(named);
+  TestRecord r({});
+  r.record.message = "m";
+  const std::string layers[] = {"APP", "AXP", "DB", "APP"};
+  const std::string loggers[] = {"svc", "svd", "svc"};
+  const Level levels[] = {Level::info, Level::error, Level::security, Level::info};
+  for (int round = 0; round < 3; ++round) {
+    for (const std::string& layer : layers) {
+      for (const std::string& logger : loggers) {
+        for (Level level : levels) {
+          r.record.layer = layer;
+          r.record.logger = logger;
+          r.record.level = level;
+          std::string name(to_string(level));
+          std::transform(name.begin(), name.end(), name.begin(), ::toupper);
+          const std::string padded =
+              name.size() < 5 ? name + std::string(5 - name.size(), ' ') : name;
+          EXPECT_EQ(render(a, r.record),
+                    "2026-11-27 10:13:12.345 " + padded + " [" + layer + "] m\n");
+          EXPECT_EQ(render(b, r.record), fmt::format("{:>8} {}:{} m\n", name, logger, layer));
+        }
+      }
+    }
+  }
+}
+
 TEST(TextFormatter, SeveralFormattersAndThreads) {
   CleanEnv env;
   FormatterOptions short_date;
