@@ -1,6 +1,7 @@
 // hydra: the command-line face of Hydra-Logger.
 //   hydra demo [--dir DIR]           several threads and layers, console + files
 //   hydra pipe [options]             each line of stdin becomes one record
+//   hydra redact [--config F]        stdin to stdout with PII and secrets redacted
 #include <cstdio>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,9 @@ constexpr std::string_view kUsage =
     "       [--mode sync|async]\n"
     "                      turn every line of standard input into one record written\n"
     "                      to standard output; F: text, json, logfmt, csv, syslog, gelf, logstash\n"
+    "  redact [--config F] copy standard input to standard output, line by line, with\n"
+    "                      personal data and secrets redacted (F: a JSON file, see\n"
+    "                      docs/protect.md)\n"
     "  help                this text\n"
     "  version             the version\n";
 
@@ -34,6 +38,17 @@ int main(int argc, char** argv) {
   const hydra::tools::Args rest(args.data() + 1, args.size() - 1);
   if (command == "demo") return hydra::tools::run_demo(rest);
   if (command == "pipe") return hydra::tools::run_pipe(rest);
+  if (command == "redact") {
+#if defined(HYDRA_WITH_PROTECT)
+    return hydra::tools::run_redact(rest);
+#else
+    std::fputs(
+        "hydra: redact: this hydra was built without the protect module "
+        "(HYDRA_WITH_PROTECT=OFF)\n",
+        stderr);
+    return hydra::tools::kUsageError;
+#endif
+  }
   if (command == "help" || command == "--help" || command == "-h") {
     std::fputs(kUsage.data(), stdout);
     return 0;
