@@ -22,6 +22,8 @@
 //     throughput from 1 and 2 threads), and the async queues' footprint.
 //   startup: from before the parent spawns a child to the moment the child's
 //     file holds its first record (construct, log one record, flush).
+//   redaction: Hydra's throughput with the protect stage (default detectors)
+//     on and off, on a clean line with and without fields.
 //   compile: compiling one generated translation unit with 500 distinct log
 //     statements, Hydra against spdlog, with the same compiler and flags.
 //
@@ -70,6 +72,9 @@
 #include <filesystem>
 #include <fstream>
 #include <hydra/hydra.hpp>
+#if defined(HYDRA_BENCH_WITH_PROTECT)
+#include <hydra/protect/protector.hpp>
+#endif
 #include <latch>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -242,6 +247,7 @@ struct Setup {
   // caller waiting (0: the loggers' defaults), and how many threads log.
   std::size_t in_flight = 0;
   int threads = 1;
+  bool redact = false;  // Hydra: the protect stage with the default detectors
 };
 
 std::unique_ptr<hydra::Logger> g_hydra;
@@ -262,6 +268,9 @@ void open_subject(const Subject& s, const std::string& path, const Setup& setup)
     auto dest = hydra::file(path, setup.format);
     dest.flush_interval = std::chrono::milliseconds(0);
     cfg.layers["APP"].destinations = {dest};
+#if defined(HYDRA_BENCH_WITH_PROTECT)
+    if (setup.redact) cfg.protector = hydra::protect::make_protector();
+#endif
     g_hydra = std::make_unique<hydra::Logger>(cfg);
   } else if (s.kind == Kind::spdlog) {
     auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, true);
@@ -787,6 +796,62 @@ void scenario_formats(Context& ctx) {
   }
 }
 
+// The cost of the protect stage: Hydra's throughput with redaction (default
+// detectors) on against off, on a clean line with and without fields.
+void scenario_redaction(Context& ctx) {
+#if !defined(HYDRA_BENCH_WITH_PROTECT)
+  std::printf("\nredaction: skipped (built without the protect module)\n");
+  (void)ctx;
+#else
+  const auto& o = ctx.opt;
+  struct Row {
+    Subject subject;
+    bool fields;
+    std::vector<double> off, on;
+    Sample last_off{}, last_on{};
+    bool ok = true;
+  };
+  std::vector<Row> rows;
+  for (const Subject& s : ctx.subjects()) {
+    if (s.kind != Kind::hydra) continue;
+    for (bool fields : {false, true}) rows.push_back({s, fields, {}, {}});
+  }
+  std::printf(
+      "\nredaction: %zu records from 1 thread, median of %d runs, default detectors on a clean "
+      "line\n",
+      o.records, o.runs);
+  std::printf("%-14s %-6s %14s %14s %8s\n", "logger", "fields", "off rec/s", "on rec/s", "on/off");
+  for (int r = 0; r < o.runs; ++r) {
+    for (Row& row : rows) {
+      for (bool redact : {false, true}) {
+        Setup setup;
+        setup.redact = redact;
+        const std::string path = ctx.path(std::string(row.subject.name) + "-redact");
+        const Sample s = row.fields
+                             ? run_throughput<LineFieldsMsg>(row.subject, path, 1, o.records, setup)
+                             : run_throughput<LineMsg>(row.subject, path, 1, o.records, setup);
+        const std::string what = std::string(row.subject.name) + (redact ? " redact on" : " off");
+        if (!verify(what.c_str(), s.file, o.records)) row.ok = false;
+        (redact ? row.on : row.off).push_back(s.seconds);
+        (redact ? row.last_on : row.last_off) = s;
+        fs::remove(path);
+      }
+    }
+  }
+  const double n = static_cast<double>(o.records);
+  for (const Row& row : rows) {
+    const double off = median(row.off), on = median(row.on);
+    std::printf("%-14s %-6s %14.0f %14.0f %8.2f\n", row.subject.name, row.fields ? "yes" : "no",
+                n / off, n / on, off / on);
+    Json& j = ctx.out["redaction"][row.subject.name][row.fields ? "fields" : "plain"];
+    j["off"] = throughput_row(n, row.last_off, off, row.ok);
+    j["on"] = throughput_row(n, row.last_on, on, row.ok);
+    j["on_over_off"] = off / on;
+    ctx.ok = ctx.ok && row.ok;
+  }
+#endif
+}
+
 // --------------------------------------------------- memory and start-up
 // Both run hydra-bench again as a child (--child ROLE, hidden): a fresh
 // process per measurement, so that one scenario's memory or warm caches do
@@ -1113,6 +1178,8 @@ const Scenario kScenarios[] = {
      scenario_latency},
     {"formats", true, "Hydra throughput in text, JSON Lines, logfmt, with and without fields",
      scenario_formats},
+    {"redaction", true, "Hydra throughput with the protect stage (redaction) on and off",
+     scenario_redaction},
     {"memory", true, "peak RSS per workload in a child process; async queue footprint",
      scenario_memory},
     {"startup", true, "process spawn to first record in the file", scenario_startup},

@@ -9,6 +9,7 @@
 #include "hydra/core/level.hpp"
 #include "hydra/core/logger.hpp"
 #include "hydra/core/macros.hpp"
+#include "hydra/core/protector.hpp"
 #include "hydra/core/record.hpp"
 #include "hydra/format/color.hpp"
 #include "hydra/format/csv_formatter.hpp"

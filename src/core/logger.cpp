@@ -19,6 +19,7 @@
 #include "../config/factory.hpp"
 #include "hydra/core/context.hpp"
 #include "hydra/core/error.hpp"
+#include "hydra/core/protector.hpp"
 #include "message_template.hpp"
 #include "route.hpp"
 
@@ -125,6 +126,7 @@ struct detail::DispatchScratch {
   Buffer line;
   std::vector<std::string_view> names;
   std::vector<Field> fields;
+  ProtectedParts protect;
   bool busy = false;
 };
 
@@ -217,6 +219,7 @@ struct Logger::Impl {
   std::atomic<std::uint64_t> records{0};
   std::atomic<std::uint64_t> fallback_records{0};
   std::atomic<std::uint64_t> format_errors{0};
+  std::atomic<std::uint64_t> protect_dropped{0};
   std::atomic<std::uint64_t> seen_reopen_epoch{0};
 
   std::mutex flusher_mutex;
@@ -357,6 +360,7 @@ Logger::Logger(LoggerConfig config) : impl_(std::make_unique<Impl>()) {
       const DestinationConfig& dc = layer.destinations[i];
       try {
         route->destinations.push_back(detail::build_destination(dc));
+        route->destinations.back().protect = dc.protect.value_or(layer.protect.value_or(true));
       } catch (const ConfigError& e) {
         throw ConfigError("layers." + name + ".destinations[" + std::to_string(i) +
                           "]: " + e.what());
@@ -502,6 +506,7 @@ LoggerMetrics Logger::metrics() const {
   m.records = impl_->records.load(std::memory_order_relaxed);
   m.fallback_records = impl_->fallback_records.load(std::memory_order_relaxed);
   m.format_errors = impl_->format_errors.load(std::memory_order_relaxed);
+  m.protect_dropped = impl_->protect_dropped.load(std::memory_order_relaxed);
   for (const auto& s : impl_->sinks) m.write_errors += s->write_errors();
   if (engine_ != nullptr) m.async = engine_->metrics();
   return m;
@@ -624,11 +629,44 @@ void Logger::deliver(DispatchScratch& scratch, const detail::Capture& capture,
     im.fallback_records.fetch_add(1, std::memory_order_relaxed);
     im.notice_fallback(slot);
   }
+  // The protect stage: run once, when the first destination that takes the
+  // protected record is reached; the others get the record as it is.
+  const Protector* protector = im.config.protector.get();
+  const bool always_protect =
+      level == Level::security || level == Level::audit || level == Level::compliance;
+  Record protected_record;
+  enum class Stage : std::uint8_t { not_run, unchanged, changed, dropped };
+  Stage stage = protector == nullptr ? Stage::unchanged : Stage::not_run;
   for (const detail::Destination& dest : route.destinations) {
     if (!passes(level, dest.level)) continue;
+    const Record* out = &record;
+    if (protector != nullptr && (dest.protect || always_protect)) {
+      if (stage == Stage::not_run) {
+        scratch.protect.clear();
+        switch (protector->protect(record, scratch.protect)) {
+          case Protector::Verdict::unchanged: stage = Stage::unchanged; break;
+          case Protector::Verdict::drop:
+            stage = Stage::dropped;
+            im.protect_dropped.fetch_add(1, std::memory_order_relaxed);
+            break;
+          case Protector::Verdict::changed: {
+            stage = Stage::changed;
+            protected_record = record;
+            const ProtectedParts& p = scratch.protect;
+            if (p.message_changed) {
+              protected_record.message = std::string_view(p.message.data(), p.message.size());
+            }
+            if (p.fields_changed) protected_record.fields = p.fields;
+            break;
+          }
+        }
+      }
+      if (stage == Stage::dropped) continue;
+      if (stage == Stage::changed) out = &protected_record;
+    }
     scratch.line.clear();
-    dest.formatter->format(record, scratch.line);
-    dest.sink->write(record, std::string_view(scratch.line.data(), scratch.line.size()));
+    dest.formatter->format(*out, scratch.line);
+    dest.sink->write(*out, std::string_view(scratch.line.data(), scratch.line.size()));
   }
 }
 

@@ -16,6 +16,7 @@ struct Destination {
   std::shared_ptr<Sink> sink;
   std::unique_ptr<Formatter> formatter;
   Level level = Level::trace;
+  bool protect = true;  // gets the protected record (when there is a protector)
 };
 
 struct Route {

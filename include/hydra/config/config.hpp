@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hydra/async/async_options.hpp"
@@ -19,6 +20,7 @@
 
 namespace hydra {
 
+class Protector;
 class Sink;
 
 enum class RotationInterval { none, hourly, daily };
@@ -58,12 +60,26 @@ struct DestinationConfig {
 
   // A sink object supplied by the caller (memory sink, custom sink).
   std::shared_ptr<Sink> sink;
+
+  // Whether this destination gets records through the logger's protector
+  // (redaction). Unset: as its layer says. Records at the security, audit and
+  // compliance levels are protected regardless.
+  std::optional<bool> protect;
 };
 
 struct LayerConfig {
+  LayerConfig() = default;
+  // cfg.layers["APP"] = {Level::debug, {console(), file("app.jsonl", "json")}};
+  LayerConfig(std::optional<Level> level_, std::vector<DestinationConfig> destinations_,
+              std::optional<bool> protect_ = {})
+      : level(level_), destinations(std::move(destinations_)), protect(protect_) {}
+
   // Unset: the logger's default_level.
   std::optional<Level> level;
   std::vector<DestinationConfig> destinations;
+  // Whether this layer's destinations get protected records by default.
+  // Unset: yes (when the logger has a protector).
+  std::optional<bool> protect;
 };
 
 // Reserved layer names: a record goes to its own layer, else to DEFAULT, else
@@ -84,6 +100,9 @@ struct LoggerConfig {
   std::string default_layer = "APP";
   // Empty: zero-config (DEFAULT -> text on stdout, colour auto).
   std::map<std::string, LayerConfig, std::less<>> layers;
+  // The protect stage (see hydra/core/protector.hpp): runs on every record
+  // before any sink sees it, in both modes. Null: no protection.
+  std::shared_ptr<const Protector> protector;
 };
 
 // Helpers that read well at the call site:

@@ -169,6 +169,7 @@ struct LoggerMetrics {
   std::uint64_t fallback_records = 0;  // records that took the stderr fallback (no route)
   std::uint64_t write_errors = 0;      // sum of the sinks' write errors
   std::uint64_t format_errors = 0;     // runtime templates that failed to format
+  std::uint64_t protect_dropped = 0;   // records the protector withheld (drop action)
   AsyncMetrics async;                  // async mode's queues and backend
 };
 
