@@ -9,6 +9,7 @@ packages=(
   libspdlog-dev python3 gnuplot-nox
   rsyslog
   libre2-dev libssl-dev
+  libtomlplusplus-dev libyaml-cpp-dev
 )
 missing=()
 for p in "${packages[@]}"; do

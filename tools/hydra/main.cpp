@@ -2,6 +2,7 @@
 //   hydra demo [--dir DIR]           several threads and layers, console + files
 //   hydra pipe [options]             each line of stdin becomes one record
 //   hydra redact [--config F]        stdin to stdout with PII and secrets redacted
+//   hydra config explain [FILE]      the effective configuration and its sources
 #include <cstdio>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,11 @@ constexpr std::string_view kUsage =
     "  redact [--config F] copy standard input to standard output, line by line, with\n"
     "                      personal data and secrets redacted (F: a JSON file, see\n"
     "                      docs/protect.md)\n"
+    "  config explain [FILE]\n"
+    "                      print the effective configuration (FILE, or $HYDRA_LOG_CONFIG,\n"
+    "                      over defaults and preset, under HYDRA_LOG_*) and where each\n"
+    "                      setting came from; exits 78 with the error for a broken file\n"
+    "  config presets      list the magic presets (docs/configuration.md)\n"
     "  help                this text\n"
     "  version             the version\n";
 
@@ -45,6 +51,17 @@ int main(int argc, char** argv) {
     std::fputs(
         "hydra: redact: this hydra was built without the protect module "
         "(HYDRA_WITH_PROTECT=OFF)\n",
+        stderr);
+    return hydra::tools::kUsageError;
+#endif
+  }
+  if (command == "config") {
+#if defined(HYDRA_WITH_CONFIG)
+    return hydra::tools::run_config(rest);
+#else
+    std::fputs(
+        "hydra: config: this hydra was built without the config module "
+        "(HYDRA_WITH_CONFIG=OFF)\n",
         stderr);
     return hydra::tools::kUsageError;
 #endif

@@ -1,0 +1,490 @@
+// The strict walk from a Tree to a LoggerConfig, and back. Every key a file
+// may use is listed here once; anything else is an error that names the key,
+// its place and the keys valid there.
+#include <array>
+#include <cctype>
+#include <chrono>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "hydra/core/error.hpp"
+#include "hydra/core/protector.hpp"
+#if defined(HYDRA_CONFIG_WITH_PROTECT)
+#include "hydra/protect/protector.hpp"
+#endif
+#include "tree.hpp"
+
+namespace hydra::config_detail {
+
+namespace {
+
+using Keys = std::span<const std::string_view>;
+
+constexpr std::array<std::string_view, 10> kTopKeys = {
+    "name",  "mode",    "default_level", "default_layer", "layers",
+    "async", "extends", "preset",        "log_dir",       "redact"};
+constexpr std::array<std::string_view, 3> kLayerKeys = {"level", "destinations", "protect"};
+constexpr std::array<std::string_view, 8> kAsyncKeys = {
+    "queue_capacity", "overflow",      "grow_limit",      "grow_fallback",
+    "idle_wait",      "stall_timeout", "health_interval", "health_layer"};
+
+// Keys every destination type takes (format and its options).
+constexpr std::array<std::string_view, 12> kCommonKeys = {
+    "type",           "protect",     "level",       "format",
+    "color_mode",     "date_format", "time_format", "logger_name_format",
+    "message_format", "csv_header",  "app_name",    "syslog_facility"};
+constexpr std::array<std::string_view, 1> kConsoleKeys = {"stream"};
+constexpr std::array<std::string_view, 4> kFileKeys = {"path", "flush_level", "flush_interval",
+                                                       "buffer_size"};
+constexpr std::array<std::string_view, 4> kRotatingKeys = {"max_size", "rotation", "backup_count",
+                                                           "compress"};
+
+std::string join(Keys keys) {
+  std::string out;
+  for (const auto k : keys) {
+    if (!out.empty()) out += ", ";
+    out += k;
+  }
+  return out;
+}
+
+bool contains(Keys keys, std::string_view key) {
+  for (const auto k : keys) {
+    if (k == key) return true;
+  }
+  return false;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string kind_of(const Json& v) {
+  switch (v.type()) {
+    case Json::value_t::object: return "a table";
+    case Json::value_t::array: return "a list";
+    case Json::value_t::string: return "a string";
+    case Json::value_t::boolean: return "a boolean";
+    case Json::value_t::number_integer:
+    case Json::value_t::number_unsigned: return "an integer";
+    case Json::value_t::number_float: return "a floating-point number";
+    case Json::value_t::null: return "null";
+    default: return "a value";
+  }
+}
+
+// Reads values out of one document, failing with the document's positions.
+class Walker {
+ public:
+  explicit Walker(const Tree& tree) : tree_(tree) {}
+
+  [[noreturn]] void fail(std::string_view path, const std::string& what) const {
+    config_detail::fail(tree_, path, what);
+  }
+
+  [[noreturn]] void wrong_type(std::string_view path, const Json& v,
+                               std::string_view expected) const {
+    fail(path,
+         "expected " + std::string(expected) + ", got " + kind_of(v) + " (" + describe(v) + ")");
+  }
+
+  const Json& object(const Json& v, std::string_view path, Keys valid,
+                     std::string_view place) const {
+    if (!v.is_object()) wrong_type(path, v, "a table");
+    for (const auto& [key, child] : v.items()) {
+      if (!contains(valid, key)) {
+        fail(child_path(path, key),
+             "unknown key (valid keys " + std::string(place) + ": " + join(valid) + ")");
+      }
+    }
+    return v;
+  }
+
+  std::string string(const Json& v, std::string_view path) const {
+    if (!v.is_string()) wrong_type(path, v, "a string");
+    return v.get<std::string>();
+  }
+
+  bool boolean(const Json& v, std::string_view path) const {
+    if (!v.is_boolean()) wrong_type(path, v, "a boolean (true or false)");
+    return v.get<bool>();
+  }
+
+  std::int64_t integer(const Json& v, std::string_view path, std::int64_t min,
+                       std::int64_t max) const {
+    if (!v.is_number_integer()) wrong_type(path, v, "an integer");
+    if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(max)) {
+      fail(path, describe(v) + " is out of range (valid: " + std::to_string(min) + " to " +
+                     std::to_string(max) + ")");
+    }
+    const auto n = v.get<std::int64_t>();
+    if (n < min || n > max) {
+      fail(path, describe(v) + " is out of range (valid: " + std::to_string(min) + " to " +
+                     std::to_string(max) + ")");
+    }
+    return n;
+  }
+
+  Level level(const Json& v, std::string_view path) const {
+    const std::string name = string(v, path);
+    const auto l = parse_level(name);
+    if (!l) fail(path, describe(v) + " is not a level (valid: " + std::string(kLevelChoices) + ")");
+    return *l;
+  }
+
+  // One of `choices` (case-insensitive), as its index.
+  template <std::size_t N>
+  std::size_t choice(const Json& v, std::string_view path,
+                     const std::array<std::string_view, N>& choices, std::string_view what) const {
+    const std::string name = string(v, path);
+    for (std::size_t i = 0; i < N; ++i) {
+      if (iequals(name, choices[i])) return i;
+    }
+    fail(path, describe(v) + " is not " + std::string(what) + " (valid: " + join(choices) + ")");
+  }
+
+  // Bytes: an integer, or a string such as "512KB", "5MB", "1GB" (multiples of 1024).
+  std::uint64_t size(const Json& v, std::string_view path) const {
+    if (v.is_number_integer()) {
+      return static_cast<std::uint64_t>(
+          integer(v, path, 0, std::numeric_limits<std::int64_t>::max()));
+    }
+    if (!v.is_string()) wrong_type(path, v, "a size (an integer of bytes or a string like '5MB')");
+    const auto& text = v.get_ref<const std::string&>();
+    const auto bad = [&]() { bad_size(path, v); };
+    std::size_t i = 0;
+    std::uint64_t number = 0;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+      const auto digit = static_cast<std::uint64_t>(text[i] - '0');
+      if (number > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) bad();
+      number = number * 10 + digit;
+      ++i;
+    }
+    if (i == 0) bad();
+    while (i < text.size() && text[i] == ' ') ++i;
+    const std::string_view unit = std::string_view(text).substr(i);
+    std::uint64_t multiplier = 0;
+    if (unit.empty() || iequals(unit, "B")) multiplier = 1;
+    if (iequals(unit, "K") || iequals(unit, "KB") || iequals(unit, "KiB")) multiplier = 1ULL << 10;
+    if (iequals(unit, "M") || iequals(unit, "MB") || iequals(unit, "MiB")) multiplier = 1ULL << 20;
+    if (iequals(unit, "G") || iequals(unit, "GB") || iequals(unit, "GiB")) multiplier = 1ULL << 30;
+    if (multiplier == 0) bad();
+    if (number > std::numeric_limits<std::uint64_t>::max() / multiplier) {
+      fail(path, describe(v) + " is too large");
+    }
+    return number * multiplier;
+  }
+
+  // A duration: an integer in the setting's own unit, or a string with a unit
+  // ("250us", "500ms", "2s", "1m", "1h").
+  template <typename Duration>
+  Duration duration(const Json& v, std::string_view path) const {
+    if (v.is_number_integer()) {
+      return Duration{integer(v, path, 0, std::numeric_limits<std::int32_t>::max())};
+    }
+    if (!v.is_string()) wrong_type(path, v, "a duration (a string like '500ms' or '2s')");
+    const auto& text = v.get_ref<const std::string&>();
+    const auto bad = [&]() { bad_duration(path, v); };
+    std::size_t i = 0;
+    std::int64_t number = 0;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+      number = number * 10 + (text[i] - '0');
+      if (number > std::numeric_limits<std::int32_t>::max()) bad();
+      ++i;
+    }
+    if (i == 0) bad();
+    const std::string_view unit = std::string_view(text).substr(i);
+    using std::chrono::duration_cast;
+    if (unit == "us") return duration_cast<Duration>(std::chrono::microseconds{number});
+    if (unit == "ms") return duration_cast<Duration>(std::chrono::milliseconds{number});
+    if (unit == "s") return duration_cast<Duration>(std::chrono::seconds{number});
+    if (unit == "m") return duration_cast<Duration>(std::chrono::minutes{number});
+    if (unit == "h") return duration_cast<Duration>(std::chrono::hours{number});
+    bad_duration(path, v);
+  }
+
+  [[noreturn]] void bad_size(std::string_view path, const Json& v) const {
+    fail(path, describe(v) +
+                   " is not a size (valid: an integer of bytes, or a whole number with a "
+                   "unit B, KB, MB, GB (also K, M, G, KiB, MiB, GiB; multiples of 1024), "
+                   "e.g. '512KB', '5MB', '1GB')");
+  }
+
+  [[noreturn]] void bad_duration(std::string_view path, const Json& v) const {
+    fail(path, describe(v) +
+                   " is not a duration (valid: an integer, or a whole number with a unit us, "
+                   "ms, s, m or h, e.g. '500ms', '2s')");
+  }
+
+ private:
+  const Tree& tree_;
+};
+
+constexpr std::array<std::string_view, 3> kColorNames = {"auto", "always", "never"};
+constexpr std::array<ColorMode, 3> kColorModes = {ColorMode::automatic, ColorMode::always,
+                                                  ColorMode::never};
+constexpr std::array<std::string_view, 3> kRotationNames = {"none", "hourly", "daily"};
+constexpr std::array<RotationInterval, 3> kRotations = {
+    RotationInterval::none, RotationInterval::hourly, RotationInterval::daily};
+constexpr std::array<std::string_view, 5> kOverflowNames = {"block", "drop", "grow",
+                                                            "sync_fallback", "auto"};
+constexpr std::array<OverflowPolicy, 5> kOverflows = {
+    OverflowPolicy::block, OverflowPolicy::drop, OverflowPolicy::grow,
+    OverflowPolicy::sync_fallback, OverflowPolicy::automatic};
+constexpr std::array<std::string_view, 3> kGrowFallbackNames = {"block", "drop", "sync_fallback"};
+constexpr std::array<OverflowPolicy, 3> kGrowFallbacks = {
+    OverflowPolicy::block, OverflowPolicy::drop, OverflowPolicy::sync_fallback};
+constexpr std::array<std::string_view, 2> kModeNames = {"sync", "async"};
+constexpr std::array<std::string_view, 2> kStreamNames = {"stdout", "stderr"};
+constexpr std::array<std::string_view, 4> kTypeNames = {"console", "file", "rotating_file", "null"};
+
+DestinationConfig destination(const Walker& w, const Json& v, const std::string& path) {
+  if (!v.is_object()) w.wrong_type(path, v, "a table (a destination)");
+  DestinationConfig d;
+  if (v.contains("type")) {
+    d.type =
+        kTypeNames[w.choice(v["type"], child_path(path, "type"), kTypeNames, "a destination type")];
+  }
+  std::vector<std::string_view> valid(kCommonKeys.begin(), kCommonKeys.end());
+  if (d.type == "console") valid.insert(valid.end(), kConsoleKeys.begin(), kConsoleKeys.end());
+  if (d.type == "file" || d.type == "rotating_file") {
+    valid.insert(valid.end(), kFileKeys.begin(), kFileKeys.end());
+  }
+  if (d.type == "rotating_file") {
+    valid.insert(valid.end(), kRotatingKeys.begin(), kRotatingKeys.end());
+  }
+  w.object(v, path, valid, "for a " + d.type + " destination");
+
+  for (const auto& [key, value] : v.items()) {
+    const std::string at = child_path(path, key);
+    if (key == "type") continue;
+    if (key == "protect") d.protect = w.boolean(value, at);
+    if (key == "level") d.level = w.level(value, at);
+    if (key == "format") {
+      d.format = w.string(value, at);
+      if (!is_format_name(d.format)) {
+        w.fail(at,
+               describe(value) + " is not a format (valid: " + std::string(kFormatChoices) + ")");
+      }
+    }
+    if (key == "color_mode")
+      d.color_mode = kColorModes[w.choice(value, at, kColorNames, "a colour mode")];
+    if (key == "date_format") d.text.date_format = w.string(value, at);
+    if (key == "time_format") d.text.time_format = w.string(value, at);
+    if (key == "logger_name_format") d.text.logger_name_format = w.string(value, at);
+    if (key == "message_format") d.text.message_format = w.string(value, at);
+    if (key == "csv_header") d.csv_header = w.boolean(value, at);
+    if (key == "app_name") d.app_name = w.string(value, at);
+    if (key == "syslog_facility") d.syslog_facility = static_cast<int>(w.integer(value, at, 0, 23));
+    if (key == "stream")
+      d.stream = kStreamNames[w.choice(value, at, kStreamNames, "a console stream")];
+    if (key == "path") {
+      d.path = w.string(value, at);
+      if (d.path.empty()) w.fail(at, "must not be empty");
+    }
+    if (key == "flush_level") d.flush_level = w.level(value, at);
+    if (key == "flush_interval")
+      d.flush_interval = w.duration<std::chrono::milliseconds>(value, at);
+    if (key == "buffer_size") d.buffer_size = w.size(value, at);
+    if (key == "max_size") d.max_size = w.size(value, at);
+    if (key == "rotation")
+      d.rotation = kRotations[w.choice(value, at, kRotationNames, "a rotation interval")];
+    if (key == "backup_count") {
+      d.backup_count = static_cast<int>(w.integer(value, at, 0, std::numeric_limits<int>::max()));
+    }
+    if (key == "compress") d.compress = w.boolean(value, at);
+  }
+  if ((d.type == "file" || d.type == "rotating_file") && d.path.empty()) {
+    w.fail(path, "a " + d.type + " destination needs a path (add path = \"...\")");
+  }
+  if (d.type == "rotating_file" && d.max_size == 0 && d.rotation == RotationInterval::none) {
+    w.fail(path, "a rotating_file destination needs max_size and/or rotation (hourly, daily)");
+  }
+  return d;
+}
+
+LayerConfig layer(const Walker& w, const Json& v, const std::string& path) {
+  w.object(v, path, kLayerKeys, "for a layer");
+  LayerConfig l;
+  if (v.contains("level")) l.level = w.level(v["level"], child_path(path, "level"));
+  if (v.contains("protect")) l.protect = w.boolean(v["protect"], child_path(path, "protect"));
+  if (v.contains("destinations")) {
+    const std::string at = child_path(path, "destinations");
+    const Json& list = v["destinations"];
+    if (!list.is_array()) w.wrong_type(at, list, "a list of destinations");
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      l.destinations.push_back(destination(w, list[i], index_path(at, i)));
+    }
+  }
+  return l;
+}
+
+AsyncOptions async_options(const Walker& w, const Json& v, const std::string& path) {
+  w.object(v, path, kAsyncKeys, "in async");
+  AsyncOptions o;
+  for (const auto& [key, value] : v.items()) {
+    const std::string at = child_path(path, key);
+    if (key == "queue_capacity") o.queue_capacity = w.size(value, at);
+    if (key == "overflow")
+      o.overflow = kOverflows[w.choice(value, at, kOverflowNames, "an overflow policy")];
+    if (key == "grow_limit") o.grow_limit = w.size(value, at);
+    if (key == "grow_fallback") {
+      o.grow_fallback = kGrowFallbacks[w.choice(value, at, kGrowFallbackNames, "a grow fallback")];
+    }
+    if (key == "idle_wait") o.idle_wait = w.duration<std::chrono::microseconds>(value, at);
+    if (key == "stall_timeout") o.stall_timeout = w.duration<std::chrono::milliseconds>(value, at);
+    if (key == "health_interval") {
+      o.health_interval = w.duration<std::chrono::milliseconds>(value, at);
+    }
+    if (key == "health_layer") o.health_layer = w.string(value, at);
+  }
+  return o;
+}
+
+template <typename E, std::size_t N>
+std::string name_of(E value, const std::array<E, N>& values,
+                    const std::array<std::string_view, N>& names) {
+  for (std::size_t i = 0; i < N; ++i) {
+    if (values[i] == value) return std::string(names[i]);
+  }
+  return "unknown";
+}
+
+template <typename Rep, typename Period>
+std::string duration_text(std::chrono::duration<Rep, Period> d) {
+  using namespace std::chrono;
+  if constexpr (std::is_same_v<Period, std::micro>) return std::to_string(d.count()) + "us";
+  return std::to_string(duration_cast<milliseconds>(d).count()) + "ms";
+}
+
+}  // namespace
+
+std::shared_ptr<const Protector> default_protector() {
+#if defined(HYDRA_CONFIG_WITH_PROTECT)
+  return protect::make_protector();
+#else
+  throw ConfigError(
+      "redaction needs the protect module, and this hydra was built without it "
+      "(HYDRA_WITH_PROTECT=OFF)");
+#endif
+}
+
+LoggerConfig to_config(const Tree& tree) {
+  const Walker w(tree);
+  const Json& top = w.object(tree.value, "", kTopKeys, "at the top level");
+  LoggerConfig config;
+  for (const auto& [key, value] : top.items()) {
+    if (key == "name") config.name = w.string(value, key);
+    if (key == "mode") {
+      config.mode =
+          w.choice(value, key, kModeNames, "a mode") == 0 ? LoggerMode::sync : LoggerMode::async;
+    }
+    if (key == "default_level") config.default_level = w.level(value, key);
+    if (key == "default_layer") {
+      config.default_layer = w.string(value, key);
+      if (config.default_layer.empty()) w.fail(key, "must not be empty");
+    }
+    if (key == "async") config.async = async_options(w, value, key);
+    if (key == "redact") {
+      config.protector = nullptr;
+      if (w.boolean(value, key)) {
+        try {
+          config.protector = default_protector();
+        } catch (const ConfigError& e) {
+          w.fail(key, e.what());
+        }
+      }
+    }
+    if (key == "layers") {
+      if (!value.is_object()) w.wrong_type(key, value, "a table of layers");
+      for (const auto& [name, body] : value.items()) {
+        const std::string at = child_path(key, name);
+        if (name.size() >= 4 && name.starts_with("__") && name.ends_with("__") &&
+            name != kCentralizedLayer) {
+          w.fail(at,
+                 "names of the form __X__ are reserved (only __CENTRALIZED__ may be "
+                 "configured)");
+        }
+        config.layers[name] = layer(w, body, at);
+      }
+    }
+    if (key == "extends" || key == "preset" || key == "log_dir") {
+      w.fail(key, "must be resolved before conversion");  // the loader removes these
+    }
+  }
+  return config;
+}
+
+Json to_json(const LoggerConfig& config) {
+  Json top = Json::object();
+  top["name"] = config.name;
+  top["mode"] = config.mode == LoggerMode::sync ? "sync" : "async";
+  top["default_level"] = to_lower_string(config.default_level);
+  top["default_layer"] = config.default_layer;
+  top["redact"] = config.protector != nullptr;
+  const AsyncOptions& a = config.async;
+  top["async"] = {
+      {"queue_capacity", a.queue_capacity},
+      {"overflow", name_of(a.overflow, kOverflows, kOverflowNames)},
+      {"grow_limit", a.grow_limit},
+      {"grow_fallback", name_of(a.grow_fallback, kOverflows, kOverflowNames)},
+      {"idle_wait", duration_text(a.idle_wait)},
+      {"stall_timeout", duration_text(a.stall_timeout)},
+      {"health_interval", duration_text(a.health_interval)},
+      {"health_layer", a.health_layer},
+  };
+  Json layers = Json::object();
+  for (const auto& [name, l] : config.layers) {
+    Json layer = Json::object();
+    if (l.level) layer["level"] = to_lower_string(*l.level);
+    if (l.protect) layer["protect"] = *l.protect;
+    Json list = Json::array();
+    for (const DestinationConfig& d : l.destinations) {
+      Json j = Json::object();
+      j["type"] = d.sink ? "custom" : d.type;
+      if (d.level) j["level"] = to_lower_string(*d.level);
+      if (d.protect) j["protect"] = *d.protect;
+      j["format"] = d.format;
+      j["color_mode"] = name_of(d.color_mode, kColorModes, kColorNames);
+      if (d.text.date_format) j["date_format"] = *d.text.date_format;
+      if (d.text.time_format) j["time_format"] = *d.text.time_format;
+      if (d.text.logger_name_format) j["logger_name_format"] = *d.text.logger_name_format;
+      if (d.text.message_format) j["message_format"] = *d.text.message_format;
+      j["csv_header"] = d.csv_header;
+      j["app_name"] = d.app_name;
+      j["syslog_facility"] = d.syslog_facility;
+      if (d.type == "console") j["stream"] = d.stream;
+      if (d.type == "file" || d.type == "rotating_file") {
+        j["path"] = d.path;
+        j["flush_level"] = to_lower_string(d.flush_level);
+        j["flush_interval"] = duration_text(d.flush_interval);
+        j["buffer_size"] = d.buffer_size;
+      }
+      if (d.type == "rotating_file") {
+        j["max_size"] = d.max_size;
+        j["rotation"] = name_of(d.rotation, kRotations, kRotationNames);
+        j["backup_count"] = d.backup_count;
+        j["compress"] = d.compress;
+      }
+      list.push_back(std::move(j));
+    }
+    layer["destinations"] = std::move(list);
+    layers[name] = std::move(layer);
+  }
+  top["layers"] = std::move(layers);
+  return top;
+}
+
+}  // namespace hydra::config_detail

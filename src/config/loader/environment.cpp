@@ -1,0 +1,128 @@
+#include "hydra/config/environment.hpp"
+
+#include <cctype>
+#include <cstdlib>
+#include <utility>
+#include <vector>
+
+#include "hydra/core/error.hpp"
+#include "tree.hpp"
+
+namespace hydra {
+
+namespace {
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return std::string(s);
+}
+
+Level level_from(std::string_view variable, std::string_view text, std::string_view whole) {
+  const auto l = parse_level(text);
+  if (!l) {
+    throw ConfigError(std::string(variable) + "='" + std::string(whole) + "': '" +
+                      std::string(text) + "' is not a level (valid: " + std::string(kLevelChoices) +
+                      "; per layer: info,DATABASE=debug)");
+  }
+  return *l;
+}
+
+}  // namespace
+
+Env process_env() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const char* v = std::getenv(std::string(name).c_str());  // NOLINT(concurrency-mt-unsafe)
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+Env env_from_map(std::map<std::string, std::string, std::less<>> variables) {
+  return [vars = std::move(variables)](std::string_view name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+void apply_environment(LoggerConfig& config, const Env& env) {
+  if (!env) return;
+  // Parse everything first, so that a bad value leaves `config` unchanged.
+  std::optional<Level> overall;
+  std::vector<std::pair<std::string, Level>> per_layer;
+  if (const auto value = env("HYDRA_LOG_LEVEL"); value && !value->empty()) {
+    std::string_view rest = *value;
+    while (true) {
+      const auto comma = rest.find(',');
+      const std::string item = trim(rest.substr(0, comma));
+      if (!item.empty()) {
+        const auto eq = item.find('=');
+        if (eq == std::string::npos) {
+          overall = level_from("HYDRA_LOG_LEVEL", item, *value);
+        } else {
+          const std::string layer = trim(std::string_view(item).substr(0, eq));
+          if (layer.empty()) {
+            throw ConfigError("HYDRA_LOG_LEVEL='" + *value + "': '" + item +
+                              "' names no layer (valid: LEVEL or LAYER=LEVEL, comma-separated)");
+          }
+          per_layer.emplace_back(
+              layer,
+              level_from("HYDRA_LOG_LEVEL", trim(std::string_view(item).substr(eq + 1)), *value));
+        }
+      }
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  std::optional<std::string> format;
+  if (const auto value = env("HYDRA_LOG_FORMAT"); value && !value->empty()) {
+    if (!config_detail::is_format_name(*value)) {
+      throw ConfigError("HYDRA_LOG_FORMAT='" + *value +
+                        "' is not a format (valid: " + std::string(kFormatChoices) + ")");
+    }
+    format = *value;
+  }
+
+  std::optional<bool> redact;
+  if (const auto value = env("HYDRA_LOG_REDACT_SENSITIVE"); value && !value->empty()) {
+    std::string v = *value;
+    for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (v == "1" || v == "true" || v == "yes" || v == "on") {
+      redact = true;
+    } else if (v == "0" || v == "false" || v == "no" || v == "off") {
+      redact = false;
+    } else {
+      throw ConfigError("HYDRA_LOG_REDACT_SENSITIVE='" + *value +
+                        "' is not a switch (valid: 1, true, yes, on, 0, false, no, off)");
+    }
+  }
+  std::shared_ptr<const Protector> protector;
+  if (redact.value_or(false)) {
+    try {
+      protector = config_detail::default_protector();
+    } catch (const ConfigError& e) {
+      throw ConfigError(std::string("HYDRA_LOG_REDACT_SENSITIVE: ") + e.what());
+    }
+  }
+
+  if (redact) config.protector = protector;
+  if (overall) {
+    config.default_level = *overall;
+    for (auto& [name, layer] : config.layers) {
+      if (layer.level) layer.level = *overall;
+    }
+  }
+  if ((!per_layer.empty() || format) && config.layers.empty()) {
+    // Keep zero-config's console: a layer entry alone would replace it.
+    config.layers[std::string(kDefaultLayer)].destinations.push_back(console());
+  }
+  for (const auto& [name, level] : per_layer) config.layers[name].level = level;
+  if (format) {
+    for (auto& [name, layer] : config.layers) {
+      for (auto& d : layer.destinations) d.format = *format;
+    }
+  }
+}
+
+}  // namespace hydra

@@ -1,0 +1,267 @@
+// Loading: files (with extends, presets and ${VAR}), and resolve_config(),
+// the single place where the precedence of sources is decided.
+#include "hydra/config/loader.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <fstream>
+#include <iterator>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "hydra/core/error.hpp"
+#include "tree.hpp"
+
+namespace hydra {
+
+using config_detail::Json;
+using config_detail::Origin;
+using config_detail::Tree;
+
+namespace {
+
+Tree parse(std::string_view text, ConfigFormat format, const std::string& source) {
+  switch (format) {
+    case ConfigFormat::toml: return config_detail::parse_toml(text, source);
+    case ConfigFormat::yaml: return config_detail::parse_yaml(text, source);
+    case ConfigFormat::json: return config_detail::parse_json(text, source);
+  }
+  throw ConfigError(source + ": unknown configuration format");
+}
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw ConfigError(path.string() + ": cannot read: " + std::generic_category().message(errno));
+  }
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Takes a string-valued key out of the top level (nullopt when absent).
+std::optional<std::string> take_string(Tree& tree, const std::string& key) {
+  if (!tree.value.contains(key)) return std::nullopt;
+  const Json& v = tree.value[key];
+  if (!v.is_string()) {
+    config_detail::fail(tree, key, "expected a string, got " + config_detail::describe(v));
+  }
+  std::string s = v.get<std::string>();
+  tree.value.erase(key);
+  return s;
+}
+
+struct Loading {
+  const Env& env;
+  // Canonical paths of the files being loaded, outermost first (for cycles),
+  // and their names as written (for the message).
+  std::vector<std::filesystem::path> chain;
+  std::vector<std::string> names;
+};
+
+Tree load_tree(std::string_view text, ConfigFormat format, const std::string& source,
+               const std::filesystem::path& base_dir, Loading& loading);
+
+Tree load_file_tree(const std::filesystem::path& path, Loading& loading) {
+  std::error_code ec;
+  std::filesystem::path canonical = std::filesystem::weakly_canonical(path, ec);
+  if (ec) canonical = path;
+  if (std::find(loading.chain.begin(), loading.chain.end(), canonical) != loading.chain.end()) {
+    std::string cycle;
+    for (const auto& n : loading.names) cycle += n + " -> ";
+    throw ConfigError("extends cycle: " + cycle + path.string());
+  }
+  const ConfigFormat format = config_format_of(path);
+  const std::string text = read_text(path);
+  loading.chain.push_back(canonical);
+  loading.names.push_back(path.string());
+  Tree tree = load_tree(text, format, path.string(), path.parent_path(), loading);
+  loading.chain.pop_back();
+  loading.names.pop_back();
+  return tree;
+}
+
+// One document with its `extends` resolved (and interpolated); `preset` and
+// `log_dir` are left for the caller.
+Tree load_tree(std::string_view text, ConfigFormat format, const std::string& source,
+               const std::filesystem::path& base_dir, Loading& loading) {
+  Tree tree = parse(text, format, source);
+  config_detail::interpolate(tree, loading.env);
+  const std::string where = tree.where("extends");
+  const std::optional<std::string> extends = take_string(tree, "extends");
+  if (!extends) return tree;
+  const std::filesystem::path parent_path = base_dir / *extends;
+  Tree parent;
+  try {
+    parent = load_file_tree(parent_path, loading);
+  } catch (const ConfigError& e) {
+    const std::string what = e.what();
+    if (what.starts_with("extends cycle")) throw;
+    throw ConfigError(where + ": extends: " + what);
+  }
+  config_detail::merge(parent, std::move(tree));
+  return parent;
+}
+
+void record_preset_origins(const Json& value, const std::string& path, const std::string& name,
+                           Tree& tree) {
+  if (!path.empty()) tree.origins[path] = Origin{"preset " + name, 0};
+  if (value.is_object()) {
+    for (const auto& [key, child] : value.items()) {
+      record_preset_origins(child, config_detail::child_path(path, key), name, tree);
+    }
+  } else if (value.is_array()) {
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      record_preset_origins(value[i], config_detail::index_path(path, i), name, tree);
+    }
+  }
+}
+
+Tree preset_tree(const std::string& name, const std::string& log_dir) {
+  MagicOptions options;
+  options.log_dir = log_dir;
+  Tree tree;
+  tree.source = "preset " + name;
+  tree.value = config_detail::to_json(magic(name, options));
+  record_preset_origins(tree.value, "", name, tree);
+  return tree;
+}
+
+// The file's tree laid over its preset (the file's own, or `preset_override`),
+// with the top-level keys that choose sources removed.
+Tree with_preset(Tree file, const std::optional<std::string>& preset_override,
+                 const std::optional<std::string>& log_dir_override) {
+  const std::string preset_where = file.where("preset");
+  std::optional<std::string> preset = take_string(file, "preset");
+  const std::optional<std::string> file_log_dir = take_string(file, "log_dir");
+  std::string preset_label = "preset";
+  if (preset_override) {
+    preset = preset_override;
+    preset_label = "";
+  }
+  if (!preset) return file;
+  Tree base;
+  try {
+    base = preset_tree(*preset, log_dir_override.value_or(file_log_dir.value_or("logs")));
+  } catch (const ConfigError& e) {
+    if (preset_label.empty()) throw;
+    throw ConfigError(preset_where + ": preset: " + e.what());
+  }
+  config_detail::merge(base, std::move(file));
+  return base;
+}
+
+std::optional<std::string> non_empty(const Env& env, std::string_view name) {
+  if (!env) return std::nullopt;
+  auto v = env(name);
+  if (v && v->empty()) return std::nullopt;
+  return v;
+}
+
+std::map<std::string, std::string> leaves(const LoggerConfig& config) {
+  std::map<std::string, std::string> out;
+  config_detail::flatten(config_detail::to_json(config), "", out);
+  return out;
+}
+
+}  // namespace
+
+ConfigFormat config_format_of(const std::filesystem::path& path) {
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (ext == ".toml") return ConfigFormat::toml;
+  if (ext == ".yaml" || ext == ".yml") return ConfigFormat::yaml;
+  if (ext == ".json") return ConfigFormat::json;
+  throw ConfigError(path.string() + ": unknown configuration file type '" + ext +
+                    "' (valid extensions: .toml, .yaml, .yml, .json)");
+}
+
+LoggerConfig load_config(const std::filesystem::path& path, const Env& env) {
+  Loading loading{env, {}, {}};
+  return config_detail::to_config(with_preset(load_file_tree(path, loading), {}, {}));
+}
+
+LoggerConfig parse_config(std::string_view text, ConfigFormat format, std::string_view source_name,
+                          const Env& env) {
+  Loading loading{env, {}, {}};
+  Tree tree = load_tree(text, format, std::string(source_name), ".", loading);
+  return config_detail::to_config(with_preset(std::move(tree), {}, {}));
+}
+
+std::string config_to_json(const LoggerConfig& config) {
+  return config_detail::to_json(config).dump(2);
+}
+
+ResolvedConfig resolve_config(const ConfigSources& sources) {
+  const Env& env = sources.env;
+  std::optional<std::string> preset = sources.preset;
+  if (!preset) {
+    preset = non_empty(env, "HYDRA_LOG_PRESET");
+    if (preset && !has_magic(*preset)) {
+      try {
+        magic(*preset);  // throws the message that names the valid presets
+      } catch (const ConfigError& e) {
+        throw ConfigError(std::string("HYDRA_LOG_PRESET: ") + e.what());
+      }
+    }
+  }
+  std::optional<std::filesystem::path> file = sources.file;
+  if (!file) {
+    if (auto v = non_empty(env, "HYDRA_LOG_CONFIG")) file = *v;
+  }
+  std::optional<std::string> log_dir = sources.log_dir;
+  if (!log_dir) log_dir = non_empty(env, "HYDRA_LOG_DIR");
+
+  // defaults < preset < file
+  Tree tree;
+  tree.source = "default";
+  if (file) {
+    Loading loading{env, {}, {}};
+    try {
+      tree = with_preset(load_file_tree(*file, loading), preset, log_dir);
+    } catch (const ConfigError& e) {
+      if (!sources.file) throw ConfigError(std::string("HYDRA_LOG_CONFIG: ") + e.what());
+      throw;
+    }
+  } else if (preset) {
+    tree = preset_tree(*preset, log_dir.value_or("logs"));
+  }
+  ResolvedConfig resolved;
+  resolved.config = config_detail::to_config(tree);
+  for (const auto& [path, value] : leaves(resolved.config)) {
+    auto it = tree.origins.find(path);
+    resolved.origins[path] = it == tree.origins.end() ? "default" : it->second.where();
+  }
+
+  // < environment < code: a setting is credited to the last step that changed it.
+  const auto credit = [&resolved](const std::map<std::string, std::string>& before,
+                                  const auto& label) {
+    std::map<std::string, std::string> origins;
+    for (const auto& [path, value] : leaves(resolved.config)) {
+      auto old = before.find(path);
+      if (old != before.end() && old->second == value) {
+        origins[path] = resolved.origins[path];
+      } else {
+        origins[path] = label(path);
+      }
+    }
+    resolved.origins = std::move(origins);
+  };
+  auto before = leaves(resolved.config);
+  apply_environment(resolved.config, env);
+  credit(before, [](const std::string& path) -> std::string {
+    if (path == "redact") return "environment HYDRA_LOG_REDACT_SENSITIVE";
+    return path.ends_with("format") ? "environment HYDRA_LOG_FORMAT"
+                                    : "environment HYDRA_LOG_LEVEL";
+  });
+  if (sources.code) {
+    before = leaves(resolved.config);
+    sources.code(resolved.config);
+    credit(before, [](const std::string&) -> std::string { return "code"; });
+  }
+  resolved.values = leaves(resolved.config);
+  return resolved;
+}
+
+}  // namespace hydra

@@ -1,0 +1,76 @@
+// Internal to hydra::config: the one format-neutral representation that every
+// parser produces (a JSON value plus where each key was written), and the
+// operations on it that do not care which format it came from.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "hydra/config/config.hpp"
+#include "hydra/config/environment.hpp"
+#include "hydra/config/presets.hpp"
+
+namespace hydra::config_detail {
+
+using Json = nlohmann::json;
+
+// Where a value was written: a file and its line (0: unknown), or a preset.
+struct Origin {
+  std::string source;
+  int line = 0;
+  std::string where() const { return line > 0 ? source + ":" + std::to_string(line) : source; }
+};
+
+// A document: the value (an object at the top) and, by key path
+// ("layers.APP.destinations[1].max_size"), where each key was written.
+struct Tree {
+  Json value = Json::object();
+  std::map<std::string, Origin, std::less<>> origins;
+  std::string source;  // the file, for keys without an origin of their own
+
+  // "file:line" for the key at `path`, or of its nearest ancestor that has one.
+  std::string where(std::string_view path) const;
+};
+
+std::string child_path(std::string_view parent, std::string_view key);
+std::string index_path(std::string_view parent, std::size_t index);
+
+// A value as it appears in a message: strings in single quotes, others as JSON
+// (shortened when long).
+std::string describe(const Json& value);
+
+// Whether `name` is one of kFormatChoices (text, json, ...).
+bool is_format_name(std::string_view name);
+
+// Throws ConfigError("where: path: what").
+[[noreturn]] void fail(const Tree& tree, std::string_view path, const std::string& what);
+
+// Parsers: text → Tree. Parse errors become ConfigError with source and line.
+Tree parse_toml(std::string_view text, const std::string& source);
+Tree parse_yaml(std::string_view text, const std::string& source);
+Tree parse_json(std::string_view text, const std::string& source);
+
+// Lays `overlay` over `base`: objects merge key by key, anything else
+// (lists included) replaces. Origins follow the values.
+void merge(Tree& base, Tree overlay);
+
+// Replaces ${VAR} and ${VAR:-default} in every string value ($$ is a literal
+// $). An unset variable without a default is a ConfigError naming it and the key.
+void interpolate(Tree& tree, const Env& env);
+
+// The strict walk: Tree → LoggerConfig. Keys `extends`, `preset` and `log_dir`
+// must have been resolved (removed) before.
+LoggerConfig to_config(const Tree& tree);
+// The redacting protector with the default detectors (`redact = true`,
+// HYDRA_LOG_REDACT_SENSITIVE); ConfigError when built without hydra::protect.
+std::shared_ptr<const Protector> default_protector();
+// LoggerConfig → the same shape of JSON, with every setting present.
+Json to_json(const LoggerConfig& config);
+
+// Every leaf of `value` by key path, rendered as JSON text.
+void flatten(const Json& value, const std::string& path, std::map<std::string, std::string>& out);
+
+}  // namespace hydra::config_detail
