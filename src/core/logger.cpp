@@ -1,10 +1,13 @@
 #include "hydra/core/logger.hpp"
 
 #include <pthread.h>
+#include <pwd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <cerrno>  // program_invocation_short_name (GNU)
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -20,6 +23,7 @@
 #include "hydra/core/context.hpp"
 #include "hydra/core/error.hpp"
 #include "hydra/core/protector.hpp"
+#include "hydra/format/detail/escape.hpp"
 #include "message_template.hpp"
 #include "route.hpp"
 
@@ -570,6 +574,59 @@ void Logger::process(const detail::Capture& capture) noexcept {
   }
 }
 
+namespace {
+
+// Who and where, fixed for the life of the process (host, name, OS user).
+struct ProcessIdentity {
+  std::string host;
+  std::string process;
+  std::string user;
+};
+
+const ProcessIdentity& process_identity() {
+  static const ProcessIdentity identity = [] {
+    ProcessIdentity id;
+    std::array<char, 256> host{};
+    if (::gethostname(host.data(), host.size() - 1) == 0) id.host = host.data();
+    if (program_invocation_short_name != nullptr) id.process = program_invocation_short_name;
+    const uid_t uid = ::geteuid();
+    std::array<char, 4096> buffer{};
+    passwd pw{};
+    passwd* found = nullptr;
+    if (::getpwuid_r(uid, &pw, buffer.data(), buffer.size(), &found) == 0 && found != nullptr) {
+      id.user = found->pw_name;
+    } else {
+      id.user = std::to_string(uid);
+    }
+    return id;
+  }();
+  return identity;
+}
+
+// Numbers every security, audit and compliance record of the process, in the
+// order they are written, across loggers: a gap shows a record went missing.
+std::atomic<std::uint64_t> g_accountable_sequence{0};
+
+}  // namespace
+
+void Logger::add_accountability_fields(std::vector<Field>& fields, std::uint64_t thread_id) {
+  const ProcessIdentity& id = process_identity();
+  const std::size_t given = fields.size();
+  // A field the caller gave keeps its value: no key appears twice.
+  const auto add = [&](std::string_view key, FieldValue value) {
+    for (std::size_t i = 0; i < given; ++i) {
+      if (fields[i].key == key) return;
+    }
+    fields.push_back(Field{key, value});
+  };
+  add("host", FieldValue(std::string_view(id.host)));
+  add("pid", FieldValue(detail::process_id()));
+  add("process", FieldValue(std::string_view(id.process)));
+  add("os_user", FieldValue(std::string_view(id.user)));
+  add("thread", FieldValue(thread_id));
+  add("seq", FieldValue(g_accountable_sequence.fetch_add(1, std::memory_order_relaxed) + 1));
+}
+
 void Logger::count_format_error() noexcept {
   impl_->format_errors.fetch_add(1, std::memory_order_relaxed);
 }
@@ -611,6 +668,9 @@ void Logger::deliver(DispatchScratch& scratch, const detail::Capture& capture,
   Impl& im = *impl_;
   detail::LayerSlot& slot = *capture.slot;
   const Level level = capture.level;
+  if (level == Level::security || level == Level::audit || level == Level::compliance) {
+    add_accountability_fields(scratch.fields, capture.thread_id);
+  }
   Record record;
   record.time = capture.time;
   record.level = level;

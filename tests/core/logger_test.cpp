@@ -237,6 +237,44 @@ TEST_P(LoggerTest, SpecialLevelsGoToTheirLayers) {
   EXPECT_EQ(fx.sink("APP").records().at(1).level, Level::security);
 }
 
+// Security, audit and compliance records say who and where, and are numbered
+// per process (across loggers), so a missing one shows as a gap.
+TEST_P(LoggerTest, AccountableRecordsCarryIdentityAndASequence) {
+  Fixture fx(GetParam(), {"APP", "SECURITY", "AUDIT", "COMPLIANCE"});
+  Fixture other(GetParam(), {"AUDIT"});
+  fx.logger->security("login failed for {user}", "bob");
+  fx.logger->flush();  // numbered in the order written: this one first
+  other.logger->audit("from another logger");
+  other.logger->flush();
+  fx.logger->audit("record {id} deleted", 7);
+  fx.logger->compliance("retention checked");
+  fx.logger->info("plain");
+  const auto sec = fx.sink("SECURITY").records().at(0);
+  const auto aud = fx.sink("AUDIT").records().at(0);
+  const auto com = fx.sink("COMPLIANCE").records().at(0);
+  const auto between = other.sink("AUDIT").records().at(0);
+  char host[256] = {};
+  ASSERT_EQ(::gethostname(host, sizeof(host) - 1), 0);
+  EXPECT_EQ(sec.field("host"), host);
+  EXPECT_EQ(sec.field("pid"), std::to_string(::getpid()));
+  EXPECT_EQ(sec.field("process"), program_invocation_short_name);
+  EXPECT_FALSE(sec.field("os_user").empty());
+  EXPECT_NE(sec.field("os_user"), "<missing>");
+  EXPECT_EQ(sec.field("thread"), std::to_string(sec.thread_id));
+  EXPECT_EQ(sec.field("user"), "bob");
+  fx.logger->with({{"host", "given"}}).security("the caller's key wins");
+  const auto given = fx.sink("SECURITY").records().at(1);
+  EXPECT_EQ(given.field("host"), "given");
+  int hosts = 0;
+  for (const auto& [k, v] : given.fields) hosts += k == "host" ? 1 : 0;
+  EXPECT_EQ(hosts, 1) << "no key twice";
+  const std::uint64_t first = std::stoull(sec.field("seq"));
+  EXPECT_EQ(std::stoull(between.field("seq")), first + 1);
+  EXPECT_EQ(std::stoull(aud.field("seq")), first + 2);
+  EXPECT_EQ(std::stoull(com.field("seq")), first + 3);
+  EXPECT_FALSE(fx.sink("APP").records().at(0).has_field("seq")) << "ordinary records: none";
+}
+
 TEST_P(LoggerTest, SeverityOfSpecialLevels) {
   EXPECT_TRUE(hydra::passes(Level::security, Level::warning));
   EXPECT_FALSE(hydra::passes(Level::security, Level::error));

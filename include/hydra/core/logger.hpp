@@ -265,6 +265,10 @@ class Logger : public LevelMethods<Logger> {
                std::string_view message);
   // A runtime template failed to render (on the caller, in async mode).
   void count_format_error() noexcept;
+  // Security, audit and compliance records carry who and where: host, pid,
+  // process, os_user, thread and a per-process sequence number (seq); a field
+  // the caller gave under one of these keys keeps its value.
+  static void add_accountability_fields(std::vector<Field>& fields, std::uint64_t thread_id);
 
   friend class detail::AsyncEngine;
   detail::LayerSlot& slot_named(std::string_view name);
