@@ -21,6 +21,8 @@ constexpr std::string_view kUsage =
     "       [--mode sync|async]\n"
     "                      turn every line of standard input into one record written\n"
     "                      to standard output; F: text, json, logfmt, csv, syslog, gelf, logstash\n"
+    "  pipe --config FILE [--layer L] [--level LEVEL]\n"
+    "                      the same, routed through FILE's layers and destinations\n"
     "  redact [--config F] copy standard input to standard output, line by line, with\n"
     "                      personal data and secrets redacted (F: a JSON file, see\n"
     "                      docs/protect.md)\n"

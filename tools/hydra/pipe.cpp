@@ -1,6 +1,7 @@
 // hydra pipe: every line of standard input becomes one record (message = the
 // line, without its line ending), written to standard output in the chosen
-// format. `legacy_app 2>&1 | hydra pipe --format json`.
+// format. `legacy_app 2>&1 | hydra pipe --format json`. With --config FILE the
+// records go through that configuration's layers and destinations instead.
 #include <poll.h>
 #include <unistd.h>
 
@@ -11,8 +12,12 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <hydra/hydra.hpp>
+#if defined(HYDRA_WITH_CONFIG)
+#include <hydra/config/loader.hpp>
+#endif
 
 #include "commands.hpp"
 
@@ -33,15 +38,24 @@ int run_pipe(Args args) {
   Level level = Level::info;
   ColorMode color = ColorMode::automatic;
   LoggerMode mode = LoggerMode::sync;
+  std::string config_file;
+  std::vector<std::string> console_options;  // options that --config replaces
+  bool layer_given = false;
 
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view opt = args[i];
     if (i + 1 >= args.size()) return usage_error("option '" + std::string(opt) + "' needs a value");
     const std::string value(args[++i]);
-    if (opt == "--format") {
+    if (opt == "--format" || opt == "--name" || opt == "--mode" || opt == "--color") {
+      console_options.emplace_back(opt);
+    }
+    if (opt == "--config") {
+      config_file = value;
+    } else if (opt == "--format") {
       format = value;
     } else if (opt == "--layer") {
       layer = value;
+      layer_given = true;
     } else if (opt == "--name") {
       name = value;
     } else if (opt == "--level") {
@@ -72,11 +86,30 @@ int run_pipe(Args args) {
   }
 
   LoggerConfig config;
-  config.name = name;
-  config.mode = mode;
-  config.default_level = Level::trace;
-  config.default_layer = layer;
-  config.layers[layer].destinations.push_back(console(format, color));
+  if (!config_file.empty()) {
+    // The file's layers and destinations decide where each record goes.
+    if (!console_options.empty()) {
+      return usage_error(console_options.front() +
+                         " cannot be combined with --config (the file sets it)");
+    }
+#if defined(HYDRA_WITH_CONFIG)
+    try {
+      config = load_config(config_file);
+    } catch (const ConfigError& e) {
+      return usage_error(std::string("--config: ") + e.what());
+    }
+    if (!layer_given) layer = config.default_layer;
+    mode = config.mode;
+#else
+    return usage_error("--config needs the config module (built with HYDRA_WITH_CONFIG=OFF)");
+#endif
+  } else {
+    config.name = name;
+    config.mode = mode;
+    config.default_level = Level::trace;
+    config.default_layer = layer;
+    config.layers[layer].destinations.push_back(console(format, color));
+  }
   std::optional<Logger> logger;
   try {
     logger.emplace(std::move(config));
