@@ -110,6 +110,7 @@ struct LocalQueues {
   };
   std::vector<Entry> entries;
   ~LocalQueues() {
+    t_last_queue = {};
     for (auto& e : entries) e.queue->exited.store(true, std::memory_order_release);
   }
 };
@@ -185,11 +186,16 @@ AsyncEngine::~AsyncEngine() {
   stop();
 }
 
-ThreadQueue& AsyncEngine::local_queue() {
+ThreadQueue& AsyncEngine::find_local_queue() {
   for (auto& e : t_queues.entries) {
-    if (e.engine_id == id_) return *e.queue;
+    if (e.engine_id == id_) {
+      t_last_queue = {id_, e.queue.get()};
+      return *e.queue;
+    }
   }
-  return register_thread();
+  ThreadQueue& queue = register_thread();
+  t_last_queue = {id_, &queue};
+  return queue;
 }
 
 ThreadQueue& AsyncEngine::register_thread() {

@@ -18,10 +18,9 @@ struct ContextStack {
   std::deque<OwnedField> owned;
   std::vector<std::size_t> scope_starts;
   std::vector<Field> views;
-  std::uint64_t version = 0;  // changes with every open or close
 
   void rebuild() {
-    ++version;
+    ++detail::t_context_version;
     views.clear();
     views.reserve(owned.size());
     for (const OwnedField& f : owned) views.push_back(Field{f.key, f.value});
@@ -66,11 +65,5 @@ ScopedContext::~ScopedContext() {
 std::span<const Field> current_context() noexcept {
   return stack().views;
 }
-
-namespace detail {
-std::uint64_t context_version() noexcept {
-  return stack().version;
-}
-}  // namespace detail
 
 }  // namespace hydra

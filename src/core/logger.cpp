@@ -388,6 +388,7 @@ Logger::Logger(LoggerConfig config) : impl_(std::make_unique<Impl>()) {
   im.sinks.push_back(im.last_resort.destinations.back().sink);
 
   im.default_slot = &im.slot(im.config.default_layer);
+  default_slot_ = im.default_slot;
   im.security_slot = &im.slot(default_layer_of(Level::security));
   im.audit_slot = &im.slot(default_layer_of(Level::audit));
   im.compliance_slot = &im.slot(default_layer_of(Level::compliance));
@@ -419,7 +420,7 @@ LayerLogger Logger::layer(std::string_view name) {
   return {*this, impl_->slot(name)};
 }
 
-detail::LayerSlot& Logger::slot_for(Level level) noexcept {
+detail::LayerSlot& Logger::special_slot(Level level) noexcept {
   switch (level) {
     case Level::security: return *impl_->security_slot;
     case Level::audit: return *impl_->audit_slot;

@@ -5,6 +5,7 @@
 // opened it, and reaches the record in every mode.
 #pragma once
 
+#include <cstdint>
 #include <initializer_list>
 #include <span>
 
@@ -26,5 +27,14 @@ class ScopedContext {
 // The calling thread's context fields, outermost first. Views valid until the
 // thread opens or closes a scope.
 std::span<const Field> current_context() noexcept;
+
+namespace detail {
+// Changes whenever a scope opens or closes on this thread, so that async mode
+// sends a thread's context only when it changed (a thread starts empty, 0).
+inline thread_local std::uint64_t t_context_version = 0;
+inline std::uint64_t context_version() noexcept {
+  return t_context_version;
+}
+}  // namespace detail
 
 }  // namespace hydra

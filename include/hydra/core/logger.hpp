@@ -246,7 +246,16 @@ class Logger : public LevelMethods<Logger> {
   void write_to(detail::LayerSlot& slot, Level level, std::string_view message,
                 std::span<const Field> fields = {}, const SourceLocation& source = {});
 
-  detail::LayerSlot& slot_for(Level level) noexcept;
+  // The layer of calls that name none: the default layer, or SECURITY, AUDIT
+  // and COMPLIANCE for their levels.
+  detail::LayerSlot& slot_for(Level level) noexcept {
+    if (level == Level::security || level == Level::audit || level == Level::compliance)
+        [[unlikely]] {
+      return special_slot(level);
+    }
+    return *default_slot_;
+  }
+  detail::LayerSlot& special_slot(Level level) noexcept;
   static bool enabled(const detail::LayerSlot& slot, Level level) noexcept {
     return severity(level) >= slot.threshold.load(std::memory_order_relaxed);
   }
@@ -283,7 +292,10 @@ class Logger : public LevelMethods<Logger> {
 
   struct Impl;
   std::unique_ptr<Impl> impl_;
-  detail::AsyncEngine* engine_ = nullptr;  // async mode; owned by impl_
+  // What every call reads, next to each other: the default layer's slot and,
+  // in async mode, the engine (owned by impl_).
+  detail::LayerSlot* default_slot_ = nullptr;
+  detail::AsyncEngine* engine_ = nullptr;
 };
 
 template <typename... Args>

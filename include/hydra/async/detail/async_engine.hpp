@@ -23,6 +23,7 @@
 #include "hydra/async/detail/clock.hpp"
 #include "hydra/async/detail/spsc_queue.hpp"
 #include "hydra/async/metrics.hpp"
+#include "hydra/core/context.hpp"
 #include "hydra/core/detail/capture.hpp"
 #include "hydra/core/detail/field_value_of.hpp"
 #include "hydra/core/format_string.hpp"
@@ -70,10 +71,6 @@ struct RecordHeader {
 std::size_t encoded_size(std::span<const Field> fields) noexcept;
 void encode_fields(std::byte*& out, std::span<const Field> fields) noexcept;
 
-// The calling thread's context version: changes whenever a scope opens or
-// closes (see context.cpp), so a queue sends the context only when it changed.
-std::uint64_t context_version() noexcept;
-
 // One thread's queue(s) for one engine. The producer side is touched only by
 // its thread; the consumer side only under the engine's consumer lock.
 struct ThreadQueue {
@@ -116,7 +113,8 @@ struct ThreadQueue {
   // Producer: `size` contiguous bytes or nullptr when full.
   std::byte* reserve(std::size_t size) noexcept {
     std::byte* out = write_queue->prepare_write(size);
-    if (out == nullptr) [[unlikely]] note_depth(write_queue->capacity());
+    if (out == nullptr) [[unlikely]]
+      note_depth(write_queue->capacity());
     return out;
   }
   // Producer: the timestamp of the record being written (after reserve).
@@ -140,10 +138,20 @@ struct ThreadQueue {
   // queue full, so the mark is the real depth, not a stale upper bound.
   void note_depth(std::size_t depth) noexcept {
     std::size_t seen = high_water.load(std::memory_order_relaxed);
-    while (depth > seen && !high_water.compare_exchange_weak(seen, depth, std::memory_order_relaxed)) {
+    while (depth > seen &&
+           !high_water.compare_exchange_weak(seen, depth, std::memory_order_relaxed)) {
     }
   }
 };
+
+// The queue this thread used last, and its engine's id: a log call finds its
+// queue with one compare (ids are never reused, so a dead engine's entry
+// never matches). Cleared when the thread's queues are released.
+struct LastQueue {
+  std::uint64_t engine_id = 0;
+  ThreadQueue* queue = nullptr;
+};
+inline thread_local LastQueue t_last_queue;
 
 class AsyncEngine {
  public:
@@ -190,7 +198,12 @@ class AsyncEngine {
 
  private:
   friend class BackendLoop;
-  ThreadQueue& local_queue();
+  ThreadQueue& local_queue() {
+    if (t_last_queue.engine_id == id_) [[likely]]
+      return *t_last_queue.queue;
+    return find_local_queue();
+  }
+  ThreadQueue& find_local_queue();
   ThreadQueue& register_thread();
   // The caller could not reserve `size` bytes: applies the overflow policy.
   // Returns the reserved space, or nullptr when the record must not be queued
