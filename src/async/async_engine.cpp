@@ -553,6 +553,7 @@ std::size_t AsyncEngine::drain_locked(std::size_t limit, bool to_horizon) {
     best->read_queue->release(size);
     ++done;
   }
+  for (const auto& q : consumer_view_) q->read_queue->publish_release();
   if (done == 0) {
     // Forget threads that have exited and whose queues are empty.
     bool removed = false;

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <thread>
 #include <unordered_map>
@@ -533,7 +534,7 @@ namespace {
 // (a sink or formatter that logs).
 class ScratchLease {
  public:
-  ScratchLease() : scratch_(tls_.busy ? nested_ : tls_) { scratch_.busy = true; }
+  ScratchLease() : scratch_(tls_.busy ? nested_.emplace() : tls_) { scratch_.busy = true; }
   ~ScratchLease() { scratch_.busy = false; }
   ScratchLease(const ScratchLease&) = delete;
   ScratchLease& operator=(const ScratchLease&) = delete;
@@ -541,7 +542,7 @@ class ScratchLease {
 
  private:
   static thread_local DispatchScratch tls_;
-  DispatchScratch nested_;
+  std::optional<DispatchScratch> nested_;  // built only when nested: it is large
   DispatchScratch& scratch_;
 };
 thread_local DispatchScratch ScratchLease::tls_;

@@ -30,6 +30,8 @@ inline constexpr std::uint32_t kPaddingBit = 0x8000'0000u;
 
 class SpscQueue {
  public:
+  static constexpr std::size_t kReleaseStep = 32;
+
   // `capacity` is rounded up to a power of two. The memory is touched once
   // here so that first writes do not stall on page faults.
   explicit SpscQueue(std::size_t capacity) {
@@ -91,8 +93,16 @@ class SpscQueue {
   }
 
   // Consumer: frees the record returned by peek (its first 4 bytes: size).
+  // The space is handed back to the producer in steps (every kReleaseStep
+  // records, and at publish_release()), so that a producer waiting on a full
+  // queue does not pull the consumer's line away after every record.
   void release(std::size_t size) noexcept {
     read_pos_ += size;
+    if (++unreleased_ >= kReleaseStep) publish_release();
+  }
+  // Consumer: hands back everything released so far. Call before waiting.
+  void publish_release() noexcept {
+    unreleased_ = 0;
     read_.store(read_pos_, std::memory_order_release);
   }
 
@@ -131,6 +141,7 @@ class SpscQueue {
   alignas(kCacheLine) std::atomic<std::size_t> read_{0};
   alignas(kCacheLine) std::size_t read_pos_ = 0;
   std::size_t cached_write_ = 0;
+  std::size_t unreleased_ = 0;  // records released since read_ was stored
   std::byte* consumer_buffer_ = nullptr;
   std::size_t consumer_capacity_ = 0;
   std::size_t consumer_mask_ = 0;
