@@ -21,6 +21,7 @@
 #include <unordered_set>
 
 #include "../config/factory.hpp"
+#include "hydra/async/crash_handler.hpp"
 #include "hydra/core/context.hpp"
 #include "hydra/core/error.hpp"
 #include "hydra/core/protector.hpp"
@@ -398,6 +399,7 @@ Logger::Logger(LoggerConfig config) : impl_(std::make_unique<Impl>()) {
     im.engine = std::make_unique<detail::AsyncEngine>(*this, im.config.async);
     engine_ = im.engine.get();
   }
+  if (im.config.crash_handler) install_crash_handler();
   if (flush_period.count() > 0) im.start_flusher(flush_period);
   LiveLoggers& live = LiveLoggers::get();
   std::lock_guard lock(live.mutex);

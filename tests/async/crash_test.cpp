@@ -69,6 +69,33 @@ TEST_P(CrashTest, QueuedRecordsAreWrittenBeforeDying) {
   EXPECT_NE(lines.back().find("record 999"), std::string::npos);
 }
 
+// LoggerConfig::crash_handler installs the handler when the logger is built
+// (the production-style presets set it): a SIGTERM still writes the queue.
+TEST(CrashHandlerOption, TheLoggerInstallsItAndItWorks) {
+  hydra::test::TempDir dir;
+  const std::string path = dir.file("option.log");
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    hydra::LoggerConfig cfg;
+    cfg.mode = hydra::LoggerMode::async;
+    cfg.crash_handler = true;
+    cfg.layers["APP"].destinations = {hydra::file(path)};
+    auto* log = new hydra::Logger(cfg);
+    log->info("first");
+    log->flush();
+    hydra::detail::pause_backend_for_test(*log, true);
+    for (int i = 1; i < 100; ++i) log->info("record {}", i);
+    ::raise(SIGTERM);
+    ::_exit(3);  // not reached: SIGTERM takes its default course after the flush
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited normally with " << WEXITSTATUS(status);
+  EXPECT_EQ(WTERMSIG(status), SIGTERM);
+  EXPECT_EQ(hydra::test::split_lines(hydra::test::read_file(path)).size(), 100u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Deaths, CrashTest,
                          testing::Values(Case{Death::segv, SIGSEGV, "segv"},
                                          Case{Death::abort, SIGABRT, "abort"},

@@ -437,6 +437,15 @@ TEST(EndToEnd, RedactAndProtectKeys) {
   expect_mentions(msg, {"bad.toml:1", "redact", "a boolean"});
 }
 
+TEST(Loader, CrashHandlerKey) {
+  TempDir dir;
+  EXPECT_TRUE(
+      load_text(dir, "c.json", R"({"mode": "async", "crash_handler": true})").crash_handler);
+  EXPECT_FALSE(load_text(dir, "d.yaml", "mode: async\n").crash_handler);
+  expect_mentions(load_error(dir, "e.toml", "crash_handler = 1\n"),
+                  {"e.toml:1", "crash_handler", "a boolean"});
+}
+
 TEST(EndToEnd, AsyncModeFromAYamlFile) {
   TempDir dir;
   const std::string log_path = dir.file("async.jsonl");

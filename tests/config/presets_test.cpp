@@ -41,6 +41,18 @@ TEST(Presets, ProductionLayersAndDestinations) {
   EXPECT_EQ(c.layers.at("PERFORMANCE").destinations.at(0).path, "logs/performance.jsonl");
 }
 
+// Production-style (async) presets install the crash handler; the others
+// leave signal handling alone.
+TEST(Presets, ProductionStylePresetsTurnTheCrashHandlerOn) {
+  for (const char* name : {"production", "microservice", "api_service", "background_worker",
+                           "high_performance", "bare_metal"}) {
+    EXPECT_TRUE(hydra::magic(name).crash_handler) << name;
+  }
+  for (const char* name : {"development", "testing", "web_app"}) {
+    EXPECT_FALSE(hydra::magic(name).crash_handler) << name;
+  }
+}
+
 TEST(Presets, LogDirectoryIsConfigurable) {
   hydra::MagicOptions o;
   o.log_dir = "/var/log/shop";

@@ -100,6 +100,10 @@ struct LoggerConfig {
   std::string default_layer = "APP";
   // Empty: zero-config (DEFAULT -> text on stdout, colour auto).
   std::map<std::string, LayerConfig, std::less<>> layers;
+  // Install hydra::install_crash_handler() when the logger is built: queued
+  // records are written if the process dies by a signal or std::terminate.
+  // On in the production-style (async) presets.
+  bool crash_handler = false;
   // The protect stage (see hydra/core/protector.hpp): runs on every record
   // before any sink sees it, in both modes. Null: no protection.
   std::shared_ptr<const Protector> protector;

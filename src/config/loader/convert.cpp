@@ -25,9 +25,9 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 10> kTopKeys = {
-    "name",  "mode",    "default_level", "default_layer", "layers",
-    "async", "extends", "preset",        "log_dir",       "redact"};
+constexpr std::array<std::string_view, 11> kTopKeys = {
+    "name",    "mode",   "default_level", "default_layer", "layers",       "async",
+    "extends", "preset", "log_dir",       "redact",        "crash_handler"};
 constexpr std::array<std::string_view, 3> kLayerKeys = {"level", "destinations", "protect"};
 constexpr std::array<std::string_view, 8> kAsyncKeys = {
     "queue_capacity", "overflow",      "grow_limit",      "grow_fallback",
@@ -397,6 +397,7 @@ LoggerConfig to_config(const Tree& tree) {
       if (config.default_layer.empty()) w.fail(key, "must not be empty");
     }
     if (key == "async") config.async = async_options(w, value, key);
+    if (key == "crash_handler") config.crash_handler = w.boolean(value, key);
     if (key == "redact") {
       config.protector = nullptr;
       if (w.boolean(value, key)) {
@@ -434,6 +435,7 @@ Json to_json(const LoggerConfig& config) {
   top["default_level"] = to_lower_string(config.default_level);
   top["default_layer"] = config.default_layer;
   top["redact"] = config.protector != nullptr;
+  top["crash_handler"] = config.crash_handler;
   const AsyncOptions& a = config.async;
   top["async"] = {
       {"queue_capacity", a.queue_capacity},

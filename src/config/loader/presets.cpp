@@ -42,7 +42,10 @@ LoggerConfig base(LoggerMode mode, Level level) {
   LoggerConfig c;
   c.mode = mode;
   c.default_level = level;
-  if (mode == LoggerMode::async) c.async.overflow = OverflowPolicy::automatic;
+  if (mode == LoggerMode::async) {
+    c.async.overflow = OverflowPolicy::automatic;
+    c.crash_handler = true;  // production-style: queued records survive a crash
+  }
   return c;
 }
 
