@@ -3,15 +3,16 @@
 // format. `legacy_app 2>&1 | hydra pipe --format json`. With --config FILE the
 // records go through that configuration's layers and destinations instead.
 #include <poll.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
-#include <cstring>
 #include <iostream>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include <hydra/hydra.hpp>
@@ -110,6 +111,21 @@ int run_pipe(Args args) {
     config.default_layer = layer;
     config.layers[layer].destinations.push_back(console(format, color));
   }
+  // Async: every line taken in reaches the output even if the process is
+  // then killed. The crash handler writes what is queued; and the signals it
+  // handles are held back except while waiting for input, so no signal can
+  // land between reading bytes and queueing the lines they hold. They are
+  // blocked before the logger exists, so that its threads (backend, flusher)
+  // inherit the mask and a signal sent to the process can only reach this
+  // thread, inside ppoll.
+  sigset_t held;
+  sigemptyset(&held);
+  for (int sig : {SIGTERM, SIGINT, SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL}) {
+    sigaddset(&held, sig);
+  }
+  sigset_t waiting;  // the mask while waiting: everything else as before
+  if (mode == LoggerMode::async) ::pthread_sigmask(SIG_BLOCK, &held, &waiting);
+
   std::optional<Logger> logger;
   try {
     logger.emplace(std::move(config));
@@ -130,31 +146,22 @@ int run_pipe(Args args) {
     return 0;
   }
 
-  // Async: every line taken in reaches the output even if the process is
-  // then killed. The crash handler writes what is queued; and the signals it
-  // handles are held back except while waiting for input, so no signal can
-  // land between reading bytes and queueing the lines they hold.
   install_crash_handler();
-  sigset_t held;
-  sigemptyset(&held);
-  for (int sig : {SIGTERM, SIGINT, SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL}) {
-    sigaddset(&held, sig);
-  }
-  sigset_t waiting;  // the mask while waiting: everything else as before
-  ::sigprocmask(SIG_BLOCK, &held, &waiting);
   std::string pending;  // a line not yet ended by a newline
   char chunk[64 * 1024];
   for (;;) {
     pollfd in{STDIN_FILENO, POLLIN, 0};
     if (::ppoll(&in, 1, nullptr, &waiting) < 0) {
       if (errno == EINTR) continue;
-      std::fprintf(stderr, "hydra pipe: waiting for input: %s\n", std::strerror(errno));
+      std::fprintf(stderr, "hydra pipe: waiting for input: %s\n",
+                   std::generic_category().message(errno).c_str());
       break;
     }
     const ssize_t n = ::read(STDIN_FILENO, chunk, sizeof(chunk));
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
-      std::fprintf(stderr, "hydra pipe: reading standard input: %s\n", std::strerror(errno));
+      std::fprintf(stderr, "hydra pipe: reading standard input: %s\n",
+                   std::generic_category().message(errno).c_str());
       break;
     }
     if (n == 0) break;
@@ -173,7 +180,7 @@ int run_pipe(Args args) {
   }
   if (!pending.empty()) write_line(pending);
   logger->flush();
-  ::sigprocmask(SIG_SETMASK, &waiting, nullptr);
+  ::pthread_sigmask(SIG_SETMASK, &waiting, nullptr);
   return 0;
 }
 
