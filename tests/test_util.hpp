@@ -5,11 +5,13 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <spawn.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -18,6 +20,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace hydra::test {
@@ -124,6 +127,70 @@ inline ProcessResult run_process(const std::vector<std::string>& argv, const std
   result.out = read_file(out);
   result.err = read_file(err);
   return result;
+}
+
+// Runs argv[0] (a path, no shell) with its stdin on a pipe and its stdout to
+// `stdout_path` (if not empty), writes `input`, waits until the child has read
+// every byte (FIONREAD on our copy of the read end says 0: a condition, not a
+// sleep), then sends `signo` and waits for it. The write end stays open until
+// then, so the child never sees end of input. Returns the wait status, or -1
+// with `*error` saying what went wrong.
+inline int kill_after_input_is_read(const std::vector<std::string>& argv, const std::string& input,
+                                    int signo, const std::string& stdout_path, std::string* error) {
+  const auto fail = [&](const std::string& what) {
+    *error = what + ": " + std::strerror(errno);
+    return -1;
+  };
+  int fds[2];
+  if (::pipe(fds) != 0) return fail("pipe");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[0], 0);
+  posix_spawn_file_actions_addclose(&actions, fds[1]);
+  if (!stdout_path.empty()) {
+    posix_spawn_file_actions_addopen(&actions, 1, stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+  }
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    errno = rc;
+    return fail("posix_spawn " + argv[0]);
+  }
+  int status = -1;
+  const auto finish = [&] {
+    ::kill(pid, signo);
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    ::close(fds[0]);
+    ::close(fds[1]);
+  };
+  for (std::size_t sent = 0; sent < input.size();) {  // the child reads as we write
+    const ssize_t n = ::write(fds[1], input.data() + sent, input.size() - sent);
+    if (n <= 0) {
+      const int saved = errno;
+      finish();
+      errno = saved;
+      return fail("writing the child's input");
+    }
+    sent += static_cast<std::size_t>(n);
+  }
+  int unread = 1;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (unread > 0 && std::chrono::steady_clock::now() < deadline) {
+    if (::ioctl(fds[0], FIONREAD, &unread) != 0) break;
+    std::this_thread::yield();
+  }
+  finish();
+  if (unread != 0) {
+    *error = "the child did not read its input";
+    return -1;
+  }
+  return status;
 }
 
 }  // namespace hydra::test

@@ -1,15 +1,9 @@
 // `hydra pipe --config FILE`: records go through the file's layers and
 // destinations, with --layer and --level choosing the records' layer and level.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
-#include <sys/ioctl.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include <chrono>
 #include <csignal>
-#include <thread>
 
 #include "test_util.hpp"
 
@@ -76,39 +70,13 @@ TEST(PipeConfig, KilledAsyncPipeWithFileDestinationsKeepsEveryLineRead) {
   const std::string out = dir.file("out.log"), config = dir.file("kill.toml");
   write_file(config, "mode = \"async\"\n[[layers.APP.destinations]]\ntype = \"file\"\npath = \"" +
                          out + "\"\nmessage_format = \"{message}\"\n");
-  int fds[2];
-  ASSERT_EQ(::pipe(fds), 0);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[0], 0);
-  posix_spawn_file_actions_addclose(&actions, fds[1]);
-  std::vector<std::string> argv = {HYDRA_CLI, "pipe", "--config", config};
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(a.data());
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  ASSERT_EQ(::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
   constexpr int kLines = 3000;
   std::string input;
   for (int i = 0; i < kLines; ++i) input += "line " + std::to_string(i) + "\n";
-  for (std::size_t sent = 0; sent < input.size();) {
-    const ssize_t n = ::write(fds[1], input.data() + sent, input.size() - sent);
-    ASSERT_GT(n, 0);
-    sent += static_cast<std::size_t>(n);
-  }
-  int unread = 1;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (unread > 0 && std::chrono::steady_clock::now() < deadline) {
-    ASSERT_EQ(::ioctl(fds[0], FIONREAD, &unread), 0);
-    std::this_thread::yield();
-  }
-  ASSERT_EQ(unread, 0);
-  ASSERT_EQ(::kill(pid, SIGTERM), 0);
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  ::close(fds[0]);
-  ::close(fds[1]);
+  std::string error;
+  const int status = hydra::test::kill_after_input_is_read({HYDRA_CLI, "pipe", "--config", config},
+                                                           input, SIGTERM, {}, &error);
+  ASSERT_NE(status, -1) << error;
   ASSERT_TRUE(WIFSIGNALED(status)) << status;
   EXPECT_EQ(WTERMSIG(status), SIGTERM);
   const auto lines = split_lines(read_file(out));

@@ -1,13 +1,9 @@
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
-#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
-#include <cstring>
 
 #include <nlohmann/json.hpp>
 #include <string>
@@ -124,47 +120,15 @@ TEST_P(HydraPipeKilled, EveryLineTakenInIsWritten) {
   const int sig = GetParam();
   hydra::test::TempDir dir;
   const std::string out = dir.file("out");
-  int fds[2];
-  ASSERT_EQ(::pipe(fds), 0);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[0], 0);
-  posix_spawn_file_actions_addclose(&actions, fds[1]);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::string cli = HYDRA_CLI;
-  std::vector<std::string> argv = {cli, "pipe", "--mode", "async", "--format", "logfmt"};
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(a.data());
-  args.push_back(nullptr);
   const rlimit no_core{0, 0};
   ::setrlimit(RLIMIT_CORE, &no_core);  // SIGSEGV/SIGABRT: no core file
-  pid_t pid = -1;
-  ASSERT_EQ(::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
-
   constexpr int kLines = 3000;
   std::string input;
   for (int i = 0; i < kLines; ++i) input += "line " + std::to_string(i) + " of the input\n";
-  std::size_t sent = 0;
-  while (sent < input.size()) {  // the pipe holds 64 KiB; the child reads as we write
-    const ssize_t n = ::write(fds[1], input.data() + sent, input.size() - sent);
-    ASSERT_GT(n, 0) << std::strerror(errno);
-    sent += static_cast<std::size_t>(n);
-  }
-  // The write end stays open: the child must not see end of input (which
-  // would make it flush and exit normally).
-  int unread = 1;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (unread > 0 && std::chrono::steady_clock::now() < deadline) {
-    ASSERT_EQ(::ioctl(fds[0], FIONREAD, &unread), 0);
-    std::this_thread::yield();
-  }
-  ASSERT_EQ(unread, 0) << "the child did not read its input";
-  ASSERT_EQ(::kill(pid, sig), 0);
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  ::close(fds[0]);
-  ::close(fds[1]);
+  std::string error;
+  const int status = hydra::test::kill_after_input_is_read(
+      {HYDRA_CLI, "pipe", "--mode", "async", "--format", "logfmt"}, input, sig, out, &error);
+  ASSERT_NE(status, -1) << error;
   ASSERT_TRUE(WIFSIGNALED(status)) << "status " << status;
   EXPECT_EQ(WTERMSIG(status), sig) << "the signal takes its default course after the flush";
   const auto lines = hydra::test::split_lines(hydra::test::read_file(out));
