@@ -14,20 +14,14 @@ import os
 import shutil
 import subprocess
 import sys
+
+from bench_json import get  # scripts/ is on sys.path: the script's own folder
 import tempfile
 
 LOGGERS = ["hydra_sync", "hydra_async", "spdlog_sync", "spdlog_async"]
 COLORS = {"hydra_sync": "#1f77b4", "hydra_async": "#17becf",
           "spdlog_sync": "#d62728", "spdlog_async": "#ff9896", "floor": "#7f7f7f"}
 SERIES_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd"]
-
-
-def get(d, *keys):
-    for k in keys:
-        if not isinstance(d, dict) or k not in d:
-            return None
-        d = d[k]
-    return d
 
 
 class Panel:

@@ -9,17 +9,11 @@ fewer tables.
 import json
 import sys
 
+from bench_json import get  # scripts/ is on sys.path: the script's own folder
+
 LOGGERS = ["hydra_sync", "spdlog_sync", "hydra_async", "spdlog_async"]
 MESSAGES = [("int_int_double", "int, int, double"), ("string40", "40-char std::string"),
             ("static", "static string"), ("fields3", "three structured fields")]
-
-
-def get(d, *keys):
-    for k in keys:
-        if not isinstance(d, dict) or k not in d:
-            return None
-        d = d[k]
-    return d
 
 
 def table(head, rows):
