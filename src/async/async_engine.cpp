@@ -514,16 +514,14 @@ std::size_t AsyncEngine::drain_locked(std::size_t limit, bool to_horizon) {
   // Records are merged in timestamp order up to the time the batch began;
   // younger ones wait for the next batch, so a record that a slower thread
   // stamped earlier but committed later still comes out in order.
-  for (const auto& q : consumer_view_) q->note_depth(q->read_queue->consumer_depth());
-  std::uint64_t horizon = std::numeric_limits<std::uint64_t>::max();
-  if (to_horizon) {
-    // A little in the past, so that a caller's mark (stamping) made just
-    // before its clock read has surely reached this core.
-    horizon = record_ticks() - kOrderMargin;
-    for (const auto& q : consumer_view_) {
-      const std::uint64_t mark = q->stamping.load(std::memory_order_acquire);
-      if (mark != 0 && mark < horizon) horizon = mark;
-    }
+  // The horizon is a little in the past, so that a caller's mark (stamping)
+  // made just before its clock read has surely reached this core.
+  std::uint64_t horizon =
+      to_horizon ? record_ticks() - kOrderMargin : std::numeric_limits<std::uint64_t>::max();
+  for (const auto& q : consumer_view_) {
+    q->note_depth(q->read_queue->consumer_depth());
+    const std::uint64_t mark = to_horizon ? q->stamping.load(std::memory_order_acquire) : 0;
+    if (mark != 0 && mark < horizon) horizon = mark;
   }
   std::size_t done = 0;
   while (done < limit) {
