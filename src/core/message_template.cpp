@@ -126,19 +126,22 @@ struct SpecWriter {
 };
 
 bool ParsedTemplate::render(std::string_view tmpl, fmt::format_args args, fmt::memory_buffer& out,
-                            std::vector<std::string_view>* names) const {
+                            std::vector<std::string_view>* names,
+                            std::vector<std::pair<std::uint32_t, std::uint32_t>>* spans) const {
   // Arguments are contiguous: the highest index used exists, or one is missing.
   if (max_arg_ != 0 && !args.get(static_cast<int>(max_arg_ - 1))) return false;
   for (const Piece& p : pieces_) {
     out.append(tmpl.data() + p.text_offset, tmpl.data() + p.text_offset + p.text_size);
     if (p.arg < 0) continue;
     const auto arg = args.get(p.arg);
+    const auto begin = static_cast<std::uint32_t>(out.size());
     if (p.spec_format.empty()) {
       fmt::visit_format_arg(PlainWriter{out, arg}, arg);
     } else {
       fmt::visit_format_arg(SpecWriter{p, out, arg}, arg);
     }
     if (names != nullptr) names->push_back(tmpl.substr(p.name_offset, p.name_size));
+    if (spans != nullptr) spans->emplace_back(begin, static_cast<std::uint32_t>(out.size()));
   }
   return true;
 }

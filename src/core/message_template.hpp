@@ -41,8 +41,10 @@ class ParsedTemplate {
   // placeholder (its name, empty for {}) viewing into `tmpl` (the same text
   // this was parsed from). Returns false, having written nothing, when an
   // argument is missing; throws what {fmt} throws for a bad spec.
+  // With `spans`, also each placeholder's [begin, end) in `out`.
   bool render(std::string_view tmpl, fmt::format_args args, fmt::memory_buffer& out,
-              std::vector<std::string_view>* names) const;
+              std::vector<std::string_view>* names,
+              std::vector<std::pair<std::uint32_t, std::uint32_t>>* spans = nullptr) const;
 
  private:
   struct Piece {

@@ -5,6 +5,8 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 #include <limits>
 
 #include "hydra/core/error.hpp"
@@ -116,6 +118,10 @@ class detail::Engine {
   std::string hash_key;
   std::vector<Custom> custom;
   std::vector<FieldRule> fields;
+  // Indexes into `fields` by the last byte of the normalised name, in
+  // order: a key can only match rules ending in its own last byte, so a
+  // lookup compares one or two names instead of all of them.
+  std::array<std::vector<std::uint32_t>, 256> fields_by_last;
 };
 
 namespace {
@@ -207,6 +213,8 @@ detail::Engine::Engine(RedactorOptions o)
                         "' must be letters, digits and '_'");
     }
     require_key(f.action, "sensitive field '" + f.name + "'");
+    fields_by_last[static_cast<unsigned char>(normalised.back())].push_back(
+        static_cast<std::uint32_t>(fields.size()));
     fields.push_back({std::move(normalised), std::move(f.type), f.action});
   }
 
@@ -335,8 +343,12 @@ void detail::Engine::write_replacement(std::string_view value, std::string_view 
 }
 
 const detail::Engine::FieldRule* detail::Engine::field_rule(std::string_view key) const {
-  for (const FieldRule& rule : fields) {
-    if (name_ends_with(key, rule.normalised)) return &rule;
+  std::size_t k = key.size();
+  while (k > 0 && is_separator(key[k - 1])) --k;
+  if (k == 0) return nullptr;
+  for (const std::uint32_t i :
+       fields_by_last[static_cast<unsigned char>(ascii_lower(key[k - 1]))]) {
+    if (name_ends_with(key, fields[i].normalised)) return &fields[i];
   }
   return nullptr;
 }

@@ -112,3 +112,26 @@ INSTANTIATE_TEST_SUITE_P(BothModes, ProtectPipeline,
                          });
 
 }  // namespace
+
+namespace {
+
+// A value redacted because of its field's name is also redacted where its
+// placeholder put it in the message, which no detector would recognise.
+TEST_P(ProtectPipeline, AFieldRedactedByNameIsRedactedInTheMessageToo) {
+  hydra::Logger log(config());
+  log.info("reset {password} for {user} after {tries} tries", "hunter2", "bob", 3);
+  // A runtime template (async: formatted on the caller, places unknown).
+  const std::string tmpl = "rotated {api_key} at {when}";
+  log.info(hydra::runtime(tmpl), "k-7f3a9c2e", "noon");
+  log.flush();
+  const auto recs = app->records();
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].message, "reset [REDACTED_PASSWORD] for bob after 3 tries");
+  EXPECT_EQ(recs[0].field("password"), "[REDACTED_PASSWORD]");
+  EXPECT_EQ(recs[0].bytes.find("hunter2"), std::string::npos) << recs[0].bytes;
+  EXPECT_EQ(recs[1].message.find("k-7f3a9c2e"), std::string::npos) << recs[1].message;
+  EXPECT_NE(recs[1].message.find("at noon"), std::string::npos) << recs[1].message;
+  EXPECT_EQ(recs[1].bytes.find("k-7f3a9c2e"), std::string::npos) << recs[1].bytes;
+}
+
+}  // namespace

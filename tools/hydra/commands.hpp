@@ -12,6 +12,7 @@ using Args = std::span<const std::string_view>;
 int run_demo(Args args);
 int run_pipe(Args args);
 int run_redact(Args args);  // built with HYDRA_WITH_PROTECT only
+int run_audit(Args args);   // built with HYDRA_WITH_PROTECT only
 int run_config(Args args);  // built with HYDRA_WITH_CONFIG only
 
 // Exit code for a usage error (as sysexits' EX_USAGE).

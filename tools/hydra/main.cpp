@@ -2,6 +2,7 @@
 //   hydra demo [--dir DIR]           several threads and layers, console + files
 //   hydra pipe [options]             each line of stdin becomes one record
 //   hydra redact [--config F]        stdin to stdout with PII and secrets redacted
+//   hydra audit append|verify ...    write to and check a tamper-evident audit trail
 //   hydra config explain [FILE]      the effective configuration and its sources
 #include <cstdio>
 #include <string_view>
@@ -20,12 +21,19 @@ constexpr std::string_view kUsage =
     "  pipe [--format F] [--layer L] [--level LEVEL] [--color auto|always|never] [--name N]\n"
     "       [--mode sync|async]\n"
     "                      turn every line of standard input into one record written\n"
-    "                      to standard output; F: text, json, logfmt, csv, syslog, gelf, logstash\n"
+    "                      to standard output; F: text, json, logfmt, csv, syslog, gelf, logstash,\n"
+    "                      gcp_json\n"
     "  pipe --config FILE [--layer L] [--level LEVEL]\n"
     "                      the same, routed through FILE's layers and destinations\n"
     "  redact [--config F] copy standard input to standard output, line by line, with\n"
     "                      personal data and secrets redacted (F: a JSON file, see\n"
     "                      docs/protect.md)\n"
+    "  audit append (--key-file K | --key-env VAR) FILE\n"
+    "                      append each line of standard input to the audit trail FILE\n"
+    "                      as one HMAC-chained record\n"
+    "  audit verify (--key-file K | --key-env VAR) FILE...\n"
+    "                      check an audit trail (rotated files oldest first); exits 0\n"
+    "                      when intact, 1 naming the first damaged line (docs/protect.md)\n"
     "  config explain [FILE]\n"
     "                      print the effective configuration (FILE, or $HYDRA_LOG_CONFIG,\n"
     "                      over defaults and preset, under HYDRA_LOG_*) and where each\n"
@@ -52,6 +60,17 @@ int main(int argc, char** argv) {
 #else
     std::fputs(
         "hydra: redact: this hydra was built without the protect module "
+        "(HYDRA_WITH_PROTECT=OFF)\n",
+        stderr);
+    return hydra::tools::kUsageError;
+#endif
+  }
+  if (command == "audit") {
+#if defined(HYDRA_WITH_PROTECT)
+    return hydra::tools::run_audit(rest);
+#else
+    std::fputs(
+        "hydra: audit: this hydra was built without the protect module "
         "(HYDRA_WITH_PROTECT=OFF)\n",
         stderr);
     return hydra::tools::kUsageError;

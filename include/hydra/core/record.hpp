@@ -82,6 +82,14 @@ struct Record;
 // fields when it does not.
 bool has_source(const Record& record) noexcept;
 
+// Where a field's value was rendered into the message: fields[field] stands
+// at message[begin, end).
+struct FieldSpan {
+  std::uint32_t field = 0;
+  std::uint32_t begin = 0;
+  std::uint32_t end = 0;
+};
+
 struct Record {
   std::chrono::system_clock::time_point time{};
   Level level = Level::info;
@@ -91,6 +99,10 @@ struct Record {
   // Named-placeholder fields first, then explicit key-values, then scoped
   // context (outermost scope first).
   std::span<const Field> fields;
+  // The named-placeholder fields' places in `message`, in message order, so
+  // that the protect stage redacts a field's value in the message along with
+  // the field. Empty when unknown (a message formatted before the pipeline).
+  std::span<const FieldSpan> field_spans;
   SourceLocation source;
   std::uint64_t thread_id = 0;  // the OS thread id (gettid)
   std::uint64_t sequence = 0;   // per-logger, increasing in submission order

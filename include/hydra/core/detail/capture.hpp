@@ -28,9 +28,13 @@ std::uint64_t current_thread_id() noexcept;
 // names are stripped first and returned in `names` (one per placeholder,
 // empty for {}). A template that does not fit its arguments (runtime
 // templates only) renders itself and the error instead, and returns false.
+// With `spans` (and has_names), also each placeholder's [begin, end) in
+// `message`, one per name; left empty when the template was rendered by
+// {fmt} directly (templates the cache cannot express).
 bool render_message(std::string_view tmpl, bool has_names, fmt::format_args args,
                     std::size_t arg_count, fmt::memory_buffer& message,
-                    fmt::memory_buffer& stripped, std::vector<std::string_view>& names);
+                    fmt::memory_buffer& stripped, std::vector<std::string_view>& names,
+                    std::vector<std::pair<std::uint32_t, std::uint32_t>>* spans = nullptr);
 
 struct Capture {
   LayerSlot* slot = nullptr;
