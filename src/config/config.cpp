@@ -1,10 +1,27 @@
 #include "hydra/config/config.hpp"
 
+#include <filesystem>
 #include <utility>
 
 #include "factory.hpp"
+#include "hydra/config/detect.hpp"
 
 namespace hydra {
+namespace {
+
+constexpr char ascii_lower(char c) noexcept {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 DestinationConfig console(std::string format, ColorMode color) {
   DestinationConfig d;
@@ -41,19 +58,51 @@ DestinationConfig to_sink(std::shared_ptr<Sink> sink, std::string format) {
   return d;
 }
 
+std::string_view auto_format_for(const DestinationConfig& destination, bool is_terminal,
+                                 const Environment& environment) {
+  if (destination.type == "file" || destination.type == "rotating_file") {
+    const std::string extension = std::filesystem::path(destination.path).extension().string();
+    if (iequals(extension, ".json") || iequals(extension, ".jsonl") ||
+        iequals(extension, ".ndjson")) {
+      return "json";
+    }
+    if (iequals(extension, ".logfmt")) return "logfmt";
+    if (iequals(extension, ".csv")) return "csv";
+    return "text";
+  }
+  if (is_terminal) return "text";
+  // Nobody reads this stream as it goes: a log agent (or the container
+  // runtime) collects it. CI output is read by people, container or not.
+  const bool collected = environment.container || environment.stdout_is_collected();
+  if (destination.type == "console" && collected && !environment.ci) {
+    return json_format_for(environment);
+  }
+  return "text";
+}
+
 namespace detail {
 
 Destination build_destination(const DestinationConfig& config) {
+  // Checked whether or not the destination colours, so that a mistake shows
+  // wherever the program runs.
+  Palette palette = Palette::from_theme(config.theme);
   Destination d;
   d.sink = make_sink(config);
+  const bool terminal = d.sink->is_terminal();
+  std::string_view format = config.format;
+  if (iequals(format, "auto")) format = auto_format_for(config, terminal, detect_environment());
   FormatterOptions options;
-  options.color = should_color(config.color_mode, d.sink->is_terminal());
-  if (options.color) options.palette = Palette::from_environment();
+  // FORCE_COLOR and friends colour text anywhere, but a structured format off
+  // a terminal only when the destination asks for `always`: escapes in a JSON
+  // file or a collected stream would reach its parsers.
+  options.color = should_color(config.color_mode, terminal) &&
+                  (terminal || config.color_mode == ColorMode::always || iequals(format, "text"));
+  if (options.color) options.palette = Palette::from_environment(std::move(palette));
   options.text = config.text;
   options.csv_header = config.csv_header;
   options.app_name = config.app_name;
   options.syslog_facility = config.syslog_facility;
-  d.formatter = make_formatter(config.format, options);
+  d.formatter = make_formatter(format, options);
   d.level = config.level.value_or(Level::trace);
   return d;
 }

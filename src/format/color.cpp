@@ -4,7 +4,11 @@
 #include <cstdlib>
 #include <mutex>
 #include <set>
+#include <utility>
 
+#include <fmt/format.h>
+
+#include "hydra/core/error.hpp"
 #include "hydra/format/detail/escape.hpp"
 
 namespace hydra {
@@ -18,6 +22,18 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
     if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  }
+  return true;
+}
+
+// Theme names: case-insensitive, and '_' stands for '-' (high_contrast), as
+// configuration names elsewhere use underscores.
+bool same_theme_name(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const char x = a[i] == '_' ? '-' : ascii_lower(a[i]);
+    const char y = b[i] == '_' ? '-' : ascii_lower(b[i]);
+    if (x != y) return false;
   }
   return true;
 }
@@ -76,10 +92,9 @@ void notice_bad_color(const std::string& variable, std::string_view value) {
   static std::set<std::string> reported;
   std::lock_guard lock(mutex);
   if (!reported.insert(variable + '=' + std::string(value)).second) return;
-  std::fprintf(stderr,
-               "hydra: %s: '%s' is not a colour (valid: a name such as red or bright_cyan, "
-               "bold, dim, or SGR codes such as 1;31); ignored\n",
-               variable.c_str(), detail::to_printable(value).c_str());
+  std::fprintf(stderr, "hydra: %s: '%s' is not a colour (valid: %.*s); ignored\n", variable.c_str(),
+               detail::to_printable(value).c_str(), static_cast<int>(kColorSpecChoices.size()),
+               kColorSpecChoices.data());
 }
 
 void apply_env_color(const std::string& variable, std::string& color) {
@@ -115,6 +130,7 @@ bool should_color(ColorMode mode, bool is_terminal) {
 }
 
 std::optional<std::string> parse_color(std::string_view spec) {
+  if (iequals(spec, "none")) return std::string();
   for (const NamedColor& c : kColors) {
     if (iequals(spec, c.name)) return sgr(c.sgr);
   }
@@ -140,8 +156,71 @@ Palette Palette::defaults() {
   return p;
 }
 
-Palette Palette::from_environment() {
-  Palette p = defaults();
+bool ColorTheme::is_default() const {
+  return same_theme_name(name, "default") && level_colors.empty() && !layer_color;
+}
+
+// high-contrast: every level a block with its own foreground and background,
+// so it reads the same on dark and light terminals; black on light colours up
+// to warning, bright white on dark ones from error and for the record kinds.
+// monochrome: no hues, for terminals (or people) without colour: dim below
+// info, bold from warning, reverse video for critical, underline for the
+// record kinds.
+Palette Palette::theme(std::string_view name) {
+  if (same_theme_name(name, "default")) return defaults();
+  Palette p;
+  const auto set = [&p](Level level, std::string_view codes) {
+    p.level[static_cast<int>(level)] = codes.empty() ? std::string() : sgr(codes);
+  };
+  if (same_theme_name(name, "high-contrast")) {
+    set(Level::trace, "1;30;47");       // black on white
+    set(Level::debug, "1;30;46");       // black on cyan
+    set(Level::info, "1;30;42");        // black on green
+    set(Level::warning, "1;30;43");     // black on yellow
+    set(Level::error, "1;97;41");       // white on red
+    set(Level::critical, "1;4;97;41");  // white on red, underlined
+    set(Level::security, "1;97;45");    // white on magenta
+    set(Level::audit, "1;97;44");       // white on blue
+    set(Level::compliance, "1;97;44");  // white on blue
+    p.layer = sgr("1");                 // bold
+    return p;
+  }
+  if (same_theme_name(name, "monochrome")) {
+    set(Level::trace, "2");       // dim
+    set(Level::debug, "2");       // dim
+    set(Level::info, "");         // plain
+    set(Level::warning, "1");     // bold
+    set(Level::error, "1");       // bold
+    set(Level::critical, "1;7");  // bold, reverse video
+    set(Level::security, "1;4");  // bold, underlined
+    set(Level::audit, "4");       // underlined
+    set(Level::compliance, "4");  // underlined
+    return p;                     // layer plain
+  }
+  throw ConfigError(fmt::format("theme: '{}' is not a theme (valid: {})",
+                                detail::to_printable(name), kThemeChoices));
+}
+
+Palette Palette::from_theme(const ColorTheme& theme) {
+  Palette p = Palette::theme(theme.name);
+  const auto apply = [](std::string_view part, const std::string& spec, std::string& color) {
+    auto parsed = parse_color(spec);
+    if (!parsed) {
+      throw ConfigError(fmt::format("theme.{}: '{}' is not a colour (valid: {})", part,
+                                    detail::to_printable(spec), kColorSpecChoices));
+    }
+    color = std::move(*parsed);
+  };
+  for (const auto& [level, spec] : theme.level_colors) {
+    if (level == Level::off) continue;  // never written
+    apply(to_lower_string(level), spec, p.level[static_cast<int>(level)]);
+  }
+  if (theme.layer_color) apply("layer", *theme.layer_color, p.layer);
+  return p;
+}
+
+Palette Palette::from_environment(Palette base) {
+  Palette p = std::move(base);
   for (int i = 0; i < kLevelCount; ++i) {
     const auto level = static_cast<Level>(i);
     if (level == Level::off) continue;

@@ -7,7 +7,8 @@ namespace {
 constexpr std::size_t kKeptScratchBytes = std::size_t{64} * 1024;
 }  // namespace
 
-CsvFormatter::CsvFormatter(const FormatterOptions& options) : header_pending_(options.csv_header) {}
+CsvFormatter::CsvFormatter(const FormatterOptions& options)
+    : header_pending_(options.csv_header), palette_(options.color ? options.palette : Palette{}) {}
 
 void CsvFormatter::format(const Record& record, Buffer& out) const {
   if (header_pending_.load(std::memory_order_relaxed) && header_pending_.exchange(false)) {
@@ -15,7 +16,9 @@ void CsvFormatter::format(const Record& record, Buffer& out) const {
   }
   detail::append_rfc3339_utc(record.time, out);
   out.push_back(',');
+  detail::append_raw(palette_.of(record.level), out);
   detail::append_raw(to_lower_string(record.level), out);
+  detail::append_raw(palette_.end(record.level), out);
   out.push_back(',');
   detail::append_csv_value(record.layer, out);
   out.push_back(',');

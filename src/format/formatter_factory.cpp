@@ -47,8 +47,9 @@ std::unique_ptr<Formatter> make_formatter(std::string_view format,
   std::transform(name.begin(), name.end(), name.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (name == "text") return std::make_unique<TextFormatter>(options);
-  if (name == "json") return std::make_unique<JsonFormatter>();
-  if (name == "logfmt") return std::make_unique<LogfmtFormatter>();
+  if (name == "json") return std::make_unique<JsonFormatter>(options);
+  if (name == "gcp_json") return std::make_unique<JsonFormatter>(options, JsonDialect::gcp);
+  if (name == "logfmt") return std::make_unique<LogfmtFormatter>(options);
   if (name == "csv") return std::make_unique<CsvFormatter>(options);
   if (name == "syslog") return std::make_unique<SyslogFormatter>(with_identity(options));
   if (name == "gelf") return std::make_unique<GelfFormatter>(with_identity(options));

@@ -18,7 +18,9 @@ void LogfmtFormatter::format(const Record& record, Buffer& out) const {
   detail::append_raw("ts="sv, out);
   detail::append_rfc3339_utc(record.time, out);
   detail::append_raw(" level="sv, out);
+  detail::append_raw(palette_.of(record.level), out);
   detail::append_raw(to_lower_string(record.level), out);
+  detail::append_raw(palette_.end(record.level), out);
   detail::append_raw(" layer="sv, out);
   detail::append_logfmt_value(record.layer, out);
   detail::append_raw(" logger="sv, out);

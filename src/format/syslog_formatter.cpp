@@ -55,7 +55,8 @@ void append_sd_param(std::string_view name, std::string_view value, Buffer& out)
 SyslogFormatter::SyslogFormatter(const FormatterOptions& options)
     : facility_(options.syslog_facility),
       hostname_(header_field(options.hostname, kMaxHostname)),
-      app_name_(header_field(options.app_name, kMaxAppName)) {
+      app_name_(header_field(options.app_name, kMaxAppName)),
+      palette_(options.color ? options.palette : Palette{}) {
   if (facility_ < 0 || facility_ > 23) {
     throw ConfigError(
         fmt::format("syslog_facility: {} is not a syslog facility (valid: 0..23)", facility_));
@@ -63,9 +64,12 @@ SyslogFormatter::SyslogFormatter(const FormatterOptions& options)
 }
 
 void SyslogFormatter::format(const Record& record, Buffer& out) const {
+  detail::append_raw(palette_.of(record.level), out);
   out.push_back('<');
   detail::append_decimal(std::int64_t{facility_ * 8 + syslog_severity(record.level)}, out);
-  detail::append_raw(">1 ", out);
+  out.push_back('>');
+  detail::append_raw(palette_.end(record.level), out);
+  detail::append_raw("1 ", out);
   detail::append_rfc3339_utc(record.time, out);
   out.push_back(' ');
   detail::append_raw(hostname_, out);

@@ -1,7 +1,10 @@
-// Colour decisions (should_color) and the palette (defaults, environment).
+// Colour decisions (should_color), the palette (defaults, environment), and
+// colour in the structured formats.
 #include "hydra/format/color.hpp"
 
 #include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 
 #include "format/format_test_support.hpp"
 
@@ -79,6 +82,8 @@ TEST(ParseColor, NamesAndRawCodes) {
   EXPECT_EQ(parse_color("dim"), "\x1b[2m");
   EXPECT_EQ(parse_color("1;31"), "\x1b[1;31m");
   EXPECT_EQ(parse_color("38;5;208"), "\x1b[38;5;208m");
+  EXPECT_EQ(parse_color("none"), "");
+  EXPECT_EQ(parse_color("NONE"), "");
   for (const char* bad : {"", "pink", "1;", ";1", "1;;2", "1234", "31m", "\x1b[31m", "1 ;2"}) {
     EXPECT_EQ(parse_color(bad), std::nullopt) << bad;
   }
@@ -128,6 +133,119 @@ TEST(Palette, BadEnvironmentValueIsIgnoredWithOneNotice) {
   EXPECT_EQ(err.find("HYDRA_LOG_COLOR_DEBUG", err.find("HYDRA_LOG_COLOR_DEBUG") + 1),
             std::string::npos)
       << "reported twice: " << err;
+}
+
+// Structured formats colour one whole token, the level's, outside any quotes
+// or delimiters: removing the SGR sequences gives back the uncoloured line.
+// Removes every match of \x1b\[[0-9;]*m (written out: std::regex warns under
+// GCC's sanitizer builds).
+std::string strip_sgr(const std::string& s) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    if (s[i] == '\x1b' && i + 1 < s.size() && s[i + 1] == '[') {
+      std::size_t j = i + 2;
+      while (j < s.size() && ((s[j] >= '0' && s[j] <= '9') || s[j] == ';')) ++j;
+      if (j < s.size() && s[j] == 'm') {
+        i = j + 1;
+        continue;
+      }
+    }
+    out.push_back(s[i++]);
+  }
+  return out;
+}
+
+FormatterOptions colored(bool color) {
+  FormatterOptions o = test::fixed_identity();
+  o.color = color;
+  o.palette = Palette::defaults();
+  return o;
+}
+
+constexpr std::array<Level, 9> kLevels = {Level::trace,    Level::debug, Level::info,
+                                          Level::warning,  Level::error, Level::critical,
+                                          Level::security, Level::audit, Level::compliance};
+
+TEST(ColoredFormats, StrippedLineIsTheUncolouredLine) {
+  CleanEnv env;
+  const Palette palette = Palette::defaults();
+  for (const std::string_view format : {"json", "gcp_json", "logfmt", "csv", "syslog"}) {
+    const auto plain = make_formatter(format, colored(false));
+    const auto color = make_formatter(format, colored(true));
+    test::TestRecord normal(test::plain_fields());
+    test::HostileRecord hostile;
+    for (const Record* record : {&normal.record, &hostile.record}) {
+      for (const Level level : kLevels) {
+        Record r = *record;
+        r.level = level;
+        const std::string without = test::render(*plain, r);
+        const std::string with = test::render(*color, r);
+        EXPECT_EQ(strip_sgr(with), without) << format << " " << to_string(level);
+        EXPECT_NE(with.find(palette.of(level)), std::string::npos) << format << " " << with;
+        EXPECT_EQ(with.find('\x1b'), with.find(palette.of(level))) << "colour first: " << with;
+        if (format == "json" || format == "gcp_json") {
+          EXPECT_TRUE(nlohmann::json::accept(strip_sgr(with))) << with;
+        }
+        if (format == "csv") {
+          const std::string stripped = strip_sgr(with);
+          const auto v =
+              test::parse_csv_line(std::string_view(stripped).substr(0, stripped.size() - 1));
+          ASSERT_TRUE(v.has_value()) << with;
+          EXPECT_EQ(v->at(1), to_lower_string(level));
+        }
+      }
+    }
+  }
+}
+
+TEST(ColoredFormats, TheLevelTokenIsWrappedWhole) {
+  CleanEnv env;
+  test::TestRecord r(test::plain_fields());
+  const auto render = [&](std::string_view format) {
+    return test::render(format, r.record, colored(true));
+  };
+  EXPECT_NE(render("json").find(R"("level":)"
+                                "\x1b[32m"
+                                R"("info")"
+                                "\x1b[0m"
+                                R"(,"layer":"APP")"),
+            std::string::npos)
+      << render("json");
+  EXPECT_NE(render("csv").find("Z,\x1b[32minfo\x1b[0m,APP,"), std::string::npos) << render("csv");
+  EXPECT_NE(render("logfmt").find(" level=\x1b[32minfo\x1b[0m layer=APP "), std::string::npos)
+      << render("logfmt");
+  EXPECT_TRUE(render("syslog").starts_with("\x1b[32m<14>\x1b[0m1 2026-11-27T")) << render("syslog");
+}
+
+// Content stays escaped: the only raw ESC bytes are the level's colour.
+TEST(ColoredFormats, ContentIsStillEscaped) {
+  CleanEnv env;
+  test::HostileRecord r;
+  for (const std::string_view format : {"json", "logfmt", "csv", "syslog"}) {
+    const std::string line = test::render(format, r.record, colored(true));
+    EXPECT_EQ(std::count(line.begin(), line.end(), '\x1b'), 2) << format << ": " << line;
+    EXPECT_TRUE(test::is_one_safe_line(strip_sgr(line))) << format;
+    EXPECT_TRUE(test::is_valid_utf8(line)) << format;
+  }
+}
+
+TEST(ColoredFormats, NothingWhenColourIsOffOrTheLevelHasNone) {
+  CleanEnv env;
+  test::TestRecord r(test::plain_fields());
+  FormatterOptions mono = colored(true);
+  mono.palette = Palette::theme("monochrome");  // info: no colour
+  for (const std::string_view format :
+       {"json", "gcp_json", "logfmt", "csv", "syslog", "gelf", "logstash"}) {
+    EXPECT_EQ(test::render(format, r.record, colored(false)).find('\x1b'), std::string::npos)
+        << format;
+    EXPECT_EQ(test::render(format, r.record, mono).find('\x1b'), std::string::npos) << format;
+  }
+  // GELF and Logstash are for machines only: never coloured.
+  for (const std::string_view format : {"gelf", "logstash"}) {
+    EXPECT_EQ(test::render(format, r.record, colored(true)).find('\x1b'), std::string::npos)
+        << format;
+  }
 }
 
 }  // namespace

@@ -42,7 +42,7 @@ TEST(MakeFormatter, UnknownNameListsTheChoices) {
   } catch (const ConfigError& e) {
     EXPECT_STREQ(e.what(),
                  "format: 'xml' is not a format (valid: text, json, logfmt, csv, syslog, gelf, "
-                 "logstash)");
+                 "logstash, gcp_json)");
   }
   try {
     (void)make_formatter("js\non", {});

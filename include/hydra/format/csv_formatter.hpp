@@ -17,12 +17,15 @@ class CsvFormatter final : public Formatter {
  public:
   // Reads options.csv_header: when set, the first call to format() writes
   // kCsvHeader before its record (exactly once, whichever thread calls first).
+  // Reads options.color and palette: when colour is on, the level column is
+  // wrapped in its colour (between the commas; the level is never quoted).
   explicit CsvFormatter(const FormatterOptions& options = {});
 
   void format(const Record& record, Buffer& out) const override;
 
  private:
   mutable std::atomic<bool> header_pending_;
+  Palette palette_;  // no colours when colour is off
 };
 
 }  // namespace hydra

@@ -56,9 +56,10 @@ struct FormatterOptions {
   int syslog_facility = 1;  // RFC 5424 facility (1 = user-level)
 };
 
-// The format names make_formatter accepts, for error messages.
+// The format names make_formatter accepts, for error messages. gcp_json is
+// JSON Lines with Google Cloud Logging's names (JsonDialect::gcp).
 inline constexpr std::string_view kFormatChoices =
-    "text, json, logfmt, csv, syslog, gelf, logstash";
+    "text, json, logfmt, csv, syslog, gelf, logstash, gcp_json";
 
 // Builds the formatter for a format name. Throws ConfigError naming the format
 // (and the valid choices) or the bad option (an unknown placeholder in

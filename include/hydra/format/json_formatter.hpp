@@ -10,9 +10,34 @@
 
 namespace hydra {
 
+// Which names a log platform expects for the record's own parts. The record
+// is the same in each; only the names of time, level and source change.
+enum class JsonDialect {
+  // As above (format "json").
+  standard,
+  // Google Cloud Logging's structured logging (format "gcp_json"): "time",
+  // "severity" (DEBUG, INFO, NOTICE, WARNING, ERROR, CRITICAL, as the level's
+  // syslog severity) beside "level", and
+  // "logging.googleapis.com/sourceLocation" {"file","line","function"} with
+  // the line as a string, so the agent fills the log entry's own fields.
+  gcp,
+};
+
 class JsonFormatter final : public Formatter {
  public:
+  explicit JsonFormatter(JsonDialect dialect = JsonDialect::standard) : dialect_(dialect) {}
+  // Reads options.color and palette: when colour is on, the level's value
+  // token ("info", quotes included) is wrapped in its colour, so the line is
+  // the uncoloured JSON once SGR sequences are removed (as jq -C does).
+  explicit JsonFormatter(const FormatterOptions& options,
+                         JsonDialect dialect = JsonDialect::standard)
+      : dialect_(dialect), palette_(options.color ? options.palette : Palette{}) {}
+
   void format(const Record& record, Buffer& out) const override;
+
+ private:
+  JsonDialect dialect_;
+  Palette palette_;  // no colours when colour is off
 };
 
 }  // namespace hydra

@@ -11,7 +11,15 @@ namespace hydra {
 
 class LogfmtFormatter final : public Formatter {
  public:
+  // Reads options.color and palette: when colour is on, the level's value is
+  // wrapped in its colour (level=<SGR>info<reset>).
+  explicit LogfmtFormatter(const FormatterOptions& options = {})
+      : palette_(options.color ? options.palette : Palette{}) {}
+
   void format(const Record& record, Buffer& out) const override;
+
+ private:
+  Palette palette_;  // no colours when colour is off
 };
 
 }  // namespace hydra

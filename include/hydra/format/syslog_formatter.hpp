@@ -20,7 +20,9 @@ class SyslogFormatter final : public Formatter {
  public:
   // Reads options.hostname, app_name (as given: make_formatter fills them
   // with gethostname() and the program name when empty) and syslog_facility.
-  // Throws ConfigError when the facility is not 0..23.
+  // Throws ConfigError when the facility is not 0..23. Reads options.color
+  // and palette: when colour is on, the PRI token (<14>, which carries the
+  // severity) is wrapped in the level's colour.
   explicit SyslogFormatter(const FormatterOptions& options);
 
   void format(const Record& record, Buffer& out) const override;
@@ -29,6 +31,7 @@ class SyslogFormatter final : public Formatter {
   int facility_;
   std::string hostname_;  // sanitised and cut, ready to write
   std::string app_name_;
+  Palette palette_;  // no colours when colour is off
 };
 
 }  // namespace hydra

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "hydra/config/detect.hpp"
 #include "hydra/core/error.hpp"
 #include "tree.hpp"
 
@@ -83,6 +84,16 @@ void apply_environment(LoggerConfig& config, const Env& env) {
     }
     format = *value;
   }
+  std::optional<std::string> theme;
+  if (const auto value = env("HYDRA_LOG_THEME"); value && !value->empty()) {
+    try {
+      static_cast<void>(Palette::theme(*value));
+    } catch (const ConfigError&) {
+      throw ConfigError("HYDRA_LOG_THEME='" + *value +
+                        "' is not a theme (valid: " + std::string(kThemeChoices) + ")");
+    }
+    theme = *value;
+  }
 
   std::optional<bool> redact;
   if (const auto value = env("HYDRA_LOG_REDACT_SENSITIVE"); value && !value->empty()) {
@@ -113,14 +124,24 @@ void apply_environment(LoggerConfig& config, const Env& env) {
       if (layer.level) layer.level = *overall;
     }
   }
-  if ((!per_layer.empty() || format) && config.layers.empty()) {
+  if ((!per_layer.empty() || format || theme) && config.layers.empty()) {
     // Keep zero-config's console: a layer entry alone would replace it.
-    config.layers[std::string(kDefaultLayer)].destinations.push_back(console());
+    DetectionInput detection;
+    detection.env = env;
+    apply_zero_config(config, detect_environment(detection));
   }
   for (const auto& [name, level] : per_layer) config.layers[name].level = level;
   if (format) {
     for (auto& [name, layer] : config.layers) {
       for (auto& d : layer.destinations) d.format = *format;
+    }
+  }
+  if (theme) {  // replaces a file's theme, colours laid over it included
+    for (auto& [name, layer] : config.layers) {
+      for (auto& d : layer.destinations) {
+        d.theme = ColorTheme();
+        d.theme.name = *theme;
+      }
     }
   }
 }

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "hydra/config/detect.hpp"
 #include "hydra/core/error.hpp"
 #include "tree.hpp"
 
@@ -103,34 +104,66 @@ Tree load_tree(std::string_view text, ConfigFormat format, const std::string& so
   return parent;
 }
 
-void record_preset_origins(const Json& value, const std::string& path, const std::string& name,
+void record_preset_origins(const Json& value, const std::string& path, const std::string& origin,
                            Tree& tree) {
-  if (!path.empty()) tree.origins[path] = Origin{"preset " + name, 0};
+  if (!path.empty()) tree.origins[path] = Origin{origin, 0};
   if (value.is_object()) {
     for (const auto& [key, child] : value.items()) {
-      record_preset_origins(child, config_detail::child_path(path, key), name, tree);
+      record_preset_origins(child, config_detail::child_path(path, key), origin, tree);
     }
   } else if (value.is_array()) {
     for (std::size_t i = 0; i < value.size(); ++i) {
-      record_preset_origins(value[i], config_detail::index_path(path, i), name, tree);
+      record_preset_origins(value[i], config_detail::index_path(path, i), origin, tree);
     }
   }
 }
 
-Tree preset_tree(const std::string& name, const std::string& log_dir) {
+using StaticFields = std::vector<std::pair<std::string, std::string>>;
+
+std::string static_field_path(const std::string& key) {
+  return "static_fields." + key;
+}
+
+// A document ready for conversion. Files have no key for static fields yet,
+// so a preset's (the resource fields of `auto`) travel beside the tree, with
+// their origins in it under "static_fields.KEY".
+struct Layered {
+  Tree tree;
+  StaticFields static_fields;
+};
+
+LoggerConfig to_config(const Layered& layered) {
+  LoggerConfig config = config_detail::to_config(layered.tree);
+  config.static_fields = layered.static_fields;
+  return config;
+}
+
+// A preset, for the environment `env` shows (the `auto` preset adapts to it).
+Layered preset_tree(const std::string& name, const std::string& log_dir, const Env& env) {
   MagicOptions options;
   options.log_dir = log_dir;
-  Tree tree;
-  tree.source = "preset " + name;
-  tree.value = config_detail::to_json(magic(name, options));
-  record_preset_origins(tree.value, "", name, tree);
-  return tree;
+  DetectionInput detection;
+  detection.env = env;
+  options.environment = detect_environment(detection);
+  const LoggerConfig config = magic(name, options);
+  // What the built-in `auto` preset sets, detection chose.
+  const std::string origin =
+      name == "auto" ? "detection " + auto_reason(*options.environment) : "preset " + name;
+  Layered layered;
+  layered.tree.source = "preset " + name;
+  layered.tree.value = config_detail::to_json(config);
+  record_preset_origins(layered.tree.value, "", origin, layered.tree);
+  layered.static_fields = config.static_fields;
+  for (const auto& [key, value] : layered.static_fields) {
+    layered.tree.origins[static_field_path(key)] = Origin{origin, 0};
+  }
+  return layered;
 }
 
 // The file's tree laid over its preset (the file's own, or `preset_override`),
 // with the top-level keys that choose sources removed.
-Tree with_preset(Tree file, const std::optional<std::string>& preset_override,
-                 const std::optional<std::string>& log_dir_override) {
+Layered with_preset(Tree file, const std::optional<std::string>& preset_override,
+                    const std::optional<std::string>& log_dir_override, const Env& env) {
   const std::string preset_where = file.where("preset");
   std::optional<std::string> preset = take_string(file, "preset");
   const std::optional<std::string> file_log_dir = take_string(file, "log_dir");
@@ -139,15 +172,15 @@ Tree with_preset(Tree file, const std::optional<std::string>& preset_override,
     preset = preset_override;
     preset_label = "";
   }
-  if (!preset) return file;
-  Tree base;
+  if (!preset) return Layered{std::move(file), {}};
+  Layered base;
   try {
-    base = preset_tree(*preset, log_dir_override.value_or(file_log_dir.value_or("logs")));
+    base = preset_tree(*preset, log_dir_override.value_or(file_log_dir.value_or("logs")), env);
   } catch (const ConfigError& e) {
     if (preset_label.empty()) throw;
     throw ConfigError(preset_where + ": preset: " + e.what());
   }
-  config_detail::merge(base, std::move(file));
+  config_detail::merge(base.tree, std::move(file));
   return base;
 }
 
@@ -161,6 +194,9 @@ std::optional<std::string> non_empty(const Env& env, std::string_view name) {
 std::map<std::string, std::string> leaves(const LoggerConfig& config) {
   std::map<std::string, std::string> out;
   config_detail::flatten(config_detail::to_json(config), "", out);
+  for (const auto& [key, value] : config.static_fields) {
+    out[static_field_path(key)] = Json(value).dump();
+  }
   return out;
 }
 
@@ -179,14 +215,14 @@ ConfigFormat config_format_of(const std::filesystem::path& path) {
 
 LoggerConfig load_config(const std::filesystem::path& path, const Env& env) {
   Loading loading{env, {}, {}};
-  return config_detail::to_config(with_preset(load_file_tree(path, loading), {}, {}));
+  return to_config(with_preset(load_file_tree(path, loading), {}, {}, env));
 }
 
 LoggerConfig parse_config(std::string_view text, ConfigFormat format, std::string_view source_name,
                           const Env& env) {
   Loading loading{env, {}, {}};
   Tree tree = load_tree(text, format, std::string(source_name), ".", loading);
-  return config_detail::to_config(with_preset(std::move(tree), {}, {}));
+  return to_config(with_preset(std::move(tree), {}, {}, env));
 }
 
 std::string config_to_json(const LoggerConfig& config) {
@@ -214,21 +250,22 @@ ResolvedConfig resolve_config(const ConfigSources& sources) {
   if (!log_dir) log_dir = non_empty(env, "HYDRA_LOG_DIR");
 
   // defaults < preset < file
-  Tree tree;
-  tree.source = "default";
+  Layered layered;
+  layered.tree.source = "default";
   if (file) {
     Loading loading{env, {}, {}};
     try {
-      tree = with_preset(load_file_tree(*file, loading), preset, log_dir);
+      layered = with_preset(load_file_tree(*file, loading), preset, log_dir, env);
     } catch (const ConfigError& e) {
       if (!sources.file) throw ConfigError(std::string("HYDRA_LOG_CONFIG: ") + e.what());
       throw;
     }
   } else if (preset) {
-    tree = preset_tree(*preset, log_dir.value_or("logs"));
+    layered = preset_tree(*preset, log_dir.value_or("logs"), env);
   }
   ResolvedConfig resolved;
-  resolved.config = config_detail::to_config(tree);
+  resolved.config = to_config(layered);
+  const Tree& tree = layered.tree;
   for (const auto& [path, value] : leaves(resolved.config)) {
     auto it = tree.origins.find(path);
     resolved.origins[path] = it == tree.origins.end() ? "default" : it->second.where();

@@ -1,5 +1,7 @@
 // The magic preset registry and the built-in presets. Each built-in's layers
 // and destinations are tabled in docs/configuration.md; keep the two in step.
+// `auto` is the one whose contents depend on where the process runs
+// (hydra/config/detect.hpp).
 //
 // The general destinations sit on DEFAULT rather than APP: DEFAULT is where
 // every layer without its own route goes (APP included, as the default
@@ -11,6 +13,7 @@
 #include <mutex>
 #include <utility>
 
+#include "hydra/config/detect.hpp"
 #include "hydra/core/error.hpp"
 
 namespace hydra {
@@ -147,6 +150,58 @@ LoggerConfig bare_metal(const MagicOptions& o) {
   return c;
 }
 
+// The `auto` preset's shapes, strongest signal first: a person at a terminal;
+// CI, whose log a person reads in a web page; standard output read by a log
+// agent (Kubernetes, a cloud runtime, a container); none of these (a pipe, a
+// file, a service manager).
+enum class AutoShape { terminal, ci, collected, plain };
+
+struct AutoDecision {
+  AutoShape shape;
+  std::string reason;
+};
+
+AutoDecision decide(const Environment& e) {
+  if (e.stdout_is_tty) return {AutoShape::terminal, "terminal (stdout is a TTY)"};
+  if (e.ci) return {AutoShape::ci, "ci " + e.ci->name + " (" + e.ci->evidence + ")"};
+  if (e.cloud && e.stdout_is_collected()) {
+    return {AutoShape::collected,
+            std::string(to_string(e.cloud->platform)) + " (" + e.cloud->evidence + ")"};
+  }
+  if (e.kubernetes) return {AutoShape::collected, "kubernetes (" + e.kubernetes->evidence + ")"};
+  if (e.container) {
+    return {AutoShape::collected, std::string(to_string(e.container->runtime)) + " container (" +
+                                      e.container->evidence + ")"};
+  }
+  return {AutoShape::plain, "no terminal, CI, container or cloud runtime"};
+}
+
+LoggerConfig auto_preset(const MagicOptions& o) {
+  const Environment env = o.environment ? *o.environment : detect_environment();
+  LoggerConfig c;
+  switch (decide(env).shape) {
+    case AutoShape::terminal:  // as development, without the file
+      c = base(LoggerMode::sync, Level::debug);
+      c.layers["DEFAULT"].destinations = {console()};
+      break;
+    case AutoShape::ci:  // as testing
+      c = base(LoggerMode::sync, Level::debug);
+      c.layers["DEFAULT"].destinations = {console("text", ColorMode::never)};
+      break;
+    case AutoShape::collected:  // as microservice, in the platform's JSON
+      c = base(LoggerMode::async, Level::info);
+      c.layers["DEFAULT"].destinations = {
+          console(std::string(json_format_for(env)), ColorMode::never)};
+      c.static_fields = env.resource_fields();
+      break;
+    case AutoShape::plain:
+      c = base(LoggerMode::sync, Level::info);
+      c.layers["DEFAULT"].destinations = {console()};
+      break;
+  }
+  return c;
+}
+
 struct Entry {
   std::string description;
   MagicFactory factory;
@@ -171,6 +226,10 @@ struct Registry {
     entries["high_performance"] = {"async, 4 MiB queues; one buffered text file, errors on stderr",
                                    high_performance};
     entries["bare_metal"] = {"async, 4 MiB queues; one buffered file, compact format", bare_metal};
+    entries["auto"] = {
+        "from the environment: colour text on a terminal, plain text in CI, JSON Lines with "
+        "resource fields on stdout in containers, Kubernetes and clouds",
+        auto_preset};
   }
 };
 
@@ -219,6 +278,10 @@ LoggerConfig magic(std::string_view name, const MagicOptions& options) {
     throw ConfigError("'" + std::string(name) + "' is not a preset (valid: " + names + ")");
   }
   return factory(options);  // outside the lock: a factory may call magic() itself
+}
+
+std::string auto_reason(const Environment& environment) {
+  return decide(environment).reason;
 }
 
 }  // namespace hydra
