@@ -2,6 +2,7 @@
 #pragma once
 
 #include "hydra/async/crash_handler.hpp"
+#include "hydra/config/builder.hpp"
 #include "hydra/config/config.hpp"
 #include "hydra/core/context.hpp"
 #include "hydra/core/error.hpp"

@@ -26,6 +26,7 @@ FileSinkOptions file_options(const DestinationConfig& config) {
 
 std::shared_ptr<Sink> make_sink(const DestinationConfig& config) {
   if (config.sink) return config.sink;
+  if (config.make_sink) return config.make_sink();
   if (config.type == "console") {
     if (config.stream == "stdout")
       return std::make_shared<ConsoleSink>(ConsoleStream::stdout_stream);

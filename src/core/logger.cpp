@@ -13,15 +13,18 @@
 #include <csignal>
 #include <cstdio>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include "../config/factory.hpp"
 #include "hydra/async/crash_handler.hpp"
+#include "hydra/config/detect.hpp"
 #include "hydra/core/context.hpp"
 #include "hydra/core/error.hpp"
 #include "hydra/core/protector.hpp"
@@ -41,9 +44,11 @@ std::string_view FieldScratch::keep(std::string s) {
 
 bool render_message(std::string_view tmpl, bool has_names, fmt::format_args args,
                     std::size_t arg_count, fmt::memory_buffer& message,
-                    fmt::memory_buffer& stripped, std::vector<std::string_view>& names) {
+                    fmt::memory_buffer& stripped, std::vector<std::string_view>& names,
+                    std::vector<std::pair<std::uint32_t, std::uint32_t>>* spans) {
   message.clear();
   names.clear();
+  if (spans != nullptr) spans->clear();
   try {
     // A user type's formatter that logs re-enters here: only the outermost
     // call uses the cache, whose entries a nested call could replace.
@@ -54,11 +59,13 @@ bool render_message(std::string_view tmpl, bool has_names, fmt::format_args args
         ~Reset() { t_rendering = false; }
       } reset;
       const ParsedTemplate& parsed = parsed_template(tmpl);
-      if (parsed.usable() && parsed.render(tmpl, args, message, has_names ? &names : nullptr)) {
+      if (parsed.usable() && parsed.render(tmpl, args, message, has_names ? &names : nullptr,
+                                           has_names ? spans : nullptr)) {
         return true;
       }
       message.clear();
       names.clear();
+      if (spans != nullptr) spans->clear();
     }
     if (has_names) {
       stripped.clear();
@@ -77,6 +84,7 @@ bool render_message(std::string_view tmpl, bool has_names, fmt::format_args args
   } catch (const std::exception& e) {
     message.clear();
     names.clear();
+    if (spans != nullptr) spans->clear();
     fmt::format_to(fmt::appender(message), "{} [hydra: format error: {}]", tmpl, e.what());
     return false;
   }
@@ -131,7 +139,9 @@ struct detail::DispatchScratch {
   Buffer stripped;
   Buffer line;
   std::vector<std::string_view> names;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> spans;  // per name, in `message`
   std::vector<Field> fields;
+  std::vector<FieldSpan> field_spans;
   ProtectedParts protect;
   bool busy = false;
 };
@@ -204,11 +214,45 @@ void enable_reopen_on_sighup() {
   ::sigaction(SIGHUP, &sa, nullptr);
 }
 
+// A destination's sink as reconfigure() recognises it: two destinations
+// with the same identity can share one sink (and its open file). Empty: never
+// shared (null sinks hold nothing).
+std::string sink_identity(const DestinationConfig& d) {
+  if (d.sink) return fmt::format("custom:{}", static_cast<const void*>(d.sink.get()));
+  if (d.make_sink) return "made:" + d.type + ":" + d.path;
+  if (d.type == "console") return "console:" + d.stream;
+  if (d.type == "file" || d.type == "rotating_file") {
+    std::string id =
+        fmt::format("{}:{}:{}:{}", d.type, d.path, d.buffer_size, static_cast<int>(d.flush_level));
+    if (d.type == "rotating_file") {
+      id += fmt::format(":{}:{}:{}:{}", d.max_size, static_cast<int>(d.rotation), d.backup_count,
+                        d.compress);
+    }
+    return id;
+  }
+  return {};
+}
+
 struct Logger::Impl {
   LoggerConfig config;
-  std::vector<std::unique_ptr<detail::Route>> routes;  // configured layers
+  std::vector<std::unique_ptr<detail::Route>> routes;  // configured layers, under slots_mutex
   detail::Route last_resort;
+  std::mutex sinks_mutex;                    // guards the next three
   std::vector<std::shared_ptr<Sink>> sinks;  // each once, for flush/reopen
+  // Sinks of destinations removed by reconfigure() in sync mode, where a
+  // call in flight may still write to them: flushed with the others.
+  std::vector<std::shared_ptr<Sink>> retired_sinks;
+  std::map<std::string, std::shared_ptr<Sink>, std::less<>> sink_by_identity;
+  // Routes replaced by reconfigure(), alive while a caller may still hold one.
+  std::vector<std::unique_ptr<detail::Route>> retired_routes;  // under reconfigure_mutex
+  std::mutex reconfigure_mutex;
+  std::atomic<std::uint64_t> generation{0};
+  // The protect stage: read by every record, replaced by reconfigure(); the
+  // shared pointers keep each one alive for calls still using it.
+  std::atomic<const Protector*> protector{nullptr};
+  std::vector<std::shared_ptr<const Protector>> protectors;  // under reconfigure_mutex
+  // Views of config.static_fields: the first fields of every record.
+  std::vector<Field> static_fields;
 
   mutable std::shared_mutex slots_mutex;
   std::deque<detail::LayerSlot> slots;  // deque: addresses stay stable
@@ -221,8 +265,9 @@ struct Logger::Impl {
   detail::LayerSlot* audit_slot = nullptr;
   detail::LayerSlot* compliance_slot = nullptr;
 
+  // Records delivered so far, and the next record's sequence number (one
+  // atomic add per record: it is a locked instruction).
   std::atomic<std::uint64_t> sequence{0};
-  std::atomic<std::uint64_t> records{0};
   std::atomic<std::uint64_t> fallback_records{0};
   std::atomic<std::uint64_t> format_errors{0};
   std::atomic<std::uint64_t> protect_dropped{0};
@@ -237,6 +282,60 @@ struct Logger::Impl {
   std::unique_ptr<std::thread> flusher;
 
   std::unique_ptr<detail::AsyncEngine> engine;  // async mode
+
+  // What a configuration's layers become: routes, and each sink once.
+  struct Built {
+    std::vector<std::unique_ptr<detail::Route>> routes;
+    std::vector<std::shared_ptr<Sink>> sinks;
+    std::map<std::string, std::shared_ptr<Sink>, std::less<>> sink_by_identity;
+    std::chrono::milliseconds flush_period{0};
+  };
+
+  // `reuse`: sinks by identity that an equal destination takes over.
+  static Built build(const LoggerConfig& config,
+                     const std::map<std::string, std::shared_ptr<Sink>, std::less<>>& reuse) {
+    Built built;
+    std::unordered_map<const Sink*, bool> seen;
+    for (const auto& [name, layer] : config.layers) {
+      if (name.empty()) throw ConfigError("layers: a layer name must not be empty");
+      if (is_reserved(name)) {
+        throw ConfigError("layers." + name +
+                          ": names of the form __X__ are reserved (only __CENTRALIZED__ may be "
+                          "configured)");
+      }
+      auto route = std::make_unique<detail::Route>();
+      route->name = name;
+      route->level = layer.level.value_or(config.default_level);
+      for (std::size_t i = 0; i < layer.destinations.size(); ++i) {
+        DestinationConfig dc = layer.destinations[i];
+        const std::string identity = sink_identity(dc);
+        if (!identity.empty()) {
+          if (auto it = built.sink_by_identity.find(identity); it != built.sink_by_identity.end()) {
+            dc.sink = it->second;  // the same file twice in this configuration
+          } else if (auto old = reuse.find(identity); old != reuse.end()) {
+            dc.sink = old->second;
+          }
+        }
+        try {
+          route->destinations.push_back(detail::build_destination(dc));
+          route->destinations.back().protect = dc.protect.value_or(layer.protect.value_or(true));
+        } catch (const ConfigError& e) {
+          throw ConfigError("layers." + name + ".destinations[" + std::to_string(i) +
+                            "]: " + e.what());
+        }
+        const auto& sink = route->destinations.back().sink;
+        if (!identity.empty()) built.sink_by_identity.emplace(identity, sink);
+        if (seen.emplace(sink.get(), true).second) built.sinks.push_back(sink);
+        if ((dc.type == "file" || dc.type == "rotating_file") && dc.flush_interval.count() > 0) {
+          built.flush_period = built.flush_period.count() == 0
+                                   ? dc.flush_interval
+                                   : std::min(built.flush_period, dc.flush_interval);
+        }
+      }
+      built.routes.push_back(std::move(route));
+    }
+    return built;
+  }
 
   const detail::Route* find_route(std::string_view name) const {
     for (const auto& r : routes) {
@@ -303,15 +402,30 @@ struct Logger::Impl {
   }
 
   void flush_all() {
+    std::lock_guard lock(sinks_mutex);
     for (const auto& s : sinks) s->flush();
+    for (const auto& s : retired_sinks) s->flush();
+  }
+
+  // From the crash handler: the lock may be held by the crashed thread, so
+  // wait for it only a bounded time, then flush regardless.
+  void emergency_flush_all() noexcept {
+    bool locked = false;
+    for (int i = 0; i < 100000 && !locked; ++i) locked = sinks_mutex.try_lock();
+    for (const auto& s : sinks) s->flush();
+    for (const auto& s : retired_sinks) s->flush();
+    if (locked) sinks_mutex.unlock();
+  }
+
+  void reopen_all() {
+    std::lock_guard lock(sinks_mutex);
+    for (const auto& s : sinks) s->reopen();
   }
 
   void check_reopen() {
     const std::uint64_t epoch = g_reopen_epoch.load(std::memory_order_relaxed);
     std::uint64_t seen = seen_reopen_epoch.load(std::memory_order_relaxed);
-    if (epoch != seen && seen_reopen_epoch.compare_exchange_strong(seen, epoch)) {
-      for (const auto& s : sinks) s->reopen();
-    }
+    if (epoch != seen && seen_reopen_epoch.compare_exchange_strong(seen, epoch)) reopen_all();
   }
 
   void start_flusher(std::chrono::milliseconds period) {
@@ -346,40 +460,17 @@ Logger::Logger(LoggerConfig config) : impl_(std::make_unique<Impl>()) {
   Impl& im = *impl_;
   im.config = std::move(config);
   if (im.config.default_layer.empty()) throw ConfigError("default_layer: must not be empty");
-  if (im.config.layers.empty()) {
-    im.config.layers[std::string(kDefaultLayer)].destinations.push_back(hydra::console());
+  if (im.config.layers.empty()) apply_zero_config(im.config, detect_environment());
+  for (const auto& [key, value] : im.config.static_fields) {
+    im.static_fields.push_back(Field{key, FieldValue(std::string_view(value))});
   }
 
-  std::chrono::milliseconds flush_period{0};
-  std::unordered_map<const Sink*, bool> seen;
-  for (auto& [name, layer] : im.config.layers) {
-    if (name.empty()) throw ConfigError("layers: a layer name must not be empty");
-    if (is_reserved(name)) {
-      throw ConfigError("layers." + name +
-                        ": names of the form __X__ are reserved (only __CENTRALIZED__ may be "
-                        "configured)");
-    }
-    auto route = std::make_unique<detail::Route>();
-    route->name = name;
-    route->level = layer.level.value_or(im.config.default_level);
-    for (std::size_t i = 0; i < layer.destinations.size(); ++i) {
-      const DestinationConfig& dc = layer.destinations[i];
-      try {
-        route->destinations.push_back(detail::build_destination(dc));
-        route->destinations.back().protect = dc.protect.value_or(layer.protect.value_or(true));
-      } catch (const ConfigError& e) {
-        throw ConfigError("layers." + name + ".destinations[" + std::to_string(i) +
-                          "]: " + e.what());
-      }
-      const auto& sink = route->destinations.back().sink;
-      if (seen.emplace(sink.get(), true).second) im.sinks.push_back(sink);
-      if ((dc.type == "file" || dc.type == "rotating_file") && dc.flush_interval.count() > 0) {
-        flush_period = flush_period.count() == 0 ? dc.flush_interval
-                                                 : std::min(flush_period, dc.flush_interval);
-      }
-    }
-    im.routes.push_back(std::move(route));
-  }
+  Impl::Built built = Impl::build(im.config, {});
+  im.routes = std::move(built.routes);
+  im.sinks = std::move(built.sinks);
+  im.sink_by_identity = std::move(built.sink_by_identity);
+  if (im.config.protector) im.protectors.push_back(im.config.protector);
+  im.protector.store(im.config.protector.get(), std::memory_order_release);
 
   DestinationConfig fallback = hydra::console();
   fallback.stream = "stderr";
@@ -398,9 +489,10 @@ Logger::Logger(LoggerConfig config) : impl_(std::make_unique<Impl>()) {
   if (im.config.mode == LoggerMode::async) {
     im.engine = std::make_unique<detail::AsyncEngine>(*this, im.config.async);
     engine_ = im.engine.get();
+    engine_id_ = engine_->id();
   }
   if (im.config.crash_handler) install_crash_handler();
-  if (flush_period.count() > 0) im.start_flusher(flush_period);
+  if (built.flush_period.count() > 0) im.start_flusher(built.flush_period);
   LiveLoggers& live = LiveLoggers::get();
   std::lock_guard lock(live.mutex);
   live.loggers.insert(this);
@@ -455,15 +547,19 @@ void Logger::flush() {
 }
 
 void Logger::before_fork() {
+  impl_->reconfigure_mutex.lock();
   if (engine_ != nullptr) {
     engine_->before_fork();  // drains the queues and flushes the sinks
   } else {
     impl_->flush_all();
   }
   impl_->flusher_mutex.lock();
+  impl_->sinks_mutex.lock();
 }
 
 void Logger::after_fork(bool in_child) {
+  impl_->sinks_mutex.unlock();
+  impl_->reconfigure_mutex.unlock();
   if (in_child && impl_->flusher) {
     (void)impl_->flusher.release();  // the parent's thread: nothing to join here
     impl_->flusher_mutex.unlock();
@@ -486,7 +582,7 @@ void Logger::flush_sinks() {
 void Logger::emergency_flush() noexcept {
   try {
     if (engine_ != nullptr) engine_->emergency_drain();
-    impl_->flush_all();
+    impl_->emergency_flush_all();
   } catch (...) {  // nothing can be done about it in a crash
   }
 }
@@ -496,7 +592,94 @@ void detail::pause_backend_for_test(Logger& logger, bool paused) {
 }
 
 void Logger::reopen() {
-  for (const auto& s : impl_->sinks) s->reopen();
+  impl_->reopen_all();
+}
+
+void Logger::reconfigure(LoggerConfig config) {
+  Impl& im = *impl_;
+  std::lock_guard guard(im.reconfigure_mutex);
+  const auto fixed = [](const char* key) {
+    throw ConfigError(std::string(key) +
+                      ": cannot change while the logger runs (it is fixed at construction)");
+  };
+  if (config.name != im.config.name) fixed("name");
+  if (config.mode != im.config.mode) fixed("mode");
+  if (!(config.async == im.config.async)) fixed("async");
+  if (config.default_layer != im.config.default_layer) fixed("default_layer");
+  // Unset static fields keep the logger's (zero-config may have added
+  // detected resource fields); different ones are refused.
+  if (config.static_fields.empty()) config.static_fields = im.config.static_fields;
+  if (config.layers.empty()) apply_zero_config(config, detect_environment());
+  if (config.static_fields != im.config.static_fields) fixed("static_fields");
+
+  std::map<std::string, std::shared_ptr<Sink>, std::less<>> reuse;
+  {
+    std::lock_guard lock(im.sinks_mutex);
+    reuse = im.sink_by_identity;
+  }
+  Impl::Built built = Impl::build(config, reuse);  // throws before anything changes
+
+  // Async mode: what was logged before the call goes where it was logged to.
+  if (engine_ != nullptr) engine_->flush();
+  if (config.protector) im.protectors.push_back(config.protector);
+  std::vector<std::unique_ptr<detail::Route>> old_routes;
+  {
+    std::unique_lock lock(im.slots_mutex);
+    old_routes = std::exchange(im.routes, std::move(built.routes));
+    im.config.layers = std::move(config.layers);
+    im.config.default_level = config.default_level;
+    im.config.protector = config.protector;
+    im.protector.store(config.protector.get(), std::memory_order_release);
+    for (detail::LayerSlot& s : im.slots) {
+      const detail::Route* own = im.find_route(s.name);
+      const detail::Route& route = im.resolve(s.name);
+      s.route.store(&route, std::memory_order_release);
+      s.level.store(own != nullptr ? own->level : route.level, std::memory_order_relaxed);
+      Impl::refresh_threshold(s);
+    }
+  }
+
+  std::vector<std::shared_ptr<Sink>> removed;
+  {
+    std::lock_guard lock(im.sinks_mutex);
+    for (const auto& s : im.sinks) {
+      if (s != im.last_resort.destinations.back().sink &&
+          std::find(built.sinks.begin(), built.sinks.end(), s) == built.sinks.end()) {
+        removed.push_back(s);
+      }
+    }
+    im.sinks = std::move(built.sinks);
+    im.sinks.push_back(im.last_resort.destinations.back().sink);
+    im.sink_by_identity = std::move(built.sink_by_identity);
+    if (engine_ == nullptr) {
+      im.retired_sinks.insert(im.retired_sinks.end(), removed.begin(), removed.end());
+    }
+  }
+  if (engine_ != nullptr) {
+    // Only the backend (or a caller holding its lock) delivers: once it has
+    // written everything queued, nothing uses the old routes.
+    engine_->flush();
+    old_routes.clear();
+    for (const auto& s : removed) s->flush();
+  } else {
+    for (const auto& s : removed) s->flush();
+    for (auto& r : old_routes) im.retired_routes.push_back(std::move(r));
+  }
+
+  if (built.flush_period != im.flush_period) {
+    im.stop_flusher();
+    im.flush_period = built.flush_period;
+    if (built.flush_period.count() > 0) im.start_flusher(built.flush_period);
+  }
+  if (config.crash_handler && !im.config.crash_handler) {
+    im.config.crash_handler = true;
+    install_crash_handler();
+  }
+  im.generation.fetch_add(1, std::memory_order_release);
+}
+
+std::uint64_t Logger::generation() const noexcept {
+  return impl_->generation.load(std::memory_order_acquire);
 }
 
 void Logger::shutdown() {
@@ -511,11 +694,14 @@ const std::string& Logger::name() const noexcept {
 
 LoggerMetrics Logger::metrics() const {
   LoggerMetrics m;
-  m.records = impl_->records.load(std::memory_order_relaxed);
+  m.records = impl_->sequence.load(std::memory_order_relaxed);
   m.fallback_records = impl_->fallback_records.load(std::memory_order_relaxed);
   m.format_errors = impl_->format_errors.load(std::memory_order_relaxed);
   m.protect_dropped = impl_->protect_dropped.load(std::memory_order_relaxed);
-  for (const auto& s : impl_->sinks) m.write_errors += s->write_errors();
+  {
+    std::lock_guard lock(impl_->sinks_mutex);
+    for (const auto& s : impl_->sinks) m.write_errors += s->write_errors();
+  }
   if (engine_ != nullptr) m.async = engine_->metrics();
   return m;
 }
@@ -525,7 +711,7 @@ namespace {
 bool format_message(DispatchScratch& scratch, std::string_view tmpl, bool has_names,
                     fmt::format_args args, std::size_t arg_count) {
   return detail::render_message(tmpl, has_names, args, arg_count, scratch.message, scratch.stripped,
-                                scratch.names);
+                                scratch.names, &scratch.spans);
 }
 
 }  // namespace
@@ -556,7 +742,8 @@ void Logger::process(const detail::Capture& capture) noexcept {
   DispatchScratch& scratch = *lease;
   try {
     std::string_view message = capture.text;
-    scratch.fields.clear();
+    scratch.fields.assign(impl_->static_fields.begin(), impl_->static_fields.end());
+    scratch.field_spans.clear();
     if (!capture.preformatted) {
       if (!format_message(scratch, capture.text, capture.has_names, capture.args,
                           capture.values.size())) {
@@ -564,8 +751,13 @@ void Logger::process(const detail::Capture& capture) noexcept {
       }
       message = std::string_view(scratch.message.data(), scratch.message.size());
       const std::size_t named = std::min(scratch.names.size(), capture.values.size());
+      const bool spans = scratch.spans.size() == scratch.names.size();
       for (std::size_t i = 0; i < named; ++i) {
         if (!scratch.names[i].empty()) {
+          if (spans) {
+            scratch.field_spans.push_back({static_cast<std::uint32_t>(scratch.fields.size()),
+                                           scratch.spans[i].first, scratch.spans[i].second});
+          }
           scratch.fields.push_back(Field{scratch.names[i], capture.values[i]});
         }
       }
@@ -682,20 +874,20 @@ void Logger::deliver(DispatchScratch& scratch, const detail::Capture& capture,
   record.logger = im.config.name;
   record.message = message;
   record.fields = scratch.fields;
+  record.field_spans = scratch.field_spans;
   record.source = capture.source;
   record.thread_id = capture.thread_id;
   record.sequence = im.sequence.fetch_add(1, std::memory_order_relaxed);
 
   im.check_reopen();
   const detail::Route& route = *slot.route.load(std::memory_order_acquire);
-  im.records.fetch_add(1, std::memory_order_relaxed);
   if (route.last_resort) {
     im.fallback_records.fetch_add(1, std::memory_order_relaxed);
     im.notice_fallback(slot);
   }
   // The protect stage: run once, when the first destination that takes the
   // protected record is reached; the others get the record as it is.
-  const Protector* protector = im.config.protector.get();
+  const Protector* protector = im.protector.load(std::memory_order_acquire);
   const bool always_protect =
       level == Level::security || level == Level::audit || level == Level::compliance;
   Record protected_record;
@@ -719,6 +911,7 @@ void Logger::deliver(DispatchScratch& scratch, const detail::Capture& capture,
             const ProtectedParts& p = scratch.protect;
             if (p.message_changed) {
               protected_record.message = std::string_view(p.message.data(), p.message.size());
+              protected_record.field_spans = {};  // places in the old text
             }
             if (p.fields_changed) protected_record.fields = p.fields;
             break;

@@ -6,10 +6,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -22,6 +24,7 @@ namespace hydra {
 
 class Protector;
 class Sink;
+struct Environment;  // hydra/config/detect.hpp
 
 enum class RotationInterval { none, hourly, daily };
 
@@ -30,9 +33,13 @@ struct DestinationConfig {
   std::string type = "console";
   // Records below this level are not written here. Unset: all the layer passes.
   std::optional<Level> level;
-  // text | json | logfmt | csv | syslog | gelf | logstash.
+  // text | json | logfmt | csv | syslog | gelf | logstash | gcp_json, or
+  // "auto": chosen when the destination is built (auto_format_for).
   std::string format = "text";
   ColorMode color_mode = ColorMode::automatic;
+  // The colours when the destination colours: a built-in theme and colours
+  // laid over it; HYDRA_LOG_COLOR_<LEVEL> still applies on top.
+  ColorTheme theme;
 
   // console: "stdout" or "stderr".
   std::string stream = "stdout";
@@ -60,6 +67,11 @@ struct DestinationConfig {
 
   // A sink object supplied by the caller (memory sink, custom sink).
   std::shared_ptr<Sink> sink;
+  // A sink made when the logger is built (types from optional modules, such
+  // as the audit chain, which opens and locks its file). A logger that is
+  // reconfigured keeps the sink it made for an equal destination (same type
+  // and path) instead of making a second one.
+  std::function<std::shared_ptr<Sink>()> make_sink;
 
   // Whether this destination gets records through the logger's protector
   // (redaction). Unset: as its layer says. Records at the security, audit and
@@ -107,6 +119,10 @@ struct LoggerConfig {
   // The protect stage (see hydra/core/protector.hpp): runs on every record
   // before any sink sees it, in both modes. Null: no protection.
   std::shared_ptr<const Protector> protector;
+  // Fields added to every record of this logger, before the record's own
+  // (service.name, host.name, ...: see hydra/config/detect.hpp). Values are
+  // strings.
+  std::vector<std::pair<std::string, std::string>> static_fields;
 };
 
 // Helpers that read well at the call site:
@@ -116,5 +132,16 @@ DestinationConfig file(std::string path, std::string format = "text");
 DestinationConfig rotating_file(std::string path, std::uint64_t max_size, int backup_count,
                                 std::string format = "text");
 DestinationConfig to_sink(std::shared_ptr<Sink> sink, std::string format = "text");
+
+// The format a destination whose format is "auto" gets, from its type, its
+// sink and where the process runs:
+//   file, rotating_file: by the path's extension: .json, .jsonl, .ndjson ->
+//     json; .logfmt -> logfmt; .csv -> csv; anything else -> text;
+//   a terminal: text;
+//   console, not a terminal, in a container, Kubernetes or a cloud runtime
+//     and not in CI: json_format_for(environment) (gcp_json on Google Cloud);
+//   anything else: text.
+std::string_view auto_format_for(const DestinationConfig& destination, bool is_terminal,
+                                 const Environment& environment);
 
 }  // namespace hydra

@@ -203,6 +203,23 @@ class Logger : public LevelMethods<Logger> {
   void preallocate();
   // Reopens every file (for external logrotate); see also enable_reopen_on_sighup().
   void reopen();
+  // Replaces the layers, their levels and destinations, the default level and
+  // the protector with those of `config` (hot reload: see hydra::ConfigWatcher
+  // in hydra/config/watch.hpp). Each layer switches at once: a record goes
+  // wholly to the old destinations or wholly to the new ones, and none is
+  // lost. A destination equal to a current one (same type, path or stream,
+  // and sink options) keeps its sink, so its file is not reopened; levels set
+  // with set_level() are replaced by the new configuration's. Records of
+  // removed destinations are flushed; their sinks are closed at once in async
+  // mode and when the logger is destroyed in sync mode (a call in flight may
+  // still be writing to them). Settings fixed at construction — name, mode,
+  // async options, default_layer, static_fields (empty: kept) — must be
+  // unchanged. Throws
+  // ConfigError for a changed fixed setting or a bad destination, and then
+  // changes nothing.
+  void reconfigure(LoggerConfig config);
+  // How many times reconfigure() has succeeded.
+  std::uint64_t generation() const noexcept;
   // Flushes and stops background work; later records still go out synchronously.
   void shutdown();
 
@@ -220,7 +237,7 @@ class Logger : public LevelMethods<Logger> {
                const basic_format_string<Args...>& f, Args&&... args) {
     if (!enabled(slot, level)) return;
     if (engine_ != nullptr) {
-      engine_->enqueue(slot, level, extra, f, std::forward<Args>(args)...);
+      engine_->enqueue(engine_id_, slot, level, extra, f, std::forward<Args>(args)...);
       return;
     }
     const std::source_location& loc = f.location();
@@ -296,6 +313,7 @@ class Logger : public LevelMethods<Logger> {
   // in async mode, the engine (owned by impl_).
   detail::LayerSlot* default_slot_ = nullptr;
   detail::AsyncEngine* engine_ = nullptr;
+  std::uint64_t engine_id_ = 0;  // engine_->id(), next to engine_ for the call path
 };
 
 template <typename... Args>

@@ -12,9 +12,11 @@
 #include <utility>
 #include <vector>
 
+#include "hydra/config/detect.hpp"
 #include "hydra/core/error.hpp"
 #include "hydra/core/protector.hpp"
 #if defined(HYDRA_CONFIG_WITH_PROTECT)
+#include "hydra/protect/audit_chain.hpp"
 #include "hydra/protect/protector.hpp"
 #endif
 #include "tree.hpp"
@@ -25,24 +27,32 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 11> kTopKeys = {
-    "name",    "mode",   "default_level", "default_layer", "layers",       "async",
-    "extends", "preset", "log_dir",       "redact",        "crash_handler"};
+constexpr std::array<std::string_view, 12> kTopKeys = {
+    "name",    "mode",   "default_level", "default_layer", "layers",        "async",
+    "extends", "preset", "log_dir",       "redact",        "crash_handler", "theme"};
 constexpr std::array<std::string_view, 3> kLayerKeys = {"level", "destinations", "protect"};
 constexpr std::array<std::string_view, 8> kAsyncKeys = {
     "queue_capacity", "overflow",      "grow_limit",      "grow_fallback",
     "idle_wait",      "stall_timeout", "health_interval", "health_layer"};
 
 // Keys every destination type takes (format and its options).
-constexpr std::array<std::string_view, 12> kCommonKeys = {
+constexpr std::array<std::string_view, 13> kCommonKeys = {
     "type",           "protect",     "level",       "format",
     "color_mode",     "date_format", "time_format", "logger_name_format",
-    "message_format", "csv_header",  "app_name",    "syslog_facility"};
+    "message_format", "csv_header",  "app_name",    "syslog_facility",
+    "theme"};
+// A theme table: the built-in theme it starts from, and colours over it.
+constexpr std::array<std::string_view, 11> kThemeKeys = {
+    "base",     "trace",    "debug", "info",       "warning", "error",
+    "critical", "security", "audit", "compliance", "layer"};
 constexpr std::array<std::string_view, 1> kConsoleKeys = {"stream"};
 constexpr std::array<std::string_view, 4> kFileKeys = {"path", "flush_level", "flush_interval",
                                                        "buffer_size"};
 constexpr std::array<std::string_view, 4> kRotatingKeys = {"max_size", "rotation", "backup_count",
                                                            "compress"};
+// The audit chain (protect module): docs/protect.md, "Audit trail".
+constexpr std::array<std::string_view, 6> kAuditKeys = {
+    "path", "key_file", "key_env", "max_size", "backup_count", "checkpoint_every"};
 
 std::string join(Keys keys) {
   std::string out;
@@ -248,11 +258,101 @@ constexpr std::array<OverflowPolicy, 3> kGrowFallbacks = {
     OverflowPolicy::block, OverflowPolicy::drop, OverflowPolicy::sync_fallback};
 constexpr std::array<std::string_view, 2> kModeNames = {"sync", "async"};
 constexpr std::array<std::string_view, 2> kStreamNames = {"stdout", "stderr"};
-constexpr std::array<std::string_view, 4> kTypeNames = {"console", "file", "rotating_file", "null"};
+constexpr std::array<std::string_view, 5> kTypeNames = {"console", "file", "rotating_file", "null",
+                                                        "audit"};
 
-DestinationConfig destination(const Walker& w, const Json& v, const std::string& path) {
+// `theme = "high-contrast"`, or a table of colours over a built-in theme:
+// `theme = {base = "monochrome", error = "1;31", layer = "bold"}`.
+ColorTheme color_theme(const Walker& w, const Json& v, const std::string& path) {
+  const auto theme_name = [&w](const Json& value, const std::string& at) {
+    std::string name = w.string(value, at);
+    try {
+      static_cast<void>(Palette::theme(name));
+    } catch (const ConfigError&) {
+      w.fail(at, describe(value) + " is not a theme (valid: " + std::string(kThemeChoices) + ")");
+    }
+    return name;
+  };
+  ColorTheme theme;
+  if (v.is_string()) {
+    theme.name = theme_name(v, path);
+    return theme;
+  }
+  if (!v.is_object()) w.wrong_type(path, v, "a theme name or a table of colours");
+  w.object(v, path, kThemeKeys, "in a theme");
+  for (const auto& [key, value] : v.items()) {
+    const std::string at = child_path(path, key);
+    if (key == "base") {
+      theme.name = theme_name(value, at);
+      continue;
+    }
+    std::string spec = w.string(value, at);
+    if (!parse_color(spec)) {
+      w.fail(at,
+             describe(value) + " is not a colour (valid: " + std::string(kColorSpecChoices) + ")");
+    }
+    if (key == "layer") {
+      theme.layer_color = std::move(spec);
+    } else {
+      theme.level_colors[*parse_level(key)] = std::move(spec);  // kThemeKeys: level names
+    }
+  }
+  return theme;
+}
+
+Json theme_json(const ColorTheme& theme) {
+  if (theme.level_colors.empty() && !theme.layer_color) return theme.name;
+  Json j = Json::object();
+  j["base"] = theme.name;
+  for (const auto& [level, spec] : theme.level_colors) {
+    if (level != Level::off) j[std::string(to_lower_string(level))] = spec;
+  }
+  if (theme.layer_color) j["layer"] = *theme.layer_color;
+  return j;
+}
+
+// type = "audit": the tamper-evident chain of the protect module. Its sink
+// is made when the logger is built (it opens and locks the file), so loading
+// or explaining a file touches nothing.
+void audit_destination(const Walker& w, const Json& v, const std::string& path,
+                       DestinationConfig& d) {
+#if defined(HYDRA_CONFIG_WITH_PROTECT)
+  protect::AuditChainOptions o;
+  o.path = d.path;
+  for (const auto& [key, value] : v.items()) {
+    const std::string at = child_path(path, key);
+    if (key == "key_file") o.key.file = w.string(value, at);
+    if (key == "key_env") o.key.env = w.string(value, at);
+    if (key == "max_size") o.max_size = w.size(value, at);
+    if (key == "backup_count") {
+      o.backup_count = static_cast<int>(w.integer(value, at, 1, std::numeric_limits<int>::max()));
+    }
+    if (key == "checkpoint_every") {
+      o.checkpoint_every = static_cast<std::uint64_t>(
+          w.integer(value, at, 1, std::numeric_limits<std::int64_t>::max()));
+    }
+  }
+  if (o.key.file.empty() == o.key.env.empty()) {
+    w.fail(path,
+           "an audit destination needs exactly one of key_file and key_env (the chain's HMAC "
+           "key; an unsigned audit log is never written)");
+  }
+  d.make_sink = [o] { return std::make_shared<protect::AuditChainSink>(o); };
+#else
+  (void)v;
+  (void)d;
+  w.fail(path,
+         "type 'audit' needs the protect module, and this hydra was built without it "
+         "(HYDRA_WITH_PROTECT=OFF)");
+#endif
+}
+
+// `theme` is the top-level one, for destinations that name none.
+DestinationConfig destination(const Walker& w, const Json& v, const std::string& path,
+                              const ColorTheme& theme) {
   if (!v.is_object()) w.wrong_type(path, v, "a table (a destination)");
   DestinationConfig d;
+  d.theme = theme;
   if (v.contains("type")) {
     d.type =
         kTypeNames[w.choice(v["type"], child_path(path, "type"), kTypeNames, "a destination type")];
@@ -265,6 +365,10 @@ DestinationConfig destination(const Walker& w, const Json& v, const std::string&
   if (d.type == "rotating_file") {
     valid.insert(valid.end(), kRotatingKeys.begin(), kRotatingKeys.end());
   }
+  if (d.type == "audit") {
+    valid.insert(valid.end(), kAuditKeys.begin(), kAuditKeys.end());
+    d.format = "json";  // the chain's payloads: JSON Lines unless the file says otherwise
+  }
   w.object(v, path, valid, "for a " + d.type + " destination");
 
   for (const auto& [key, value] : v.items()) {
@@ -274,11 +378,14 @@ DestinationConfig destination(const Walker& w, const Json& v, const std::string&
     if (key == "level") d.level = w.level(value, at);
     if (key == "format") {
       d.format = w.string(value, at);
-      if (!is_format_name(d.format)) {
-        w.fail(at,
-               describe(value) + " is not a format (valid: " + std::string(kFormatChoices) + ")");
+      if (iequals(d.format, "auto")) {
+        d.format = "auto";  // chosen when the destination is built (auto_format_for)
+      } else if (!is_format_name(d.format)) {
+        w.fail(at, describe(value) + " is not a format (valid: " + std::string(kFormatChoices) +
+                       ", auto)");
       }
     }
+    if (key == "theme") d.theme = color_theme(w, value, at);
     if (key == "color_mode")
       d.color_mode = kColorModes[w.choice(value, at, kColorNames, "a colour mode")];
     if (key == "date_format") d.text.date_format = w.string(value, at);
@@ -306,16 +413,18 @@ DestinationConfig destination(const Walker& w, const Json& v, const std::string&
     }
     if (key == "compress") d.compress = w.boolean(value, at);
   }
-  if ((d.type == "file" || d.type == "rotating_file") && d.path.empty()) {
+  if ((d.type == "file" || d.type == "rotating_file" || d.type == "audit") && d.path.empty()) {
     w.fail(path, "a " + d.type + " destination needs a path (add path = \"...\")");
   }
+  if (d.type == "audit") audit_destination(w, v, path, d);
   if (d.type == "rotating_file" && d.max_size == 0 && d.rotation == RotationInterval::none) {
     w.fail(path, "a rotating_file destination needs max_size and/or rotation (hourly, daily)");
   }
   return d;
 }
 
-LayerConfig layer(const Walker& w, const Json& v, const std::string& path) {
+LayerConfig layer(const Walker& w, const Json& v, const std::string& path,
+                  const ColorTheme& theme) {
   w.object(v, path, kLayerKeys, "for a layer");
   LayerConfig l;
   if (v.contains("level")) l.level = w.level(v["level"], child_path(path, "level"));
@@ -325,7 +434,7 @@ LayerConfig layer(const Walker& w, const Json& v, const std::string& path) {
     const Json& list = v["destinations"];
     if (!list.is_array()) w.wrong_type(at, list, "a list of destinations");
     for (std::size_t i = 0; i < list.size(); ++i) {
-      l.destinations.push_back(destination(w, list[i], index_path(at, i)));
+      l.destinations.push_back(destination(w, list[i], index_path(at, i), theme));
     }
   }
   return l;
@@ -385,6 +494,9 @@ LoggerConfig to_config(const Tree& tree) {
   const Walker w(tree);
   const Json& top = w.object(tree.value, "", kTopKeys, "at the top level");
   LoggerConfig config;
+  // The top-level theme is every destination's that names none.
+  ColorTheme theme;
+  if (top.contains("theme")) theme = color_theme(w, top["theme"], "theme");
   for (const auto& [key, value] : top.items()) {
     if (key == "name") config.name = w.string(value, key);
     if (key == "mode") {
@@ -418,11 +530,18 @@ LoggerConfig to_config(const Tree& tree) {
                  "names of the form __X__ are reserved (only __CENTRALIZED__ may be "
                  "configured)");
         }
-        config.layers[name] = layer(w, body, at);
+        config.layers[name] = layer(w, body, at, theme);
       }
     }
     if (key == "extends" || key == "preset" || key == "log_dir") {
       w.fail(key, "must be resolved before conversion");  // the loader removes these
+    }
+  }
+  if (!theme.is_default() && config.layers.empty()) {
+    // Zero-config's console, made here so that the theme has a destination.
+    apply_zero_config(config, detect_environment());
+    for (auto& [name, l] : config.layers) {
+      for (DestinationConfig& d : l.destinations) d.theme = theme;
     }
   }
   return config;
@@ -460,6 +579,7 @@ Json to_json(const LoggerConfig& config) {
       if (d.protect) j["protect"] = *d.protect;
       j["format"] = d.format;
       j["color_mode"] = name_of(d.color_mode, kColorModes, kColorNames);
+      if (!d.theme.is_default()) j["theme"] = theme_json(d.theme);
       if (d.text.date_format) j["date_format"] = *d.text.date_format;
       if (d.text.time_format) j["time_format"] = *d.text.time_format;
       if (d.text.logger_name_format) j["logger_name_format"] = *d.text.logger_name_format;
@@ -468,6 +588,7 @@ Json to_json(const LoggerConfig& config) {
       j["app_name"] = d.app_name;
       j["syslog_facility"] = d.syslog_facility;
       if (d.type == "console") j["stream"] = d.stream;
+      if (d.type == "audit") j["path"] = d.path;  // its key stays out of the output
       if (d.type == "file" || d.type == "rotating_file") {
         j["path"] = d.path;
         j["flush_level"] = to_lower_string(d.flush_level);
