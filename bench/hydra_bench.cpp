@@ -26,6 +26,17 @@
 //     on and off, on a clean line with and without fields.
 //   compile: compiling one generated translation unit with 500 distinct log
 //     statements, Hydra against spdlog, with the same compiler and flags.
+//   modes: the performance presets (high_performance, bare_metal) against
+//     Hydra's default configuration (sync, text file), each as the preset
+//     configures it with its file moved into the bench directory:
+//     throughput from 1 thread and drained caller latency; spdlog's sync
+//     file logger is the reference row.
+//   growth: Hydra async with overflow = grow and a 64 KiB queue, one thread
+//     logging bursts of 4000 calls (every call timed) with 2 ms pauses, so
+//     that its queue must grow until a burst fits: with the next queue made
+//     ahead by the backend (prepare_growth, the default) and made by the
+//     caller; the tail and the maximum show whether growth costs the caller a
+//     spike.
 //
 //   hydra-bench [--quick] [--json FILE] [--scenarios NAME[,NAME...]]
 //               [--only LOGGER[,LOGGER...]] [--records N] [--runs R]
@@ -72,6 +83,9 @@
 #include <filesystem>
 #include <fstream>
 #include <hydra/hydra.hpp>
+#if defined(HYDRA_BENCH_WITH_CONFIG)
+#include <hydra/config/presets.hpp>
+#endif
 #if defined(HYDRA_BENCH_WITH_PROTECT)
 #include <hydra/protect/protector.hpp>
 #endif
@@ -229,6 +243,9 @@ struct Subject {
   const char* name;
   Kind kind;
   bool async;
+  // Hydra: a magic preset's configuration (its file destinations moved to
+  // the bench's path) instead of the plain file logger.
+  const char* preset = nullptr;
 };
 
 constexpr Subject kFloor{"floor", Kind::none, false};
@@ -257,8 +274,29 @@ hydra::LoggerMetrics g_last_metrics;  // Hydra's metrics when the last threads f
 // Bytes of Hydra queue per record that the sustained regime reserves.
 constexpr std::size_t kQueueBytesPerRecord = 256;
 
+// A preset as it configures itself, with every file it writes moved to
+// `path` (so that the run can verify and count one file).
+hydra::LoggerConfig preset_config(const char* name, const std::string& path) {
+#if defined(HYDRA_BENCH_WITH_CONFIG)
+  hydra::MagicOptions o;
+  o.log_dir = fs::path(path).parent_path().string();
+  hydra::LoggerConfig cfg = hydra::magic(name, o);
+  for (auto& [layer, lc] : cfg.layers) {
+    for (auto& d : lc.destinations) {
+      if (d.type == "file" || d.type == "rotating_file") d.path = path;
+    }
+  }
+  return cfg;
+#else
+  (void)path;
+  throw std::runtime_error(std::string("preset ") + name + ": built without the config module");
+#endif
+}
+
 void open_subject(const Subject& s, const std::string& path, const Setup& setup) {
-  if (s.kind == Kind::hydra) {
+  if (s.kind == Kind::hydra && s.preset != nullptr) {
+    g_hydra = std::make_unique<hydra::Logger>(preset_config(s.preset, path));
+  } else if (s.kind == Kind::hydra) {
     hydra::LoggerConfig cfg;
     cfg.mode = s.async ? hydra::LoggerMode::async : hydra::LoggerMode::sync;
     if (setup.in_flight > 0) {
@@ -796,6 +834,116 @@ void scenario_formats(Context& ctx) {
   }
 }
 
+void scenario_modes(Context& ctx) {
+#if !defined(HYDRA_BENCH_WITH_CONFIG)
+  std::printf("\nmodes: skipped (built without the config module)\n");
+  (void)ctx;
+#else
+  const auto& o = ctx.opt;
+  calibrate_timer(ctx);
+  const Subject rows[] = {
+      {"default", Kind::hydra, false},
+      {"high_performance", Kind::hydra, true, "high_performance"},
+      {"bare_metal", Kind::hydra, true, "bare_metal"},
+      {"spdlog_sync", Kind::spdlog, false},
+  };
+  const Regime drained{"drained", o.bursts, 20, std::chrono::milliseconds(2)};
+  std::printf(
+      "\nmodes: the performance presets against the default configuration; %zu records "
+      "from 1 thread (median of %d runs); drained latency, int+int+double, %d bursts\n",
+      o.records, o.runs, o.bursts);
+  std::printf("%-18s %14s %8s %10s %9s %9s\n", "configuration", "records/s", "vs dflt",
+              "bytes/line", "p50 ns", "p99 ns");
+  double default_rate = 0;
+  for (const Subject& s : rows) {
+    std::vector<double> secs;
+    Sample last{};
+    bool ok = true;
+    const std::string path = ctx.path(std::string(s.name) + "-mode");
+    for (int r = 0; r < o.runs; ++r) {
+      last = run_throughput<LineMsg>(s, path, 1, o.records);
+      ok = verify(s.name, last.file, o.records) && ok;
+      secs.push_back(last.seconds);
+      fs::remove(path);
+    }
+    const double n = static_cast<double>(o.records);
+    const double rate = n / median(secs);
+    if (default_rate == 0) default_rate = rate;
+    const LatencyResult lat = run_latency<IntIntDoubleMsg>(ctx, s, 1, drained);
+    std::printf("%-18s %14.0f %8.2f %10.1f %9.0f %9.0f\n", s.name, rate, rate / default_rate,
+                static_cast<double>(last.file.bytes) / n, lat.p50, lat.p99);
+    Json& j = ctx.out["modes"][s.name];
+    j = throughput_row(n, last, median(secs), ok);
+    j["over_default"] = rate / default_rate;
+    j["latency_drained_p50_ns"] = lat.p50;
+    j["latency_drained_p99_ns"] = lat.p99;
+    ctx.ok = ctx.ok && ok;
+  }
+#endif
+}
+
+void scenario_growth(Context& ctx) {
+  calibrate_timer(ctx);
+  const std::size_t bursts = ctx.opt.quick ? 20 : 100;
+  constexpr std::size_t kBurst = 4000;
+  const std::size_t calls = bursts * kBurst;
+  std::printf(
+      "\ngrowth: Hydra async, overflow grow from a 64 KiB queue, %zu bursts of %zu calls (each "
+      "timed, int+int+double) with 2 ms pauses, 1 thread\n",
+      bursts, kBurst);
+  std::printf("%-22s %8s %8s %8s %9s %10s %6s %9s\n", "next queue made by", "p50", "p99", "p99.9",
+              "p99.99", "max", "grows", "prepared");
+  for (const bool prepared : {true, false}) {
+    const std::string path = ctx.path(prepared ? "growth-backend" : "growth-caller");
+    fs::remove(path);
+    hydra::LoggerConfig cfg;
+    cfg.mode = hydra::LoggerMode::async;
+    cfg.async.queue_capacity = std::size_t{64} * 1024;
+    cfg.async.overflow = hydra::OverflowPolicy::grow;
+    cfg.async.grow_limit = std::size_t{1} << 30;
+    cfg.async.prepare_growth = prepared;
+    auto dest = hydra::file(path);
+    dest.flush_interval = std::chrono::milliseconds(0);
+    cfg.layers["APP"].destinations = {dest};
+    std::vector<double> ns;
+    ns.reserve(calls);
+    hydra::AsyncMetrics m;
+    {
+      hydra::Logger log(cfg);
+      log.preallocate();
+      for (std::size_t i = 0; i < calls; ++i) {
+        const std::uint64_t t0 = stamp();
+        IntIntDoubleMsg::hydra(log, i, static_cast<int>(i & 1023));
+        const std::uint64_t t1 = stamp();
+        ns.push_back(std::max(0.0, static_cast<double>(t1 - t0) - ctx.overhead_cycles) / ctx.ghz);
+        if ((i + 1) % kBurst == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+      log.flush();
+      m = log.metrics().async;
+    }
+    const bool ok =
+        verify(prepared ? "growth (backend)" : "growth (caller)", check_file(path), calls);
+    ctx.ok = ctx.ok && ok;
+    fs::remove(path);
+    std::sort(ns.begin(), ns.end());
+    auto at = [&](double q) {
+      return ns[static_cast<std::size_t>(q * static_cast<double>(ns.size() - 1))];
+    };
+    const char* who = prepared ? "backend (default)" : "caller";
+    std::printf("%-22s %8.0f %8.0f %8.0f %9.0f %10.0f %6llu %9llu\n", who, at(0.5), at(0.99),
+                at(0.999), at(0.9999), ns.back(), static_cast<unsigned long long>(m.queue_grows),
+                static_cast<unsigned long long>(m.grows_prepared));
+    ctx.out["growth"][prepared ? "backend" : "caller"] = {{"p50_ns", at(0.5)},
+                                                          {"p99_ns", at(0.99)},
+                                                          {"p999_ns", at(0.999)},
+                                                          {"p9999_ns", at(0.9999)},
+                                                          {"max_ns", ns.back()},
+                                                          {"queue_grows", m.queue_grows},
+                                                          {"grows_prepared", m.grows_prepared},
+                                                          {"lines_verified", ok}};
+  }
+}
+
 // The cost of the protect stage: Hydra's throughput with redaction (default
 // detectors) on against off, on a clean line with and without fields.
 void scenario_redaction(Context& ctx) {
@@ -1184,6 +1332,10 @@ const Scenario kScenarios[] = {
      scenario_memory},
     {"startup", true, "process spawn to first record in the file", scenario_startup},
     {"compile", false, "compiling 500 log statements, Hydra against spdlog", scenario_compile},
+    {"modes", false, "the high_performance and bare_metal presets against the default",
+     scenario_modes},
+    {"growth", false, "caller latency while an async queue grows: backend-made vs caller-made",
+     scenario_growth},
 };
 
 std::string self_path(const char* argv0) {

@@ -20,7 +20,7 @@ struct ContextStack {
   std::vector<Field> views;
 
   void rebuild() {
-    ++detail::t_context_version;
+    ++detail::t_hot.context_version;
     views.clear();
     views.reserve(owned.size());
     for (const OwnedField& f : owned) views.push_back(Field{f.key, f.value});

@@ -307,6 +307,45 @@ TEST(Async, GrowKeepsEverythingUpToItsLimit) {
   expect_all_in_order(*sink, 3000, "g ");
 }
 
+// grow: the backend keeps each thread's next queue made, so the caller that
+// fills its queue switches queues without allocating.
+void overflow_held_queue(hydra::Logger& log, const char* prefix, int* next) {
+  // The flush runs the backend's drain, which makes the spare queue.
+  write_then_hold_backend(log, std::string(prefix) + "0");
+  *next = 1;
+  for (int i = 0; i < 200; ++i) log.info("{}{}", prefix, (*next)++);  // beyond 4 KiB
+}
+
+TEST(Async, GrowthIsPreparedByTheBackend) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::AsyncOptions o = small_queue(OverflowPolicy::grow);
+  hydra::Logger log(async_config(sink, o));
+  int n = 0;
+  overflow_held_queue(log, "p ", &n);
+  const auto m = log.metrics().async;
+  EXPECT_GE(m.queue_grows, 2u);     // 4 KiB -> 8 KiB -> 16 KiB at least
+  EXPECT_GE(m.grows_prepared, 1u);  // the first, at least: made before the backend was held
+  EXPECT_LT(m.grows_prepared, m.queue_grows);  // held, it cannot keep up with them all
+  hydra::detail::pause_backend_for_test(log, false);
+  log.flush();
+  expect_all_in_order(*sink, n, "p ");
+}
+
+TEST(Async, GrowthOnTheCallerWhenNotPrepared) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::AsyncOptions o = small_queue(OverflowPolicy::grow);
+  o.prepare_growth = false;
+  hydra::Logger log(async_config(sink, o));
+  int n = 0;
+  overflow_held_queue(log, "c ", &n);
+  const auto m = log.metrics().async;
+  EXPECT_GE(m.queue_grows, 1u);
+  EXPECT_EQ(m.grows_prepared, 0u);
+  hydra::detail::pause_backend_for_test(log, false);
+  log.flush();
+  expect_all_in_order(*sink, n, "c ");
+}
+
 TEST(Async, BlockWaitsForTheBackend) {
   auto sink = std::make_shared<RecordingSink>();
   hydra::AsyncOptions o = small_queue(OverflowPolicy::block);

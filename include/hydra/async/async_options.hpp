@@ -32,6 +32,11 @@ struct AsyncOptions {
   std::size_t grow_limit = std::size_t{64} * 1024 * 1024;
   // ...and what happens beyond it (block, drop or sync_fallback).
   OverflowPolicy grow_fallback = OverflowPolicy::sync_fallback;
+  // grow: the backend makes (and pre-faults) a thread's next, doubled queue
+  // as soon as it finds the current one half full, so the caller that fills
+  // it only switches queues instead of allocating: growth costs the caller
+  // no latency spike. Off: the caller allocates when it finds the queue full.
+  bool prepare_growth = true;
   // How long the idle backend sleeps between looks at the queues. It wakes at
   // once for flush() and for callers waiting on a full queue.
   std::chrono::microseconds idle_wait{500};
@@ -44,6 +49,8 @@ struct AsyncOptions {
   // backend_lag_us, threads, queued_bytes, high_water_bytes).
   std::chrono::milliseconds health_interval{0};
   std::string health_layer = "HYDRA";
+
+  bool operator==(const AsyncOptions&) const = default;
 };
 
 }  // namespace hydra

@@ -20,14 +20,15 @@ struct ThreadQueueMetrics {
 };
 
 struct AsyncMetrics {
-  bool enabled = false;             // false in sync mode (everything else is zero)
-  std::uint64_t records_in = 0;     // records queued by callers
-  std::uint64_t records_out = 0;    // records the backend (or a fallback caller) processed
-  std::uint64_t dropped_full = 0;   // dropped under OverflowPolicy::drop (or grow -> drop)
-  std::uint64_t sync_writes = 0;    // records callers wrote themselves (sync_fallback, auto,
-                                    // too large for the queue, after shutdown)
-  std::uint64_t blocked_waits = 0;  // times a caller waited for space
-  std::uint64_t queue_grows = 0;    // times a queue was doubled (grow)
+  bool enabled = false;              // false in sync mode (everything else is zero)
+  std::uint64_t records_in = 0;      // records queued by callers
+  std::uint64_t records_out = 0;     // records the backend (or a fallback caller) processed
+  std::uint64_t dropped_full = 0;    // dropped under OverflowPolicy::drop (or grow -> drop)
+  std::uint64_t sync_writes = 0;     // records callers wrote themselves (sync_fallback, auto,
+                                     // too large for the queue, after shutdown)
+  std::uint64_t blocked_waits = 0;   // times a caller waited for space
+  std::uint64_t queue_grows = 0;     // times a queue was doubled (grow)
+  std::uint64_t grows_prepared = 0;  // of those, with a queue the backend had made ahead
   // Age of the oldest record not yet written (zero when all is written).
   std::chrono::nanoseconds backend_lag{0};
   std::vector<ThreadQueueMetrics> threads;

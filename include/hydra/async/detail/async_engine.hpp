@@ -76,19 +76,23 @@ void encode_fields(std::byte*& out, std::span<const Field> fields) noexcept;
 struct ThreadQueue {
   ThreadQueue(std::size_t capacity, std::uint64_t tid);
 
-  // Producer side: what every call touches first, in one cache line.
-  alignas(kCacheLine) SpscQueue* write_queue;
-  std::uint64_t sent_context_version = 0;  // a thread starts with an empty context, version 0
-  std::size_t drop_layers = 0;             // entries of `drops` in use; nonzero: a report is due
-  std::atomic<std::uint64_t> records_in{0};
-  std::atomic<std::size_t> high_water{0};
-  std::atomic<bool> exited{false};
+  // Producer side. What a call reads, in one cache line: after an idle
+  // spell the thread's first call waits for this line and no other of the
+  // queue's (every other access on its path is a store).
+  alignas(kCacheLine) SpscQueue::Writer writer;  // into the queue being written (chain's last)
+  std::uint64_t sent_context_version = 0;        // a thread starts with an empty context, version 0
+  std::uint64_t last_stamp = 1;
+  std::uint32_t drop_layers = 0;  // entries of `drops` in use; nonzero: a report is due
+  bool use_tsc = kUseTsc;
+  // What a call writes and the backend reads, on the next line.
   // Nonzero while a record is between its timestamp and its commit: a lower
   // bound of that timestamp (this thread's previous one). The backend merges
   // no other thread's record younger than it, so a caller descheduled
   // mid-record cannot have its record overtaken by younger ones.
-  std::atomic<std::uint64_t> stamping{0};
-  std::uint64_t last_stamp = 1;
+  alignas(kCacheLine) std::atomic<std::uint64_t> stamping{0};
+  std::atomic<std::uint64_t> records_in{0};
+  std::atomic<std::size_t> high_water{0};
+  std::atomic<bool> exited{false};
   // Records dropped and not yet reported in-band, per layer (a thread that
   // drops on more layers than this reports the rest on the last one).
   struct Drops {
@@ -107,26 +111,34 @@ struct ThreadQueue {
   // All of this thread's queues (more than one after grow).
   std::mutex chain_mutex;
   std::vector<std::unique_ptr<SpscQueue>> chain;
-  std::atomic<std::size_t> total_capacity{0};
+  std::atomic<std::size_t> total_capacity{0};  // the chain's and the spare's bytes
+  // grow: the capacity of the queue being written (set by the producer when
+  // it grows), and the next queue, made ahead by the backend (owned here
+  // until the producer moves it into the chain).
+  std::atomic<std::size_t> write_capacity{0};
+  std::atomic<SpscQueue*> spare{nullptr};
+  ~ThreadQueue() { delete spare.load(std::memory_order_acquire); }
+  ThreadQueue(const ThreadQueue&) = delete;
+  ThreadQueue& operator=(const ThreadQueue&) = delete;
   std::uint64_t thread_id;  // set once (and again in a fork()ed child)
 
   // Producer: `size` contiguous bytes or nullptr when full.
   std::byte* reserve(std::size_t size) noexcept {
-    std::byte* out = write_queue->prepare_write(size);
+    std::byte* out = writer.prepare(size);
     if (out == nullptr) [[unlikely]]
-      note_depth(write_queue->capacity());
+      note_depth(writer.capacity());
     return out;
   }
   // Producer: the timestamp of the record being written (after reserve).
   std::uint64_t stamp() noexcept {
     stamping.store(last_stamp, std::memory_order_relaxed);
     std::atomic_signal_fence(std::memory_order_seq_cst);  // the mark first, then the clock
-    last_stamp = record_ticks();
+    last_stamp = record_ticks(use_tsc);
     return last_stamp;
   }
   // Producer: makes the stamped record visible.
   void publish(std::size_t size) noexcept {
-    write_queue->commit_write(size);
+    writer.commit(size);
     stamping.store(0, std::memory_order_release);
   }
   void commit(std::size_t size) noexcept {
@@ -144,15 +156,6 @@ struct ThreadQueue {
   }
 };
 
-// The queue this thread used last, and its engine's id: a log call finds its
-// queue with one compare (ids are never reused, so a dead engine's entry
-// never matches). Cleared when the thread's queues are released.
-struct LastQueue {
-  std::uint64_t engine_id = 0;
-  ThreadQueue* queue = nullptr;
-};
-inline thread_local LastQueue t_last_queue;
-
 class AsyncEngine {
  public:
   AsyncEngine(Logger& logger, AsyncOptions options);
@@ -160,16 +163,20 @@ class AsyncEngine {
   AsyncEngine(const AsyncEngine&) = delete;
   AsyncEngine& operator=(const AsyncEngine&) = delete;
 
+  // `engine_id` is this engine's id() as the Logger keeps it (one cache line
+  // fewer for the caller than reading it here).
   template <typename... Args>
-  void enqueue(LayerSlot& slot, Level level, std::span<const Field> extra,
+  void enqueue(std::uint64_t engine_id, LayerSlot& slot, Level level, std::span<const Field> extra,
                const basic_format_string<Args...>& f, Args&&... args);
+
+  std::uint64_t id() const noexcept { return id_; }
 
   // A record whose message is already text.
   void enqueue_message(LayerSlot& slot, Level level, std::string_view message,
                        std::span<const Field> fields, const SourceLocation& source);
 
   // Makes the calling thread's queue if it has none.
-  void preallocate() { (void)local_queue(); }
+  void preallocate() { (void)local_queue(id_); }
 
   // Returns when everything queued before the call, by any thread, is written
   // and the sinks are flushed.
@@ -198,9 +205,10 @@ class AsyncEngine {
 
  private:
   friend class BackendLoop;
-  ThreadQueue& local_queue() {
-    if (t_last_queue.engine_id == id_) [[likely]]
-      return *t_last_queue.queue;
+  // The calling thread's queue: one compare in its own cache line.
+  ThreadQueue& local_queue(std::uint64_t engine_id) {
+    if (t_hot.engine_id == engine_id) [[likely]]
+      return *static_cast<ThreadQueue*>(t_hot.queue);
     return find_local_queue();
   }
   ThreadQueue& find_local_queue();
@@ -266,11 +274,19 @@ class AsyncEngine {
   std::atomic<std::int64_t> oldest_pending_ns_{0};  // oldest record left after a drain
   TickConverter clock_;                             // under consumer_mutex_
 
+  // Written only under consumer_mutex_: a plain add, not a locked one.
   std::atomic<std::uint64_t> records_out_{0};
+  void count_out() noexcept {
+    records_out_.store(records_out_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
   std::atomic<std::uint64_t> dropped_{0};
   std::atomic<std::uint64_t> sync_writes_{0};
   std::atomic<std::uint64_t> blocked_waits_{0};
   std::atomic<std::uint64_t> grows_{0};
+  std::atomic<std::uint64_t> grows_prepared_{0};
+  // grow: keeps `q`'s next queue (twice the size) made and pre-faulted, so
+  // that growing costs its producer no allocation (backend, consumer lock).
+  void prepare_growth(ThreadQueue& q);
 };
 
 template <typename... Args>
@@ -296,8 +312,9 @@ void decode_event(AsyncEngine& engine, ThreadQueue& queue, const RecordHeader& h
 }
 
 template <typename... Args>
-void AsyncEngine::enqueue(LayerSlot& slot, Level level, std::span<const Field> extra,
-                          const basic_format_string<Args...>& f, Args&&... args) {
+void AsyncEngine::enqueue(std::uint64_t engine_id, LayerSlot& slot, Level level,
+                          std::span<const Field> extra, const basic_format_string<Args...>& f,
+                          Args&&... args) {
   const std::source_location& loc = f.location();
   const SourceLocation source{loc.file_name(), loc.function_name(), loc.line()};
   // Format on the caller and queue the text when some argument has no codec,
@@ -319,7 +336,7 @@ void AsyncEngine::enqueue(LayerSlot& slot, Level level, std::span<const Field> e
       format_here();
       return;
     }
-    ThreadQueue& queue = local_queue();
+    ThreadQueue& queue = local_queue(engine_id);
     if (queue.sent_context_version != context_version()) send_context(queue);
     if (queue.drop_layers != 0) send_drop_notice(queue);
     const std::size_t size =

@@ -26,11 +26,17 @@ bool tsc_is_invariant() noexcept;
 inline const bool kUseTsc = tsc_is_invariant();
 
 // A record's timestamp: TSC ticks, or nanoseconds when the TSC is not used.
-inline std::uint64_t record_ticks() noexcept {
+// `use_tsc` is kUseTsc (callers keep a copy on a line they read anyway).
+inline std::uint64_t record_ticks(bool use_tsc) noexcept {
 #if defined(__x86_64__)
-  if (kUseTsc) return __rdtsc();
+  if (use_tsc) return __rdtsc();
+#else
+  (void)use_tsc;
 #endif
   return static_cast<std::uint64_t>(now_ns());
+}
+inline std::uint64_t record_ticks() noexcept {
+  return record_ticks(kUseTsc);
 }
 
 // Ticks to wall-clock nanoseconds. Calibrates on first use (about 2 ms) and

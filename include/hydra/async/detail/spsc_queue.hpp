@@ -6,7 +6,9 @@
 //
 // Each side keeps a cached copy of the other's position and reloads it only
 // when the cache says the queue is full (producer) or empty (consumer), so the
-// shared cache lines are touched rarely.
+// shared cache lines are touched rarely. The producer's state is a Writer
+// that lives wherever the producer keeps its other per-record state (the
+// async engine puts it in the thread's own cache line).
 #pragma once
 
 #include <atomic>
@@ -37,45 +39,64 @@ class SpscQueue {
   explicit SpscQueue(std::size_t capacity) {
     std::size_t cap = 4096;
     while (cap < capacity) cap <<= 1;
-    capacity_ = consumer_capacity_ = cap;
-    mask_ = consumer_mask_ = cap - 1;
-    buffer_ = consumer_buffer_ =
-        static_cast<std::byte*>(::operator new (cap, std::align_val_t{kCacheLine}));
-    std::memset(buffer_, 0, cap);  // pre-fault
+    consumer_capacity_ = cap;
+    consumer_mask_ = cap - 1;
+    consumer_buffer_ = static_cast<std::byte*>(::operator new (cap, std::align_val_t{kCacheLine}));
+    std::memset(consumer_buffer_, 0, cap);  // pre-fault
   }
-  ~SpscQueue() { ::operator delete (buffer_, std::align_val_t{kCacheLine}); }
+  ~SpscQueue() { ::operator delete (consumer_buffer_, std::align_val_t{kCacheLine}); }
   SpscQueue(const SpscQueue&) = delete;
   SpscQueue& operator=(const SpscQueue&) = delete;
 
   std::size_t capacity() const noexcept { return consumer_capacity_; }
   // The largest record that can ever fit.
-  std::size_t max_record() const noexcept { return capacity_ / 2; }
+  std::size_t max_record() const noexcept { return consumer_capacity_ / 2; }
 
-  // Producer: contiguous space for `size` bytes (a multiple of kRecordAlign),
-  // or nullptr when the queue is too full right now.
-  std::byte* prepare_write(std::size_t size) noexcept {
-    const std::size_t offset = write_ & mask_;
-    const std::size_t to_end = capacity_ - offset;
-    const std::size_t need = size <= to_end ? size : to_end + size;
-    if (write_ + need - cached_read_ > capacity_) {
-      cached_read_ = read_.load(std::memory_order_acquire);
-      if (write_ + need - cached_read_ > capacity_) return nullptr;
-    }
-    if (size > to_end) {
-      // Pad to the end of the ring; the record starts at offset 0.
-      const auto pad = static_cast<std::uint32_t>(to_end) | kPaddingBit;
-      std::memcpy(buffer_ + offset, &pad, sizeof(pad));
-      write_ += to_end;
-      return buffer_;
-    }
-    return buffer_ + offset;
-  }
+  // The producer's side of one queue: everything a write reads, in 40 bytes.
+  struct Writer {
+    Writer() = default;
+    // Writing into `q` from `position` (0 for a new queue).
+    explicit Writer(SpscQueue& q, std::size_t position = 0) noexcept
+        : queue(&q),
+          buffer(q.consumer_buffer_),
+          mask(q.consumer_mask_),
+          write(position),
+          cached_read(position) {}
 
-  // Producer: publishes the record written at the last prepare_write.
-  void commit_write(std::size_t size) noexcept {
-    write_ += size;
-    published_.store(write_, std::memory_order_release);
-  }
+    std::size_t capacity() const noexcept { return mask + 1; }
+
+    // Contiguous space for `size` bytes (a multiple of kRecordAlign), or
+    // nullptr when the queue is too full right now.
+    std::byte* prepare(std::size_t size) noexcept {
+      const std::size_t offset = write & mask;
+      const std::size_t to_end = capacity() - offset;
+      const std::size_t need = size <= to_end ? size : to_end + size;
+      if (write + need - cached_read > capacity()) {
+        cached_read = queue->read_.load(std::memory_order_acquire);
+        if (write + need - cached_read > capacity()) return nullptr;
+      }
+      if (size > to_end) {
+        // Pad to the end of the ring; the record starts at offset 0.
+        const auto pad = static_cast<std::uint32_t>(to_end) | kPaddingBit;
+        std::memcpy(buffer + offset, &pad, sizeof(pad));
+        write += to_end;
+        return buffer;
+      }
+      return buffer + offset;
+    }
+
+    // Publishes the record written at the last prepare.
+    void commit(std::size_t size) noexcept {
+      write += size;
+      queue->published_.store(write, std::memory_order_release);
+    }
+
+    SpscQueue* queue = nullptr;
+    std::byte* buffer = nullptr;
+    std::size_t mask = 0;
+    std::size_t write = 0;
+    std::size_t cached_read = 0;
+  };
 
   // Consumer: the next record, or nullptr when empty. Skips padding.
   std::byte* peek() noexcept {
@@ -112,11 +133,12 @@ class SpscQueue {
   }
 
   // In a fork()ed child, where no other thread exists: forget everything
-  // committed (the parent writes those records).
-  void discard_all_in_child() noexcept {
+  // committed (the parent writes those records). Returns the position a new
+  // Writer starts from.
+  std::size_t discard_all_in_child() noexcept {
     read_pos_ = cached_write_ = published_.load(std::memory_order_relaxed);
     read_.store(read_pos_, std::memory_order_relaxed);
-    write_ = cached_read_ = read_pos_;
+    return read_pos_;
   }
 
   // Bytes committed and not yet released (approximate from either side).
@@ -130,12 +152,7 @@ class SpscQueue {
   std::atomic<SpscQueue*> next{nullptr};
 
  private:
-  // Producer side: everything a write needs in one cache line.
-  alignas(kCacheLine) std::size_t write_ = 0;
-  std::size_t cached_read_ = 0;
-  std::byte* buffer_ = nullptr;
-  std::size_t capacity_ = 0;
-  std::size_t mask_ = 0;
+  // Written by the producer (Writer::commit), read by the consumer.
   alignas(kCacheLine) std::atomic<std::size_t> published_{0};
   // Consumer side (with its own copy of the ring's shape).
   alignas(kCacheLine) std::atomic<std::size_t> read_{0};
