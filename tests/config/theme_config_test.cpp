@@ -202,7 +202,15 @@ theme = "monochrome"
   hydra::ConfigSources sources;
   sources.file = dir.file("a.toml");
   sources.env = hydra::env_from_map({{"HYDRA_LOG_THEME", "high-contrast"}});
-  EXPECT_EQ(first(hydra::resolve_config(sources).config, "APP").theme.name, "high-contrast");
+  const hydra::ResolvedConfig resolved = hydra::resolve_config(sources);
+  EXPECT_EQ(first(resolved.config, "APP").theme.name, "high-contrast");
+  bool credited = false;
+  for (const auto& [key, origin] : resolved.origins) {
+    if (key.find("theme") == std::string::npos) continue;
+    EXPECT_EQ(origin, "environment HYDRA_LOG_THEME") << key;
+    credited = true;
+  }
+  EXPECT_TRUE(credited);
   sources.code = [](hydra::LoggerConfig& c) {
     c.layers.at("APP").destinations.at(0).theme.name = "default";
   };

@@ -289,6 +289,9 @@ ResolvedConfig resolve_config(const ConfigSources& sources) {
   apply_environment(resolved.config, env);
   credit(before, [](const std::string& path) -> std::string {
     if (path == "redact") return "environment HYDRA_LOG_REDACT_SENSITIVE";
+    if (path.ends_with(".theme") || path.find(".theme.") != std::string::npos) {
+      return "environment HYDRA_LOG_THEME";
+    }
     return path.ends_with("format") ? "environment HYDRA_LOG_FORMAT"
                                     : "environment HYDRA_LOG_LEVEL";
   });
