@@ -5,21 +5,12 @@
 
 #include "factory.hpp"
 #include "hydra/config/detect.hpp"
+#include "hydra/core/detail/ascii.hpp"
 
 namespace hydra {
 namespace {
 
-constexpr char ascii_lower(char c) noexcept {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
+using detail::iequals;
 
 }  // namespace
 

@@ -8,23 +8,15 @@
 
 #include <fmt/format.h>
 
+#include "hydra/core/detail/ascii.hpp"
 #include "hydra/core/error.hpp"
 #include "hydra/format/detail/escape.hpp"
 
 namespace hydra {
 namespace {
 
-constexpr char ascii_lower(char c) noexcept {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
+using detail::ascii_lower;
+using detail::iequals;
 
 // Theme names: case-insensitive, and '_' stands for '-' (high_contrast), as
 // configuration names elsewhere use underscores.

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "hydra/config/detect.hpp"
+#include "hydra/core/detail/ascii.hpp"
 #include "hydra/core/error.hpp"
 #include "hydra/core/protector.hpp"
 #if defined(HYDRA_CONFIG_WITH_PROTECT)
@@ -70,16 +71,7 @@ bool contains(Keys keys, std::string_view key) {
   return false;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
+using hydra::detail::iequals;
 
 std::string kind_of(const Json& v) {
   switch (v.type()) {

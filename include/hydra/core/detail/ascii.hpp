@@ -1,0 +1,24 @@
+// Internal: ASCII case folding for names (levels, formats, themes,
+// environment values). Locale-independent on purpose: "INFO" and "info" are
+// the same name in every locale.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+namespace hydra::detail {
+
+constexpr char ascii_lower(char c) noexcept {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// Whether `a` and `b` are equal ignoring ASCII case.
+constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace hydra::detail
