@@ -4,7 +4,9 @@
 //   hydra redact [--config F]        stdin to stdout with PII and secrets redacted
 //   hydra audit append|verify ...    write to and check a tamper-evident audit trail
 //   hydra config explain [FILE]      the effective configuration and its sources
+#include <cctype>
 #include <cstdio>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -21,7 +23,8 @@ constexpr std::string_view kUsage =
     "  pipe [--format F] [--layer L] [--level LEVEL] [--color auto|always|never] [--name N]\n"
     "       [--mode sync|async]\n"
     "                      turn every line of standard input into one record written\n"
-    "                      to standard output; F: text, json, logfmt, csv, syslog, gelf, logstash,\n"
+    "                      to standard output; F: text, json, logfmt, csv, syslog, gelf, "
+    "logstash,\n"
     "                      gcp_json\n"
     "  pipe --config FILE [--layer L] [--level LEVEL]\n"
     "                      the same, routed through FILE's layers and destinations\n"
@@ -42,6 +45,17 @@ constexpr std::string_view kUsage =
     "  help                this text\n"
     "  version             the version\n";
 
+// A command whose module this hydra was built without.
+[[maybe_unused]] int without_module(std::string_view command, std::string_view module) {
+  std::string option(module);
+  for (char& c : option) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::fprintf(stderr,
+               "hydra: %.*s: this hydra was built without the %.*s module (HYDRA_WITH_%s=OFF)\n",
+               static_cast<int>(command.size()), command.data(), static_cast<int>(module.size()),
+               module.data(), option.c_str());
+  return hydra::tools::kUsageError;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -54,39 +68,17 @@ int main(int argc, char** argv) {
   const hydra::tools::Args rest(args.data() + 1, args.size() - 1);
   if (command == "demo") return hydra::tools::run_demo(rest);
   if (command == "pipe") return hydra::tools::run_pipe(rest);
-  if (command == "redact") {
 #if defined(HYDRA_WITH_PROTECT)
-    return hydra::tools::run_redact(rest);
+  if (command == "redact") return hydra::tools::run_redact(rest);
+  if (command == "audit") return hydra::tools::run_audit(rest);
 #else
-    std::fputs(
-        "hydra: redact: this hydra was built without the protect module "
-        "(HYDRA_WITH_PROTECT=OFF)\n",
-        stderr);
-    return hydra::tools::kUsageError;
+  if (command == "redact" || command == "audit") return without_module(command, "protect");
 #endif
-  }
-  if (command == "audit") {
-#if defined(HYDRA_WITH_PROTECT)
-    return hydra::tools::run_audit(rest);
-#else
-    std::fputs(
-        "hydra: audit: this hydra was built without the protect module "
-        "(HYDRA_WITH_PROTECT=OFF)\n",
-        stderr);
-    return hydra::tools::kUsageError;
-#endif
-  }
-  if (command == "config") {
 #if defined(HYDRA_WITH_CONFIG)
-    return hydra::tools::run_config(rest);
+  if (command == "config") return hydra::tools::run_config(rest);
 #else
-    std::fputs(
-        "hydra: config: this hydra was built without the config module "
-        "(HYDRA_WITH_CONFIG=OFF)\n",
-        stderr);
-    return hydra::tools::kUsageError;
+  if (command == "config") return without_module(command, "config");
 #endif
-  }
   if (command == "help" || command == "--help" || command == "-h") {
     std::fputs(kUsage.data(), stdout);
     return 0;
