@@ -1,7 +1,5 @@
 // Compliance profiles: what each turns on, seen from the sinks, in both modes.
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <filesystem>
 #include <hydra/hydra.hpp>
@@ -11,6 +9,7 @@
 #include <vector>
 
 #include "core/recording_sink.hpp"
+#include "protect/pseudonym.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -24,21 +23,6 @@ using hydra::test::RecordingSink;
 
 const std::string kHashKey = "pseudonym-key-for-tests-0123456789";
 const std::string kAuditKey = "audit-key-for-the-compliance-tests";
-
-// The 12 hex digits the hash action writes: HMAC-SHA256(key, value).
-std::string pseudonym(const std::string& key, const std::string& value) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(value.data()), value.size(), mac, &len);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < 6; ++i) {
-    out += kHex[mac[i] >> 4];
-    out += kHex[mac[i] & 15];
-  }
-  return out;
-}
 
 std::string error_of(LoggerConfig& cfg, const ComplianceOptions& c) {
   try {
@@ -84,7 +68,7 @@ TEST_P(Compliance, GdprPseudonymisesIdentifiersAndRedactsContactData) {
   log.flush();
   const auto recs = app->records();
   ASSERT_EQ(recs.size(), 2u);
-  const std::string alias = "[USER:" + pseudonym(kHashKey, "alice") + "]";
+  const std::string alias = "[USER:" + hydra::test::hmac_hex12(kHashKey, "alice") + "]";
   EXPECT_EQ(recs[0].field("user_id"), alias);
   EXPECT_EQ(recs[1].field("user_id"), alias);  // stable: records still correlate
   EXPECT_EQ(recs[0].message.find("bob@example.com"), std::string::npos) << recs[0].message;

@@ -1,8 +1,6 @@
 // The Redactor's contracts: output, actions, structured fields, custom
 // patterns, configuration errors, hostile input and concurrent use.
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <hydra/core/error.hpp>
 #include <hydra/protect/redactor.hpp>
 
@@ -13,6 +11,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "protect/pseudonym.hpp"
 
 // Counts the allocations of the calling thread, to check that clean text
 // costs none.
@@ -56,19 +56,7 @@ RedactorOptions with_action(Detector d, Action a, std::string key = "") {
   return o;
 }
 
-std::string hmac_hex12(std::string_view key, std::string_view value) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(value.data()), value.size(), mac, &size);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (int i = 0; i < 6; ++i) {
-    out.push_back(kHex[mac[i] >> 4]);
-    out.push_back(kHex[mac[i] & 15]);
-  }
-  return out;
-}
+using hydra::test::hmac_hex12;
 
 // ---------------------------------------------------------------------------
 // Output contract
