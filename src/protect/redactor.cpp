@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <limits>
+#include <variant>
 
 #include "hydra/core/error.hpp"
 #include "scanner.hpp"
@@ -78,6 +80,20 @@ bool name_ends_with(std::string_view key, std::string_view suffix) {
     --k;
   }
   return true;
+}
+
+// Whether a number has the 13 digits or more of a card number (the only
+// detector a bare number can match).
+bool may_be_card_number(const FieldValue& v) {
+  constexpr double kLeast = 1e12;
+  if (const auto* i = std::get_if<std::int64_t>(&v.storage())) {
+    return *i >= static_cast<std::int64_t>(kLeast) || *i <= -static_cast<std::int64_t>(kLeast);
+  }
+  if (const auto* u = std::get_if<std::uint64_t>(&v.storage())) {
+    return *u >= static_cast<std::uint64_t>(kLeast);
+  }
+  if (const auto* d = std::get_if<double>(&v.storage())) return std::fabs(*d) >= kLeast;
+  return false;
 }
 
 bool is_continuation(char c) {
@@ -397,6 +413,23 @@ Outcome Redactor::redact_fields(std::span<const Field> in, RedactedFields& out) 
       const Outcome o = engine_->redact(field.value.as_string(), out.text_);
       if (o == Outcome::unchanged) continue;
       drop = drop || o == Outcome::drop;
+    } else if (may_be_card_number(field.value)) {
+      // A card number logged as a number: scanned as "key=value", so that
+      // an identifier's key (user_id=...) spares it as it does in text.
+      fmt::memory_buffer pair;
+      pair.append(field.key);
+      pair.push_back('=');
+      const std::size_t prefix = pair.size();
+      field.value.append_text(pair);
+      fmt::memory_buffer redacted;
+      const Outcome o = engine_->redact(std::string_view(pair.data(), pair.size()), redacted);
+      if (o == Outcome::unchanged) continue;
+      drop = drop || o == Outcome::drop;
+      std::string_view value(redacted.data(), redacted.size());
+      if (value.substr(0, prefix) == std::string_view(pair.data(), prefix)) {
+        value.remove_prefix(prefix);
+      }
+      out.text_.append(value);
     } else {
       continue;
     }

@@ -134,4 +134,28 @@ TEST_P(ProtectPipeline, AFieldRedactedByNameIsRedactedInTheMessageToo) {
   EXPECT_EQ(recs[1].bytes.find("k-7f3a9c2e"), std::string::npos) << recs[1].bytes;
 }
 
+// A card number logged as an integer is a card number too: a JSON or logfmt
+// sink writes the field's value, not the message. An identifier key keeps its
+// value, as it does in text ("user_id=5234567890123404").
+TEST_P(ProtectPipeline, NumbersInFieldsAreScannedLikeText) {
+  hydra::Logger log(config());
+  log.info("charged {card} for {user_id} in {ms} ms", std::uint64_t{4111111111111111},
+           std::int64_t{5234567890123404}, 12);
+  log.with({{"pan", std::int64_t{5555555555554444}}, {"big", 4111111111111111.0}}).info("settled");
+  log.flush();
+  const auto recs = app->records();
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].field("card"), "[REDACTED_CREDIT_CARD]");
+  EXPECT_EQ(recs[0].field("user_id"), "5234567890123404");
+  EXPECT_EQ(recs[0].field("ms"), "12");
+  EXPECT_TRUE(recs[0].message.starts_with("charged [REDACTED_CREDIT_CARD] for "))
+      << recs[0].message;
+  EXPECT_EQ(recs[1].field("pan"), "[REDACTED_CREDIT_CARD]");
+  EXPECT_EQ(recs[1].field("big"), "[REDACTED_CREDIT_CARD]");
+  for (const auto& r : recs) {
+    EXPECT_EQ(r.bytes.find("4111111111111111"), std::string::npos) << r.bytes;
+    EXPECT_EQ(r.bytes.find("5555555555554444"), std::string::npos) << r.bytes;
+  }
+}
+
 }  // namespace

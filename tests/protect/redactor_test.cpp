@@ -241,7 +241,6 @@ TEST(Fields, OtherStringValuesAreScannedByContent) {
   const std::vector<Field> fields = {
       {"contact", "mail alice@example.com"},
       {"body", "{\"password\":\"x\",\"n\":1}"},
-      {"count", 4111111111111111ULL},  // a number: not scanned
       {"note", "nothing"},
   };
   RedactedFields out;
@@ -249,8 +248,31 @@ TEST(Fields, OtherStringValuesAreScannedByContent) {
   const auto f = out.fields();
   EXPECT_EQ(f[0].value.as_string(), "mail [REDACTED_EMAIL]");
   EXPECT_EQ(f[1].value.as_string(), "{\"password\":\"[REDACTED_PASSWORD]\",\"n\":1}");
-  EXPECT_EQ(std::get<std::uint64_t>(f[2].value.storage()), 4111111111111111ULL);
-  EXPECT_EQ(f[3].value.as_string(), "nothing");
+  EXPECT_EQ(f[2].value.as_string(), "nothing");
+}
+
+// Numbers of 13 digits or more are scanned as "key=value" (only a card
+// number can be a bare number); the others are never formatted.
+TEST(Fields, LongNumbersAreScannedForCardNumbers) {
+  const Redactor r;
+  const std::vector<Field> fields = {
+      {"count", 4111111111111111ULL},              // Luhn-valid: a card
+      {"total", std::int64_t{-5555555555554444}},  // negative too
+      {"amount", 4111111111111111.0},              // and as a double
+      {"user_id", 5234567890123404ULL},            // an identifier's key: left alone
+      {"bytes", 4111111111111112ULL},              // fails Luhn
+      {"small", 4242},
+  };
+  RedactedFields out;
+  ASSERT_EQ(r.redact_fields(fields, out), Outcome::redacted);
+  const auto f = out.fields();
+  ASSERT_EQ(f.size(), fields.size());
+  EXPECT_EQ(f[0].value.as_string(), "[REDACTED_CREDIT_CARD]");
+  EXPECT_EQ(f[1].value.as_string(), "-[REDACTED_CREDIT_CARD]");
+  EXPECT_EQ(f[2].value.as_string(), "[REDACTED_CREDIT_CARD]");
+  EXPECT_EQ(std::get<std::uint64_t>(f[3].value.storage()), 5234567890123404ULL);
+  EXPECT_EQ(std::get<std::uint64_t>(f[4].value.storage()), 4111111111111112ULL);
+  EXPECT_EQ(std::get<std::int64_t>(f[5].value.storage()), 4242);
 }
 
 TEST(Fields, CleanFieldsAreUnchangedAndTheScratchIsReused) {
