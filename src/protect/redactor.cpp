@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bitset>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -96,6 +97,33 @@ bool may_be_card_number(const FieldValue& v) {
   return false;
 }
 
+// Field names are letters and digits once normalised: 36 characters, and
+// kPairs pairs of them.
+constexpr std::size_t kNameChars = 36;
+constexpr std::size_t kPairs = kNameChars * kNameChars;
+
+// The index of each name character (either case) among kNameChars; -1 for
+// any other byte.
+constexpr std::array<std::int8_t, 256> kNameCharIndex = [] {
+  std::array<std::int8_t, 256> t{};
+  t.fill(-1);
+  for (int c = 0; c < 26; ++c) {
+    t[static_cast<std::size_t>('a' + c)] = static_cast<std::int8_t>(c);
+    t[static_cast<std::size_t>('A' + c)] = static_cast<std::int8_t>(c);
+  }
+  for (int c = 0; c < 10; ++c)
+    t[static_cast<std::size_t>('0' + c)] = static_cast<std::int8_t>(26 + c);
+  return t;
+}();
+
+// The index of two name characters in a set of kPairs, or -1.
+int pair_index(char a, char b) {
+  const int x = kNameCharIndex[static_cast<unsigned char>(a)];
+  const int y = kNameCharIndex[static_cast<unsigned char>(b)];
+  if (x < 0 || y < 0) return -1;
+  return x * static_cast<int>(kNameChars) + y;
+}
+
 bool is_continuation(char c) {
   return (static_cast<unsigned char>(c) & 0xc0) == 0x80;
 }
@@ -138,6 +166,10 @@ class detail::Engine {
   // order: a key can only match rules ending in its own last byte, so a
   // lookup compares one or two names instead of all of them.
   std::array<std::vector<std::uint32_t>, 256> fields_by_last;
+  // The last two characters of every name, as a set (all names have two or
+  // more, or `short_field` is set): most keys are rejected by one bit.
+  std::bitset<kPairs> field_ends;
+  bool short_field = false;
 };
 
 namespace {
@@ -229,6 +261,12 @@ detail::Engine::Engine(RedactorOptions o)
                         "' must be letters, digits and '_'");
     }
     require_key(f.action, "sensitive field '" + f.name + "'");
+    if (normalised.size() < 2) {
+      short_field = true;
+    } else {
+      field_ends.set(static_cast<std::size_t>(
+          pair_index(normalised[normalised.size() - 2], normalised.back())));
+    }
     fields_by_last[static_cast<unsigned char>(normalised.back())].push_back(
         static_cast<std::uint32_t>(fields.size()));
     fields.push_back({std::move(normalised), std::move(f.type), f.action});
@@ -362,6 +400,13 @@ const detail::Engine::FieldRule* detail::Engine::field_rule(std::string_view key
   std::size_t k = key.size();
   while (k > 0 && is_separator(key[k - 1])) --k;
   if (k == 0) return nullptr;
+  if (!short_field) {
+    std::size_t j = k - 1;
+    while (j > 0 && is_separator(key[j - 1])) --j;
+    if (j == 0) return nullptr;
+    const int pair = pair_index(key[j - 1], key[k - 1]);
+    if (pair < 0 || !field_ends.test(static_cast<std::size_t>(pair))) return nullptr;
+  }
   for (const std::uint32_t i :
        fields_by_last[static_cast<unsigned char>(ascii_lower(key[k - 1]))]) {
     if (name_ends_with(key, fields[i].normalised)) return &fields[i];

@@ -214,10 +214,11 @@ TEST(Actions, EachDetectorTakesItsOwnAction) {
 TEST(Fields, SensitiveNamesAreRedactedWhateverTheValue) {
   const Redactor r;
   const std::vector<Field> fields = {
-      {"user", "bob"},         {"password", "hunter2"}, {"db_password", "x"},
-      {"X-Api-Key", "k"},      {"userPassword", "y"},   {"Authorization", "Bearer abc"},
-      {"set-cookie", "sid=1"}, {"pin_token", 123456},   {"secret", true},
-      {"latency_ms", 12.5},
+      {"user", "bob"},           {"password", "hunter2"}, {"db_password", "x"},
+      {"X-Api-Key", "k"},        {"userPassword", "y"},   {"Authorization", "Bearer abc"},
+      {"set-cookie", "sid=1"},   {"pin_token", 123456},   {"secret", true},
+      {"latency_ms", 12.5},      {"pass_wor-d", "z"},     {"d", "one letter"},
+      {"__", "only separators"},
   };
   RedactedFields out;
   ASSERT_EQ(r.redact_fields(fields, out), Outcome::redacted);
@@ -234,6 +235,9 @@ TEST(Fields, SensitiveNamesAreRedactedWhateverTheValue) {
   EXPECT_EQ(f[7].value.as_string(), "[REDACTED_TOKEN]");  // a number, by name
   EXPECT_TRUE(std::get<bool>(f[8].value.storage()));      // a boolean says nothing
   EXPECT_EQ(std::get<double>(f[9].value.storage()), 12.5);
+  EXPECT_EQ(f[10].value.as_string(), "[REDACTED_PASSWORD]");  // separators anywhere
+  EXPECT_EQ(f[11].value.as_string(), "one letter");
+  EXPECT_EQ(f[12].value.as_string(), "only separators");
 }
 
 TEST(Fields, OtherStringValuesAreScannedByContent) {
@@ -301,6 +305,22 @@ TEST(Fields, TheNameListIsConfigurableAndTakesActions) {
   EXPECT_EQ(out.fields()[1].value.as_string(), "not listed any more");
   fields = {{"billing.card", "x"}};
   EXPECT_EQ(r.redact_fields(fields, out), Outcome::drop);
+}
+
+TEST(Fields, AOneCharacterNameMatchesEveryKeyEndingInIt) {
+  RedactorOptions o;
+  o.sensitive_fields = {{"x", "X"}, {"token", "TOKEN"}};
+  const Redactor r(o);
+  RedactedFields out;
+  const std::vector<Field> fields = {
+      {"max", "1"}, {"X", "2"}, {"a.x_", "3"}, {"xa", "4"}, {"csrf-token", "5"}};
+  ASSERT_EQ(r.redact_fields(fields, out), Outcome::redacted);
+  const auto f = out.fields();
+  EXPECT_EQ(f[0].value.as_string(), "[REDACTED_X]");
+  EXPECT_EQ(f[1].value.as_string(), "[REDACTED_X]");
+  EXPECT_EQ(f[2].value.as_string(), "[REDACTED_X]");
+  EXPECT_EQ(f[3].value.as_string(), "4");
+  EXPECT_EQ(f[4].value.as_string(), "[REDACTED_TOKEN]");
 }
 
 TEST(Fields, BadFieldRulesAreConfigurationErrors) {
