@@ -435,6 +435,29 @@ std::string Redactor::redacted(std::string_view in) const {
   return out;
 }
 
+namespace {
+
+// A card number logged as a number: scanned as "key=value", so that an
+// identifier's key (user_id=...) spares it as it does in text. Appends the
+// value's replacement to `out` unless unchanged. (Out of line: rare.)
+[[gnu::noinline]] Outcome redact_number(const detail::Engine& engine, const Field& field,
+                                        std::string& out) {
+  fmt::memory_buffer pair;
+  pair.append(field.key);
+  pair.push_back('=');
+  const std::size_t prefix = pair.size();
+  field.value.append_text(pair);
+  fmt::memory_buffer redacted;
+  const Outcome o = engine.redact(std::string_view(pair.data(), pair.size()), redacted);
+  if (o == Outcome::unchanged) return o;
+  std::string_view value(redacted.data(), redacted.size());
+  if (value.substr(0, prefix) == std::string_view(pair.data(), prefix)) value.remove_prefix(prefix);
+  out.append(value);
+  return o;
+}
+
+}  // namespace
+
 Outcome Redactor::redact_fields(std::span<const Field> in, RedactedFields& out) const {
   out.fields_.clear();
   out.replaced_.clear();
@@ -459,22 +482,9 @@ Outcome Redactor::redact_fields(std::span<const Field> in, RedactedFields& out) 
       if (o == Outcome::unchanged) continue;
       drop = drop || o == Outcome::drop;
     } else if (may_be_card_number(field.value)) {
-      // A card number logged as a number: scanned as "key=value", so that
-      // an identifier's key (user_id=...) spares it as it does in text.
-      fmt::memory_buffer pair;
-      pair.append(field.key);
-      pair.push_back('=');
-      const std::size_t prefix = pair.size();
-      field.value.append_text(pair);
-      fmt::memory_buffer redacted;
-      const Outcome o = engine_->redact(std::string_view(pair.data(), pair.size()), redacted);
+      const Outcome o = redact_number(*engine_, field, out.text_);
       if (o == Outcome::unchanged) continue;
       drop = drop || o == Outcome::drop;
-      std::string_view value(redacted.data(), redacted.size());
-      if (value.substr(0, prefix) == std::string_view(pair.data(), prefix)) {
-        value.remove_prefix(prefix);
-      }
-      out.text_.append(value);
     } else {
       continue;
     }
