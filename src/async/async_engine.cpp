@@ -194,12 +194,14 @@ ThreadQueue& AsyncEngine::find_local_queue() {
     if (e.engine_id == id_) {
       t_hot.engine_id = id_;
       t_hot.queue = e.queue.get();
+      t_hot.use_tsc = kUseTsc;
       return *e.queue;
     }
   }
   ThreadQueue& queue = register_thread();
   t_hot.engine_id = id_;
   t_hot.queue = &queue;
+  t_hot.use_tsc = kUseTsc;
   return queue;
 }
 
@@ -395,9 +397,10 @@ void AsyncEngine::enqueue_message(LayerSlot& slot, Level level, std::string_view
   ThreadQueue& queue = local_queue(id_);
   if (queue.sent_context_version != context_version()) send_context(queue);
   if (queue.drop_layers != 0) send_drop_notice(queue);
-  const std::size_t size = align_up(sizeof(RecordHeader) + sizeof(std::uint32_t) + message.size() +
-                                        sizeof(std::uint32_t) + encoded_size(fields),
-                                    kRecordAlign);
+  const std::size_t size =
+      align_up(sizeof(RecordHeader) + sizeof(SourceLocation) + sizeof(std::uint32_t) +
+                   message.size() + sizeof(std::uint32_t) + encoded_size(fields),
+               kRecordAlign);
   std::byte* out = queue.reserve(size);
   if (out == nullptr) {
     bool sync = false;
@@ -414,8 +417,8 @@ void AsyncEngine::enqueue_message(LayerSlot& slot, Level level, std::string_view
   header->level = level;
   header->ticks = queue.stamp();
   header->slot = &slot;
-  header->source = source;
   std::byte* payload = out + sizeof(RecordHeader);
+  put(payload, source);
   put_string(payload, message);
   put(payload, static_cast<std::uint32_t>(fields.size()));
   encode_fields(payload, fields);
@@ -443,7 +446,8 @@ void AsyncEngine::enqueue_formatted(LayerSlot& slot, Level level, std::span<cons
 // ---------------------------------------------------------------------------
 // Backend side.
 
-Capture AsyncEngine::capture_of(const ThreadQueue& queue, const RecordHeader& header) {
+Capture AsyncEngine::capture_of(const ThreadQueue& queue, const RecordHeader& header,
+                                const SourceLocation& source) {
   // Every member named: a default-constructed Capture and then assignments
   // made the compiler zero it with `rep stos`, a tenth of the backend's time.
   return Capture{
@@ -456,7 +460,7 @@ Capture AsyncEngine::capture_of(const ThreadQueue& queue, const RecordHeader& he
       .text = {},
       .has_names = false,
       .preformatted = false,
-      .source = header.source,
+      .source = source,
       .args = {},
       .values = {},
       .extra = {},
@@ -468,7 +472,9 @@ void AsyncEngine::run(ThreadQueue& queue, const RecordHeader& header, fmt::forma
                       std::span<const FieldValue> values, const std::byte* extra_fields) {
   DecodeScratch& s = t_decode;
   decode_fields(extra_fields, header.extra_count, s.fields);
-  Capture capture = capture_of(queue, header);
+  const std::source_location& loc = header.location;
+  Capture capture =
+      capture_of(queue, header, SourceLocation{loc.file_name(), loc.function_name(), loc.line()});
   capture.text = std::string_view(header.text, header.text_len);
   capture.has_names = (header.flags & kHasNames) != 0;
   capture.args = args;
@@ -482,11 +488,12 @@ void AsyncEngine::process_record(ThreadQueue& queue, const RecordHeader& header)
   switch (header.kind) {
     case RecordKind::event: header.decode(*this, queue, header, payload); break;
     case RecordKind::message: {
+      const auto source = get<SourceLocation>(payload);
       const std::string_view message = get_string(payload);
       const auto count = get<std::uint32_t>(payload);
       DecodeScratch& s = t_decode;
       decode_fields(payload, count, s.fields);
-      Capture capture = capture_of(queue, header);
+      Capture capture = capture_of(queue, header, source);
       capture.text = message;
       capture.preformatted = true;
       capture.extra = s.fields;

@@ -221,6 +221,19 @@ TEST_P(LoggerTest, SourceLocationWithoutMacros) {
   EXPECT_NE(rec.function.find("SourceLocationWithoutMacros"), std::string::npos);
 }
 
+TEST_P(LoggerTest, ARecordWrittenAsTextKeepsTheSourceLocationItWasGiven) {
+  Fixture fx(GetParam(), {"APP"});
+  const hydra::Field fields[] = {{"k", 1}};
+  fx.logger->layer("APP").write(hydra::Level::info, "relayed", fields,
+                                hydra::SourceLocation{"remote.py", "handler", 42});
+  auto rec = fx.sink("APP").records().at(0);
+  EXPECT_EQ(rec.message, "relayed");
+  EXPECT_EQ(rec.file, "remote.py");
+  EXPECT_EQ(rec.function, "handler");
+  EXPECT_EQ(rec.line, 42u);
+  EXPECT_EQ(rec.field("k"), "1");
+}
+
 TEST_P(LoggerTest, SpecialLevelsGoToTheirLayers) {
   Fixture fx(GetParam(), {"APP", "SECURITY", "AUDIT", "COMPLIANCE"});
   fx.logger->security("login failed for {user}", "bob");

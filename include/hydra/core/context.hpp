@@ -41,6 +41,10 @@ struct alignas(64) ThreadHot {
   // matches; cleared when the thread's queues are released.
   std::uint64_t engine_id = 0;
   void* queue = nullptr;
+  // Async mode: this thread's latest record timestamp (any engine's; a lower
+  // bound of its next one), and whether it reads the TSC (set with `queue`).
+  std::uint64_t last_stamp = 1;
+  bool use_tsc = false;
 };
 inline thread_local ThreadHot t_hot;
 inline std::uint64_t context_version() noexcept {

@@ -53,6 +53,9 @@ struct RecordHeader;
 using DecodeFn = void (*)(AsyncEngine& engine, ThreadQueue& queue, const RecordHeader& header,
                           const std::byte* payload);
 
+// 56 bytes. The call site travels as a std::source_location: one pointer to
+// the compiler's static record of file, function and line, which the caller
+// copies without reading (the backend reads it).
 struct RecordHeader {
   std::uint32_t size;  // whole record, a multiple of kRecordAlign
   RecordKind kind;
@@ -62,10 +65,12 @@ struct RecordHeader {
   std::uint64_t ticks;       // timestamp (see clock.hpp)
   DecodeFn decode;
   LayerSlot* slot;
-  const char* text;  // the template (static storage)
-  std::uint64_t text_len;
-  SourceLocation source;
+  const char* text;               // event: the template (static storage)
+  std::source_location location;  // event: the call site
+  std::uint32_t text_len;
 };
+
+static_assert(sizeof(RecordHeader) == 56);
 
 // Encoding of key-value fields (with(), context) in the payload.
 std::size_t encoded_size(std::span<const Field> fields) noexcept;
@@ -79,18 +84,22 @@ struct ThreadQueue {
   // Producer side. What a call reads, in one cache line: after an idle
   // spell the thread's first call waits for this line and no other of the
   // queue's (every other access on its path is a store).
+  // (The thread's last timestamp and TSC flag are in its t_hot line.)
   alignas(kCacheLine) SpscQueue::Writer writer;  // into the queue being written (chain's last)
   std::uint64_t sent_context_version = 0;        // a thread starts with an empty context, version 0
-  std::uint64_t last_stamp = 1;
+  // Written only by the producer (load and store, no locked add); read by
+  // metrics(), rarely.
+  std::atomic<std::uint64_t> records_in{0};
   std::uint32_t drop_layers = 0;  // entries of `drops` in use; nonzero: a report is due
-  bool use_tsc = kUseTsc;
-  // What a call writes and the backend reads, on the next line.
+  static_assert(sizeof(SpscQueue::Writer) + 2 * sizeof(std::uint64_t) + sizeof(std::uint32_t) <=
+                kCacheLine);
+  // What a call writes (and never reads) and the backend reads, on the next
+  // line.
   // Nonzero while a record is between its timestamp and its commit: a lower
   // bound of that timestamp (this thread's previous one). The backend merges
   // no other thread's record younger than it, so a caller descheduled
   // mid-record cannot have its record overtaken by younger ones.
   alignas(kCacheLine) std::atomic<std::uint64_t> stamping{0};
-  std::atomic<std::uint64_t> records_in{0};
   std::atomic<std::size_t> high_water{0};
   std::atomic<bool> exited{false};
   // Records dropped and not yet reported in-band, per layer (a thread that
@@ -131,10 +140,11 @@ struct ThreadQueue {
   }
   // Producer: the timestamp of the record being written (after reserve).
   std::uint64_t stamp() noexcept {
-    stamping.store(last_stamp, std::memory_order_relaxed);
+    ThreadHot& hot = t_hot;
+    stamping.store(hot.last_stamp, std::memory_order_relaxed);
     std::atomic_signal_fence(std::memory_order_seq_cst);  // the mark first, then the clock
-    last_stamp = record_ticks(use_tsc);
-    return last_stamp;
+    hot.last_stamp = record_ticks(hot.use_tsc);
+    return hot.last_stamp;
   }
   // Producer: makes the stamped record visible.
   void publish(std::size_t size) noexcept {
@@ -242,7 +252,8 @@ class AsyncEngine {
   std::size_t drain_locked(std::size_t limit, bool to_horizon = true);
   void process_record(ThreadQueue& queue, const RecordHeader& header);
   // What every record kind shares: layer, level, time, thread, source, context.
-  Capture capture_of(const ThreadQueue& queue, const RecordHeader& header);
+  Capture capture_of(const ThreadQueue& queue, const RecordHeader& header,
+                     const SourceLocation& source = {});
 
   Logger& logger_;
   AsyncOptions options_;
@@ -315,17 +326,19 @@ template <typename... Args>
 void AsyncEngine::enqueue(std::uint64_t engine_id, LayerSlot& slot, Level level,
                           std::span<const Field> extra, const basic_format_string<Args...>& f,
                           Args&&... args) {
-  const std::source_location& loc = f.location();
-  const SourceLocation source{loc.file_name(), loc.function_name(), loc.line()};
   // Format on the caller and queue the text when some argument has no codec,
   // or when the template is runtime text: the backend keeps only a pointer
   // to the template, and only a literal outlives the call.
+  const auto source = [&] {
+    const std::source_location& loc = f.location();
+    return SourceLocation{loc.file_name(), loc.function_name(), loc.line()};
+  };
   const auto format_here = [&] {
     const auto stored = fmt::make_format_args(args...);
     FieldScratch& scratch = thread_field_scratch();
     scratch.clear();
     const FieldValue values[] = {to_field_value(args, scratch)..., FieldValue()};
-    enqueue_formatted(slot, level, extra, f.get(), f.has_names(), source, stored,
+    enqueue_formatted(slot, level, extra, f.get(), f.has_names(), source(), stored,
                       f.has_names() ? std::span<const FieldValue>(values, sizeof...(Args))
                                     : std::span<const FieldValue>());
   };
@@ -350,13 +363,13 @@ void AsyncEngine::enqueue(std::uint64_t engine_id, LayerSlot& slot, Level level,
       if (out == nullptr) {
         if (sync) {
           if constexpr (sizeof...(Args) == 0) {
-            run_sync(slot, level, extra, f.get(), f.has_names(), false, source, {}, {});
+            run_sync(slot, level, extra, f.get(), f.has_names(), false, source(), {}, {});
           } else {
             const auto stored = fmt::make_format_args(args...);
             FieldScratch& scratch = thread_field_scratch();
             scratch.clear();
             const FieldValue values[] = {to_field_value(args, scratch)...};
-            run_sync(slot, level, extra, f.get(), f.has_names(), false, source, stored,
+            run_sync(slot, level, extra, f.get(), f.has_names(), false, source(), stored,
                      f.has_names() ? std::span<const FieldValue>(values)
                                    : std::span<const FieldValue>());
           }
@@ -374,8 +387,8 @@ void AsyncEngine::enqueue(std::uint64_t engine_id, LayerSlot& slot, Level level,
     header->decode = &decode_event<Args...>;
     header->slot = &slot;
     header->text = f.get().data();
-    header->text_len = f.get().size();
-    header->source = source;
+    header->location = f.location();
+    header->text_len = static_cast<std::uint32_t>(f.get().size());
     std::byte* payload = out + sizeof(RecordHeader);
     (encode(payload, args), ...);
     if (!extra.empty()) encode_fields(payload, extra);
