@@ -511,13 +511,22 @@ std::uint64_t AuditChainSink::dropped_records() const {
   return impl_->dropped.load(std::memory_order_relaxed);
 }
 
-DestinationConfig audit_file(AuditChainOptions options, std::string format) {
+DestinationConfig audit_destination(AuditChainOptions options, std::string format) {
   DestinationConfig d;
   d.type = "audit";
   d.path = options.path;
   d.format = std::move(format);
   d.color_mode = ColorMode::never;
+  d.make_sink = [options = std::move(options)] {
+    return std::make_shared<AuditChainSink>(options);
+  };
+  return d;
+}
+
+DestinationConfig audit_file(AuditChainOptions options, std::string format) {
+  DestinationConfig d = audit_destination(options, std::move(format));
   d.sink = std::make_shared<AuditChainSink>(std::move(options));
+  d.make_sink = nullptr;
   return d;
 }
 

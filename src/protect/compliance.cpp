@@ -216,7 +216,7 @@ void apply_compliance(LoggerConfig& config, const ComplianceOptions& options) {
     }
     AuditChainOptions chain = options.audit;
     if (keep_audit_files) chain.backup_count = kKeepAllAuditFiles;
-    audit_layer.destinations.push_back(audit_file(std::move(chain)));
+    audit_layer.destinations.push_back(audit_destination(std::move(chain)));
   }
 }
 

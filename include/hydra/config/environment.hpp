@@ -32,7 +32,9 @@ Env env_from_map(std::map<std::string, std::string, std::less<>> variables);
 // Unset or empty variables change nothing. A bad value throws ConfigError
 // naming the variable, the value and the valid choices; `config` is then
 // unchanged. HYDRA_LOG_CONFIG and HYDRA_LOG_PRESET choose sources rather than
-// override values: resolve_config() (loader.hpp) reads them.
+// override values, and HYDRA_LOG_COMPLIANCE replaces the file's compliance
+// profiles (whose keys only a file gives): resolve_config() (loader.hpp)
+// reads those three.
 void apply_environment(LoggerConfig& config, const Env& env = process_env());
 
 }  // namespace hydra

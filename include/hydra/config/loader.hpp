@@ -60,7 +60,8 @@ struct ConfigSources {
 
 struct ResolvedConfig {
   LoggerConfig config;
-  // For each setting (key path as in config_to_json, e.g. "layers.APP.level"):
+  // For each setting (key path as in config_to_json, e.g. "layers.APP.level",
+  // plus "compliance.profiles", which config_to_json has no place for):
   // "default", "preset NAME", "FILE:LINE" (or "FILE"), "environment VAR" or
   // "code" — the last source that set it.
   std::map<std::string, std::string> origins;

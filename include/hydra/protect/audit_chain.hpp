@@ -131,4 +131,12 @@ class AuditChainSink final : public hydra::Sink {
 // a damaged chain throws hydra::ConfigError here.
 DestinationConfig audit_file(AuditChainOptions options, std::string format = "json");
 
+// The same destination with its sink made when a Logger is built from the
+// configuration (DestinationConfig::make_sink): a configuration that only
+// describes the chain opens, verifies and locks nothing, so it can be made,
+// explained or reloaded while a logger holds the chain (a reconfigure that
+// keeps the destination keeps the live sink). A bad key or a damaged chain
+// throws hydra::ConfigError when the logger is built.
+DestinationConfig audit_destination(AuditChainOptions options, std::string format = "json");
+
 }  // namespace hydra::protect

@@ -56,10 +56,12 @@ RedactorOptions compliance_redactor_options(const ComplianceOptions& options);
 //   any protector it had);
 // - pci, hipaa: every layer and destination is protected (opt-outs removed);
 // - hipaa, sox: the AUDIT layer writes the audit chain (added to its
-//   destinations); with sox the chain deletes no rotated file, and a
+//   destinations as an audit_destination(), opened when a Logger is built
+//   from `config`); with sox the chain deletes no rotated file, and a
 //   rotating_file destination on the AUDIT layer (which deletes old files) is
 //   an error.
-// Throws hydra::ConfigError naming the profile and what it lacks.
+// Throws hydra::ConfigError naming the profile and what it lacks (a bad
+// audit key: when the Logger is built).
 void apply_compliance(LoggerConfig& config, const ComplianceOptions& options);
 
 }  // namespace hydra::protect

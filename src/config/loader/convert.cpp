@@ -1,6 +1,7 @@
 // The strict walk from a Tree to a LoggerConfig, and back. Every key a file
 // may use is listed here once; anything else is an error that names the key,
 // its place and the keys valid there.
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <chrono>
@@ -18,6 +19,7 @@
 #include "hydra/core/protector.hpp"
 #if defined(HYDRA_CONFIG_WITH_PROTECT)
 #include "hydra/protect/audit_chain.hpp"
+#include "hydra/protect/compliance.hpp"
 #include "hydra/protect/protector.hpp"
 #endif
 #include "tree.hpp"
@@ -28,9 +30,9 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 12> kTopKeys = {
-    "name",    "mode",   "default_level", "default_layer", "layers",        "async",
-    "extends", "preset", "log_dir",       "redact",        "crash_handler", "theme"};
+constexpr std::array<std::string_view, 13> kTopKeys = {
+    "name",   "mode",    "default_level", "default_layer", "layers",        "async", "extends",
+    "preset", "log_dir", "redact",        "compliance",    "crash_handler", "theme"};
 constexpr std::array<std::string_view, 3> kLayerKeys = {"level", "destinations", "protect"};
 constexpr std::array<std::string_view, 8> kAsyncKeys = {
     "queue_capacity", "overflow",      "grow_limit",      "grow_fallback",
@@ -51,7 +53,8 @@ constexpr std::array<std::string_view, 4> kFileKeys = {"path", "flush_level", "f
                                                        "buffer_size"};
 constexpr std::array<std::string_view, 4> kRotatingKeys = {"max_size", "rotation", "backup_count",
                                                            "compress"};
-// The audit chain (protect module): docs/protect.md, "Audit trail".
+// The audit chain (protect module): docs/protect.md, "Audit trail". Also the
+// keys of [compliance.audit].
 constexpr std::array<std::string_view, 6> kAuditKeys = {
     "path", "key_file", "key_env", "max_size", "backup_count", "checkpoint_every"};
 
@@ -303,18 +306,41 @@ Json theme_json(const ColorTheme& theme) {
   return j;
 }
 
-// type = "audit": the tamper-evident chain of the protect module. Its sink
-// is made when the logger is built (it opens and locks the file), so loading
-// or explaining a file touches nothing.
-void audit_destination(const Walker& w, const Json& v, const std::string& path,
-                       DestinationConfig& d) {
 #if defined(HYDRA_CONFIG_WITH_PROTECT)
+// A key source from the table `v` at `path`: its `file_key` (a file holding
+// the key) or its `env_key` (an environment variable), read when the key is
+// used. Both set is an error; so is neither when `why_required` is not empty.
+protect::AuditKeySource key_source(const Walker& w, const Json& v, const std::string& path,
+                                   const std::string& file_key, const std::string& env_key,
+                                   std::string_view what, std::string_view why_required) {
+  protect::AuditKeySource key;
+  if (v.contains(file_key)) key.file = w.string(v[file_key], child_path(path, file_key));
+  if (v.contains(env_key)) key.env = w.string(v[env_key], child_path(path, env_key));
+  const bool both = !key.file.empty() && !key.env.empty();
+  const bool none = key.file.empty() && key.env.empty();
+  if (both || (none && !why_required.empty())) {
+    std::string message = std::string(what) + (why_required.empty() ? " takes at most one of "
+                                                                    : " needs exactly one of ");
+    message += file_key + " and " + env_key;
+    if (!why_required.empty()) message += " (" + std::string(why_required) + ")";
+    w.fail(path, message);
+  }
+  return key;
+}
+
+// An audit chain's table (a type = "audit" destination, [compliance.audit]):
+// path, exactly one of key_file and key_env, max_size, backup_count,
+// checkpoint_every. `what` names the table in messages. Its keys are checked
+// by the caller.
+protect::AuditChainOptions audit_chain_options(const Walker& w, const Json& v,
+                                               const std::string& path, std::string_view what) {
   protect::AuditChainOptions o;
-  o.path = d.path;
   for (const auto& [key, value] : v.items()) {
     const std::string at = child_path(path, key);
-    if (key == "key_file") o.key.file = w.string(value, at);
-    if (key == "key_env") o.key.env = w.string(value, at);
+    if (key == "path") {
+      o.path = w.string(value, at);
+      if (o.path.empty()) w.fail(at, "must not be empty");
+    }
     if (key == "max_size") o.max_size = w.size(value, at);
     if (key == "backup_count") {
       o.backup_count = static_cast<int>(w.integer(value, at, 1, std::numeric_limits<int>::max()));
@@ -324,12 +350,22 @@ void audit_destination(const Walker& w, const Json& v, const std::string& path,
           w.integer(value, at, 1, std::numeric_limits<std::int64_t>::max()));
     }
   }
-  if (o.key.file.empty() == o.key.env.empty()) {
-    w.fail(path,
-           "an audit destination needs exactly one of key_file and key_env (the chain's HMAC "
-           "key; an unsigned audit log is never written)");
-  }
-  d.make_sink = [o] { return std::make_shared<protect::AuditChainSink>(o); };
+  if (o.path.empty()) w.fail(path, std::string(what) + " needs a path (add path = \"...\")");
+  o.key = key_source(w, v, path, "key_file", "key_env", what,
+                     "the chain's HMAC key; an unsigned audit log is never written");
+  return o;
+}
+
+#endif
+
+// type = "audit": the tamper-evident chain of the protect module.
+void audit_destination(const Walker& w, const Json& v, const std::string& path,
+                       DestinationConfig& d) {
+#if defined(HYDRA_CONFIG_WITH_PROTECT)
+  // Made when the logger is built (protect::audit_destination): loading or
+  // explaining a file touches nothing, and a reload keeps the live sink.
+  d.make_sink =
+      protect::audit_destination(audit_chain_options(w, v, path, "an audit destination")).make_sink;
 #else
   (void)v;
   (void)d;
@@ -454,6 +490,93 @@ AsyncOptions async_options(const Walker& w, const Json& v, const std::string& pa
   return o;
 }
 
+#if defined(HYDRA_CONFIG_WITH_PROTECT)
+// [compliance]: docs/protect.md, "Compliance profiles".
+constexpr std::array<std::string_view, 4> kComplianceKeys = {"profiles", "hash_key_file",
+                                                             "hash_key_env", "audit"};
+
+struct FileCompliance {
+  protect::ComplianceOptions options;
+  bool has_audit = false;  // a [compliance.audit] table
+};
+
+// The table, checked, with the gdpr hash key read (from its file or
+// variable) at once: the protector needs it now.
+FileCompliance compliance_table(const Walker& w, const Json& v, const std::string& path) {
+  w.object(v, path, kComplianceKeys, "in compliance");
+  FileCompliance c;
+  const std::string profiles_at = child_path(path, "profiles");
+  if (!v.contains("profiles")) {
+    w.fail(path,
+           "needs profiles (a list of: " + std::string(protect::kComplianceProfileChoices) + ")");
+  }
+  const Json& list = v["profiles"];
+  if (!list.is_array()) w.wrong_type(profiles_at, list, "a list of compliance profiles");
+  if (list.empty()) {
+    w.fail(profiles_at,
+           "must not be empty (valid: " + std::string(protect::kComplianceProfileChoices) + ")");
+  }
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string at = index_path(profiles_at, i);
+    std::string name = w.string(list[i], at);
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    const auto profile = protect::parse_compliance_profile(name);
+    if (!profile) {
+      w.fail(at, describe(list[i]) + " is not a compliance profile (valid: " +
+                     std::string(protect::kComplianceProfileChoices) + ")");
+    }
+    c.options.profiles.push_back(*profile);
+  }
+  const protect::AuditKeySource hash_key =
+      key_source(w, v, path, "hash_key_file", "hash_key_env", "compliance", "");
+  if (!hash_key.file.empty() || !hash_key.env.empty()) {
+    try {
+      c.options.hash_key = protect::load_audit_key(hash_key);
+    } catch (const ConfigError& e) {
+      w.fail(child_path(path, hash_key.file.empty() ? "hash_key_env" : "hash_key_file"), e.what());
+    }
+  }
+  if (v.contains("audit")) {
+    const std::string at = child_path(path, "audit");
+    w.object(v["audit"], at, kAuditKeys, "in compliance.audit");
+    c.options.audit = audit_chain_options(w, v["audit"], at, "compliance.audit");
+    c.has_audit = true;
+  }
+  return c;
+}
+
+bool has_profile(const protect::ComplianceOptions& o, protect::ComplianceProfile p) {
+  return std::find(o.profiles.begin(), o.profiles.end(), p) != o.profiles.end();
+}
+
+// apply_compliance() errors start with "compliance: "; the path says it.
+std::string without_prefix(std::string_view what) {
+  constexpr std::string_view prefix = "compliance: ";
+  if (what.starts_with(prefix)) what.remove_prefix(prefix.size());
+  return std::string(what);
+}
+
+// The profiles laid over `config` by protect::apply_compliance(); its audit
+// chain (hipaa, sox) is made when the logger is built, so loading, explaining
+// and reloading the file touch nothing.
+void apply_file_compliance(const Walker& w, const FileCompliance& c, const std::string& path,
+                           LoggerConfig& config) {
+  using protect::ComplianceProfile;
+  const bool hipaa = has_profile(c.options, ComplianceProfile::hipaa);
+  if ((hipaa || has_profile(c.options, ComplianceProfile::sox)) && !c.has_audit) {
+    w.fail(path, std::string(hipaa ? "hipaa" : "sox") +
+                     " writes the AUDIT layer's audit chain: add a [compliance.audit] table with "
+                     "its path and key_file or key_env");
+  }
+  try {
+    protect::apply_compliance(config, c.options);
+  } catch (const ConfigError& e) {
+    w.fail(path, without_prefix(e.what()));
+  }
+}
+#endif
+
 template <typename E, std::size_t N>
 std::string name_of(E value, const std::array<E, N>& values,
                     const std::array<std::string_view, N>& names) {
@@ -482,7 +605,7 @@ std::shared_ptr<const Protector> default_protector() {
 #endif
 }
 
-LoggerConfig to_config(const Tree& tree) {
+LoggerConfig to_config(const Tree& tree, bool with_compliance) {
   const Walker w(tree);
   const Json& top = w.object(tree.value, "", kTopKeys, "at the top level");
   LoggerConfig config;
@@ -536,7 +659,22 @@ LoggerConfig to_config(const Tree& tree) {
       for (DestinationConfig& d : l.destinations) d.theme = theme;
     }
   }
+  if (with_compliance) apply_compliance_table(tree, config);
   return config;
+}
+
+void apply_compliance_table(const Tree& tree, LoggerConfig& config) {
+  if (!tree.value.is_object() || !tree.value.contains("compliance")) return;
+  const Walker w(tree);
+#if defined(HYDRA_CONFIG_WITH_PROTECT)
+  const FileCompliance c = compliance_table(w, tree.value["compliance"], "compliance");
+  apply_file_compliance(w, c, "compliance", config);
+#else
+  (void)config;
+  w.fail("compliance",
+         "profiles need the protect module, and this hydra was built without it "
+         "(HYDRA_WITH_PROTECT=OFF)");
+#endif
 }
 
 Json to_json(const LoggerConfig& config) {
@@ -546,6 +684,11 @@ Json to_json(const LoggerConfig& config) {
   top["default_level"] = to_lower_string(config.default_level);
   top["default_layer"] = config.default_layer;
   top["redact"] = config.protector != nullptr;
+  // No `compliance`: LoggerConfig keeps no record of the profiles, only their
+  // effects (the protector, protect flags, the AUDIT layer's chain), which
+  // are dumped as themselves. resolve_config() lists the file's
+  // compliance.profiles beside these keys for `hydra config explain`. Nothing
+  // dumped here is loaded back but presets, which have no compliance.
   top["crash_handler"] = config.crash_handler;
   const AsyncOptions& a = config.async;
   top["async"] = {

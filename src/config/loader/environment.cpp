@@ -2,6 +2,8 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -145,5 +147,40 @@ void apply_environment(LoggerConfig& config, const Env& env) {
     }
   }
 }
+
+namespace config_detail {
+
+void compliance_from_environment(Tree& tree, const Env& env) {
+  if (!env || !tree.value.is_object()) return;
+  const auto value = env("HYDRA_LOG_COMPLIANCE");
+  if (!value || value->empty()) return;
+  Json profiles = Json::array();
+  std::string_view rest = *value;
+  while (true) {
+    const auto comma = rest.find(',');
+    std::string item = trim(rest.substr(0, comma));
+    if (!item.empty()) profiles.push_back(std::move(item));
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  // The names are checked by the walk, which names this variable as where
+  // they were written.
+  const Origin origin{"environment HYDRA_LOG_COMPLIANCE", 0};
+  if (!tree.value.contains("compliance")) {
+    tree.value["compliance"] = Json::object();
+    tree.origins["compliance"] = origin;
+  }
+  Json& table = tree.value["compliance"];
+  if (!table.is_object()) return;  // the file's mistake, which the walk reports
+  table["profiles"] = profiles;
+  std::erase_if(tree.origins,
+                [](const auto& entry) { return entry.first.starts_with("compliance.profiles"); });
+  tree.origins["compliance.profiles"] = origin;
+  for (std::size_t i = 0; i < profiles.size(); ++i) {
+    tree.origins[index_path("compliance.profiles", i)] = origin;
+  }
+}
+
+}  // namespace config_detail
 
 }  // namespace hydra

@@ -132,8 +132,8 @@ struct Layered {
   StaticFields static_fields;
 };
 
-LoggerConfig to_config(const Layered& layered) {
-  LoggerConfig config = config_detail::to_config(layered.tree);
+LoggerConfig to_config(const Layered& layered, bool with_compliance = true) {
+  LoggerConfig config = config_detail::to_config(layered.tree, with_compliance);
   config.static_fields = layered.static_fields;
   return config;
 }
@@ -263,8 +263,11 @@ ResolvedConfig resolve_config(const ConfigSources& sources) {
   } else if (preset) {
     layered = preset_tree(*preset, log_dir.value_or("logs"), env);
   }
+  config_detail::compliance_from_environment(layered.tree, env);
   ResolvedConfig resolved;
-  resolved.config = to_config(layered);
+  // The compliance profiles act on the configuration the environment leaves
+  // (applied below).
+  resolved.config = to_config(layered, false);
   const Tree& tree = layered.tree;
   for (const auto& [path, value] : leaves(resolved.config)) {
     auto it = tree.origins.find(path);
@@ -295,12 +298,27 @@ ResolvedConfig resolve_config(const ConfigSources& sources) {
     return path.ends_with("format") ? "environment HYDRA_LOG_FORMAT"
                                     : "environment HYDRA_LOG_LEVEL";
   });
+  // What the profiles change is credited to where they were named (the
+  // file's line, or HYDRA_LOG_COMPLIANCE).
+  const bool compliance = tree.value.contains("compliance");
+  const std::string profiles_where = tree.where("compliance.profiles");
+  if (compliance) {
+    before = leaves(resolved.config);
+    config_detail::apply_compliance_table(tree, resolved.config);
+    credit(before, [&profiles_where](const std::string&) { return profiles_where; });
+  }
   if (sources.code) {
     before = leaves(resolved.config);
     sources.code(resolved.config);
     credit(before, [](const std::string&) -> std::string { return "code"; });
   }
   resolved.values = leaves(resolved.config);
+  if (compliance) {
+    // LoggerConfig keeps no record of the profiles (config_to_json has no
+    // such key); listed here so that `hydra config explain` shows them.
+    resolved.values["compliance.profiles"] = tree.value.at("compliance").at("profiles").dump();
+    resolved.origins["compliance.profiles"] = profiles_where;
+  }
   return resolved;
 }
 

@@ -62,8 +62,18 @@ void merge(Tree& base, Tree overlay);
 void interpolate(Tree& tree, const Env& env);
 
 // The strict walk: Tree → LoggerConfig. Keys `extends`, `preset` and `log_dir`
-// must have been resolved (removed) before.
-LoggerConfig to_config(const Tree& tree);
+// must have been resolved (removed) before. The `compliance` table is applied
+// last, over everything else, unless `with_compliance` is false: then
+// resolve_config() applies it (apply_compliance_table) after the environment.
+LoggerConfig to_config(const Tree& tree, bool with_compliance = true);
+// The tree's `compliance` table, if it has one, laid over `config` (the
+// protect module's profiles); ConfigError naming the key for a bad table, and
+// when built without hydra::protect.
+void apply_compliance_table(const Tree& tree, LoggerConfig& config);
+// HYDRA_LOG_COMPLIANCE=gdpr,pci: sets compliance.profiles in `tree` (the
+// rest of the table, key material included, stays the file's), with the
+// variable as its origin.
+void compliance_from_environment(Tree& tree, const Env& env);
 // The redacting protector with the default detectors (`redact = true`,
 // HYDRA_LOG_REDACT_SENSITIVE); ConfigError when built without hydra::protect.
 std::shared_ptr<const Protector> default_protector();
