@@ -532,9 +532,16 @@ Json throughput_row(double n, const Sample& s, double secs, bool lines_ok) {
 void scenario_throughput(Context& ctx) {
   const auto& o = ctx.opt;
   const auto subjects = ctx.subjects();
-  std::printf("throughput: %zu records of a text line to a file, median of %d runs\n", o.records,
-              o.runs);
-  std::printf("%-14s %7s %14s %10s %10s\n", "logger", "threads", "records/s", "MB/s", "bytes/line");
+  std::printf(
+      "throughput: %zu records of a text line to a file, median of %d runs (x spdlog_sync: the "
+      "median of each run's ratio, the two timed within the same run)\n",
+      o.records, o.runs);
+  std::printf("%-14s %7s %14s %10s %10s %14s\n", "logger", "threads", "records/s", "MB/s",
+              "bytes/line", "x spdlog_sync");
+  std::size_t baseline = subjects.size();  // spdlog's synchronous logger, when it runs
+  for (std::size_t k = 0; k < subjects.size(); ++k) {
+    if (subjects[k].kind == Kind::spdlog && !subjects[k].async) baseline = k;
+  }
   for (int threads : o.thread_counts) {
     const std::size_t expect =
         o.records / static_cast<std::size_t>(threads) * static_cast<std::size_t>(threads);
@@ -562,10 +569,19 @@ void scenario_throughput(Context& ctx) {
     const double n = static_cast<double>(expect);
     for (std::size_t k = 0; k < subjects.size(); ++k) {
       const double t = median(secs[k]);
-      std::printf("%-14s %7d %14.0f %10.1f %10.1f\n", subjects[k].name, threads, n / t,
+      std::printf("%-14s %7d %14.0f %10.1f %10.1f", subjects[k].name, threads, n / t,
                   static_cast<double>(last[k].file.bytes) / t / 1e6,
                   static_cast<double>(last[k].file.bytes) / n);
       Json row = throughput_row(n, last[k], t, lines_ok[k]);
+      if (baseline < subjects.size()) {
+        std::vector<double> ratios;
+        for (std::size_t r = 0; r < secs[k].size(); ++r) {
+          ratios.push_back(secs[baseline][r] / secs[k][r]);
+        }
+        std::printf(" %14.2f", median(ratios));
+        row["x_spdlog_sync"] = median(ratios);
+      }
+      std::printf("\n");
       row["bytes_verified"] = bytes_ok;
       ctx.ok = ctx.ok && lines_ok[k] && bytes_ok;
       ctx.out["throughput_threads"][subjects[k].name][std::to_string(threads)] = row;

@@ -477,6 +477,7 @@ void AsyncEngine::run(ThreadQueue& queue, const RecordHeader& header, fmt::forma
       capture_of(queue, header, SourceLocation{loc.file_name(), loc.function_name(), loc.line()});
   capture.text = std::string_view(header.text, header.text_len);
   capture.has_names = (header.flags & kHasNames) != 0;
+  capture.literal = true;  // runtime templates are formatted on the caller
   capture.args = args;
   capture.values = values;
   capture.extra = s.fields;

@@ -45,7 +45,7 @@ std::string_view FieldScratch::keep(std::string s) {
 bool render_message(std::string_view tmpl, bool has_names, fmt::format_args args,
                     std::size_t arg_count, fmt::memory_buffer& message,
                     fmt::memory_buffer& stripped, std::vector<std::string_view>& names,
-                    std::vector<std::pair<std::uint32_t, std::uint32_t>>* spans) {
+                    std::vector<std::pair<std::uint32_t, std::uint32_t>>* spans, bool literal) {
   message.clear();
   names.clear();
   if (spans != nullptr) spans->clear();
@@ -58,7 +58,7 @@ bool render_message(std::string_view tmpl, bool has_names, fmt::format_args args
       struct Reset {
         ~Reset() { t_rendering = false; }
       } reset;
-      const ParsedTemplate& parsed = parsed_template(tmpl);
+      const ParsedTemplate& parsed = parsed_template(tmpl, literal);
       if (parsed.usable() && parsed.render(tmpl, args, message, has_names ? &names : nullptr,
                                            has_names ? spans : nullptr)) {
         return true;
@@ -708,10 +708,10 @@ LoggerMetrics Logger::metrics() const {
 
 namespace {
 
-bool format_message(DispatchScratch& scratch, std::string_view tmpl, bool has_names,
-                    fmt::format_args args, std::size_t arg_count) {
-  return detail::render_message(tmpl, has_names, args, arg_count, scratch.message, scratch.stripped,
-                                scratch.names, &scratch.spans);
+bool format_message(DispatchScratch& scratch, const detail::Capture& capture) {
+  return detail::render_message(capture.text, capture.has_names, capture.args,
+                                capture.values.size(), scratch.message, scratch.stripped,
+                                scratch.names, &scratch.spans, capture.literal);
 }
 
 }  // namespace
@@ -745,8 +745,7 @@ void Logger::process(const detail::Capture& capture) noexcept {
     scratch.fields.assign(impl_->static_fields.begin(), impl_->static_fields.end());
     scratch.field_spans.clear();
     if (!capture.preformatted) {
-      if (!format_message(scratch, capture.text, capture.has_names, capture.args,
-                          capture.values.size())) {
+      if (!format_message(scratch, capture)) {
         impl_->format_errors.fetch_add(1, std::memory_order_relaxed);
       }
       message = std::string_view(scratch.message.data(), scratch.message.size());
@@ -830,7 +829,7 @@ void Logger::count_format_error() noexcept {
 void Logger::process_now(detail::LayerSlot& slot, Level level, std::span<const Field> extra,
                          std::string_view text, bool has_names, bool preformatted,
                          const SourceLocation& source, fmt::format_args args,
-                         std::span<const FieldValue> values) noexcept {
+                         std::span<const FieldValue> values, bool literal) noexcept {
   detail::Capture capture;
   capture.slot = &slot;
   capture.level = level;
@@ -839,6 +838,7 @@ void Logger::process_now(detail::LayerSlot& slot, Level level, std::span<const F
   capture.text = text;
   capture.has_names = has_names;
   capture.preformatted = preformatted;
+  capture.literal = literal;
   capture.source = source;
   capture.args = args;
   capture.values = values;

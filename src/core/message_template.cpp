@@ -3,6 +3,8 @@
 #include <fmt/compile.h>
 
 #include <array>
+#include <bit>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <type_traits>
@@ -10,6 +12,91 @@
 #include "hydra/core/format_string.hpp"
 
 namespace hydra::detail {
+namespace {
+
+// Appends bytes with one memcpy ({fmt}'s buffer::append copies in a
+// generic loop: about 50 instructions for a ten-byte piece).
+inline void append_bytes(fmt::memory_buffer& out, const char* bytes, std::size_t n) {
+  if (n == 0) return;  // bytes may be null
+  const std::size_t size = out.size();
+  out.resize(size + n);
+  std::memcpy(out.data() + size, bytes, n);
+}
+
+// N when `spec` is exactly ".Nf" with N <= kMaxFixedPrecision, else -1.
+std::int8_t fixed_precision_of(std::string_view spec) {
+  if (spec.size() < 3 || spec.size() > 4 || spec.front() != '.' || spec.back() != 'f') return -1;
+  int n = 0;
+  for (const char c : spec.substr(1, spec.size() - 2)) {
+    if (c < '0' || c > '9') return -1;
+    n = n * 10 + (c - '0');
+  }
+  if (spec.size() == 4 && spec[1] == '0') return -1;  // ".05f": leave odd spellings to {fmt}
+  return n <= kMaxFixedPrecision ? static_cast<std::int8_t>(n) : std::int8_t{-1};
+}
+
+constexpr std::array<std::uint64_t, kMaxFixedPrecision + 1> kPowersOf10 = [] {
+  std::array<std::uint64_t, kMaxFixedPrecision + 1> p{};
+  p[0] = 1;
+  for (std::size_t i = 1; i < p.size(); ++i) p[i] = p[i - 1] * 10;
+  return p;
+}();
+
+}  // namespace
+
+bool append_fixed(double value, int precision, fmt::memory_buffer& out) noexcept {
+#if !defined(__SIZEOF_INT128__)
+  (void)value;
+  (void)out;
+  return false;  // {fmt} writes it
+#else
+  if (precision < 0 || precision > kMaxFixedPrecision) return false;
+  const auto bits = std::bit_cast<std::uint64_t>(value);
+  const bool negative = (bits >> 63) != 0;
+  const auto exponent_bits = static_cast<int>((bits >> 52) & 0x7ff);
+  const std::uint64_t fraction = bits & ((std::uint64_t{1} << 52) - 1);
+  if (exponent_bits == 0x7ff) return false;  // inf, nan
+  // value = mantissa * 2^exponent, exactly.
+  const std::uint64_t mantissa =
+      exponent_bits == 0 ? fraction : fraction | (std::uint64_t{1} << 52);
+  const int exponent = (exponent_bits == 0 ? 1 : exponent_bits) - 1075;
+  const std::uint64_t scale = kPowersOf10[static_cast<std::size_t>(precision)];
+  // value * 10^precision = mantissa * scale * 2^exponent; mantissa * scale
+  // < 2^53 * 10^15 < 2^103 fits in 128 bits.
+  __extension__ using u128 = unsigned __int128;
+  const u128 scaled = static_cast<u128>(mantissa) * scale;
+  std::uint64_t units = 0;  // value * 10^precision, rounded half to even
+  if (exponent >= 0) {
+    if (exponent >= 64 || (scaled >> (64 - exponent)) != 0) return false;
+    units = static_cast<std::uint64_t>(scaled << exponent);
+  } else if (-exponent < 128) {
+    const int shift = -exponent;
+    const u128 whole = scaled >> shift;
+    if ((whole >> 64) != 0) return false;
+    units = static_cast<std::uint64_t>(whole);
+    const u128 rest = scaled & ((u128{1} << shift) - 1);
+    const u128 half = u128{1} << (shift - 1);
+    if (rest > half || (rest == half && (units & 1) != 0)) {
+      if (units == ~std::uint64_t{0}) return false;
+      ++units;
+    }
+  }  // else: below 2^-74 after scaling, which rounds to 0
+  if (negative) out.push_back('-');
+  const fmt::format_int whole(units / scale);
+  append_bytes(out, whole.data(), whole.size());
+  if (precision > 0) {
+    out.push_back('.');
+    char digits[kMaxFixedPrecision];
+    std::uint64_t rest = units % scale;
+    for (int i = precision - 1; i >= 0; --i) {
+      digits[i] = static_cast<char>('0' + rest % 10);
+      rest /= 10;
+    }
+    append_bytes(out, digits, static_cast<std::size_t>(precision));
+  }
+  return true;
+#endif
+}
 
 ParsedTemplate::ParsedTemplate(std::string_view tmpl) : key_(tmpl.data()), text_(tmpl) {
   if (tmpl.size() > std::numeric_limits<std::uint32_t>::max()) return;
@@ -53,7 +140,10 @@ ParsedTemplate::ParsedTemplate(std::string_view tmpl) : key_(tmpl.data()), text_
           current.name_size = static_cast<std::uint32_t>(id.size());
         }
         current.arg = static_cast<std::int32_t>(index);
-        if (!spec.empty()) current.spec_format = fmt::format("{{:{}}}", spec);
+        if (!spec.empty()) {
+          current.spec_format = fmt::format("{{:{}}}", spec);
+          current.fixed_precision = fixed_precision_of(spec);
+        }
         max_arg_ = std::max(max_arg_, index + 1);
         pieces_.push_back(std::move(current));
         current = Piece{};
@@ -73,10 +163,10 @@ struct PlainWriter {
   void operator()(T value) const {
     using V = std::remove_cv_t<T>;
     if constexpr (std::is_same_v<V, fmt::string_view>) {
-      out.append(value.data(), value.data() + value.size());
+      append_bytes(out, value.data(), value.size());
     } else if constexpr (std::is_same_v<V, const char*>) {
       const std::string_view s = value;
-      out.append(s.data(), s.data() + s.size());
+      append_bytes(out, s.data(), s.size());
     } else if constexpr (std::is_same_v<V, int> || std::is_same_v<V, unsigned> ||
                          std::is_same_v<V, long long> || std::is_same_v<V, unsigned long long> ||
                          std::is_same_v<V, bool> || std::is_same_v<V, char> ||
@@ -99,6 +189,9 @@ struct SpecWriter {
 
   template <typename T>
   void operator()(T value) const {
+    if constexpr (std::is_same_v<std::remove_cv_t<T>, double>) {
+      if (piece.fixed_precision >= 0 && append_fixed(value, piece.fixed_precision, out)) return;
+    }
     using F = fmt::formatter<std::remove_cv_t<T>>;
     if constexpr (std::is_constructible_v<decltype(piece.spec_formatter), F>) {
       F* f = std::get_if<F>(&piece.spec_formatter);
@@ -131,7 +224,7 @@ bool ParsedTemplate::render(std::string_view tmpl, fmt::format_args args, fmt::m
   // Arguments are contiguous: the highest index used exists, or one is missing.
   if (max_arg_ != 0 && !args.get(static_cast<int>(max_arg_ - 1))) return false;
   for (const Piece& p : pieces_) {
-    out.append(tmpl.data() + p.text_offset, tmpl.data() + p.text_offset + p.text_size);
+    append_bytes(out, tmpl.data() + p.text_offset, p.text_size);
     if (p.arg < 0) continue;
     const auto arg = args.get(p.arg);
     const auto begin = static_cast<std::uint32_t>(out.size());
@@ -146,16 +239,19 @@ bool ParsedTemplate::render(std::string_view tmpl, fmt::format_args args, fmt::m
   return true;
 }
 
-const ParsedTemplate& parsed_template(std::string_view tmpl) {
+const ParsedTemplate& parsed_template(std::string_view tmpl, bool literal) {
   // Direct-mapped on the template's address; a hit also compares the text
   // (a few bytes), so a runtime template in a reused buffer is never stale.
   constexpr std::size_t kSlots = 256;
   thread_local std::array<std::unique_ptr<ParsedTemplate>, kSlots> cache;
   const auto address = reinterpret_cast<std::uintptr_t>(tmpl.data());
   std::unique_ptr<ParsedTemplate>& slot = cache[(address >> 3 ^ address >> 11) % kSlots];
-  if (!slot || slot->key() != tmpl.data() || !slot->matches(tmpl)) {
-    slot = std::make_unique<ParsedTemplate>(tmpl);
+  if (slot && slot->key() == tmpl.data()) {
+    if (literal && slot->literal && slot->size() == tmpl.size()) return *slot;
+    if (slot->matches(tmpl)) return *slot;
   }
+  slot = std::make_unique<ParsedTemplate>(tmpl);
+  slot->literal = literal;
   return *slot;
 }
 

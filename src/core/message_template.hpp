@@ -36,6 +36,9 @@ class ParsedTemplate {
     return tmpl == text_;  // by content: a reused buffer may hold new text
   }
   const char* key() const noexcept { return key_; }
+  std::size_t size() const noexcept { return text_.size(); }
+  // Parsed from a string literal (see parsed_template).
+  bool literal = false;
 
   // Appends the message to `out` and, when `names` is not null, one entry per
   // placeholder (its name, empty for {}) viewing into `tmpl` (the same text
@@ -54,6 +57,9 @@ class ParsedTemplate {
     std::uint32_t name_offset = 0;  // the placeholder's name, in the template
     std::uint32_t name_size = 0;
     std::string spec_format;  // "{:spec}" when the field has a spec, else empty
+    // The spec is exactly ".Nf" (N <= kMaxFixedPrecision): a double is
+    // written by append_fixed (the same text, several times faster); -1: not.
+    std::int8_t fixed_precision = -1;
     // The spec parsed by {fmt}'s formatter for the type last seen here (a
     // template's argument types rarely change; when they do, parsed again).
     mutable std::variant<std::monostate, fmt::formatter<int>, fmt::formatter<unsigned>,
@@ -72,8 +78,19 @@ class ParsedTemplate {
   bool usable_ = false;
 };
 
+// Appends `value` with `precision` digits after the point, exactly as
+// {fmt}'s "{:.<precision>f}" does (the exact binary value rounded half to
+// even), when it is finite and |value| * 10^precision < 2^64; otherwise
+// returns false having written nothing. About a tenth of {fmt}'s cost for
+// the small precisions log lines use.
+inline constexpr int kMaxFixedPrecision = 15;
+bool append_fixed(double value, int precision, fmt::memory_buffer& out) noexcept;
+
 // This thread's parsed copy of `tmpl` (parsed now if not cached). The
 // reference stays valid until this thread's next call.
-const ParsedTemplate& parsed_template(std::string_view tmpl);
+// `literal`: tmpl is a string literal, found by its address and size alone
+// (no runtime text can live at a literal's address, and a literal never
+// changes); other text is also compared byte for byte.
+const ParsedTemplate& parsed_template(std::string_view tmpl, bool literal = false);
 
 }  // namespace hydra::detail

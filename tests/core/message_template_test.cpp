@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -125,6 +128,97 @@ TEST(ParsedTemplateTest, CacheComparesContentNotJustTheAddress) {
   fmt::memory_buffer out;
   ASSERT_TRUE(b.render(buffer, fmt::make_format_args(5), out, nullptr));
   EXPECT_EQ(fmt::to_string(out), "other 5");
+}
+
+// append_fixed (the fast path of "{:.Nf}" for doubles) must write exactly
+// what {fmt} writes: the exact binary value rounded half to even.
+std::string fixed_of(double v, int precision) {
+  fmt::memory_buffer out;
+  if (!hydra::detail::append_fixed(v, precision, out)) return "(declined)";
+  return fmt::to_string(out);
+}
+
+TEST(AppendFixedTest, MatchesFmtOnTiesSignsAndEdges) {
+  const double values[] = {0.125,
+                           0.375,
+                           2.5,
+                           3.5,
+                           0.5,
+                           1.5,
+                           1.0625,
+                           5e-324,
+                           -0.0,
+                           0.0,
+                           -1e-10,
+                           123.4565,
+                           0.0005,
+                           0.0015,
+                           999.9995,
+                           9.995,
+                           -2.675,
+                           1e15,
+                           4503599627370497.0,
+                           0.1,
+                           0.7,
+                           1e-300,
+                           18446.744073709552,
+                           65535.99999};
+  for (const double v : values) {
+    for (int p = 0; p <= hydra::detail::kMaxFixedPrecision; ++p) {
+      if (std::fabs(v) * std::pow(10.0, p) >= 1.8e19) continue;  // declined: tested below
+      EXPECT_EQ(fixed_of(v, p), fmt::format("{:.{}f}", v, p)) << v << " precision " << p;
+    }
+  }
+}
+
+TEST(AppendFixedTest, MatchesFmtOnRandomDoublesOfEveryMagnitude) {
+  std::mt19937_64 rng(20261127);
+  int compared = 0;
+  for (int i = 0; i < 200000; ++i) {
+    // Random mantissas at exponents from 2^-60 to 2^50, and k/2^j values
+    // (exact ties at some precision).
+    double v = 0;
+    if (i % 4 == 3) {
+      v = static_cast<double>(rng() % 100000) / static_cast<double>(1u << (rng() % 20));
+    } else {
+      const auto mantissa = static_cast<double>(rng() >> 11) / 9007199254740992.0;  // [0, 1)
+      v = std::ldexp(mantissa, static_cast<int>(rng() % 111) - 60);
+    }
+    if ((rng() & 1) != 0) v = -v;
+    const int p = static_cast<int>(rng() % (hydra::detail::kMaxFixedPrecision + 1));
+    const std::string fast = fixed_of(v, p);
+    if (fast == "(declined)") {
+      EXPECT_GE(std::fabs(v) * std::pow(10.0, p), 1.8e19) << v << " precision " << p;
+      continue;
+    }
+    ASSERT_EQ(fast, fmt::format("{:.{}f}", v, p)) << v << " precision " << p;
+    ++compared;
+  }
+  EXPECT_GT(compared, 150000);
+}
+
+TEST(AppendFixedTest, DeclinesWhatItCannotWrite) {
+  fmt::memory_buffer out;
+  EXPECT_FALSE(hydra::detail::append_fixed(std::numeric_limits<double>::infinity(), 2, out));
+  EXPECT_FALSE(hydra::detail::append_fixed(std::nan(""), 2, out));
+  EXPECT_FALSE(hydra::detail::append_fixed(1e19, 2, out));
+  EXPECT_FALSE(hydra::detail::append_fixed(1.0, hydra::detail::kMaxFixedPrecision + 1, out));
+  EXPECT_EQ(out.size(), 0u);
+}
+
+TEST(AppendFixedTest, TemplatesUseItOnlyForExactlyDotNF) {
+  for (const char* tmpl : {"{:.3f}", "{:.0f}", "{:.12f}", "{:8.3f}", "{:+.3f}", "{:.3F}", "{:.3e}",
+                           "{:.20f}", "{x:.2f}"}) {
+    for (const double v : {0.125, -2.5, 1234.5678, 1e300}) {
+      const ParsedTemplate parsed(tmpl);
+      ASSERT_TRUE(parsed.usable()) << tmpl;
+      fmt::memory_buffer out;
+      ASSERT_TRUE(parsed.render(tmpl, fmt::make_format_args(v), out, nullptr));
+      const std::string stripped =
+          std::string(tmpl).find('x') != std::string::npos ? "{:.2f}" : tmpl;
+      EXPECT_EQ(fmt::to_string(out), fmt::format(fmt::runtime(stripped), v)) << tmpl << " " << v;
+    }
+  }
 }
 
 }  // namespace

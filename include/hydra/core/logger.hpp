@@ -242,17 +242,18 @@ class Logger : public LevelMethods<Logger> {
     }
     const std::source_location& loc = f.location();
     const SourceLocation source{loc.file_name(), loc.function_name(), loc.line()};
+    const bool literal = !f.is_runtime();
     if constexpr (sizeof...(Args) == 0) {
-      process_now(slot, level, extra, f.get(), f.has_names(), false, source, {}, {});
+      process_now(slot, level, extra, f.get(), f.has_names(), false, source, {}, {}, literal);
     } else {
       const auto stored = fmt::make_format_args(args...);
       if (f.has_names()) {
         detail::FieldScratch& scratch = detail::thread_field_scratch();
         scratch.clear();
         const FieldValue values[] = {detail::to_field_value(args, scratch)...};
-        process_now(slot, level, extra, f.get(), true, false, source, stored, values);
+        process_now(slot, level, extra, f.get(), true, false, source, stored, values, literal);
       } else {
-        process_now(slot, level, extra, f.get(), false, false, source, stored, {});
+        process_now(slot, level, extra, f.get(), false, false, source, stored, {}, literal);
       }
     }
   }
@@ -286,7 +287,7 @@ class Logger : public LevelMethods<Logger> {
   void process_now(detail::LayerSlot& slot, Level level, std::span<const Field> extra,
                    std::string_view text, bool has_names, bool preformatted,
                    const SourceLocation& source, fmt::format_args args,
-                   std::span<const FieldValue> values) noexcept;
+                   std::span<const FieldValue> values, bool literal = false) noexcept;
   void deliver(detail::DispatchScratch& scratch, const detail::Capture& capture,
                std::string_view message);
   // A runtime template failed to render (on the caller, in async mode).

@@ -31,10 +31,13 @@ std::uint64_t current_thread_id() noexcept;
 // With `spans` (and has_names), also each placeholder's [begin, end) in
 // `message`, one per name; left empty when the template was rendered by
 // {fmt} directly (templates the cache cannot express).
+// `literal`: tmpl is a string literal (static and immutable), so the parsed-
+// template cache may recognise it by its address alone.
 bool render_message(std::string_view tmpl, bool has_names, fmt::format_args args,
                     std::size_t arg_count, fmt::memory_buffer& message,
                     fmt::memory_buffer& stripped, std::vector<std::string_view>& names,
-                    std::vector<std::pair<std::uint32_t, std::uint32_t>>* spans = nullptr);
+                    std::vector<std::pair<std::uint32_t, std::uint32_t>>* spans = nullptr,
+                    bool literal = false);
 
 struct Capture {
   LayerSlot* slot = nullptr;
@@ -45,6 +48,7 @@ struct Capture {
   std::string_view text;
   bool has_names = false;
   bool preformatted = false;
+  bool literal = false;  // text is a string literal (see render_message)
   SourceLocation source;
   fmt::format_args args;
   std::span<const FieldValue> values;  // one per argument when has_names
