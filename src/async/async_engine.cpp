@@ -127,6 +127,8 @@ struct DecodeScratch {
 thread_local DecodeScratch t_decode;
 
 constexpr std::size_t kBatch = 4096;
+// grow: how often a drain looks whether a caller took its queue made ahead.
+constexpr std::size_t kGrowthCheck = 64;
 // How far behind the present the merge horizon stays (TSC ticks, or ns):
 // a few microseconds, far longer than a store takes to reach another core.
 constexpr std::uint64_t kOrderMargin = 10'000;
@@ -300,6 +302,7 @@ std::byte* AsyncEngine::on_full(ThreadQueue& queue, std::size_t size, LayerSlot*
         std::unique_ptr<SpscQueue> bigger(queue.spare.exchange(nullptr, std::memory_order_acq_rel));
         if (bigger != nullptr && bigger->capacity() > current && bigger->max_record() >= size) {
           grows_prepared_.fetch_add(1, std::memory_order_relaxed);
+          growth_wanted_.store(true, std::memory_order_release);
           request_wake();  // so the backend makes the next one soon
         } else {
           if (bigger != nullptr) {  // too small for this queue or record
@@ -312,8 +315,12 @@ std::byte* AsyncEngine::on_full(ThreadQueue& queue, std::size_t size, LayerSlot*
                                                                     : options_.grow_fallback;
             continue;
           }
-          bigger = std::make_unique<SpscQueue>(next_capacity);
+          // Not pre-faulted: touching it all here would stall this call
+          // for as long as zeroing the whole queue takes; its pages fault
+          // in one by one as records reach them.
+          bigger = std::make_unique<SpscQueue>(next_capacity, /*prefault=*/false);
           queue.total_capacity.fetch_add(next_capacity, std::memory_order_relaxed);
+          growth_wanted_.store(true, std::memory_order_release);
         }
         SpscQueue* raw = bigger.get();
         {
@@ -608,6 +615,11 @@ std::size_t AsyncEngine::drain_locked(std::size_t limit, bool to_horizon) {
     process_record(*best, *best_header);
     best->read_queue->release(size);
     ++done;
+    if (done % kGrowthCheck == 0 && options_.prepare_growth &&
+        growth_wanted_.load(std::memory_order_relaxed) &&
+        growth_wanted_.exchange(false, std::memory_order_acquire)) {
+      for (const auto& q : consumer_view_) prepare_growth(*q);
+    }
   }
   for (const auto& q : consumer_view_) q->read_queue->publish_release();
   if (done == 0) {

@@ -295,6 +295,9 @@ class AsyncEngine {
   std::atomic<std::uint64_t> blocked_waits_{0};
   std::atomic<std::uint64_t> grows_{0};
   std::atomic<std::uint64_t> grows_prepared_{0};
+  // grow: a caller took a queue made ahead; the draining backend makes the
+  // next one within kGrowthCheck records rather than at its next batch.
+  std::atomic<bool> growth_wanted_{false};
   // grow: keeps `q`'s next queue (twice the size) made and pre-faulted, so
   // that growing costs its producer no allocation (backend, consumer lock).
   void prepare_growth(ThreadQueue& q);

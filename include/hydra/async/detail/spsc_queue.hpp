@@ -34,15 +34,17 @@ class SpscQueue {
  public:
   static constexpr std::size_t kReleaseStep = 32;
 
-  // `capacity` is rounded up to a power of two. The memory is touched once
-  // here so that first writes do not stall on page faults.
-  explicit SpscQueue(std::size_t capacity) {
+  // `capacity` is rounded up to a power of two. With `prefault`, the memory
+  // is touched once here so that first writes do not stall on page faults;
+  // without, each page faults in on its first write (a microsecond or so
+  // each, spread over the writes instead of paid at once).
+  explicit SpscQueue(std::size_t capacity, bool prefault = true) {
     std::size_t cap = 4096;
     while (cap < capacity) cap <<= 1;
     consumer_capacity_ = cap;
     consumer_mask_ = cap - 1;
     consumer_buffer_ = static_cast<std::byte*>(::operator new (cap, std::align_val_t{kCacheLine}));
-    std::memset(consumer_buffer_, 0, cap);  // pre-fault
+    if (prefault) std::memset(consumer_buffer_, 0, cap);
   }
   ~SpscQueue() { ::operator delete (consumer_buffer_, std::align_val_t{kCacheLine}); }
   SpscQueue(const SpscQueue&) = delete;
