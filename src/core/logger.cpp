@@ -354,8 +354,11 @@ struct Logger::Impl {
   static void refresh_threshold(detail::LayerSlot& slot) {
     const detail::Route* route = slot.route.load(std::memory_order_acquire);
     const int level_sev = severity(slot.level.load(std::memory_order_relaxed));
-    slot.threshold.store(std::max(level_sev, route->min_destination_severity()),
-                         std::memory_order_relaxed);
+    const int threshold = std::max(level_sev, route->min_destination_severity());
+    slot.threshold.store(threshold, std::memory_order_relaxed);
+    if (slot.threshold_copy != nullptr) {
+      slot.threshold_copy->store(threshold, std::memory_order_relaxed);
+    }
   }
 
   detail::LayerSlot& slot(std::string_view name) {
@@ -482,6 +485,8 @@ Logger::Logger(LoggerConfig config) : impl_(std::make_unique<Impl>()) {
 
   im.default_slot = &im.slot(im.config.default_layer);
   default_slot_ = im.default_slot;
+  default_slot_->threshold_copy = &default_threshold_;  // before any other thread logs
+  Impl::refresh_threshold(*default_slot_);
   im.security_slot = &im.slot(default_layer_of(Level::security));
   im.audit_slot = &im.slot(default_layer_of(Level::audit));
   im.compliance_slot = &im.slot(default_layer_of(Level::compliance));

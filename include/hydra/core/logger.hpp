@@ -228,7 +228,14 @@ class Logger : public LevelMethods<Logger> {
 
   template <typename... Args>
   void emit(Level level, const basic_format_string<Args...>& f, Args&&... args) {
-    emit_to(slot_for(level), level, {}, f, std::forward<Args>(args)...);
+    if (level == Level::security || level == Level::audit || level == Level::compliance)
+        [[unlikely]] {
+      emit_to(special_slot(level), level, {}, f, std::forward<Args>(args)...);
+      return;
+    }
+    // The default layer's threshold, from this object's own line.
+    if (severity(level) < default_threshold_.load(std::memory_order_relaxed)) return;
+    emit_enabled(*default_slot_, level, {}, f, std::forward<Args>(args)...);
   }
 
   // The non-template half of a log call. Public for the front-end classes.
@@ -236,6 +243,13 @@ class Logger : public LevelMethods<Logger> {
   void emit_to(detail::LayerSlot& slot, Level level, std::span<const Field> extra,
                const basic_format_string<Args...>& f, Args&&... args) {
     if (!enabled(slot, level)) return;
+    emit_enabled(slot, level, extra, f, std::forward<Args>(args)...);
+  }
+
+  // emit_to() once the level check has passed.
+  template <typename... Args>
+  void emit_enabled(detail::LayerSlot& slot, Level level, std::span<const Field> extra,
+                    const basic_format_string<Args...>& f, Args&&... args) {
     if (engine_ != nullptr) {
       engine_->enqueue(engine_id_, slot, level, extra, f, std::forward<Args>(args)...);
       return;
@@ -314,7 +328,8 @@ class Logger : public LevelMethods<Logger> {
   // in async mode, the engine (owned by impl_).
   detail::LayerSlot* default_slot_ = nullptr;
   detail::AsyncEngine* engine_ = nullptr;
-  std::uint64_t engine_id_ = 0;  // engine_->id(), next to engine_ for the call path
+  std::uint64_t engine_id_ = 0;            // engine_->id(), next to engine_ for the call path
+  std::atomic<int> default_threshold_{0};  // the default slot's threshold (threshold_copy)
 };
 
 template <typename... Args>

@@ -18,6 +18,10 @@ struct LayerSlot {
   // layer's level and the lowest destination level. The one load on the
   // fast path.
   std::atomic<int> threshold{0};
+  // The default layer's threshold is also kept here, in the Logger object's
+  // own cache line (written wherever `threshold` is), so that a call on the
+  // default layer reads one line fewer.
+  std::atomic<int>* threshold_copy = nullptr;
   // Where records of this layer go; never null. Routes are immutable and live
   // as long as the logger.
   std::atomic<const Route*> route{nullptr};
