@@ -40,27 +40,47 @@ inline std::uint64_t record_ticks() noexcept {
 }
 
 // Ticks to wall-clock nanoseconds. Calibrates on first use (about 2 ms) and
-// re-anchors itself every second, measuring the rate over its whole life so
-// the error shrinks as it runs. Not thread-safe: used under the engine's
-// consumer lock.
+// re-anchors itself about every second, measuring the rate over its whole
+// life so the error shrinks as it runs. Guarantees, for ticks given in
+// increasing order (as the backend merges records):
+// - the times never go backwards: a re-anchor does not jump to the clock
+//   but bends the line to meet it over the next second (a wall clock that
+//   was set, off by more than a second, is followed at once, either way);
+// - a clock sample taken while the thread was preempted is not believed:
+//   each is the narrowest of a few tries.
+// Not thread-safe: used under the engine's consumer lock.
 class TickConverter {
  public:
-  std::int64_t to_ns(std::uint64_t ticks) noexcept;
-
- private:
   struct Sample {
     std::uint64_t ticks;
     std::int64_t ns;
   };
-  static Sample sample() noexcept;
-  void calibrate() noexcept;
-  void anchor(const Sample& s) noexcept;
+  // A tick reading and the wall clock at the same moment.
+  using SampleFn = Sample (*)() noexcept;
 
+  TickConverter() noexcept = default;
+  // Tests: ticks (not nanoseconds) measured against `sample`.
+  explicit TickConverter(SampleFn sample) noexcept : sample_(sample), injected_(true) {}
+
+  std::int64_t to_ns(std::uint64_t ticks) noexcept;
+
+  // The narrowest bracket of the real clocks out of a few tries.
+  static Sample sample() noexcept;
+
+ private:
+  void calibrate() noexcept;
+  void reanchor(const Sample& s) noexcept;
+
+  SampleFn sample_ = &TickConverter::sample;
+  bool injected_ = false;
+  bool ticks_are_ns_ = false;  // set at calibration: !kUseTsc
   bool calibrated_ = false;
   Sample first_{};
-  Sample base_{};
+  Sample base_{};  // the line goes through base_ with slope ns_per_tick_
   double ns_per_tick_ = 1.0;
   std::uint64_t reanchor_after_ = 0;  // ticks in about a second
+  std::uint64_t last_ticks_ = 0;      // the latest conversion, kept monotonic
+  std::int64_t last_ns_ = 0;
 };
 
 }  // namespace hydra::detail
