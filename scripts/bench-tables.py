@@ -44,12 +44,15 @@ def main():
             for name in LOGGERS:
                 row = get(tt, name, threads)
                 if row:
+                    ratio = row.get("x_spdlog_sync")
                     rows.append([name, threads, mrec(row["records_per_s"]),
                                  f"{row['mb_per_s']:.0f}", f"{row['bytes_per_line']:.1f}",
+                                 f"{ratio:.2f}" if ratio is not None else "-",
                                  "yes" if row["lines_verified"] and row.get("bytes_verified", True)
                                  else "**NO**"])
         out.append("### Throughput\n\n" + table(
-            ["logger", "threads", "records/s", "MB/s", "bytes/line", "verified"], rows))
+            ["logger", "threads", "records/s", "MB/s", "bytes/line", "x spdlog_sync", "verified"],
+            rows))
 
     lm = r.get("latency_matrix")
     regimes = lm.items() if lm else [("drained", {"int_int_double": r.get("latency", {})})]

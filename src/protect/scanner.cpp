@@ -127,15 +127,6 @@ inline unsigned joined_mask(const char* p) {
 inline AnchorMasks anchor_masks(const char* p, bool every_colon) {
   const __m128i x = load16(p);
   const __m128i prev = load16(p - 1);
-  const __m128i digits = digit_bytes(x);
-  const unsigned digit_bits = bits_of(digits);
-  const unsigned after_paren = bits_of(_mm_and_si128(digits, eq(prev, '(')));
-  // Most blocks of log text hold none of the other anchor bytes: look for
-  // them first, and at their neighbours only when one is there.
-  const __m128i candidates =
-      either(either(either(eq(x, '@'), eq(x, '+')), either(eq(x, '='), eq(x, ':'))),
-             either(either(eq(x, '-'), eq(x, '_')), either(eq(x, 'A'), eq(x, 'J'))));
-  if (bits_of(candidates) == 0) return {digit_bits, after_paren, 0};
   const __m128i prev2 = load16(p - 2);
   const __m128i next = load16(p + 1);
   // Before '=' or ':' of key=value: the last letter of a secret key (any
@@ -160,7 +151,8 @@ inline AnchorMasks anchor_masks(const char* p, bool every_colon) {
   m = either(
       m, _mm_and_si128(eq(x, 'A'), either(either(eq(next, 'K'), eq(next, 'S')), eq(next, 'I'))));
   m = either(m, _mm_and_si128(eq(x, 'J'), eq(prev, 'y')));
-  return {digit_bits, after_paren, bits_of(m)};
+  const __m128i digits = digit_bytes(x);
+  return {bits_of(digits), bits_of(_mm_and_si128(digits, eq(prev, '('))), bits_of(m)};
 }
 #else
 inline unsigned joined_mask(const char* p) {
@@ -335,39 +327,32 @@ class Scan {
     // detectors on, every digit counts.)
     //
     // The first two bytes go byte by byte (the masks read two bytes back).
-    //
-    // The last block overlaps the one before it, its bytes already scanned
-    // masked off; only the very last byte goes alone.
     std::size_t i = 0;
     while (i < 2 && i < n_) i = is(p_[i], kAnchor) ? dispatch(i) : i + 1;
-    while (i + 17 <= n_) i = block(i, 0);
-    if (n_ >= 19 && i + 1 < n_) {
-      const std::size_t last = n_ - 17;  // i > last: the loop above has ended
-      i = std::max(i, block(last, i - last));
+    while (i + 17 <= n_) {
+      const AnchorMasks m = anchor_masks(p_ + i, s_.on(Detector::ipv6));
+      unsigned digits = s_.numeric_ ? m.digits : 0;
+      if (digits != 0 && s_.digit_filter_) {
+        // (Near the end of the text, the next block counts as all joined.)
+        const unsigned following = i + 33 <= n_ ? joined_mask(p_ + i + 16) : 0xffffu;
+        digits &= eleven_from(joined_mask(p_ + i) | following << 16) | m.after_paren;
+      }
+      unsigned bits = m.others | digits;
+      std::size_t next = i + 16;
+      while (bits != 0) {
+        const std::size_t r = dispatch(i + static_cast<std::size_t>(__builtin_ctz(bits)));
+        if (r >= i + 16) {
+          next = r;
+          break;
+        }
+        bits &= ~0u << (r - i);
+      }
+      i = next;
     }
     while (i < n_) i = is(p_[i], kAnchor) ? dispatch(i) : i + 1;
   }
 
  private:
-  // Handles the anchors of p_[at + from, at + 16) (reading p_[at - 2,
-  // at + 17)) and returns where the scan goes on.
-  [[gnu::always_inline]] std::size_t block(std::size_t at, std::size_t from) {
-    const AnchorMasks m = anchor_masks(p_ + at, s_.on(Detector::ipv6));
-    unsigned digits = s_.numeric_ ? m.digits : 0;
-    if (digits != 0 && s_.digit_filter_) {
-      // (Near the end of the text, the next block counts as all joined.)
-      const unsigned following = at + 33 <= n_ ? joined_mask(p_ + at + 16) : 0xffffu;
-      digits &= eleven_from(joined_mask(p_ + at) | following << 16) | m.after_paren;
-    }
-    unsigned bits = (m.others | digits) & (~0u << from);
-    while (bits != 0) {
-      const std::size_t r = dispatch(at + static_cast<std::size_t>(__builtin_ctz(bits)));
-      if (r >= at + 16) return r;
-      bits &= ~0u << (r - at);
-    }
-    return at + 16;
-  }
-
   // The handler of the anchor at k. The cheapest rejections are made here,
   // inline; the handlers do the rest.
   std::size_t dispatch(std::size_t k) {
