@@ -329,13 +329,23 @@ class Scan {
     // The first two bytes go byte by byte (the masks read two bytes back).
     std::size_t i = 0;
     while (i < 2 && i < n_) i = is(p_[i], kAnchor) ? dispatch(i) : i + 1;
+    // The joined mask of the block after the last one filtered, kept for
+    // when the scan gets there.
+    std::size_t joined_at = n_;
+    unsigned joined_there = 0;
     while (i + 17 <= n_) {
       const AnchorMasks m = anchor_masks(p_ + i, s_.on(Detector::ipv6));
       unsigned digits = s_.numeric_ ? m.digits : 0;
       if (digits != 0 && s_.digit_filter_) {
+        const unsigned here = joined_at == i ? joined_there : joined_mask(p_ + i);
         // (Near the end of the text, the next block counts as all joined.)
-        const unsigned following = i + 33 <= n_ ? joined_mask(p_ + i + 16) : 0xffffu;
-        digits &= eleven_from(joined_mask(p_ + i) | following << 16) | m.after_paren;
+        unsigned following = 0xffffu;
+        if (i + 33 <= n_) {
+          following = joined_mask(p_ + i + 16);
+          joined_at = i + 16;
+          joined_there = following;
+        }
+        digits &= eleven_from(here | following << 16) | m.after_paren;
       }
       unsigned bits = m.others | digits;
       std::size_t next = i + 16;
