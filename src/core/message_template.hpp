@@ -90,7 +90,9 @@ bool append_fixed(double value, int precision, fmt::memory_buffer& out) noexcept
 // reference stays valid until this thread's next call.
 // `literal`: tmpl is a string literal, found by its address and size alone
 // (no runtime text can live at a literal's address, and a literal never
-// changes); other text is also compared byte for byte.
+// changes; the one exception, a shared library unloaded and another loaded
+// at its address, is one every logger keyed by call site shares); other
+// text is also compared byte for byte.
 const ParsedTemplate& parsed_template(std::string_view tmpl, bool literal = false);
 
 }  // namespace hydra::detail
