@@ -102,25 +102,25 @@ bool may_be_card_number(const FieldValue& v) {
 constexpr std::size_t kNameChars = 36;
 constexpr std::size_t kPairs = kNameChars * kNameChars;
 
-// The index of each name character (either case) among kNameChars; -1 for
-// any other byte.
-constexpr std::array<std::int8_t, 256> kNameCharIndex = [] {
-  std::array<std::int8_t, 256> t{};
-  t.fill(-1);
-  for (int c = 0; c < 26; ++c) {
-    t[static_cast<std::size_t>('a' + c)] = static_cast<std::int8_t>(c);
-    t[static_cast<std::size_t>('A' + c)] = static_cast<std::int8_t>(c);
+// The index of each name character (either case) among kNameChars;
+// kNotNameChar for any other byte.
+constexpr std::uint8_t kNotNameChar = 0xff;
+constexpr std::array<std::uint8_t, 256> kNameCharIndex = [] {
+  std::array<std::uint8_t, 256> t{};
+  t.fill(kNotNameChar);
+  for (std::size_t c = 0; c < 26; ++c) {
+    t['a' + c] = static_cast<std::uint8_t>(c);
+    t['A' + c] = static_cast<std::uint8_t>(c);
   }
-  for (int c = 0; c < 10; ++c)
-    t[static_cast<std::size_t>('0' + c)] = static_cast<std::int8_t>(26 + c);
+  for (std::size_t c = 0; c < 10; ++c) t['0' + c] = static_cast<std::uint8_t>(26 + c);
   return t;
 }();
 
 // The index of two name characters in a set of kPairs, or -1.
 int pair_index(char a, char b) {
-  const int x = kNameCharIndex[static_cast<unsigned char>(a)];
-  const int y = kNameCharIndex[static_cast<unsigned char>(b)];
-  if (x < 0 || y < 0) return -1;
+  const std::uint8_t x = kNameCharIndex[static_cast<unsigned char>(a)];
+  const std::uint8_t y = kNameCharIndex[static_cast<unsigned char>(b)];
+  if (x == kNotNameChar || y == kNotNameChar) return -1;
   return x * static_cast<int>(kNameChars) + y;
 }
 

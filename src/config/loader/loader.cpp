@@ -301,7 +301,7 @@ ResolvedConfig resolve_config(const ConfigSources& sources) {
   // What the profiles change is credited to where they were named (the
   // file's line, or HYDRA_LOG_COMPLIANCE).
   const bool compliance = tree.value.contains("compliance");
-  const std::string profiles_where = tree.where("compliance.profiles");
+  std::string profiles_where = tree.where("compliance.profiles");
   if (compliance) {
     before = leaves(resolved.config);
     config_detail::apply_compliance_table(tree, resolved.config);
