@@ -4,24 +4,15 @@
 
 #include <array>
 #include <bit>
-#include <cstring>
 #include <limits>
 #include <memory>
 #include <type_traits>
 
 #include "hydra/core/format_string.hpp"
+#include "hydra/format/detail/escape.hpp"
 
 namespace hydra::detail {
 namespace {
-
-// Appends bytes with one memcpy ({fmt}'s buffer::append copies in a
-// generic loop: about 50 instructions for a ten-byte piece).
-inline void append_bytes(fmt::memory_buffer& out, const char* bytes, std::size_t n) {
-  if (n == 0) return;  // bytes may be null
-  const std::size_t size = out.size();
-  out.resize(size + n);
-  std::memcpy(out.data() + size, bytes, n);
-}
 
 // N when `spec` is exactly ".Nf" with N <= kMaxFixedPrecision, else -1.
 std::int8_t fixed_precision_of(std::string_view spec) {
@@ -83,7 +74,7 @@ bool append_fixed(double value, int precision, fmt::memory_buffer& out) noexcept
   }  // else: below 2^-74 after scaling, which rounds to 0
   if (negative) out.push_back('-');
   const fmt::format_int whole(units / scale);
-  append_bytes(out, whole.data(), whole.size());
+  append_raw(std::string_view(whole.data(), whole.size()), out);
   if (precision > 0) {
     out.push_back('.');
     char digits[kMaxFixedPrecision];
@@ -92,13 +83,14 @@ bool append_fixed(double value, int precision, fmt::memory_buffer& out) noexcept
       digits[i] = static_cast<char>('0' + rest % 10);
       rest /= 10;
     }
-    append_bytes(out, digits, static_cast<std::size_t>(precision));
+    append_raw(std::string_view(digits, static_cast<std::size_t>(precision)), out);
   }
   return true;
 #endif
 }
 
-ParsedTemplate::ParsedTemplate(std::string_view tmpl) : key_(tmpl.data()), text_(tmpl) {
+ParsedTemplate::ParsedTemplate(std::string_view tmpl, bool literal)
+    : key_(tmpl.data()), text_(tmpl), literal_(literal) {
   if (tmpl.size() > std::numeric_limits<std::uint32_t>::max()) return;
   const auto offset = [&](std::string_view part) {
     return static_cast<std::uint32_t>(part.data() - tmpl.data());
@@ -163,10 +155,10 @@ struct PlainWriter {
   void operator()(T value) const {
     using V = std::remove_cv_t<T>;
     if constexpr (std::is_same_v<V, fmt::string_view>) {
-      append_bytes(out, value.data(), value.size());
+      append_raw(std::string_view(value.data(), value.size()), out);
     } else if constexpr (std::is_same_v<V, const char*>) {
       const std::string_view s = value;
-      append_bytes(out, s.data(), s.size());
+      append_raw(s, out);
     } else if constexpr (std::is_same_v<V, int> || std::is_same_v<V, unsigned> ||
                          std::is_same_v<V, long long> || std::is_same_v<V, unsigned long long> ||
                          std::is_same_v<V, bool> || std::is_same_v<V, char> ||
@@ -224,7 +216,8 @@ bool ParsedTemplate::render(std::string_view tmpl, fmt::format_args args, fmt::m
   // Arguments are contiguous: the highest index used exists, or one is missing.
   if (max_arg_ != 0 && !args.get(static_cast<int>(max_arg_ - 1))) return false;
   for (const Piece& p : pieces_) {
-    append_bytes(out, tmpl.data() + p.text_offset, p.text_size);
+    // One memcpy ({fmt}'s buffer::append copies in a generic loop).
+    append_raw(tmpl.substr(p.text_offset, p.text_size), out);
     if (p.arg < 0) continue;
     const auto arg = args.get(p.arg);
     const auto begin = static_cast<std::uint32_t>(out.size());
@@ -247,11 +240,10 @@ const ParsedTemplate& parsed_template(std::string_view tmpl, bool literal) {
   const auto address = reinterpret_cast<std::uintptr_t>(tmpl.data());
   std::unique_ptr<ParsedTemplate>& slot = cache[(address >> 3 ^ address >> 11) % kSlots];
   if (slot && slot->key() == tmpl.data()) {
-    if (literal && slot->literal && slot->size() == tmpl.size()) return *slot;
+    if (literal && slot->literal() && slot->size() == tmpl.size()) return *slot;
     if (slot->matches(tmpl)) return *slot;
   }
-  slot = std::make_unique<ParsedTemplate>(tmpl);
-  slot->literal = literal;
+  slot = std::make_unique<ParsedTemplate>(tmpl, literal);
   return *slot;
 }
 

@@ -29,7 +29,7 @@ namespace hydra::detail {
 class ParsedTemplate {
  public:
   // Parses `tmpl`. usable() says whether render() can be used for it.
-  explicit ParsedTemplate(std::string_view tmpl);
+  explicit ParsedTemplate(std::string_view tmpl, bool literal = false);
 
   bool usable() const noexcept { return usable_; }
   bool matches(std::string_view tmpl) const noexcept {
@@ -38,7 +38,7 @@ class ParsedTemplate {
   const char* key() const noexcept { return key_; }
   std::size_t size() const noexcept { return text_.size(); }
   // Parsed from a string literal (see parsed_template).
-  bool literal = false;
+  bool literal() const noexcept { return literal_; }
 
   // Appends the message to `out` and, when `names` is not null, one entry per
   // placeholder (its name, empty for {}) viewing into `tmpl` (the same text
@@ -76,6 +76,7 @@ class ParsedTemplate {
   std::vector<Piece> pieces_;
   std::size_t max_arg_ = 0;  // one past the highest argument index used
   bool usable_ = false;
+  bool literal_ = false;
 };
 
 // Appends `value` with `precision` digits after the point, exactly as
