@@ -912,18 +912,24 @@ void scenario_growth(Context& ctx) {
   // The control row: the same calls into a queue big enough never to grow,
   // so that what the machine itself adds (descheduling, interrupts) is seen
   // beside what growth adds.
-  enum class Made { backend, caller, never };
-  for (const Made made : {Made::backend, Made::caller, Made::never}) {
-    const bool prepared = made != Made::caller;
-    const char* const names[] = {"growth-backend", "growth-caller", "growth-none"};
-    const std::string path = ctx.path(names[static_cast<int>(made)]);
+  struct Row {
+    const char* key;  // in the JSON output, and the file's and check's names
+    const char* who;  // in the table
+    std::size_t queue_kib;
+    bool prepared;
+  };
+  for (const Row& row :
+       {Row{"backend", "backend (default)", 64, true}, Row{"caller", "caller", 64, false},
+        Row{"none", "no growth (1 MiB)", 1024, true}}) {
+    const std::string name = std::string("growth-") + row.key;
+    const std::string path = ctx.path(name);
     fs::remove(path);
     hydra::LoggerConfig cfg;
     cfg.mode = hydra::LoggerMode::async;
-    cfg.async.queue_capacity = (made == Made::never ? std::size_t{1024} : std::size_t{64}) * 1024;
+    cfg.async.queue_capacity = row.queue_kib * 1024;
     cfg.async.overflow = hydra::OverflowPolicy::grow;
     cfg.async.grow_limit = std::size_t{1} << 30;
-    cfg.async.prepare_growth = prepared;
+    cfg.async.prepare_growth = row.prepared;
     auto dest = hydra::file(path);
     dest.flush_interval = std::chrono::milliseconds(0);
     cfg.layers["APP"].destinations = {dest};
@@ -943,28 +949,25 @@ void scenario_growth(Context& ctx) {
       log.flush();
       m = log.metrics().async;
     }
-    const char* const labels[] = {"growth (backend)", "growth (caller)", "growth (none)"};
-    const bool ok = verify(labels[static_cast<int>(made)], check_file(path), calls);
+    const bool ok = verify(name.c_str(), check_file(path), calls);
     ctx.ok = ctx.ok && ok;
     fs::remove(path);
     std::sort(ns.begin(), ns.end());
     auto at = [&](double q) {
       return ns[static_cast<std::size_t>(q * static_cast<double>(ns.size() - 1))];
     };
-    const char* const whos[] = {"backend (default)", "caller", "no growth (1 MiB)"};
-    const char* who = whos[static_cast<int>(made)];
+    const char* who = row.who;
     std::printf("%-22s %8.0f %8.0f %8.0f %9.0f %10.0f %6llu %9llu\n", who, at(0.5), at(0.99),
                 at(0.999), at(0.9999), ns.back(), static_cast<unsigned long long>(m.queue_grows),
                 static_cast<unsigned long long>(m.grows_prepared));
-    const char* const keys[] = {"backend", "caller", "none"};
-    ctx.out["growth"][keys[static_cast<int>(made)]] = {{"p50_ns", at(0.5)},
-                                                       {"p99_ns", at(0.99)},
-                                                       {"p999_ns", at(0.999)},
-                                                       {"p9999_ns", at(0.9999)},
-                                                       {"max_ns", ns.back()},
-                                                       {"queue_grows", m.queue_grows},
-                                                       {"grows_prepared", m.grows_prepared},
-                                                       {"lines_verified", ok}};
+    ctx.out["growth"][row.key] = {{"p50_ns", at(0.5)},
+                                  {"p99_ns", at(0.99)},
+                                  {"p999_ns", at(0.999)},
+                                  {"p9999_ns", at(0.9999)},
+                                  {"max_ns", ns.back()},
+                                  {"queue_grows", m.queue_grows},
+                                  {"grows_prepared", m.grows_prepared},
+                                  {"lines_verified", ok}};
   }
 }
 
