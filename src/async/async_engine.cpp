@@ -110,6 +110,7 @@ struct LocalQueues {
   };
   std::vector<Entry> entries;
   ~LocalQueues() {
+    if (auto* current = static_cast<ThreadQueue*>(t_hot.queue)) current->writer = t_hot.writer;
     t_hot.engine_id = 0;
     t_hot.queue = nullptr;
     for (auto& e : entries) e.queue->exited.store(true, std::memory_order_release);
@@ -170,12 +171,24 @@ void encode_fields(std::byte*& out, std::span<const Field> fields) noexcept {
   }
 }
 
-ThreadQueue::ThreadQueue(std::size_t capacity, std::uint64_t tid) : thread_id(tid) {
+ThreadQueue::ThreadQueue(std::size_t capacity, std::uint64_t tid, std::uint64_t engine)
+    : engine_id(engine), thread_id(tid) {
   chain.push_back(std::make_unique<SpscQueue>(capacity));
   read_queue = chain.back().get();
   writer = SpscQueue::Writer(*read_queue);
   total_capacity.store(read_queue->capacity(), std::memory_order_relaxed);
   write_capacity.store(read_queue->capacity(), std::memory_order_relaxed);
+}
+
+void ThreadQueue::make_current() noexcept {
+  ThreadHot& hot = t_hot;
+  if (auto* current = static_cast<ThreadQueue*>(hot.queue)) current->writer = hot.writer;
+  hot.writer = writer;
+  hot.records_in = records_in.load(std::memory_order_relaxed);
+  hot.settled_version = kUnsettled;  // the first call looks what this queue owes
+  hot.queue = this;
+  hot.engine_id = engine_id;
+  hot.use_tsc = kUseTsc;
 }
 
 // ---------------------------------------------------------------------------
@@ -194,21 +207,17 @@ AsyncEngine::~AsyncEngine() {
 ThreadQueue& AsyncEngine::find_local_queue() {
   for (auto& e : t_queues.entries) {
     if (e.engine_id == id_) {
-      t_hot.engine_id = id_;
-      t_hot.queue = e.queue.get();
-      t_hot.use_tsc = kUseTsc;
+      e.queue->make_current();
       return *e.queue;
     }
   }
   ThreadQueue& queue = register_thread();
-  t_hot.engine_id = id_;
-  t_hot.queue = &queue;
-  t_hot.use_tsc = kUseTsc;
+  queue.make_current();
   return queue;
 }
 
 ThreadQueue& AsyncEngine::register_thread() {
-  auto queue = std::make_shared<ThreadQueue>(options_.queue_capacity, current_thread_id());
+  auto queue = std::make_shared<ThreadQueue>(options_.queue_capacity, current_thread_id(), id_);
   {
     std::lock_guard lock(queues_mutex_);
     queues_.push_back(queue);
@@ -218,6 +227,17 @@ ThreadQueue& AsyncEngine::register_thread() {
   std::lock_guard lock(start_mutex_);
   if (!backend_) backend_ = std::make_unique<std::thread>([this] { backend_main(); });
   return *queue;
+}
+
+void AsyncEngine::settle(ThreadQueue& queue) {
+  if (queue.sent_context_version != context_version()) send_context(queue);
+  if (queue.drop_layers != 0) send_drop_notice(queue);
+  // (send_context may have made another queue current on its way: only
+  // this one's state may be marked.)
+  if (t_hot.queue == &queue && queue.sent_context_version == context_version() &&
+      queue.drop_layers == 0) {
+    t_hot.settled_version = context_version();
+  }
 }
 
 void AsyncEngine::send_context(ThreadQueue& queue) {
@@ -265,7 +285,7 @@ void AsyncEngine::send_drop_notice(ThreadQueue& queue) {
 
 std::byte* AsyncEngine::on_full(ThreadQueue& queue, std::size_t size, LayerSlot* slot,
                                 bool* run_sync) {
-  if (size > queue.writer.queue->max_record() || t_backend_of == id_ ||
+  if (size > queue.live_writer().queue->max_record() || t_backend_of == id_ ||
       stopped_.load(std::memory_order_acquire)) {
     *run_sync = true;
     return nullptr;
@@ -288,13 +308,14 @@ std::byte* AsyncEngine::on_full(ThreadQueue& queue, std::size_t size, LayerSlot*
           }
           ++queue.drops[i].count;
         }
+        t_hot.settled_version = kUnsettled;  // the report goes out before the next record
         dropped_.fetch_add(1, std::memory_order_relaxed);
         return nullptr;
 
       case OverflowPolicy::sync_fallback: *run_sync = true; return nullptr;
 
       case OverflowPolicy::grow: {
-        const std::size_t current = queue.writer.capacity();
+        const std::size_t current = queue.live_writer().capacity();
         std::size_t next_capacity = current * 2;
         while (next_capacity / 2 < size) next_capacity *= 2;
         // A queue the backend made ahead (no allocation, no page faults
@@ -328,8 +349,9 @@ std::byte* AsyncEngine::on_full(ThreadQueue& queue, std::size_t size, LayerSlot*
           queue.chain.push_back(std::move(bigger));
         }
         queue.write_capacity.store(raw->capacity(), std::memory_order_release);
-        queue.writer.queue->next.store(raw, std::memory_order_release);
-        queue.writer = SpscQueue::Writer(*raw);
+        SpscQueue::Writer& writer = queue.live_writer();
+        writer.queue->next.store(raw, std::memory_order_release);
+        writer = SpscQueue::Writer(*raw);
         grows_.fetch_add(1, std::memory_order_relaxed);
         return queue.reserve(size);
       }
@@ -402,8 +424,7 @@ void AsyncEngine::prepare_growth(ThreadQueue& q) {
 void AsyncEngine::enqueue_message(LayerSlot& slot, Level level, std::string_view message,
                                   std::span<const Field> fields, const SourceLocation& source) {
   ThreadQueue& queue = local_queue(id_);
-  if (queue.sent_context_version != context_version()) send_context(queue);
-  if (queue.drop_layers != 0) send_drop_notice(queue);
+  if (t_hot.settled_version != t_hot.context_version) settle(queue);
   const std::size_t size =
       align_up(sizeof(RecordHeader) + sizeof(SourceLocation) + sizeof(std::uint32_t) +
                    message.size() + sizeof(std::uint32_t) + encoded_size(fields),
@@ -820,9 +841,18 @@ void AsyncEngine::after_fork(bool in_child) {
     for (auto& e : t_queues.entries) {
       if (e.engine_id == id_) own = e.queue.get();
     }
+    // This thread's write side of `own` is reset below: the next call
+    // loads it afresh (without parking the stale one over it).
+    if (own != nullptr && t_hot.queue == own) {
+      t_hot.queue = nullptr;
+      t_hot.engine_id = 0;
+    }
     for (const auto& q : queues_) {
       {
-        SpscQueue* keep = q->writer.queue;
+        // The queue being written: the chain's last (another thread's
+        // write side may be live in that thread's t_hot, which the child
+        // does not have).
+        SpscQueue* keep = q->chain.back().get();
         std::erase_if(q->chain, [&](const auto& part) { return part.get() != keep; });
         q->writer = SpscQueue::Writer(*keep, keep->discard_all_in_child());
         q->stamping.store(0, std::memory_order_relaxed);  // a record cut off by the fork

@@ -346,6 +346,106 @@ TEST(Async, GrowthOnTheCallerWhenNotPrepared) {
   expect_all_in_order(*sink, n, "c ");
 }
 
+// A thread keeps the write side of one queue in its t_hot at a time: one
+// that alternates between loggers swaps it on every call, and must lose and
+// reorder nothing, even while queues grow, records drop and its context
+// changes.
+TEST(Async, OneThreadAlternatingBetweenLoggers) {
+  auto grow_sink = std::make_shared<RecordingSink>();
+  hydra::AsyncOptions go = small_queue(OverflowPolicy::grow);
+  go.grow_limit = 1024 * 1024;
+  hydra::Logger grows(async_config(grow_sink, go));
+  auto drop_sink = std::make_shared<RecordingSink>();
+  hydra::Logger drops(async_config(drop_sink, small_queue(OverflowPolicy::drop)));
+  write_then_hold_backend(grows, "g 0");
+  write_then_hold_backend(drops, "d 0");
+  constexpr int kRecords = 2000;
+  {
+    std::optional<hydra::ScopedContext> scope;
+    for (int i = 1; i < kRecords; ++i) {
+      if (i % 100 == 1) {
+        scope.reset();
+        scope.emplace(std::initializer_list<hydra::Field>{{"block", (i - 1) / 100}});
+      }
+      grows.info("g {}", i);
+      drops.info("d {}", i);
+    }
+  }
+  const auto gm = grows.metrics().async;
+  const auto dm = drops.metrics().async;
+  EXPECT_GT(gm.queue_grows, 0u);
+  EXPECT_GT(dm.dropped_full, 0u);
+  EXPECT_EQ(gm.records_in, static_cast<std::uint64_t>(kRecords));
+  hydra::detail::pause_backend_for_test(grows, false);
+  hydra::detail::pause_backend_for_test(drops, false);
+  grows.flush();
+  drops.flush();
+  drops.info("d after");  // the drop report goes out first
+  drops.flush();
+
+  const auto g = grow_sink->records();
+  ASSERT_EQ(g.size(), static_cast<std::size_t>(kRecords));
+  for (int i = 0; i < kRecords; ++i) {
+    ASSERT_EQ(g[static_cast<std::size_t>(i)].message, "g " + std::to_string(i));
+    if (i > 0) {
+      ASSERT_EQ(g[static_cast<std::size_t>(i)].field("block"), std::to_string((i - 1) / 100)) << i;
+    }
+  }
+  const auto d = drop_sink->records();
+  // d 0, the kept records (the first ones, in order), the report, d after.
+  ASSERT_EQ(d.size(), 1 + (kRecords - 1 - dm.dropped_full) + 1 + 1);
+  for (std::size_t i = 0; i + 2 < d.size(); ++i) {
+    ASSERT_EQ(d[i].message, "d " + std::to_string(i));
+  }
+  EXPECT_EQ(d[d.size() - 2].field("dropped"), std::to_string(dm.dropped_full));
+  EXPECT_EQ(d.back().message, "d after");
+  EXPECT_EQ(d.back().field("block"), "<missing>");  // the scope closed before it
+}
+
+// A sink that logs to another async logger: the caller writing
+// synchronously (sync_fallback) switches to the other logger's queue in the
+// middle of its own call, and back.
+class ForwardingSink final : public hydra::Sink {
+ public:
+  explicit ForwardingSink(hydra::Logger& to) : to_(to) {}
+  void write(const hydra::Record& r, std::string_view) override {
+    to_.info("saw {}", std::string(r.message));
+  }
+  void flush() override {}
+
+ private:
+  hydra::Logger& to_;
+};
+
+TEST(Async, SinkLoggingToAnotherAsyncLoggerFromTheCaller) {
+  auto seen = std::make_shared<RecordingSink>();
+  hydra::Logger observer(async_config(seen));
+  hydra::Logger log(async_config(std::make_shared<ForwardingSink>(observer),
+                                 small_queue(OverflowPolicy::sync_fallback)));
+  write_then_hold_backend(log, "r 0");
+  observer.info("saw start");
+  for (int i = 1; i < 500; ++i) {
+    log.info("r {}", i);
+    observer.info("between {}", i);
+  }
+  EXPECT_GT(log.metrics().async.sync_writes, 0u);
+  hydra::detail::pause_backend_for_test(log, false);
+  log.flush();
+  observer.flush();
+  int forwarded = 0;
+  int between = 0;
+  for (const auto& r : seen->records()) {
+    if (r.message.rfind("saw r ", 0) == 0) {
+      EXPECT_EQ(r.message, "saw r " + std::to_string(forwarded)) << "forwarded out of order";
+      ++forwarded;
+    } else if (r.message.rfind("between ", 0) == 0) {
+      EXPECT_EQ(r.message, "between " + std::to_string(++between));
+    }
+  }
+  EXPECT_EQ(forwarded, 500);
+  EXPECT_EQ(between, 499);
+}
+
 TEST(Async, BlockWaitsForTheBackend) {
   auto sink = std::make_shared<RecordingSink>();
   hydra::AsyncOptions o = small_queue(OverflowPolicy::block);

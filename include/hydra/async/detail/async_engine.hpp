@@ -77,23 +77,25 @@ static_assert(sizeof(std::source_location) != sizeof(void*) || sizeof(RecordHead
 std::size_t encoded_size(std::span<const Field> fields) noexcept;
 void encode_fields(std::byte*& out, std::span<const Field> fields) noexcept;
 
+// t_hot.settled_version when the current queue may owe something (never a
+// context version: those count up from 0).
+inline constexpr std::uint64_t kUnsettled = ~std::uint64_t{0};
+
 // One thread's queue(s) for one engine. The producer side is touched only by
 // its thread; the consumer side only under the engine's consumer lock.
 struct ThreadQueue {
-  ThreadQueue(std::size_t capacity, std::uint64_t tid);
+  ThreadQueue(std::size_t capacity, std::uint64_t tid, std::uint64_t engine);
 
-  // Producer side. What a call reads, in one cache line: after an idle
-  // spell the thread's first call waits for this line and no other of the
-  // queue's (every other access on its path is a store).
-  // (The thread's last timestamp and TSC flag are in its t_hot line.)
-  alignas(kCacheLine) SpscQueue::Writer writer;  // into the queue being written (chain's last)
-  std::uint64_t sent_context_version = 0;        // a thread starts with an empty context, version 0
-  // Written only by the producer (load and store, no locked add); read by
-  // metrics(), rarely.
-  std::atomic<std::uint64_t> records_in{0};
-  std::uint32_t drop_layers = 0;  // entries of `drops` in use; nonzero: a report is due
-  static_assert(sizeof(SpscQueue::Writer) + 2 * sizeof(std::uint64_t) + sizeof(std::uint32_t) <=
-                kCacheLine);
+  // Producer side. A call reads none of this queue's lines: what it reads
+  // is in the thread's t_hot (the ring's write side, the settled context
+  // version, the record count) while this is the thread's current queue.
+  // The slow paths read the rest.
+  // The write side while this is not the thread's current queue (see
+  // make_current); the chain's last queue.
+  alignas(kCacheLine) SpscQueue::Writer writer;
+  std::uint64_t sent_context_version = 0;  // a thread starts with an empty context, version 0
+  std::uint32_t drop_layers = 0;           // entries of `drops` in use; nonzero: a report is due
+  std::uint64_t engine_id;                 // the engine this queue feeds
   // What a call writes (and never reads) and the backend reads, on the next
   // line.
   // Nonzero while a record is between its timestamp and its commit: a lower
@@ -101,6 +103,9 @@ struct ThreadQueue {
   // no other thread's record younger than it, so a caller descheduled
   // mid-record cannot have its record overtaken by younger ones.
   alignas(kCacheLine) std::atomic<std::uint64_t> stamping{0};
+  // The producer's count (t_hot.records_in), stored after each record for
+  // metrics(): a plain store, no locked add, no load.
+  std::atomic<std::uint64_t> records_in{0};
   std::atomic<std::size_t> high_water{0};
   std::atomic<bool> exited{false};
   // Records dropped and not yet reported in-band, per layer (a thread that
@@ -132,11 +137,23 @@ struct ThreadQueue {
   ThreadQueue& operator=(const ThreadQueue&) = delete;
   std::uint64_t thread_id;  // set once (and again in a fork()ed child)
 
+  // Producer: the write side of the ring, in t_hot; makes this the
+  // thread's current queue first if it is not (a slow path may have logged
+  // to another engine in between).
+  SpscQueue::Writer& live_writer() noexcept {
+    if (t_hot.queue != this) [[unlikely]]
+      make_current();
+    return t_hot.writer;
+  }
+  // Producer: parks the current queue's write side (if any) in it and loads
+  // this one's into t_hot.
+  void make_current() noexcept;
   // Producer: `size` contiguous bytes or nullptr when full.
   std::byte* reserve(std::size_t size) noexcept {
-    std::byte* out = writer.prepare(size);
+    SpscQueue::Writer& w = live_writer();
+    std::byte* out = w.prepare(size);
     if (out == nullptr) [[unlikely]]
-      note_depth(writer.capacity());
+      note_depth(w.capacity());
     return out;
   }
   // Producer: the timestamp of the record being written (after reserve).
@@ -149,12 +166,12 @@ struct ThreadQueue {
   }
   // Producer: makes the stamped record visible.
   void publish(std::size_t size) noexcept {
-    writer.commit(size);
+    live_writer().commit(size);
     stamping.store(0, std::memory_order_release);
   }
   void commit(std::size_t size) noexcept {
     publish(size);
-    records_in.store(records_in.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    records_in.store(++t_hot.records_in, std::memory_order_relaxed);
   }
   // Raises the high-water mark to `depth` bytes. Sampled by the backend at
   // each batch (when the queue is deepest) and by a producer that finds its
@@ -228,6 +245,10 @@ class AsyncEngine {
   // Returns the reserved space, or nullptr when the record must not be queued
   // (dropped: counted; or written synchronously by the caller: `*run_sync`).
   std::byte* on_full(ThreadQueue& queue, std::size_t size, LayerSlot* slot, bool* run_sync);
+  // Sends what the queue owes before the next record (the thread's context
+  // if it changed, drop reports), and marks t_hot settled when nothing is
+  // left owing.
+  void settle(ThreadQueue& queue);
   void send_context(ThreadQueue& queue);
   void send_drop_notice(ThreadQueue& queue);
   // Runs one call synchronously after draining everything queued (callers in
@@ -354,8 +375,8 @@ void AsyncEngine::enqueue(std::uint64_t engine_id, LayerSlot& slot, Level level,
       return;
     }
     ThreadQueue& queue = local_queue(engine_id);
-    if (queue.sent_context_version != context_version()) send_context(queue);
-    if (queue.drop_layers != 0) send_drop_notice(queue);
+    if (t_hot.settled_version != t_hot.context_version) [[unlikely]]
+      settle(queue);
     const std::size_t size =
         align_up(sizeof(RecordHeader) + (std::size_t{0} + ... + encoded_size(args)) +
                      (extra.empty() ? 0 : encoded_size(extra)),
