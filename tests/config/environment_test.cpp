@@ -89,6 +89,7 @@ TEST(Environment, BadValuesNameTheVariableAndTheChoices) {
   EXPECT_EQ(hydra::config_to_json(c), before);  // a bad environment changes nothing
 }
 
+#if defined(HYDRA_CONFIG_TEST_WITH_PROTECT)
 TEST(Environment, RedactSensitiveSwitchesTheProtectStage) {
   hydra::LoggerConfig c = two_layers();
   hydra::apply_environment(c, hydra::env_from_map({{"HYDRA_LOG_REDACT_SENSITIVE", "true"}}));
@@ -100,6 +101,18 @@ TEST(Environment, RedactSensitiveSwitchesTheProtectStage) {
   });
   expect_mentions(msg, {"HYDRA_LOG_REDACT_SENSITIVE", "maybe", "valid"});
 }
+#else
+// Without the protect module, asking for redaction is an error that says so
+// (never a silently unredacted log).
+TEST(Environment, RedactSensitiveNeedsTheProtectModule) {
+  hydra::LoggerConfig c = two_layers();
+  const std::string msg = config_error_of([&] {
+    hydra::apply_environment(c, hydra::env_from_map({{"HYDRA_LOG_REDACT_SENSITIVE", "true"}}));
+  });
+  expect_mentions(msg, {"HYDRA_LOG_REDACT_SENSITIVE", "protect module"});
+  EXPECT_EQ(c.protector, nullptr);
+}
+#endif
 
 TEST(Precedence, CodeOverEnvironmentOverFileOverPresetOverDefaults) {
   TempDir dir;

@@ -403,6 +403,7 @@ TEST(EndToEnd, LoadAFileBuildALoggerTheLineIsInTheFile) {
   EXPECT_EQ(lines[0], "INFO hello config");
 }
 
+#if defined(HYDRA_CONFIG_TEST_WITH_PROTECT)
 // `redact = true` turns the protect stage on; `protect = false` on a layer
 // or a destination opts it out (docs/protect.md).
 TEST(EndToEnd, RedactAndProtectKeys) {
@@ -436,6 +437,13 @@ TEST(EndToEnd, RedactAndProtectKeys) {
   const std::string msg = load_error(dir, "bad.toml", "redact = \"yes\"\n");
   expect_mentions(msg, {"bad.toml:1", "redact", "a boolean"});
 }
+#else
+TEST(EndToEnd, RedactNeedsTheProtectModule) {
+  TempDir dir;
+  const std::string msg = load_error(dir, "protect.toml", "redact = true\n");
+  expect_mentions(msg, {"protect.toml", "redact", "protect module"});
+}
+#endif
 
 TEST(Loader, CrashHandlerKey) {
   TempDir dir;
