@@ -147,11 +147,46 @@ class detail::Engine {
 
   explicit Engine(RedactorOptions o);
 
+  // Inline: most calls (short field values, keys) end at the first checks,
+  // and a call's setup would cost more than those.
   template <typename Out>
-  Outcome redact(std::string_view in, Out& out) const;
+  Outcome redact(std::string_view in, Out& out) const {
+    if (in.empty()) return Outcome::unchanged;
+    // Short texts (most field values: names, states, ids) rarely hold a
+    // byte that could start a match; when none does, the scan would find
+    // nothing, so its setup is skipped. Custom patterns can match anything:
+    // RE2 runs.
+    if (in.size() < kQuickCheckSize && custom.empty() && !scanner.may_match(in)) {
+      return Outcome::unchanged;
+    }
+    return scan(in, out);
+  }
+  // redact() without its first checks: `in` is not empty.
+  template <typename Out>
+  [[gnu::noinline]] Outcome scan(std::string_view in, Out& out) const;
 
   void collect_custom(std::string_view in, std::vector<Finding>& found) const;
-  const FieldRule* field_rule(std::string_view key) const;
+
+  const FieldRule* field_rule(std::string_view key) const {
+    std::size_t k = key.size();
+    while (k > 0 && is_separator(key[k - 1])) --k;
+    if (k == 0) return nullptr;
+    const std::uint64_t before = name_ends[static_cast<unsigned char>(key[k - 1])];
+    if (before == 0) return nullptr;  // no name ends with this byte
+    if (!short_field) {
+      // The key's last two characters must end a name: its pair is in
+      // field_ends.
+      std::size_t j = k - 1;
+      while (j > 0 && is_separator(key[j - 1])) --j;
+      if (j == 0) return nullptr;
+      const std::uint8_t x = kNameCharIndex[static_cast<unsigned char>(key[j - 1])];
+      if (x == kNotNameChar || ((before >> x) & 1) == 0) return nullptr;
+    }
+    return field_rule_ending(key, key[k - 1]);
+  }
+  // The first rule whose name `key` ends with, among those ending in `last`
+  // (the key's last byte but separators).
+  [[gnu::noinline]] const FieldRule* field_rule_ending(std::string_view key, char last) const;
 
   template <typename Out>
   void write_replacement(std::string_view value, std::string_view type, Action action,
@@ -167,9 +202,21 @@ class detail::Engine {
   // lookup compares one or two names instead of all of them.
   std::array<std::vector<std::uint32_t>, 256> fields_by_last;
   // The last two characters of every name, as a set (all names have two or
-  // more, or `short_field` is set): most keys are rejected by one bit.
+  // more, or `short_field` is set). Built, not read: the lookup reads
+  // name_ends, the same set indexed by last byte. (Building it refuses, as
+  // std::out_of_range, a name whose last two are not letters or digits.)
   std::bitset<kPairs> field_ends;
   bool short_field = false;
+  // field_ends by last byte, for the lookup: for each byte (either case)
+  // that ends some normalised name, the name characters (kNameCharIndex)
+  // that come before it in those names, as bits; bit 63 for a name of one
+  // character. Zero when no name ends with the byte (fields_by_last[its
+  // lower case] is empty): one load rejects most keys.
+  std::array<std::uint64_t, 256> name_ends{};
+
+  // Texts shorter than this are looked over by Scanner::may_match before
+  // a scan is set up (see redact()).
+  static constexpr std::size_t kQuickCheckSize = 16;
 };
 
 namespace {
@@ -261,14 +308,21 @@ detail::Engine::Engine(RedactorOptions o)
                         "' must be letters, digits and '_'");
     }
     require_key(f.action, "sensitive field '" + f.name + "'");
+    std::uint64_t before = std::uint64_t{1} << 63;
     if (normalised.size() < 2) {
       short_field = true;
     } else {
       field_ends.set(static_cast<std::size_t>(
           pair_index(normalised[normalised.size() - 2], normalised.back())));
+      before = std::uint64_t{1}
+               << kNameCharIndex[static_cast<unsigned char>(normalised[normalised.size() - 2])];
     }
     fields_by_last[static_cast<unsigned char>(normalised.back())].push_back(
         static_cast<std::uint32_t>(fields.size()));
+    // The key's byte may be either case: field_rule compares it lower-cased.
+    const char last = normalised.back();
+    name_ends[static_cast<unsigned char>(last)] |= before;
+    if (last >= 'a' && last <= 'z') name_ends[static_cast<unsigned char>(last - 32)] |= before;
     fields.push_back({std::move(normalised), std::move(f.type), f.action});
   }
 
@@ -317,8 +371,7 @@ void detail::Engine::collect_custom(std::string_view in, std::vector<Finding>& f
 }
 
 template <typename Out>
-Outcome detail::Engine::redact(std::string_view in, Out& out) const {
-  if (in.empty()) return Outcome::unchanged;
+Outcome detail::Engine::scan(std::string_view in, Out& out) const {
   const std::vector<Finding>* custom_found = nullptr;
   if (!custom.empty()) {
     // One buffer per thread: after warm-up, custom patterns allocate nothing.
@@ -396,19 +449,9 @@ void detail::Engine::write_replacement(std::string_view value, std::string_view 
   }
 }
 
-const detail::Engine::FieldRule* detail::Engine::field_rule(std::string_view key) const {
-  std::size_t k = key.size();
-  while (k > 0 && is_separator(key[k - 1])) --k;
-  if (k == 0) return nullptr;
-  if (!short_field) {
-    std::size_t j = k - 1;
-    while (j > 0 && is_separator(key[j - 1])) --j;
-    if (j == 0) return nullptr;
-    const int pair = pair_index(key[j - 1], key[k - 1]);
-    if (pair < 0 || !field_ends.test(static_cast<std::size_t>(pair))) return nullptr;
-  }
-  for (const std::uint32_t i :
-       fields_by_last[static_cast<unsigned char>(ascii_lower(key[k - 1]))]) {
+const detail::Engine::FieldRule* detail::Engine::field_rule_ending(std::string_view key,
+                                                                   char last) const {
+  for (const std::uint32_t i : fields_by_last[static_cast<unsigned char>(ascii_lower(last))]) {
     if (name_ends_with(key, fields[i].normalised)) return &fields[i];
   }
   return nullptr;

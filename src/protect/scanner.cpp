@@ -54,7 +54,7 @@ constexpr std::array<std::uint16_t, 256> make_classes() {
     if (alnum || in("-._~%!$&'()*+,;=", c)) m |= kUserinfo;
     if (in(" \t\r\n\f\v,;&})]\"'<>", c)) m |= kValueEnd;
     if (in(" \t\r\n\f\v/?#\"'<>\\", c)) m |= kUrlEnd;
-    if (digit || in("@:=+-_AJ", c)) m |= kAnchor;
+    if (in(kAnchorChars, c)) m |= kAnchor;  // digits and "@:=+-_AJ"
     t[static_cast<std::size_t>(b)] = m;
   }
   return t;
@@ -95,6 +95,18 @@ inline unsigned eleven_from(unsigned joined) {
   return eight & (eight >> 3);
 }
 
+// A quick bound on the digit filter of Scan::run, from the digits of the
+// block alone: false when none of `digits` (bit k for p[k]) can start 11
+// bytes of joined digits. A joined byte is a digit, or a byte between two
+// digits; so counting every byte between two digits, and every byte of the
+// next block, as joined only adds bytes, and eleven_from() of that finds every
+// digit the exact mask (joined_mask) would let through. (Bits k..k+10 of a
+// digit k <= 15 reach bit 25 at most: the shifted-in bits never matter.)
+inline bool may_start_eleven(unsigned digits) {
+  const unsigned d = digits | 0xffff0000u;
+  return (eleven_from(d | ((d << 1) & (d >> 1))) & digits) != 0;
+}
+
 #if defined(__SSE2__)
 inline __m128i load16(const char* p) {
   return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
@@ -127,6 +139,16 @@ inline unsigned joined_mask(const char* p) {
 inline AnchorMasks anchor_masks(const char* p, bool every_colon) {
   const __m128i x = load16(p);
   const __m128i prev = load16(p - 1);
+  const __m128i digits = digit_bytes(x);
+  const unsigned digit_bits = bits_of(digits);
+  const unsigned paren_bits = bits_of(_mm_and_si128(digits, eq(prev, '(')));
+  // Every term of `others` below is one of these eight bytes (with a
+  // condition on its neighbours); most blocks of log text hold none, and
+  // then the neighbours need not be looked at: `others` is 0.
+  const __m128i raw =
+      either(either(either(eq(x, '@'), eq(x, '+')), either(eq(x, '='), eq(x, ':'))),
+             either(either(eq(x, '-'), eq(x, '_')), either(eq(x, 'A'), eq(x, 'J'))));
+  if (bits_of(raw) == 0) return {digit_bits, paren_bits, 0};
   const __m128i prev2 = load16(p - 2);
   const __m128i next = load16(p + 1);
   // Before '=' or ':' of key=value: the last letter of a secret key (any
@@ -151,8 +173,17 @@ inline AnchorMasks anchor_masks(const char* p, bool every_colon) {
   m = either(
       m, _mm_and_si128(eq(x, 'A'), either(either(eq(next, 'K'), eq(next, 'S')), eq(next, 'I'))));
   m = either(m, _mm_and_si128(eq(x, 'J'), eq(prev, 'y')));
-  const __m128i digits = digit_bytes(x);
-  return {bits_of(digits), bits_of(_mm_and_si128(digits, eq(prev, '('))), bits_of(m)};
+  return {digit_bits, paren_bits, bits_of(m)};
+}
+
+// The bytes of p[0, 16) in the class kAnchor, exactly (digits and
+// "@:=+-_AJ", whatever their neighbours): what the byte-by-byte loop hands
+// to dispatch(). Reads p[0, 16) only.
+inline unsigned anchor_bytes(const char* p) {
+  const __m128i x = load16(p);
+  const __m128i a = either(either(eq(x, '@'), eq(x, ':')), either(eq(x, '='), eq(x, '+')));
+  const __m128i b = either(either(eq(x, '-'), eq(x, '_')), either(eq(x, 'A'), eq(x, 'J')));
+  return bits_of(either(either(a, b), digit_bytes(x)));
 }
 #else
 inline unsigned joined_mask(const char* p) {
@@ -175,6 +206,14 @@ inline AnchorMasks anchor_masks(const char* p, bool /*every_colon*/) {
     }
   }
   return m;
+}
+
+inline unsigned anchor_bytes(const char* p) {
+  unsigned bits = 0;
+  for (unsigned k = 0; k < 16; ++k) {
+    if (is(p[k], kAnchor)) bits |= 1u << k;
+  }
+  return bits;
 }
 #endif
 
@@ -336,7 +375,11 @@ class Scan {
     while (i + 17 <= n_) {
       const AnchorMasks m = anchor_masks(p_ + i, s_.on(Detector::ipv6));
       unsigned digits = s_.numeric_ ? m.digits : 0;
-      if (digits != 0 && s_.digit_filter_) {
+      if (digits != 0 && s_.digit_filter_ && !may_start_eleven(digits)) {
+        // (What the filter below would keep: eleven_from() of the joined
+        // bytes finds none of these digits.)
+        digits = m.after_paren;
+      } else if (digits != 0 && s_.digit_filter_) {
         const unsigned here = joined_at == i ? joined_there : joined_mask(p_ + i);
         // (Near the end of the text, the next block counts as all joined.)
         unsigned following = 0xffffu;
@@ -358,6 +401,22 @@ class Scan {
         bits &= ~0u << (r - i);
       }
       i = next;
+    }
+    if (i < n_ && n_ >= 16) {
+      // The tail: fewer than 17 bytes are left (i >= n_ - 16), too few for
+      // the masks above, which read past the block. Every anchor byte there
+      // goes to dispatch() in order, exactly as a byte-by-byte loop would
+      // hand them over, but the anchors are found 16 at a time in the text's
+      // last 16 bytes (bits below i masked off; no byte outside the text is
+      // read).
+      const std::size_t base = n_ - 16;
+      unsigned bits = anchor_bytes(p_ + base) & (~0u << (i - base));
+      while (bits != 0) {
+        const std::size_t r = dispatch(base + static_cast<std::size_t>(__builtin_ctz(bits)));
+        if (r >= n_) return;
+        bits &= ~0u << (r - base);
+      }
+      return;
     }
     while (i < n_) i = is(p_[i], kAnchor) ? dispatch(i) : i + 1;
   }

@@ -27,12 +27,33 @@ class MatchSink {
   ~MatchSink() = default;
 };
 
+// The bytes that can start or announce a match, whatever their neighbours:
+// the only ones scan() hands to a handler (scanner.cpp, class kAnchor).
+inline constexpr std::string_view kAnchorChars = "0123456789@:=+-_AJ";
+inline constexpr std::array<bool, 256> kAnchorBytes = [] {
+  std::array<bool, 256> t{};
+  for (const char c : kAnchorChars) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+
 class Scanner {
  public:
   explicit Scanner(const std::array<DetectorSetting, kDetectorCount>& settings) noexcept;
 
   // Thread-safe: a Scanner is immutable.
   void scan(std::string_view text, MatchSink& sink) const;
+
+  // False when scan(text) cannot report anything because no byte of `text`
+  // can start or announce a match (scan() hands only such bytes to its
+  // handlers). One pass over the text, without scan()'s setup: for short
+  // texts such as field values.
+  bool may_match(std::string_view text) const noexcept {
+    if (!any_) return false;
+    for (const char c : text) {
+      if (kAnchorBytes[static_cast<unsigned char>(c)]) return true;
+    }
+    return false;
+  }
 
   bool on(Detector d) const noexcept { return on_[static_cast<std::size_t>(d)]; }
 

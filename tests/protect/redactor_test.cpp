@@ -293,6 +293,99 @@ TEST(Fields, CleanFieldsAreUnchangedAndTheScratchIsReused) {
   EXPECT_EQ(allocations, before);
 }
 
+// Short values (under 16 bytes) are first looked over for a byte that could
+// start a match, and skip the scan when none does: whatever could match must
+// still be scanned and found, in fields as in text.
+TEST(Fields, ShortValuesThatCouldMatchAreStillRedacted) {
+  const Redactor r;
+  const std::vector<Field> fields = {
+      {"card", "4222222222222"},        // 13 digits, Luhn-valid
+      {"mail", "a@b.co"},               // the shortest address
+      {"cmd", "pwd=x"},                 // a key=value secret
+      {"tty", "\x1b[31mpwd=x\x1b[0m"},  // inside ANSI escapes
+      {"line", "a@b.co\r\n"},           // before CR LF
+      {"jwt", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln"},
+      {"aws", "AKIAIOSFODNN7EXAMPLE"},
+      {"phone", "+14155550132"},
+      {"ssn", "123-45-6789"},
+      {"worker", "alpha"},         // nothing that could match
+      {"state", "\xff\xfe@\xc3"},  // invalid UTF-8 never matches
+      {"empty", ""},
+  };
+  RedactedFields out;
+  ASSERT_EQ(r.redact_fields(fields, out), Outcome::redacted);
+  const auto f = out.fields();
+  ASSERT_EQ(f.size(), fields.size());
+  EXPECT_EQ(f[0].value.as_string(), "[REDACTED_CREDIT_CARD]");
+  EXPECT_EQ(f[1].value.as_string(), "[REDACTED_EMAIL]");
+  EXPECT_EQ(f[2].value.as_string(), "pwd=[REDACTED_PASSWORD]");
+  EXPECT_EQ(f[3].value.as_string(), "\x1b[31mpwd=[REDACTED_PASSWORD]");
+  EXPECT_EQ(f[4].value.as_string(), "[REDACTED_EMAIL]\r\n");
+  EXPECT_EQ(f[5].value.as_string(), "[REDACTED_JWT]");
+  EXPECT_EQ(f[6].value.as_string(), "[REDACTED_AWS_KEY]");
+  EXPECT_EQ(f[7].value.as_string(), "[REDACTED_PHONE]");
+  EXPECT_EQ(f[8].value.as_string(), "[REDACTED_SSN]");
+  EXPECT_EQ(f[9].value.as_string(), "alpha");
+  EXPECT_EQ(f[10].value.as_string(), "\xff\xfe@\xc3");
+  EXPECT_EQ(f[11].value.as_string(), "");
+  // The same values as text.
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    EXPECT_EQ(r.redacted(fields[i].value.as_string()), f[i].value.as_string()) << i;
+  }
+}
+
+// A custom pattern can match bytes no built-in detector looks at: short
+// values are then always searched.
+TEST(Fields, ShortValuesMeetCustomPatternsWhateverTheirBytes) {
+  RedactorOptions o;
+  o.custom.push_back({"worker", "alpha", "WORKER"});
+  const Redactor r(o);
+  const std::vector<Field> fields = {{"worker", "alpha"}, {"other", "beta"}};
+  RedactedFields out;
+  ASSERT_EQ(r.redact_fields(fields, out), Outcome::redacted);
+  EXPECT_EQ(out.fields()[0].value.as_string(), "[REDACTED_WORKER]");
+  EXPECT_EQ(out.fields()[1].value.as_string(), "beta");
+  EXPECT_EQ(r.redacted("alpha"), "[REDACTED_WORKER]");
+}
+
+// Keys are rejected by their last two characters before any name is
+// compared: keys that end like a name, in any case and with separators
+// anywhere, still match; others that share a last letter do not.
+TEST(Fields, NamesMatchWhateverTheCaseAndSeparatorsOfTheKey) {
+  const Redactor r;
+  const std::vector<Field> fields = {
+      {"DB_PASSWORD__", "a"},
+      {"x.api-KEY", "b"},
+      {"pass.wd", "c"},
+      {"Cookie-", "d"},
+      {"user_credentials", "e"},
+      {"id", "f"},
+      {"ms", "g"},
+      {"worker", "h"},
+      {"word", "i"},
+      {"keys", "j"},
+      {"tokens", "k"},
+      {"P", "l"},
+      {"-d", "m"},
+      {"\xff\xfe\x64", "n"},  // invalid UTF-8, then 'd'
+      {"PWD", "o"},
+      {"xpwd_", "p"},
+  };
+  RedactedFields out;
+  ASSERT_EQ(r.redact_fields(fields, out), Outcome::redacted);
+  const auto f = out.fields();
+  ASSERT_EQ(f.size(), fields.size());
+  EXPECT_EQ(f[0].value.as_string(), "[REDACTED_PASSWORD]");
+  EXPECT_EQ(f[1].value.as_string(), "[REDACTED_API_KEY]");
+  EXPECT_EQ(f[2].value.as_string(), "[REDACTED_PASSWORD]");
+  EXPECT_EQ(f[3].value.as_string(), "[REDACTED_COOKIE]");
+  EXPECT_EQ(f[4].value.as_string(), "[REDACTED_CREDENTIALS]");
+  for (std::size_t i = 5; i <= 13; ++i)
+    EXPECT_EQ(f[i].value.as_string(), fields[i].value.as_string()) << i;
+  EXPECT_EQ(f[14].value.as_string(), "[REDACTED_PASSWORD]");
+  EXPECT_EQ(f[15].value.as_string(), "[REDACTED_PASSWORD]");
+}
+
 TEST(Fields, TheNameListIsConfigurableAndTakesActions) {
   RedactorOptions o;
   o.sensitive_fields = {{"session_id", "SESSION", Action::hash}, {"card", "CARD", Action::drop}};
@@ -511,6 +604,36 @@ TEST(Hostile, PathologicalRepetitionsStayFast) {
     r.redact(text, out);
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10))
         << text.substr(0, 20);
+  }
+}
+
+// The scan handles the first bytes of a text, the 16-byte blocks after them
+// and the last bytes each their own way: a match is found the same wherever
+// it stands, and the text around it is kept.
+TEST(Redactor, MatchesAreFoundWhereverTheyStandInTheText) {
+  const Redactor r(everything_on());
+  const std::vector<std::string> samples = {
+      "alice@example.com", "4111 1111 1111 1111", "4222222222222", "123-45-6789", "(415) 555-0132",
+      "415-555-0132", "+44 20 7946 0958", "+14155550132", "password=hunter2", "\"token\": \"abc\"",
+      "Authorization: Bearer abc.def", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln",
+      "AKIAIOSFODNN7EXAMPLE", "ghp_abcdefghijklmnopqrstuvwxyz0123456789", "xoxb-1234567890-abcdef",
+      "sk_live_abcdefghij0123", "AIzaSyA-1234567890abcdefghijklmnopqrstu",
+      "postgres://app:secret@db:5432/prod",
+      "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----", "192.168.1.1",
+      "2001:db8::1", "DE89 3704 0044 0532 0130 00",
+      // Clean: numbers the digit filter drops, and a card number spared by its key.
+      "request 12345 handled in 1.500 ms by worker alpha", "at 2026-11-27T10:13:12.345Z",
+      "user_id=4111111111111111", "v1.2.3 (build 20261127)"};
+  for (const std::string& sample : samples) {
+    const std::string alone = r.redacted(sample);
+    for (std::size_t before = 0; before <= 40; ++before) {
+      for (std::size_t after = 0; after <= 40; ++after) {
+        const std::string pad_before(before, ' ');
+        const std::string pad_after(after, ' ');
+        ASSERT_EQ(r.redacted(pad_before + sample + pad_after), pad_before + alone + pad_after)
+            << "'" << sample << "' after " << before << " spaces, before " << after;
+      }
+    }
   }
 }
 
