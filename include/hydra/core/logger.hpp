@@ -173,7 +173,10 @@ struct LoggerMetrics {
   AsyncMetrics async;                  // async mode's queues and backend
 };
 
-class Logger : public LevelMethods<Logger> {
+// Aligned to a cache line so that what every call reads (the members at the
+// end) shares its line with nothing another thread writes, and never spans
+// two lines.
+class alignas(64) Logger : public LevelMethods<Logger> {
  public:
   // Zero-config: text lines on stdout, colour when it is a terminal.
   Logger();
@@ -322,15 +325,16 @@ class Logger : public LevelMethods<Logger> {
   void emergency_flush() noexcept;
   void flush_sinks();
 
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-  // What every call reads, next to each other: the default layer's slot and,
-  // in async mode, the engine (owned by impl_).
+  // What every call reads, in the object's one line: the default layer's
+  // threshold and slot and, in async mode, the engine (owned by impl_).
   detail::LayerSlot* default_slot_ = nullptr;
   detail::AsyncEngine* engine_ = nullptr;
   std::uint64_t engine_id_ = 0;            // engine_->id(), next to engine_ for the call path
   std::atomic<int> default_threshold_{0};  // the default slot's threshold (threshold_copy)
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
+static_assert(sizeof(Logger) == 64);
 
 template <typename... Args>
 void LayerLogger::emit(Level level, const basic_format_string<Args...>& f, Args&&... args) {
