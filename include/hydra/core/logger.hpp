@@ -257,6 +257,15 @@ class alignas(64) Logger : public LevelMethods<Logger> {
       engine_->enqueue(engine_id_, slot, level, extra, f, std::forward<Args>(args)...);
       return;
     }
+    emit_sync(slot, level, extra, f, std::forward<Args>(args)...);
+  }
+
+  // emit_enabled() in sync mode. Out of line: its frame (the format
+  // arguments, the field values) stays off the async call's path.
+  template <typename... Args>
+  [[gnu::noinline]] void emit_sync(detail::LayerSlot& slot, Level level,
+                                   std::span<const Field> extra,
+                                   const basic_format_string<Args...>& f, Args&&... args) {
     const std::source_location& loc = f.location();
     const SourceLocation source{loc.file_name(), loc.function_name(), loc.line()};
     const bool literal = !f.is_runtime();

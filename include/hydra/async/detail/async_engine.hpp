@@ -241,6 +241,22 @@ class AsyncEngine {
   }
   ThreadQueue& find_local_queue();
   ThreadQueue& register_thread();
+  // The slow halves of enqueue(), out of line so that the call's fast path
+  // keeps a small frame and little code. enqueue_here: formats on the caller
+  // and queues the text (arguments without a codec, runtime templates).
+  // reserve_or_fall_back: the queue was full; space reserved by the overflow
+  // policy, or nullptr when the call is done (dropped, or written
+  // synchronously here).
+  template <typename... Args>
+  [[gnu::noinline]] void enqueue_here(LayerSlot& slot, Level level, std::span<const Field> extra,
+                                      const basic_format_string<Args...>& f, Args&&... args);
+  template <typename... Args>
+  [[gnu::noinline]] std::byte* reserve_or_fall_back(ThreadQueue& queue, std::size_t size,
+                                                    LayerSlot& slot, Level level,
+                                                    std::span<const Field> extra,
+                                                    const basic_format_string<Args...>& f,
+                                                    Args&&... args);
+
   // The caller could not reserve `size` bytes: applies the overflow policy.
   // Returns the reserved space, or nullptr when the record must not be queued
   // (dropped: counted; or written synchronously by the caller: `*run_sync`).
@@ -354,24 +370,11 @@ void AsyncEngine::enqueue(std::uint64_t engine_id, LayerSlot& slot, Level level,
   // Format on the caller and queue the text when some argument has no codec,
   // or when the template is runtime text: the backend keeps only a pointer
   // to the template, and only a literal outlives the call.
-  const auto source = [&] {
-    const std::source_location& loc = f.location();
-    return SourceLocation{loc.file_name(), loc.function_name(), loc.line()};
-  };
-  const auto format_here = [&] {
-    const auto stored = fmt::make_format_args(args...);
-    FieldScratch& scratch = thread_field_scratch();
-    scratch.clear();
-    const FieldValue values[] = {to_field_value(args, scratch)..., FieldValue()};
-    enqueue_formatted(slot, level, extra, f.get(), f.has_names(), source(), stored,
-                      f.has_names() ? std::span<const FieldValue>(values, sizeof...(Args))
-                                    : std::span<const FieldValue>());
-  };
   if constexpr (!(kQueueable<Args> && ...)) {
-    format_here();
+    enqueue_here<Args...>(slot, level, extra, f, std::forward<Args>(args)...);
   } else {
     if (f.is_runtime()) [[unlikely]] {
-      format_here();
+      enqueue_here<Args...>(slot, level, extra, f, std::forward<Args>(args)...);
       return;
     }
     ThreadQueue& queue = local_queue(engine_id);
@@ -383,24 +386,9 @@ void AsyncEngine::enqueue(std::uint64_t engine_id, LayerSlot& slot, Level level,
                  kRecordAlign);
     std::byte* out = queue.reserve(size);
     if (out == nullptr) [[unlikely]] {
-      bool sync = false;
-      out = on_full(queue, size, &slot, &sync);
-      if (out == nullptr) {
-        if (sync) {
-          if constexpr (sizeof...(Args) == 0) {
-            run_sync(slot, level, extra, f.get(), f.has_names(), false, source(), {}, {});
-          } else {
-            const auto stored = fmt::make_format_args(args...);
-            FieldScratch& scratch = thread_field_scratch();
-            scratch.clear();
-            const FieldValue values[] = {to_field_value(args, scratch)...};
-            run_sync(slot, level, extra, f.get(), f.has_names(), false, source(), stored,
-                     f.has_names() ? std::span<const FieldValue>(values)
-                                   : std::span<const FieldValue>());
-          }
-        }
-        return;
-      }
+      out = reserve_or_fall_back<Args...>(queue, size, slot, level, extra, f,
+                                          std::forward<Args>(args)...);
+      if (out == nullptr) return;
     }
     auto* header = reinterpret_cast<RecordHeader*>(out);
     header->size = static_cast<std::uint32_t>(size);
@@ -419,6 +407,43 @@ void AsyncEngine::enqueue(std::uint64_t engine_id, LayerSlot& slot, Level level,
     if (!extra.empty()) encode_fields(payload, extra);
     queue.commit(size);
   }
+}
+
+template <typename... Args>
+void AsyncEngine::enqueue_here(LayerSlot& slot, Level level, std::span<const Field> extra,
+                               const basic_format_string<Args...>& f, Args&&... args) {
+  const std::source_location& loc = f.location();
+  const auto stored = fmt::make_format_args(args...);
+  FieldScratch& scratch = thread_field_scratch();
+  scratch.clear();
+  const FieldValue values[] = {to_field_value(args, scratch)..., FieldValue()};
+  enqueue_formatted(slot, level, extra, f.get(), f.has_names(),
+                    SourceLocation{loc.file_name(), loc.function_name(), loc.line()}, stored,
+                    f.has_names() ? std::span<const FieldValue>(values, sizeof...(Args))
+                                  : std::span<const FieldValue>());
+}
+
+template <typename... Args>
+std::byte* AsyncEngine::reserve_or_fall_back(ThreadQueue& queue, std::size_t size, LayerSlot& slot,
+                                             Level level, std::span<const Field> extra,
+                                             const basic_format_string<Args...>& f,
+                                             Args&&... args) {
+  bool sync = false;
+  std::byte* out = on_full(queue, size, &slot, &sync);
+  if (out != nullptr || !sync) return out;
+  const std::source_location& loc = f.location();
+  const SourceLocation source{loc.file_name(), loc.function_name(), loc.line()};
+  if constexpr (sizeof...(Args) == 0) {
+    run_sync(slot, level, extra, f.get(), f.has_names(), false, source, {}, {});
+  } else {
+    const auto stored = fmt::make_format_args(args...);
+    FieldScratch& scratch = thread_field_scratch();
+    scratch.clear();
+    const FieldValue values[] = {to_field_value(args, scratch)...};
+    run_sync(slot, level, extra, f.get(), f.has_names(), false, source, stored,
+             f.has_names() ? std::span<const FieldValue>(values) : std::span<const FieldValue>());
+  }
+  return nullptr;
 }
 
 }  // namespace hydra::detail
