@@ -9,7 +9,9 @@
 //     others in the same run; any mismatch fails the run (exit 1).
 //   latency: the caller's cost of one call, measured with the TSC; the
 //     timer's own overhead is measured, printed and subtracted, and a "floor"
-//     row times the loop without a logging call. Two regimes: drained (bursts
+//     row times the loop without a logging call, and a "bare_ring" row the
+//     least an async logger's call can do (see BareRing): what the machine
+//     charges for it, to read the loggers' rows against. Two regimes: drained (bursts
 //     of 20 calls with ~2 ms pauses, so each burst meets an idle backend) and
 //     sustained (every thread logs back to back and every call is timed; async
 //     queues are sized so that all the calls fit and no call blocks). Four
@@ -74,6 +76,7 @@
 #include <x86intrin.h>
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <chrono>
 #include <cstdint>
@@ -90,6 +93,8 @@
 #include <hydra/protect/protector.hpp>
 #endif
 #include <latch>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -237,7 +242,7 @@ double cpu_seconds(const rusage& u) {
 
 // ------------------------------------------------------ loggers under test
 
-enum class Kind { none, hydra, spdlog };
+enum class Kind { none, hydra, spdlog, ring };
 
 struct Subject {
   const char* name;
@@ -249,6 +254,7 @@ struct Subject {
 };
 
 constexpr Subject kFloor{"floor", Kind::none, false};
+constexpr Subject kBareRing{"bare_ring", Kind::ring, true};
 constexpr Subject kSubjects[] = {
     {"hydra_sync", Kind::hydra, false},
     {"spdlog_sync", Kind::spdlog, false},
@@ -269,6 +275,103 @@ struct Setup {
 
 std::unique_ptr<hydra::Logger> g_hydra;
 std::shared_ptr<spdlog::logger> g_spdlog;
+
+// Not a logger: the least an async logger's call can do, as a reference row
+// for the latency scenario. A call reads a level from a global object and
+// its thread's producer state from one thread-local line, writes a 32-byte
+// record (TSC timestamp and the three arguments) into its thread's
+// pre-faulted 1 MiB ring and publishes the position; a consumer thread
+// polls every ring every 500 µs (Hydra's default idle wait) and reads the
+// records. No formatting, no file. What this row pays after a pause is what
+// the machine charges any async logger for the same lines. (1 MiB per
+// thread, or more when the sustained regime needs every call to fit.)
+class BareRing;
+// A thread's producer state: one thread-local line.
+struct alignas(64) BareRingProducer {
+  std::byte* data = nullptr;
+  void* ring = nullptr;  // a BareRing::Ring
+  std::size_t write = 0;
+  std::size_t cached_released = 0;
+};
+thread_local BareRingProducer t_bare_ring;
+
+class BareRing {
+ public:
+  static constexpr std::size_t kRecord = 32;
+
+  struct alignas(64) Ring {
+    explicit Ring(std::size_t bytes) : data(new std::byte[bytes]) {
+      std::memset(data.get(), 0, bytes);
+    }
+    std::unique_ptr<std::byte[]> data;
+    alignas(64) std::atomic<std::size_t> published{0};
+    alignas(64) std::atomic<std::size_t> released{0};
+    std::size_t read = 0;  // consumer only
+  };
+
+  explicit BareRing(std::size_t in_flight)
+      : bytes_(std::bit_ceil(std::max(std::size_t{1} << 20, (in_flight + 1) * kRecord))),
+        consumer_([this] { consume(); }) {}
+  ~BareRing() {
+    stop_.store(true, std::memory_order_release);
+    consumer_.join();
+  }
+  // On each logging thread, outside the timing (as Hydra's preallocate).
+  void attach() {
+    std::lock_guard lock(mutex_);
+    rings_.push_back(std::make_unique<Ring>(bytes_));
+    t_bare_ring = BareRingProducer{rings_.back()->data.get(), rings_.back().get(), 0, 0};
+  }
+  void log(std::uint64_t a, int b, double c) {
+    if (level_ > 2) return;  // the level check
+    BareRingProducer& p = t_bare_ring;
+    Ring* ring = static_cast<Ring*>(p.ring);
+    while (p.write + kRecord - p.cached_released > bytes_) {
+      p.cached_released = ring->released.load(std::memory_order_acquire);
+    }
+    std::byte* out = p.data + (p.write & (bytes_ - 1));
+    const std::uint64_t ticks = __rdtsc();
+    const std::int64_t b64 = b;
+    std::memcpy(out, &ticks, 8);
+    std::memcpy(out + 8, &a, 8);
+    std::memcpy(out + 16, &b64, 8);
+    std::memcpy(out + 24, &c, 8);
+    p.write += kRecord;
+    ring->published.store(p.write, std::memory_order_release);
+  }
+
+ private:
+  void consume() {
+    std::uint64_t sum = 0;
+    while (!stop_.load(std::memory_order_acquire)) {
+      {
+        std::lock_guard lock(mutex_);
+        for (auto& r : rings_) {
+          const std::size_t end = r->published.load(std::memory_order_acquire);
+          for (; r->read < end; r->read += kRecord) {
+            std::uint64_t a = 0;
+            std::memcpy(&a, r->data.get() + (r->read & (bytes_ - 1)) + 8, 8);
+            sum += a;
+          }
+          r->released.store(r->read, std::memory_order_release);
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+    sink_ = sum;
+  }
+  // What a call reads, on a line of their own (the consumer's mutex is on
+  // the next).
+  alignas(64) int level_ = 2;
+  const std::size_t bytes_;  // per ring, a power of two
+  alignas(64) std::mutex mutex_;
+  std::vector<std::unique_ptr<Ring>> rings_;
+  std::atomic<bool> stop_{false};
+  std::uint64_t sink_ = 0;
+  std::thread consumer_;  // last: starts once the rest is made
+};
+std::unique_ptr<BareRing> g_ring;
+
 hydra::LoggerMetrics g_last_metrics;  // Hydra's metrics when the last threads finished
 
 // Bytes of Hydra queue per record that the sustained regime reserves.
@@ -310,6 +413,8 @@ void open_subject(const Subject& s, const std::string& path, const Setup& setup)
     if (setup.redact) cfg.protector = hydra::protect::make_protector();
 #endif
     g_hydra = std::make_unique<hydra::Logger>(cfg);
+  } else if (s.kind == Kind::ring) {
+    g_ring = std::make_unique<BareRing>(setup.in_flight);
   } else if (s.kind == Kind::spdlog) {
     auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, true);
     if (s.async) {
@@ -336,6 +441,8 @@ void close_subject(const Subject& s) {
     // (which joins its worker after draining) to be sure.
     g_spdlog.reset();
     spdlog::shutdown();
+  } else if (s.kind == Kind::ring) {
+    g_ring.reset();
   }
 }
 
@@ -343,6 +450,7 @@ void close_subject(const Subject& s) {
 // async queue is made and pre-faulted now, as a hot thread is told to do.
 void thread_start() {
   if (g_hydra) g_hydra->preallocate();
+  if (g_ring) g_ring->attach();
 }
 
 // Keeps the logging threads alive after their last record until the main
@@ -425,7 +533,9 @@ inline void log_one(std::size_t i, int k) {
     M::hydra(*g_hydra, i, k);
   } else if (g_spdlog) {
     M::spdlog(*g_spdlog, i, k);
-  }  // else: the floor, nothing but the loop
+  } else if (g_ring) {
+    g_ring->log(i, k, 1.5 * static_cast<double>(k));  // what int, int, double carry
+  }                                                   // else: the floor, nothing but the loop
 }
 
 // -------------------------------------------------------------- context
@@ -732,7 +842,7 @@ void scenario_latency(Context& ctx) {
     messages.clear();
     for (const Message& m : kMessages) messages.push_back(&m);
   }
-  std::vector<Subject> timed = {kFloor};
+  std::vector<Subject> timed = {kFloor, kBareRing};
   for (const Subject& s : ctx.subjects()) timed.push_back(s);
   std::printf("\nlatency: caller ns per call (TSC %.2f GHz; timer overhead %.1f ns, subtracted)\n",
               ctx.ghz, ctx.overhead_cycles / ctx.ghz);
@@ -749,8 +859,9 @@ void scenario_latency(Context& ctx) {
                   "p99", "p99.9", "max");
       for (int threads : o.thread_counts) {
         for (const Subject& s : timed) {
-          // The floor does not log: one row per regime is enough.
-          if (s.kind == Kind::none && m != messages.front()) continue;
+          // The floor does not log and the bare ring carries int, int,
+          // double: one row each per regime.
+          if ((s.kind == Kind::none || s.kind == Kind::ring) && m != messages.front()) continue;
           const LatencyResult p = m->run(ctx, s, threads, regime);
           std::printf("%-14s %7d %8.0f %8.0f %8.0f %8.0f %8.0f %10.0f", s.name, threads, p.p50,
                       p.p75, p.p90, p.p99, p.p999, p.max);

@@ -60,7 +60,7 @@ def main():
         for threads in ("1", "2"):
             rows = []
             for key, label in MESSAGES:
-                for name in ["floor"] + LOGGERS:
+                for name in ["floor", "bare_ring"] + LOGGERS:
                     row = get(messages, key, name, threads)
                     if row:
                         rows.append([label if name != "floor" else "(no call)", name,
