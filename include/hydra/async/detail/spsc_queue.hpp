@@ -8,7 +8,7 @@
 // when the cache says the queue is full (producer) or empty (consumer), so the
 // shared cache lines are touched rarely. The producer's state is a Writer
 // that lives wherever the producer keeps its other per-record state (the
-// async engine puts it in the thread's own cache line).
+// async engine keeps it in the thread's own thread-local lines).
 #pragma once
 
 #include <atomic>
