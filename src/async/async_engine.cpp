@@ -110,7 +110,7 @@ struct LocalQueues {
   };
   std::vector<Entry> entries;
   ~LocalQueues() {
-    if (auto* current = static_cast<ThreadQueue*>(t_hot.queue)) current->writer = t_hot.writer;
+    ThreadQueue::park_current();
     t_hot.engine_id = 0;
     t_hot.queue = nullptr;
     for (auto& e : entries) e.queue->exited.store(true, std::memory_order_release);
@@ -180,9 +180,13 @@ ThreadQueue::ThreadQueue(std::size_t capacity, std::uint64_t tid, std::uint64_t 
   write_capacity.store(read_queue->capacity(), std::memory_order_relaxed);
 }
 
+void ThreadQueue::park_current() noexcept {
+  if (auto* current = static_cast<ThreadQueue*>(t_hot.queue)) current->writer = t_hot.writer;
+}
+
 void ThreadQueue::make_current() noexcept {
+  park_current();
   ThreadHot& hot = t_hot;
-  if (auto* current = static_cast<ThreadQueue*>(hot.queue)) current->writer = hot.writer;
   hot.writer = writer;
   hot.records_in = records_in.load(std::memory_order_relaxed);
   hot.settled_version = kUnsettled;  // the first call looks what this queue owes
@@ -424,7 +428,7 @@ void AsyncEngine::prepare_growth(ThreadQueue& q) {
 void AsyncEngine::enqueue_message(LayerSlot& slot, Level level, std::string_view message,
                                   std::span<const Field> fields, const SourceLocation& source) {
   ThreadQueue& queue = local_queue(id_);
-  if (t_hot.settled_version != t_hot.context_version) settle(queue);
+  settle_if_owed(queue);
   const std::size_t size =
       align_up(sizeof(RecordHeader) + sizeof(SourceLocation) + sizeof(std::uint32_t) +
                    message.size() + sizeof(std::uint32_t) + encoded_size(fields),
@@ -500,9 +504,7 @@ void AsyncEngine::run(ThreadQueue& queue, const RecordHeader& header, fmt::forma
                       std::span<const FieldValue> values, const std::byte* extra_fields) {
   DecodeScratch& s = t_decode;
   decode_fields(extra_fields, header.extra_count, s.fields);
-  const std::source_location& loc = header.location;
-  Capture capture =
-      capture_of(queue, header, SourceLocation{loc.file_name(), loc.function_name(), loc.line()});
+  Capture capture = capture_of(queue, header, source_of(header.location));
   capture.text = std::string_view(header.text, header.text_len);
   capture.has_names = (header.flags & kHasNames) != 0;
   capture.literal = true;  // runtime templates are formatted on the caller

@@ -266,22 +266,15 @@ class alignas(64) Logger : public LevelMethods<Logger> {
   [[gnu::noinline]] void emit_sync(detail::LayerSlot& slot, Level level,
                                    std::span<const Field> extra,
                                    const basic_format_string<Args...>& f, Args&&... args) {
-    const std::source_location& loc = f.location();
-    const SourceLocation source{loc.file_name(), loc.function_name(), loc.line()};
+    const SourceLocation source = detail::source_of(f.location());
     const bool literal = !f.is_runtime();
-    if constexpr (sizeof...(Args) == 0) {
-      process_now(slot, level, extra, f.get(), f.has_names(), false, source, {}, {}, literal);
-    } else {
-      const auto stored = fmt::make_format_args(args...);
-      if (f.has_names()) {
-        detail::FieldScratch& scratch = detail::thread_field_scratch();
-        scratch.clear();
-        const FieldValue values[] = {detail::to_field_value(args, scratch)...};
-        process_now(slot, level, extra, f.get(), true, false, source, stored, values, literal);
-      } else {
-        process_now(slot, level, extra, f.get(), false, false, source, stored, {}, literal);
-      }
-    }
+    detail::with_call_arguments(
+        f.has_names(),
+        [&](fmt::format_args stored, std::span<const FieldValue> values) {
+          process_now(slot, level, extra, f.get(), f.has_names(), false, source, stored, values,
+                      literal);
+        },
+        args...);
   }
 
   // A record whose message is already text (no template): for bridges that

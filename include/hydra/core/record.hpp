@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <source_location>
 #include <span>
 #include <string>
 #include <string_view>
@@ -75,6 +76,13 @@ struct SourceLocation {
   const char* function = "";
   std::uint32_t line = 0;
 };
+
+namespace detail {
+// The call site as a record carries it.
+inline SourceLocation source_of(const std::source_location& loc) noexcept {
+  return {loc.file_name(), loc.function_name(), loc.line()};
+}
+}  // namespace detail
 
 struct Record;
 // Whether the record knows where it was logged (records carried in from

@@ -148,6 +148,9 @@ struct ThreadQueue {
   // Producer: parks the current queue's write side (if any) in it and loads
   // this one's into t_hot.
   void make_current() noexcept;
+  // Producer: copies the write side in t_hot back to the thread's current
+  // queue (if any), which then holds it again.
+  static void park_current() noexcept;
   // Producer: `size` contiguous bytes or nullptr when full.
   std::byte* reserve(std::size_t size) noexcept {
     SpscQueue::Writer& w = live_writer();
@@ -265,6 +268,10 @@ class AsyncEngine {
   // if it changed, drop reports), and marks t_hot settled when nothing is
   // left owing.
   void settle(ThreadQueue& queue);
+  void settle_if_owed(ThreadQueue& queue) {
+    if (t_hot.settled_version != t_hot.context_version) [[unlikely]]
+      settle(queue);
+  }
   void send_context(ThreadQueue& queue);
   void send_drop_notice(ThreadQueue& queue);
   // Runs one call synchronously after draining everything queued (callers in
@@ -378,8 +385,7 @@ void AsyncEngine::enqueue(std::uint64_t engine_id, LayerSlot& slot, Level level,
       return;
     }
     ThreadQueue& queue = local_queue(engine_id);
-    if (t_hot.settled_version != t_hot.context_version) [[unlikely]]
-      settle(queue);
+    settle_if_owed(queue);
     const std::size_t size =
         align_up(sizeof(RecordHeader) + (std::size_t{0} + ... + encoded_size(args)) +
                      (extra.empty() ? 0 : encoded_size(extra)),
@@ -412,15 +418,13 @@ void AsyncEngine::enqueue(std::uint64_t engine_id, LayerSlot& slot, Level level,
 template <typename... Args>
 void AsyncEngine::enqueue_here(LayerSlot& slot, Level level, std::span<const Field> extra,
                                const basic_format_string<Args...>& f, Args&&... args) {
-  const std::source_location& loc = f.location();
-  const auto stored = fmt::make_format_args(args...);
-  FieldScratch& scratch = thread_field_scratch();
-  scratch.clear();
-  const FieldValue values[] = {to_field_value(args, scratch)..., FieldValue()};
-  enqueue_formatted(slot, level, extra, f.get(), f.has_names(),
-                    SourceLocation{loc.file_name(), loc.function_name(), loc.line()}, stored,
-                    f.has_names() ? std::span<const FieldValue>(values, sizeof...(Args))
-                                  : std::span<const FieldValue>());
+  with_call_arguments(
+      f.has_names(),
+      [&](fmt::format_args stored, std::span<const FieldValue> values) {
+        enqueue_formatted(slot, level, extra, f.get(), f.has_names(), source_of(f.location()),
+                          stored, values);
+      },
+      args...);
 }
 
 template <typename... Args>
@@ -431,18 +435,13 @@ std::byte* AsyncEngine::reserve_or_fall_back(ThreadQueue& queue, std::size_t siz
   bool sync = false;
   std::byte* out = on_full(queue, size, &slot, &sync);
   if (out != nullptr || !sync) return out;
-  const std::source_location& loc = f.location();
-  const SourceLocation source{loc.file_name(), loc.function_name(), loc.line()};
-  if constexpr (sizeof...(Args) == 0) {
-    run_sync(slot, level, extra, f.get(), f.has_names(), false, source, {}, {});
-  } else {
-    const auto stored = fmt::make_format_args(args...);
-    FieldScratch& scratch = thread_field_scratch();
-    scratch.clear();
-    const FieldValue values[] = {to_field_value(args, scratch)...};
-    run_sync(slot, level, extra, f.get(), f.has_names(), false, source, stored,
-             f.has_names() ? std::span<const FieldValue>(values) : std::span<const FieldValue>());
-  }
+  with_call_arguments(
+      f.has_names(),
+      [&](fmt::format_args stored, std::span<const FieldValue> values) {
+        run_sync(slot, level, extra, f.get(), f.has_names(), false, source_of(f.location()), stored,
+                 values);
+      },
+      args...);
   return nullptr;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <deque>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -43,5 +44,23 @@ FieldValue to_field_value(const T& v, FieldScratch& scratch) {
 }
 
 FieldScratch& thread_field_scratch();
+
+// A call's arguments as the paths that format at once take them: {fmt}'s
+// arguments and, when the template names its placeholders, one field value
+// per argument (none otherwise). `use(args, values)` runs while both live.
+template <typename Use, typename... Args>
+void with_call_arguments(bool has_names, Use&& use, const Args&... args) {
+  const auto stored = fmt::make_format_args(args...);
+  if constexpr (sizeof...(Args) != 0) {
+    if (has_names) {
+      FieldScratch& scratch = thread_field_scratch();
+      scratch.clear();
+      const FieldValue values[] = {to_field_value(args, scratch)...};
+      use(fmt::format_args(stored), std::span<const FieldValue>(values));
+      return;
+    }
+  }
+  use(fmt::format_args(stored), std::span<const FieldValue>());
+}
 
 }  // namespace hydra::detail
