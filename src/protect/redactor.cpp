@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <array>
-#include <bitset>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -97,13 +96,9 @@ bool may_be_card_number(const FieldValue& v) {
   return false;
 }
 
-// Field names are letters and digits once normalised: 36 characters, and
-// kPairs pairs of them.
-constexpr std::size_t kNameChars = 36;
-constexpr std::size_t kPairs = kNameChars * kNameChars;
-
-// The index of each name character (either case) among kNameChars;
-// kNotNameChar for any other byte.
+// The index of each name character (a letter of either case, a digit) among
+// the 36 of them, kNotNameChar for any other byte: a bit of a name_ends entry
+// (bit 63 is for names of one character).
 constexpr std::uint8_t kNotNameChar = 0xff;
 constexpr std::array<std::uint8_t, 256> kNameCharIndex = [] {
   std::array<std::uint8_t, 256> t{};
@@ -116,13 +111,7 @@ constexpr std::array<std::uint8_t, 256> kNameCharIndex = [] {
   return t;
 }();
 
-// The index of two name characters in a set of kPairs, or -1.
-int pair_index(char a, char b) {
-  const std::uint8_t x = kNameCharIndex[static_cast<unsigned char>(a)];
-  const std::uint8_t y = kNameCharIndex[static_cast<unsigned char>(b)];
-  if (x == kNotNameChar || y == kNotNameChar) return -1;
-  return x * static_cast<int>(kNameChars) + y;
-}
+constexpr std::uint64_t kOneCharacterName = std::uint64_t{1} << 63;
 
 bool is_continuation(char c) {
   return (static_cast<unsigned char>(c) & 0xc0) == 0x80;
@@ -173,9 +162,8 @@ class detail::Engine {
     if (k == 0) return nullptr;
     const std::uint64_t before = name_ends[static_cast<unsigned char>(key[k - 1])];
     if (before == 0) return nullptr;  // no name ends with this byte
-    if (!short_field) {
-      // The key's last two characters must end a name: its pair is in
-      // field_ends.
+    if ((before & kOneCharacterName) == 0) {
+      // The key's last two characters must end a name.
       std::size_t j = k - 1;
       while (j > 0 && is_separator(key[j - 1])) --j;
       if (j == 0) return nullptr;
@@ -201,17 +189,12 @@ class detail::Engine {
   // order: a key can only match rules ending in its own last byte, so a
   // lookup compares one or two names instead of all of them.
   std::array<std::vector<std::uint32_t>, 256> fields_by_last;
-  // The last two characters of every name, as a set (all names have two or
-  // more, or `short_field` is set). Built, not read: the lookup reads
-  // name_ends, the same set indexed by last byte. (Building it refuses, as
-  // std::out_of_range, a name whose last two are not letters or digits.)
-  std::bitset<kPairs> field_ends;
-  bool short_field = false;
-  // field_ends by last byte, for the lookup: for each byte (either case)
-  // that ends some normalised name, the name characters (kNameCharIndex)
-  // that come before it in those names, as bits; bit 63 for a name of one
-  // character. Zero when no name ends with the byte (fields_by_last[its
-  // lower case] is empty): one load rejects most keys.
+  // The last two characters of every name, by last byte: for each byte
+  // (either case) that ends some normalised name, the name characters
+  // (kNameCharIndex) that come before it in those names, as bits, and
+  // kOneCharacterName for a name of that one character. Zero when no name
+  // ends with the byte (fields_by_last[its lower case] is empty): one load
+  // rejects most keys, one bit most of the rest.
   std::array<std::uint64_t, 256> name_ends{};
 
   // Texts shorter than this are looked over by Scanner::may_match before
@@ -308,14 +291,15 @@ detail::Engine::Engine(RedactorOptions o)
                         "' must be letters, digits and '_'");
     }
     require_key(f.action, "sensitive field '" + f.name + "'");
-    std::uint64_t before = std::uint64_t{1} << 63;
-    if (normalised.size() < 2) {
-      short_field = true;
-    } else {
-      field_ends.set(static_cast<std::size_t>(
-          pair_index(normalised[normalised.size() - 2], normalised.back())));
-      before = std::uint64_t{1}
-               << kNameCharIndex[static_cast<unsigned char>(normalised[normalised.size() - 2])];
+    std::uint64_t before = kOneCharacterName;
+    if (normalised.size() >= 2) {
+      const std::uint8_t x = kNameCharIndex[static_cast<unsigned char>(normalised.end()[-2])];
+      if (x == kNotNameChar ||
+          kNameCharIndex[static_cast<unsigned char>(normalised.back())] == kNotNameChar) {
+        throw ConfigError("protect: sensitive field name '" + f.name +
+                          "' must end in two letters or digits");
+      }
+      before = std::uint64_t{1} << x;
     }
     fields_by_last[static_cast<unsigned char>(normalised.back())].push_back(
         static_cast<std::uint32_t>(fields.size()));

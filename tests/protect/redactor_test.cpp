@@ -420,6 +420,8 @@ TEST(Fields, BadFieldRulesAreConfigurationErrors) {
   RedactorOptions o;
   o.sensitive_fields = {{"__", "X"}};
   EXPECT_THROW(Redactor{o}, hydra::ConfigError);
+  o.sensitive_fields = {{"pin!", "PIN"}};
+  EXPECT_THROW(Redactor{o}, hydra::ConfigError);
   o.sensitive_fields = {{"pin", "BAD TYPE"}};
   EXPECT_THROW(Redactor{o}, hydra::ConfigError);
   o.sensitive_fields = {{"pin", "PIN", Action::hash}};
