@@ -285,11 +285,20 @@ std::shared_ptr<spdlog::logger> g_spdlog;
 // records. No formatting, no file. What this row pays after a pause is what
 // the machine charges any async logger for the same lines. (1 MiB per
 // thread, or more when the sustained regime needs every call to fit.)
-class BareRing;
+// One thread's ring.
+struct alignas(64) BareRingBuffer {
+  explicit BareRingBuffer(std::size_t bytes) : data(new std::byte[bytes]) {
+    std::memset(data.get(), 0, bytes);
+  }
+  std::unique_ptr<std::byte[]> data;
+  alignas(64) std::atomic<std::size_t> published{0};
+  alignas(64) std::atomic<std::size_t> released{0};
+  std::size_t read = 0;  // consumer only
+};
 // A thread's producer state: one thread-local line.
 struct alignas(64) BareRingProducer {
   std::byte* data = nullptr;
-  void* ring = nullptr;  // a BareRing::Ring
+  BareRingBuffer* ring = nullptr;
   std::size_t write = 0;
   std::size_t cached_released = 0;
 };
@@ -298,16 +307,6 @@ thread_local BareRingProducer t_bare_ring;
 class BareRing {
  public:
   static constexpr std::size_t kRecord = 32;
-
-  struct alignas(64) Ring {
-    explicit Ring(std::size_t bytes) : data(new std::byte[bytes]) {
-      std::memset(data.get(), 0, bytes);
-    }
-    std::unique_ptr<std::byte[]> data;
-    alignas(64) std::atomic<std::size_t> published{0};
-    alignas(64) std::atomic<std::size_t> released{0};
-    std::size_t read = 0;  // consumer only
-  };
 
   explicit BareRing(std::size_t in_flight)
       : bytes_(std::bit_ceil(std::max(std::size_t{1} << 20, (in_flight + 1) * kRecord))),
@@ -319,13 +318,13 @@ class BareRing {
   // On each logging thread, outside the timing (as Hydra's preallocate).
   void attach() {
     std::lock_guard lock(mutex_);
-    rings_.push_back(std::make_unique<Ring>(bytes_));
+    rings_.push_back(std::make_unique<BareRingBuffer>(bytes_));
     t_bare_ring = BareRingProducer{rings_.back()->data.get(), rings_.back().get(), 0, 0};
   }
   void log(std::uint64_t a, int b, double c) {
     if (level_ > 2) return;  // the level check
     BareRingProducer& p = t_bare_ring;
-    Ring* ring = static_cast<Ring*>(p.ring);
+    BareRingBuffer* ring = p.ring;
     while (p.write + kRecord - p.cached_released > bytes_) {
       p.cached_released = ring->released.load(std::memory_order_acquire);
     }
@@ -365,7 +364,7 @@ class BareRing {
   alignas(64) int level_ = 2;
   const std::size_t bytes_;  // per ring, a power of two
   alignas(64) std::mutex mutex_;
-  std::vector<std::unique_ptr<Ring>> rings_;
+  std::vector<std::unique_ptr<BareRingBuffer>> rings_;
   std::atomic<bool> stop_{false};
   std::uint64_t sink_ = 0;
   std::thread consumer_;  // last: starts once the rest is made

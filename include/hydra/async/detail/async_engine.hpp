@@ -86,12 +86,11 @@ inline constexpr std::uint64_t kUnsettled = ~std::uint64_t{0};
 struct ThreadQueue {
   ThreadQueue(std::size_t capacity, std::uint64_t tid, std::uint64_t engine);
 
-  // Producer side. A call reads none of this queue's lines: what it reads
-  // is in the thread's t_hot (the ring's write side, the settled context
-  // version, the record count) while this is the thread's current queue.
-  // The slow paths read the rest.
-  // The write side while this is not the thread's current queue (see
-  // make_current); the chain's last queue.
+  // Producer side, read only by the slow paths: while this is the thread's
+  // current queue, a call reads the thread's t_hot instead (the ring's
+  // write side, the settled context version, the record count).
+  // The write side into the chain's last queue while this is not the
+  // thread's current queue (see make_current, park_current).
   alignas(kCacheLine) SpscQueue::Writer writer;
   std::uint64_t sent_context_version = 0;  // a thread starts with an empty context, version 0
   std::uint32_t drop_layers = 0;           // entries of `drops` in use; nonzero: a report is due
