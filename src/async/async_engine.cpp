@@ -111,7 +111,7 @@ struct LocalQueues {
   std::vector<Entry> entries;
   ~LocalQueues() {
     ThreadQueue::park_current();
-    t_hot.engine_id = 0;
+    t_hot.ready_engine = 0;
     t_hot.queue = nullptr;
     for (auto& e : entries) e.queue->exited.store(true, std::memory_order_release);
   }
@@ -180,6 +180,15 @@ ThreadQueue::ThreadQueue(std::size_t capacity, std::uint64_t tid, std::uint64_t 
   write_capacity.store(read_queue->capacity(), std::memory_order_relaxed);
 }
 
+std::uint64_t ThreadQueue::records_in() {
+  // The producer stores its count with each record on the queue it writes,
+  // the chain's last, and carries it to a new one when it grows.
+  std::lock_guard lock(chain_mutex);
+  std::uint64_t n = 0;
+  for (const auto& part : chain) n = std::max(n, part->count());
+  return n;
+}
+
 void ThreadQueue::park_current() noexcept {
   if (auto* current = static_cast<ThreadQueue*>(t_hot.queue)) current->writer = t_hot.writer;
 }
@@ -188,10 +197,9 @@ void ThreadQueue::make_current() noexcept {
   park_current();
   ThreadHot& hot = t_hot;
   hot.writer = writer;
-  hot.records_in = records_in.load(std::memory_order_relaxed);
-  hot.settled_version = kUnsettled;  // the first call looks what this queue owes
+  hot.records_in = writer.queue->count();  // this thread's own, stored with its last record
+  hot.ready_engine = 0;                    // the first call looks what this queue owes
   hot.queue = this;
-  hot.engine_id = engine_id;
   hot.use_tsc = kUseTsc;
 }
 
@@ -206,6 +214,16 @@ AsyncEngine::AsyncEngine(Logger& logger, AsyncOptions options)
 
 AsyncEngine::~AsyncEngine() {
   stop();
+}
+
+ThreadQueue& AsyncEngine::make_ready() {
+  auto* queue = static_cast<ThreadQueue*>(t_hot.queue);
+  if (queue == nullptr || queue->engine_id != id_) queue = &find_local_queue();
+  settle(*queue);
+  // (Sending what was owed logs nothing elsewhere, but the call's fast path
+  // relies on this queue being current.)
+  (void)queue->live_writer();
+  return *queue;
 }
 
 ThreadQueue& AsyncEngine::find_local_queue() {
@@ -236,11 +254,10 @@ ThreadQueue& AsyncEngine::register_thread() {
 void AsyncEngine::settle(ThreadQueue& queue) {
   if (queue.sent_context_version != context_version()) send_context(queue);
   if (queue.drop_layers != 0) send_drop_notice(queue);
-  // (send_context may have made another queue current on its way: only
-  // this one's state may be marked.)
+  // (Only the current queue's state may be marked.)
   if (t_hot.queue == &queue && queue.sent_context_version == context_version() &&
       queue.drop_layers == 0) {
-    t_hot.settled_version = context_version();
+    t_hot.ready_engine = queue.engine_id;
   }
 }
 
@@ -312,7 +329,7 @@ std::byte* AsyncEngine::on_full(ThreadQueue& queue, std::size_t size, LayerSlot*
           }
           ++queue.drops[i].count;
         }
-        t_hot.settled_version = kUnsettled;  // the report goes out before the next record
+        t_hot.ready_engine = 0;  // the report goes out before the next record
         dropped_.fetch_add(1, std::memory_order_relaxed);
         return nullptr;
 
@@ -335,7 +352,8 @@ std::byte* AsyncEngine::on_full(ThreadQueue& queue, std::size_t size, LayerSlot*
             bigger.reset();
           }
           if (queue.total_capacity.load(std::memory_order_relaxed) + next_capacity >
-              options_.grow_limit) {
+                  options_.grow_limit ||
+              next_capacity > SpscQueue::kMaxCapacity) {
             policy = options_.grow_fallback == OverflowPolicy::grow ? OverflowPolicy::block
                                                                     : options_.grow_fallback;
             continue;
@@ -353,9 +371,11 @@ std::byte* AsyncEngine::on_full(ThreadQueue& queue, std::size_t size, LayerSlot*
           queue.chain.push_back(std::move(bigger));
         }
         queue.write_capacity.store(raw->capacity(), std::memory_order_release);
+        SpscQueue::Writer grown(*raw);
+        grown.set_count(t_hot.records_in);  // metrics() reads the count off the chain
         SpscQueue::Writer& writer = queue.live_writer();
         writer.queue->next.store(raw, std::memory_order_release);
-        writer = SpscQueue::Writer(*raw);
+        writer = grown;
         grows_.fetch_add(1, std::memory_order_relaxed);
         return queue.reserve(size);
       }
@@ -417,7 +437,8 @@ void AsyncEngine::prepare_growth(ThreadQueue& q) {
     }
   }
   const std::size_t next_capacity = capacity * 2;
-  if (q.total_capacity.load(std::memory_order_relaxed) + next_capacity > options_.grow_limit) {
+  if (q.total_capacity.load(std::memory_order_relaxed) + next_capacity > options_.grow_limit ||
+      next_capacity > SpscQueue::kMaxCapacity) {
     return;  // the caller falls back to grow_fallback when it fills up
   }
   auto made = std::make_unique<SpscQueue>(next_capacity);  // allocated and pre-faulted here
@@ -427,8 +448,7 @@ void AsyncEngine::prepare_growth(ThreadQueue& q) {
 
 void AsyncEngine::enqueue_message(LayerSlot& slot, Level level, std::string_view message,
                                   std::span<const Field> fields, const SourceLocation& source) {
-  ThreadQueue& queue = local_queue(id_);
-  settle_if_owed(queue);
+  ThreadQueue& queue = ready_queue();
   const std::size_t size =
       align_up(sizeof(RecordHeader) + sizeof(SourceLocation) + sizeof(std::uint32_t) +
                    message.size() + sizeof(std::uint32_t) + encoded_size(fields),
@@ -598,7 +618,7 @@ std::size_t AsyncEngine::drain_locked(std::size_t limit, bool to_horizon) {
   // Records are merged in timestamp order up to the time the batch began;
   // younger ones wait for the next batch, so a record that a slower thread
   // stamped earlier but committed later still comes out in order.
-  // The horizon is a little in the past, so that a caller's mark (stamping)
+  // The horizon is a little in the past, so that a caller's in-flight mark
   // made just before its clock read has surely reached this core.
   std::uint64_t horizon =
       to_horizon ? record_ticks() - kOrderMargin : std::numeric_limits<std::uint64_t>::max();
@@ -608,7 +628,7 @@ std::size_t AsyncEngine::drain_locked(std::size_t limit, bool to_horizon) {
     if (options_.overflow == OverflowPolicy::grow && options_.prepare_growth) {
       prepare_growth(*q);
     }
-    const std::uint64_t mark = to_horizon ? q->stamping.load(std::memory_order_acquire) : 0;
+    const std::uint64_t mark = to_horizon ? q->in_flight_mark() : 0;
     if (mark != 0 && mark < horizon) horizon = mark;
   }
   std::size_t done = 0;
@@ -651,8 +671,10 @@ std::size_t AsyncEngine::drain_locked(std::size_t limit, bool to_horizon) {
     for (const auto& q : consumer_view_) {
       if (q->exited.load(std::memory_order_acquire) && head_of(*q) == nullptr) {
         std::lock_guard lock(queues_mutex_);
-        std::erase(queues_, q);
-        removed = true;
+        if (std::erase(queues_, q) != 0) {
+          records_in_forgotten_ += q->records_in();  // the total stays whole
+          removed = true;
+        }
       }
     }
     if (removed) queues_version_.fetch_add(1, std::memory_order_release);
@@ -847,7 +869,7 @@ void AsyncEngine::after_fork(bool in_child) {
     // loads it afresh (without parking the stale one over it).
     if (own != nullptr && t_hot.queue == own) {
       t_hot.queue = nullptr;
-      t_hot.engine_id = 0;
+      t_hot.ready_engine = 0;
     }
     for (const auto& q : queues_) {
       {
@@ -857,7 +879,7 @@ void AsyncEngine::after_fork(bool in_child) {
         SpscQueue* keep = q->chain.back().get();
         std::erase_if(q->chain, [&](const auto& part) { return part.get() != keep; });
         q->writer = SpscQueue::Writer(*keep, keep->discard_all_in_child());
-        q->stamping.store(0, std::memory_order_relaxed);  // a record cut off by the fork
+        keep->clear_mark_in_child();  // a record cut off by the fork
         keep->next.store(nullptr, std::memory_order_relaxed);
         q->read_queue = keep;
         q->total_capacity.store(keep->capacity(), std::memory_order_relaxed);
@@ -916,12 +938,13 @@ AsyncMetrics AsyncEngine::metrics() const {
   if (oldest != 0)
     m.backend_lag = std::chrono::nanoseconds(std::max<std::int64_t>(0, now_ns() - oldest));
   std::lock_guard lock(queues_mutex_);
+  m.records_in = records_in_forgotten_;
   for (const auto& q : queues_) {
     ThreadQueueMetrics t;
     t.thread_id = q->thread_id;
     t.capacity = q->total_capacity.load(std::memory_order_relaxed);
-    t.records_in = q->records_in.load(std::memory_order_relaxed);
     t.high_water = q->high_water.load(std::memory_order_relaxed);
+    t.records_in = q->records_in();
     {
       std::lock_guard chain_lock(q->chain_mutex);
       for (const auto& part : q->chain) t.depth += part->depth();

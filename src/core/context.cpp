@@ -21,6 +21,7 @@ struct ContextStack {
 
   void rebuild() {
     ++detail::t_hot.context_version;
+    detail::t_hot.ready_engine = 0;  // async: the next call sends the new context first
     views.clear();
     views.reserve(owned.size());
     for (const OwnedField& f : owned) views.push_back(Field{f.key, f.value});

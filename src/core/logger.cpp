@@ -463,6 +463,11 @@ Logger::Logger(LoggerConfig config) : impl_(std::make_unique<Impl>()) {
   Impl& im = *impl_;
   im.config = std::move(config);
   if (im.config.default_layer.empty()) throw ConfigError("default_layer: must not be empty");
+  if (im.config.async.queue_capacity > detail::SpscQueue::kMaxCapacity) {
+    throw ConfigError("async.queue_capacity: " + std::to_string(im.config.async.queue_capacity) +
+                      " bytes is more than one queue may hold (" +
+                      std::to_string(detail::SpscQueue::kMaxCapacity) + " bytes, 1 GiB)");
+  }
   if (im.config.layers.empty()) apply_zero_config(im.config, detect_environment());
   for (const auto& [key, value] : im.config.static_fields) {
     im.static_fields.push_back(Field{key, FieldValue(std::string_view(value))});

@@ -58,14 +58,16 @@ void write_then_hold_backend(hydra::Logger& log, const std::string& first) {
   hydra::detail::pause_backend_for_test(log, true);
 }
 
-TEST(Async, ManyThreadsExactCountAndPerThreadOrder) {
+// N threads x M records: exactly N x M lines, each thread's in order, all
+// merged in timestamp order; the metrics count every record in and out.
+void many_threads(const hydra::AsyncOptions& options) {
   hydra::test::TempDir dir;
   const std::string path = dir.file("async.jsonl");
   constexpr int kThreads = 4;
   constexpr int kPerThread = 20000;
   LoggerConfig cfg;
   cfg.mode = hydra::LoggerMode::async;
-  cfg.async.queue_capacity = 16 * 1024;  // small: the block policy gets exercised too
+  cfg.async = options;
   cfg.layers["APP"].destinations = {hydra::file(path, "json")};
   hydra::Logger log(cfg);
   std::vector<std::thread> threads;
@@ -94,6 +96,25 @@ TEST(Async, ManyThreadsExactCountAndPerThreadOrder) {
   EXPECT_TRUE(m.enabled);
   EXPECT_EQ(m.records_out, static_cast<std::uint64_t>(kThreads * kPerThread));
   EXPECT_EQ(m.dropped_full, 0u);
+  // Synchronous writes are counted out, not in.
+  EXPECT_EQ(m.records_in + m.sync_writes, static_cast<std::uint64_t>(kThreads * kPerThread));
+  // (Exited threads' queues may be forgotten by now; their counts are not.)
+  EXPECT_LE(m.threads.size(), static_cast<std::size_t>(kThreads));
+  for (const auto& t : m.threads) EXPECT_LE(t.records_in, static_cast<std::uint64_t>(kPerThread));
+}
+
+TEST(Async, ManyThreadsExactCountAndPerThreadOrder) {
+  hydra::AsyncOptions o;
+  o.queue_capacity = 16 * 1024;  // small: the block policy gets exercised too
+  many_threads(o);
+}
+
+// The same while every thread's queue grows several times: a record in
+// flight is marked on whichever queue is being written.
+TEST(Async, ManyThreadsWhileQueuesGrow) {
+  hydra::AsyncOptions o = small_queue(OverflowPolicy::grow);
+  o.grow_limit = 512 * 1024;  // beyond it, sync_fallback
+  many_threads(o);
 }
 
 TEST(Async, FieldsContextAndSourceTravelThroughTheQueue) {
@@ -302,9 +323,27 @@ TEST(Async, GrowKeepsEverythingUpToItsLimit) {
   EXPECT_GT(m.queue_grows, 0u);
   EXPECT_EQ(m.sync_writes, 0u);
   EXPECT_EQ(m.dropped_full, 0u);
+  EXPECT_EQ(m.records_in, 3000u);  // counted across the queues it grew into
+  ASSERT_EQ(m.threads.size(), 1u);
+  EXPECT_EQ(m.threads[0].records_in, 3000u);
   hydra::detail::pause_backend_for_test(log, false);
   log.flush();
   expect_all_in_order(*sink, 3000, "g ");
+}
+
+TEST(Async, QueueLargerThanOneGibIsAConfigurationError) {
+  hydra::AsyncOptions o;
+  o.queue_capacity = (std::size_t{1} << 30) + 1;
+  try {
+    hydra::Logger log(async_config(std::make_shared<RecordingSink>(), o));
+    FAIL() << "accepted";
+  } catch (const hydra::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("async.queue_capacity: 1073741825 bytes"),
+              std::string::npos)
+        << e.what();
+  }
+  o.queue_capacity = std::size_t{1} << 30;  // the largest is fine (not allocated until used)
+  hydra::Logger log(async_config(std::make_shared<RecordingSink>(), o));
 }
 
 // grow: the backend keeps each thread's next queue made, so the caller that

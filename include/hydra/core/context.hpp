@@ -5,6 +5,7 @@
 // opened it, and reaches the record in every mode.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <span>
@@ -30,33 +31,38 @@ class ScopedContext {
 std::span<const Field> current_context() noexcept;
 
 namespace detail {
-// What a log call reads of its thread's own state, in two cache lines whose
-// addresses are known without loading anything first, so that the first
-// call after an idle spell waits for one round of misses, not a chain.
+// What an async log call reads and writes of its thread's own state: one
+// cache line whose address is known without loading anything first, so that
+// the first call after an idle spell waits for one miss, not a chain. The
+// second line is read only on slow paths.
 struct alignas(64) ThreadHot {
+  // The engine whose calls may take the fast path: the engine of the
+  // current queue (below), while that queue has nothing to send first (its
+  // context is current, no drop report is due). 0 otherwise: the call goes
+  // the slow way, which settles the queue and sets this again. Engine ids
+  // are never reused, so a dead engine's id never matches.
+  std::uint64_t ready_engine = 0;
+  // This thread's latest record timestamp (any engine's; a lower bound of
+  // its next one).
+  std::uint64_t last_stamp = 1;
+  // Records the current queue has taken (the queue's published count
+  // trails this).
+  std::uint64_t records_in = 0;
+  // The write side of the current queue's ring (the queue's own
+  // ThreadQueue::writer holds it while another queue is current). Its tail
+  // padding holds the next member.
+  [[no_unique_address]] SpscQueue::Writer writer;
+  bool use_tsc = false;  // whether record timestamps read the TSC (set with `queue`)
+
   // Changes whenever a scope opens or closes on this thread, so that async
   // mode sends a thread's context only when it changed (a thread starts
   // empty, 0).
-  std::uint64_t context_version = 0;
-  // Async mode: the queue (a ThreadQueue) this thread wrote last, its
-  // engine's id, and that queue's producer state (below). Ids are never
-  // reused, so a dead engine's entry never matches; cleared when the
-  // thread's queues are released.
-  std::uint64_t engine_id = 0;
+  alignas(64) std::uint64_t context_version = 0;
+  // The current queue (a ThreadQueue): the one this thread wrote last;
+  // cleared when the thread's queues are released.
   void* queue = nullptr;
-  // Async mode: this thread's latest record timestamp (any engine's; a lower
-  // bound of its next one), and whether it reads the TSC (set with `queue`).
-  std::uint64_t last_stamp = 1;
-  // Async mode: equals context_version while `queue` has nothing to send
-  // first (its context is current and no drop report is due); any other
-  // value sends the call the slow way, which settles it.
-  std::uint64_t settled_version = 0;
-  std::uint64_t records_in = 0;  // records `queue` has taken (its metrics copy trails this)
-  bool use_tsc = false;
-  // Async mode: the write side of `queue`'s ring, kept here while `queue` is
-  // this thread's current one (ThreadQueue::writer holds it otherwise).
-  alignas(64) SpscQueue::Writer writer;
 };
+static_assert(offsetof(ThreadHot, use_tsc) < 64, "a call's state fits one cache line");
 static_assert(sizeof(ThreadHot) == 128);
 inline thread_local ThreadHot t_hot;
 inline std::uint64_t context_version() noexcept {

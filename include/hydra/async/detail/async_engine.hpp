@@ -77,10 +77,6 @@ static_assert(sizeof(std::source_location) != sizeof(void*) || sizeof(RecordHead
 std::size_t encoded_size(std::span<const Field> fields) noexcept;
 void encode_fields(std::byte*& out, std::span<const Field> fields) noexcept;
 
-// t_hot.settled_version when the current queue may owe something (never a
-// context version: those count up from 0).
-inline constexpr std::uint64_t kUnsettled = ~std::uint64_t{0};
-
 // One thread's queue(s) for one engine. The producer side is touched only by
 // its thread; the consumer side only under the engine's consumer lock.
 struct ThreadQueue {
@@ -88,23 +84,15 @@ struct ThreadQueue {
 
   // Producer side, read only by the slow paths: while this is the thread's
   // current queue, a call reads the thread's t_hot instead (the ring's
-  // write side, the settled context version, the record count).
+  // write side, whether anything is owed, the record count). What a call
+  // writes for the backend goes to the line of the ring's published
+  // position: the in-flight mark and the record count (see stamp_current).
   // The write side into the chain's last queue while this is not the
   // thread's current queue (see make_current, park_current).
   alignas(kCacheLine) SpscQueue::Writer writer;
   std::uint64_t sent_context_version = 0;  // a thread starts with an empty context, version 0
   std::uint32_t drop_layers = 0;           // entries of `drops` in use; nonzero: a report is due
   std::uint64_t engine_id;                 // the engine this queue feeds
-  // What a call writes (and never reads) and the backend reads, on the next
-  // line.
-  // Nonzero while a record is between its timestamp and its commit: a lower
-  // bound of that timestamp (this thread's previous one). The backend merges
-  // no other thread's record younger than it, so a caller descheduled
-  // mid-record cannot have its record overtaken by younger ones.
-  alignas(kCacheLine) std::atomic<std::uint64_t> stamping{0};
-  // The producer's count (t_hot.records_in), stored after each record for
-  // metrics(): a plain store, no locked add, no load.
-  std::atomic<std::uint64_t> records_in{0};
   std::atomic<std::size_t> high_water{0};
   std::atomic<bool> exited{false};
   // Records dropped and not yet reported in-band, per layer (a thread that
@@ -119,6 +107,18 @@ struct ThreadQueue {
   // Consumer side, on lines of its own: the backend reading these must not
   // take the producer's line away from it on every record.
   alignas(kCacheLine) SpscQueue* read_queue;
+  // Consumer: nonzero while the producer is between a record's timestamp
+  // and its commit: a lower bound of that timestamp (the thread's previous
+  // one). The backend merges no other thread's record younger than it, so a
+  // caller descheduled mid-record cannot have its record overtaken by
+  // younger ones. (The mark is on the queue being written, the chain's last.)
+  std::uint64_t in_flight_mark() const noexcept {
+    for (const SpscQueue* s = read_queue; s != nullptr;
+         s = s->next.load(std::memory_order_acquire)) {
+      if (const std::uint64_t mark = s->mark()) return mark;
+    }
+    return 0;
+  }
   std::vector<std::string> context_text;  // owned copy of the current context
   std::vector<Field> context;
 
@@ -135,6 +135,8 @@ struct ThreadQueue {
   ThreadQueue(const ThreadQueue&) = delete;
   ThreadQueue& operator=(const ThreadQueue&) = delete;
   std::uint64_t thread_id;  // set once (and again in a fork()ed child)
+  // Records this thread has queued here (any thread; takes chain_mutex).
+  std::uint64_t records_in();
 
   // Producer: the write side of the ring, in t_hot; makes this the
   // thread's current queue first if it is not (a slow path may have logged
@@ -160,20 +162,36 @@ struct ThreadQueue {
   }
   // Producer: the timestamp of the record being written (after reserve).
   std::uint64_t stamp() noexcept {
+    (void)live_writer();
+    return stamp_current();
+  }
+  // Producer: makes the stamped record visible.
+  void publish(std::size_t size) noexcept {
+    (void)live_writer();
+    publish_current(size);
+  }
+  void commit(std::size_t size) noexcept {
+    (void)live_writer();
+    commit_current(size);
+  }
+  // The same on the thread's current queue, whichever it is (a call's fast
+  // path, which knows it is this one's).
+  static std::uint64_t stamp_current() noexcept {
     ThreadHot& hot = t_hot;
-    stamping.store(hot.last_stamp, std::memory_order_relaxed);
+    hot.writer.set_mark(hot.last_stamp, std::memory_order_relaxed);
     std::atomic_signal_fence(std::memory_order_seq_cst);  // the mark first, then the clock
     hot.last_stamp = record_ticks(hot.use_tsc);
     return hot.last_stamp;
   }
-  // Producer: makes the stamped record visible.
-  void publish(std::size_t size) noexcept {
-    live_writer().commit(size);
-    stamping.store(0, std::memory_order_release);
+  static void publish_current(std::size_t size) noexcept {
+    SpscQueue::Writer& w = t_hot.writer;
+    w.commit(size);
+    w.set_mark(0, std::memory_order_release);
   }
-  void commit(std::size_t size) noexcept {
-    publish(size);
-    records_in.store(++t_hot.records_in, std::memory_order_relaxed);
+  static void commit_current(std::size_t size) noexcept {
+    publish_current(size);
+    ThreadHot& hot = t_hot;
+    hot.writer.set_count(++hot.records_in);
   }
   // Raises the high-water mark to `depth` bytes. Sampled by the backend at
   // each batch (when the queue is deepest) and by a producer that finds its
@@ -206,7 +224,7 @@ class AsyncEngine {
                        std::span<const Field> fields, const SourceLocation& source);
 
   // Makes the calling thread's queue if it has none.
-  void preallocate() { (void)local_queue(id_); }
+  void preallocate() { (void)find_local_queue(); }
 
   // Returns when everything queued before the call, by any thread, is written
   // and the sinks are flushed.
@@ -235,12 +253,17 @@ class AsyncEngine {
 
  private:
   friend class BackendLoop;
-  // The calling thread's queue: one compare in its own cache line.
-  ThreadQueue& local_queue(std::uint64_t engine_id) {
-    if (t_hot.engine_id == engine_id) [[likely]]
+  // The calling thread's queue, current and settled (nothing owed before the
+  // next record): one compare in the thread's own line, or make_ready.
+  ThreadQueue& ready_queue() {
+    if (t_hot.ready_engine == id_) [[likely]]
       return *static_cast<ThreadQueue*>(t_hot.queue);
-    return find_local_queue();
+    return make_ready();
   }
+  // Makes this engine's queue for the calling thread current (making it
+  // first if the thread has none) and settles it.
+  [[gnu::noinline]] ThreadQueue& make_ready();
+  // This engine's queue for the calling thread, made current.
   ThreadQueue& find_local_queue();
   ThreadQueue& register_thread();
   // The slow halves of enqueue(), out of line so that the call's fast path
@@ -253,24 +276,20 @@ class AsyncEngine {
   [[gnu::noinline]] void enqueue_here(LayerSlot& slot, Level level, std::span<const Field> extra,
                                       const basic_format_string<Args...>& f, Args&&... args);
   template <typename... Args>
-  [[gnu::noinline]] std::byte* reserve_or_fall_back(ThreadQueue& queue, std::size_t size,
-                                                    LayerSlot& slot, Level level,
+  [[gnu::noinline]] std::byte* reserve_or_fall_back(std::size_t size, LayerSlot& slot, Level level,
                                                     std::span<const Field> extra,
                                                     const basic_format_string<Args...>& f,
                                                     Args&&... args);
 
   // The caller could not reserve `size` bytes: applies the overflow policy.
-  // Returns the reserved space, or nullptr when the record must not be queued
-  // (dropped: counted; or written synchronously by the caller: `*run_sync`).
+  // Returns the reserved space (with `queue` the thread's current one), or
+  // nullptr when the record must not be queued (dropped: counted; or written
+  // synchronously by the caller: `*run_sync`).
   std::byte* on_full(ThreadQueue& queue, std::size_t size, LayerSlot* slot, bool* run_sync);
   // Sends what the queue owes before the next record (the thread's context
-  // if it changed, drop reports), and marks t_hot settled when nothing is
+  // if it changed, drop reports), and marks t_hot ready when nothing is
   // left owing.
   void settle(ThreadQueue& queue);
-  void settle_if_owed(ThreadQueue& queue) {
-    if (t_hot.settled_version != t_hot.context_version) [[unlikely]]
-      settle(queue);
-  }
   void send_context(ThreadQueue& queue);
   void send_drop_notice(ThreadQueue& queue);
   // Runs one call synchronously after draining everything queued (callers in
@@ -305,6 +324,7 @@ class AsyncEngine {
 
   mutable std::mutex queues_mutex_;
   std::vector<std::shared_ptr<ThreadQueue>> queues_;
+  std::uint64_t records_in_forgotten_ = 0;  // of exited threads' queues (under queues_mutex_)
   std::atomic<std::uint64_t> queues_version_{0};
 
   std::mutex consumer_mutex_;  // whoever drains holds it (backend or a fallback caller)
@@ -383,16 +403,18 @@ void AsyncEngine::enqueue(std::uint64_t engine_id, LayerSlot& slot, Level level,
       enqueue_here<Args...>(slot, level, extra, f, std::forward<Args>(args)...);
       return;
     }
-    ThreadQueue& queue = local_queue(engine_id);
-    settle_if_owed(queue);
+    ThreadHot& hot = t_hot;
+    if (hot.ready_engine != engine_id) [[unlikely]]
+      (void)make_ready();
     const std::size_t size =
         align_up(sizeof(RecordHeader) + (std::size_t{0} + ... + encoded_size(args)) +
                      (extra.empty() ? 0 : encoded_size(extra)),
                  kRecordAlign);
-    std::byte* out = queue.reserve(size);
+    // From here to the commit the thread's queue is the current one: the
+    // slow paths return with it current.
+    std::byte* out = hot.writer.prepare(size);
     if (out == nullptr) [[unlikely]] {
-      out = reserve_or_fall_back<Args...>(queue, size, slot, level, extra, f,
-                                          std::forward<Args>(args)...);
+      out = reserve_or_fall_back<Args...>(size, slot, level, extra, f, std::forward<Args>(args)...);
       if (out == nullptr) return;
     }
     auto* header = reinterpret_cast<RecordHeader*>(out);
@@ -401,7 +423,7 @@ void AsyncEngine::enqueue(std::uint64_t engine_id, LayerSlot& slot, Level level,
     header->level = level;
     header->flags = f.has_names() ? kHasNames : 0;
     header->extra_count = static_cast<std::uint8_t>(extra.size());
-    header->ticks = queue.stamp();
+    header->ticks = ThreadQueue::stamp_current();
     header->decode = &decode_event<Args...>;
     header->slot = &slot;
     header->text = f.get().data();
@@ -410,7 +432,7 @@ void AsyncEngine::enqueue(std::uint64_t engine_id, LayerSlot& slot, Level level,
     std::byte* payload = out + sizeof(RecordHeader);
     (encode(payload, args), ...);
     if (!extra.empty()) encode_fields(payload, extra);
-    queue.commit(size);
+    ThreadQueue::commit_current(size);
   }
 }
 
@@ -427,13 +449,20 @@ void AsyncEngine::enqueue_here(LayerSlot& slot, Level level, std::span<const Fie
 }
 
 template <typename... Args>
-std::byte* AsyncEngine::reserve_or_fall_back(ThreadQueue& queue, std::size_t size, LayerSlot& slot,
-                                             Level level, std::span<const Field> extra,
+std::byte* AsyncEngine::reserve_or_fall_back(std::size_t size, LayerSlot& slot, Level level,
+                                             std::span<const Field> extra,
                                              const basic_format_string<Args...>& f,
                                              Args&&... args) {
+  // The fast path found the current queue (this engine's, made ready) full.
+  ThreadQueue& queue = *static_cast<ThreadQueue*>(t_hot.queue);
+  queue.note_depth(t_hot.writer.capacity());
   bool sync = false;
   std::byte* out = on_full(queue, size, &slot, &sync);
-  if (out != nullptr || !sync) return out;
+  if (out != nullptr) {
+    (void)queue.live_writer();  // (nothing on the way switches queues; the fast path relies on it)
+    return out;
+  }
+  if (!sync) return out;
   with_call_arguments(
       f.has_names(),
       [&](fmt::format_args stored, std::span<const FieldValue> values) {

@@ -8,7 +8,10 @@
 // when the cache says the queue is full (producer) or empty (consumer), so the
 // shared cache lines are touched rarely. The producer's state is a Writer
 // that lives wherever the producer keeps its other per-record state (the
-// async engine keeps it in the thread's own thread-local lines).
+// async engine keeps it in the thread's own thread-local line). Beside its
+// position the producer publishes two words of its own on the same line (the
+// engine's in-flight mark and record count), so a record's stores outside
+// the ring go to one line.
 #pragma once
 
 #include <atomic>
@@ -33,14 +36,17 @@ inline constexpr std::uint32_t kPaddingBit = 0x8000'0000u;
 class SpscQueue {
  public:
   static constexpr std::size_t kReleaseStep = 32;
+  // The largest queue (the Writer keeps a 32-bit mask, and a padding
+  // record's size must fit beside kPaddingBit).
+  static constexpr std::size_t kMaxCapacity = std::size_t{1} << 30;
 
-  // `capacity` is rounded up to a power of two. With `prefault`, the memory
+  // `capacity` is rounded up to a power of two, at most kMaxCapacity. With `prefault`, the memory
   // is touched once here so that first writes do not stall on page faults;
   // without, each page faults in on its first write (a microsecond or so
   // each, spread over the writes instead of paid at once).
   explicit SpscQueue(std::size_t capacity, bool prefault = true) {
     std::size_t cap = 4096;
-    while (cap < capacity) cap <<= 1;
+    while (cap < capacity && cap < kMaxCapacity) cap <<= 1;
     consumer_capacity_ = cap;
     consumer_mask_ = cap - 1;
     consumer_buffer_ = static_cast<std::byte*>(::operator new (cap, std::align_val_t{kCacheLine}));
@@ -54,18 +60,18 @@ class SpscQueue {
   // The largest record that can ever fit.
   std::size_t max_record() const noexcept { return consumer_capacity_ / 2; }
 
-  // The producer's side of one queue: everything a write reads, in 40 bytes.
+  // The producer's side of one queue: everything a write reads, in 36 bytes.
   struct Writer {
     Writer() = default;
     // Writing into `q` from `position` (0 for a new queue).
     explicit Writer(SpscQueue& q, std::size_t position = 0) noexcept
         : queue(&q),
           buffer(q.consumer_buffer_),
-          mask(q.consumer_mask_),
           write(position),
-          cached_read(position) {}
+          cached_read(position),
+          mask(static_cast<std::uint32_t>(q.consumer_mask_)) {}
 
-    std::size_t capacity() const noexcept { return mask + 1; }
+    std::size_t capacity() const noexcept { return std::size_t{mask} + 1; }
 
     // Contiguous space for `size` bytes (a multiple of kRecordAlign), or
     // nullptr when the queue is too full right now.
@@ -93,12 +99,26 @@ class SpscQueue {
       queue->published_.store(write, std::memory_order_release);
     }
 
+    // The producer's own words beside the position (see mark(), count()).
+    void set_mark(std::uint64_t value, std::memory_order order) noexcept {
+      queue->mark_.store(value, order);
+    }
+    void set_count(std::uint64_t value) noexcept {
+      queue->count_.store(value, std::memory_order_relaxed);
+    }
+
     SpscQueue* queue = nullptr;
     std::byte* buffer = nullptr;
-    std::size_t mask = 0;
     std::size_t write = 0;
     std::size_t cached_read = 0;
+    std::uint32_t mask = 0;
   };
+
+  // What the producer last stored with Writer::set_mark / set_count.
+  std::uint64_t mark() const noexcept { return mark_.load(std::memory_order_acquire); }
+  std::uint64_t count() const noexcept { return count_.load(std::memory_order_relaxed); }
+  // In a fork()ed child, where no other thread exists.
+  void clear_mark_in_child() noexcept { mark_.store(0, std::memory_order_relaxed); }
 
   // Consumer: the next record, or nullptr when empty. Skips padding.
   std::byte* peek() noexcept {
@@ -154,8 +174,10 @@ class SpscQueue {
   std::atomic<SpscQueue*> next{nullptr};
 
  private:
-  // Written by the producer (Writer::commit), read by the consumer.
+  // Written by the producer (Writer), read by the consumer: one line.
   alignas(kCacheLine) std::atomic<std::size_t> published_{0};
+  std::atomic<std::uint64_t> mark_{0};
+  std::atomic<std::uint64_t> count_{0};
   // Consumer side (with its own copy of the ring's shape).
   alignas(kCacheLine) std::atomic<std::size_t> read_{0};
   alignas(kCacheLine) std::size_t read_pos_ = 0;
