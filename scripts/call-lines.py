@@ -4,6 +4,8 @@
 Runs build/bench/hydra-call-lines under valgrind's lackey (Debian package
 valgrind) and prints, for each timed call, the distinct 64-byte code lines
 and data lines (read, written, all) between the program's two markers.
+Call 0 makes the thread's queue; calls 1-8 are from the program's one call
+site of that kind, 9-17 from one of forty (see bench/call_lines.cpp).
 
     scripts/call-lines.py [path/to/hydra-call-lines]
 """

@@ -212,10 +212,19 @@ class AsyncEngine {
   AsyncEngine& operator=(const AsyncEngine&) = delete;
 
   // `engine_id` is this engine's id() as the Logger keeps it (one cache line
-  // fewer for the caller than reading it here).
+  // fewer for the caller than reading it here). A call without key-values
+  // (the usual one) goes to a function that takes none: two arguments fewer
+  // to pass and nothing to test for them.
   template <typename... Args>
-  void enqueue(std::uint64_t engine_id, LayerSlot& slot, Level level, std::span<const Field> extra,
-               const basic_format_string<Args...>& f, Args&&... args);
+  [[gnu::always_inline]] void enqueue(std::uint64_t engine_id, LayerSlot& slot, Level level,
+                                      std::span<const Field> extra,
+                                      const basic_format_string<Args...>& f, Args&&... args) {
+    if (extra.empty()) {
+      enqueue_plain<Args...>(engine_id, slot, level, f, std::forward<Args>(args)...);
+    } else {
+      enqueue_with<Args...>(engine_id, slot, level, extra, f, std::forward<Args>(args)...);
+    }
+  }
 
   std::uint64_t id() const noexcept { return id_; }
 
@@ -266,6 +275,22 @@ class AsyncEngine {
   // This engine's queue for the calling thread, made current.
   ThreadQueue& find_local_queue();
   ThreadQueue& register_thread();
+  template <typename... Args>
+  void enqueue_plain(std::uint64_t engine_id, LayerSlot& slot, Level level,
+                     const basic_format_string<Args...>& f, Args&&... args) {
+    enqueue_record<Args...>(engine_id, slot, level, {}, f, std::forward<Args>(args)...);
+  }
+  template <typename... Args>
+  void enqueue_with(std::uint64_t engine_id, LayerSlot& slot, Level level,
+                    std::span<const Field> extra, const basic_format_string<Args...>& f,
+                    Args&&... args) {
+    enqueue_record<Args...>(engine_id, slot, level, extra, f, std::forward<Args>(args)...);
+  }
+  // The body of both.
+  template <typename... Args>
+  [[gnu::always_inline]] void enqueue_record(std::uint64_t engine_id, LayerSlot& slot, Level level,
+                                             std::span<const Field> extra,
+                                             const basic_format_string<Args...>& f, Args&&... args);
   // The slow halves of enqueue(), out of line so that the call's fast path
   // keeps a small frame and little code. enqueue_here: formats on the caller
   // and queues the text (arguments without a codec, runtime templates).
@@ -390,9 +415,9 @@ void decode_event(AsyncEngine& engine, ThreadQueue& queue, const RecordHeader& h
 }
 
 template <typename... Args>
-void AsyncEngine::enqueue(std::uint64_t engine_id, LayerSlot& slot, Level level,
-                          std::span<const Field> extra, const basic_format_string<Args...>& f,
-                          Args&&... args) {
+inline void AsyncEngine::enqueue_record(std::uint64_t engine_id, LayerSlot& slot, Level level,
+                                        std::span<const Field> extra,
+                                        const basic_format_string<Args...>& f, Args&&... args) {
   // Format on the caller and queue the text when some argument has no codec,
   // or when the template is runtime text: the backend keeps only a pointer
   // to the template, and only a literal outlives the call.
