@@ -372,7 +372,7 @@ std::byte* AsyncEngine::on_full(ThreadQueue& queue, std::size_t size, LayerSlot*
         }
         queue.write_capacity.store(raw->capacity(), std::memory_order_release);
         SpscQueue::Writer grown(*raw);
-        grown.set_count(t_hot.records_in);  // metrics() reads the count off the chain
+        raw->set_count(t_hot.records_in);  // metrics() reads the count off the chain
         SpscQueue::Writer& writer = queue.live_writer();
         writer.queue->next.store(raw, std::memory_order_release);
         writer = grown;

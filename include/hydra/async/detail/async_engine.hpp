@@ -178,20 +178,24 @@ struct ThreadQueue {
   // path, which knows it is this one's).
   static std::uint64_t stamp_current() noexcept {
     ThreadHot& hot = t_hot;
-    hot.writer.set_mark(hot.last_stamp, std::memory_order_relaxed);
-    std::atomic_signal_fence(std::memory_order_seq_cst);  // the mark first, then the clock
-    hot.last_stamp = record_ticks(hot.use_tsc);
-    return hot.last_stamp;
+    return stamp(hot, *hot.writer.queue);
   }
   static void publish_current(std::size_t size) noexcept {
     SpscQueue::Writer& w = t_hot.writer;
     w.commit(size);
-    w.set_mark(0, std::memory_order_release);
+    w.queue->set_mark(0, std::memory_order_release);
   }
   static void commit_current(std::size_t size) noexcept {
     publish_current(size);
     ThreadHot& hot = t_hot;
-    hot.writer.set_count(++hot.records_in);
+    hot.writer.queue->set_count(++hot.records_in);
+  }
+  // Marks `ring` in flight, then reads the clock.
+  static std::uint64_t stamp(ThreadHot& hot, SpscQueue& ring) noexcept {
+    ring.set_mark(hot.last_stamp, std::memory_order_relaxed);
+    std::atomic_signal_fence(std::memory_order_seq_cst);  // the mark first, then the clock
+    hot.last_stamp = record_ticks(hot.use_tsc);
+    return hot.last_stamp;
   }
   // Raises the high-water mark to `depth` bytes. Sampled by the backend at
   // each batch (when the queue is deepest) and by a producer that finds its
@@ -442,13 +446,23 @@ inline void AsyncEngine::enqueue_record(std::uint64_t engine_id, LayerSlot& slot
       out = reserve_or_fall_back<Args...>(size, slot, level, extra, f, std::forward<Args>(args)...);
       if (out == nullptr) return;
     }
+    // The thread's state is read and updated before the record's bytes are
+    // written: the compiler must assume those byte stores may change any
+    // memory, and would load it all again after them.
+    SpscQueue::Writer& w = hot.writer;
+    SpscQueue& ring = *w.queue;
+    const std::size_t end = w.write + size;
+    const std::uint64_t count = hot.records_in + 1;
+    w.write = end;
+    hot.records_in = count;
+    const std::uint64_t ticks = ThreadQueue::stamp(hot, ring);
     auto* header = reinterpret_cast<RecordHeader*>(out);
     header->size = static_cast<std::uint32_t>(size);
     header->kind = RecordKind::event;
     header->level = level;
     header->flags = f.has_names() ? kHasNames : 0;
     header->extra_count = static_cast<std::uint8_t>(extra.size());
-    header->ticks = ThreadQueue::stamp_current();
+    header->ticks = ticks;
     header->decode = &decode_event<Args...>;
     header->slot = &slot;
     header->text = f.get().data();
@@ -457,7 +471,9 @@ inline void AsyncEngine::enqueue_record(std::uint64_t engine_id, LayerSlot& slot
     std::byte* payload = out + sizeof(RecordHeader);
     (encode(payload, args), ...);
     if (!extra.empty()) encode_fields(payload, extra);
-    ThreadQueue::commit_current(size);
+    ring.publish(end);
+    ring.set_mark(0, std::memory_order_release);
+    ring.set_count(count);
   }
 }
 

@@ -96,15 +96,7 @@ class SpscQueue {
     // Publishes the record written at the last prepare.
     void commit(std::size_t size) noexcept {
       write += size;
-      queue->published_.store(write, std::memory_order_release);
-    }
-
-    // The producer's own words beside the position (see mark(), count()).
-    void set_mark(std::uint64_t value, std::memory_order order) noexcept {
-      queue->mark_.store(value, order);
-    }
-    void set_count(std::uint64_t value) noexcept {
-      queue->count_.store(value, std::memory_order_relaxed);
+      queue->publish(write);
     }
 
     SpscQueue* queue = nullptr;
@@ -114,7 +106,16 @@ class SpscQueue {
     std::uint32_t mask = 0;
   };
 
-  // What the producer last stored with Writer::set_mark / set_count.
+  // Producer: makes everything before position `end` visible (Writer::commit,
+  // or a producer that keeps the position itself).
+  void publish(std::size_t end) noexcept { published_.store(end, std::memory_order_release); }
+  // Producer: its own words beside the position (see mark(), count()).
+  void set_mark(std::uint64_t value, std::memory_order order) noexcept {
+    mark_.store(value, order);
+  }
+  void set_count(std::uint64_t value) noexcept { count_.store(value, std::memory_order_relaxed); }
+
+  // What the producer last stored with set_mark / set_count.
   std::uint64_t mark() const noexcept { return mark_.load(std::memory_order_acquire); }
   std::uint64_t count() const noexcept { return count_.load(std::memory_order_relaxed); }
   // In a fork()ed child, where no other thread exists.
