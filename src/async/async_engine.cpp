@@ -212,6 +212,14 @@ AsyncEngine::~AsyncEngine() {
   stop();
 }
 
+void AsyncEngine::preallocate() {
+  (void)local_queue(id_);
+  // A flood right after this call would otherwise race the backend thread's
+  // start (up to milliseconds on a busy machine) and grow on the caller:
+  // the backend's first look at the new queue makes the next one ahead.
+  if (options_.overflow == OverflowPolicy::grow && options_.prepare_growth) flush();
+}
+
 ThreadQueue& AsyncEngine::find_local_queue() {
   for (auto& e : t_queues.entries) {
     if (e.engine_id == id_) {
@@ -756,7 +764,12 @@ void AsyncEngine::backend_main() {
     bool stopping = false;
     {
       std::unique_lock lock(wake_mutex_);
-      wake_cv_.wait(lock, [this] { return !paused_ || stopping_; });
+      if (paused_ && !stopping_) {
+        parked_ = true;  // pause_backend_for_test waits for this
+        flushed_cv_.notify_all();
+        wake_cv_.wait(lock, [this] { return !paused_ || stopping_; });
+        parked_ = false;
+      }
       requested = flush_requested_;
       flush_wanted = requested > flush_done_;
       stopping = stopping_;
@@ -939,7 +952,7 @@ void AsyncEngine::after_fork(bool in_child) {
     consumer_view_version_ = ~std::uint64_t{0};
     populating_ = false;  // (the kept queues fault in as they are written)
     flush_requested_ = flush_done_ = 0;
-    paused_ = false;
+    paused_ = parked_ = false;
     wake_requested_.store(false, std::memory_order_relaxed);
     heartbeat_ns_.store(now_ns(), std::memory_order_relaxed);
     const bool had_backend = backend_ != nullptr;
@@ -960,12 +973,21 @@ void AsyncEngine::after_fork(bool in_child) {
 }
 
 void AsyncEngine::pause_backend_for_test(bool paused) {
+  const bool running = [this] {
+    std::lock_guard lock(start_mutex_);
+    return backend_ != nullptr;
+  }() && !stopped_.load(std::memory_order_acquire);
   {
-    std::lock_guard lock(wake_mutex_);
+    std::unique_lock lock(wake_mutex_);
     paused_ = paused;
     if (!paused) heartbeat_ns_.store(now_ns(), std::memory_order_release);
+    wake_cv_.notify_all();
+    // Held means held: the backend has finished the cycle it was in (which
+    // may make a spare queue or populate one) and waits.
+    if (paused && running) {
+      flushed_cv_.wait_for(lock, std::chrono::seconds(10), [this] { return parked_ || stopping_; });
+    }
   }
-  wake_cv_.notify_all();
 }
 
 AsyncMetrics AsyncEngine::metrics() const {

@@ -347,6 +347,22 @@ TEST(Async, GrowthOnTheCallerWhenNotPrepared) {
   expect_all_in_order(*sink, n, "c ");
 }
 
+// preallocate() under grow returns with the next queue made: a flood at once
+// (here with the backend held, so it cannot make one later) finds it ready.
+TEST(Async, PreallocateUnderGrowHasTheNextQueueReady) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::Logger log(async_config(sink, small_queue(OverflowPolicy::grow)));
+  log.preallocate();
+  hydra::detail::pause_backend_for_test(log, true);
+  for (int i = 0; i < 200; ++i) log.info("a {}", i);  // beyond 4 KiB
+  const auto m = log.metrics().async;
+  EXPECT_GE(m.queue_grows, 1u);
+  EXPECT_EQ(m.grows_prepared, 1u);  // the first; the held backend made no other
+  hydra::detail::pause_backend_for_test(log, false);
+  log.flush();
+  expect_all_in_order(*sink, 200, "a ");
+}
+
 // grow in a flood: the backend hands each next queue over untouched and
 // faults its pages in while the callers write into it (and into queues they
 // had to make themselves). Nothing may be lost, duplicated or reordered.

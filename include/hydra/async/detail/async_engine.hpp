@@ -228,8 +228,9 @@ class AsyncEngine {
   void enqueue_message(LayerSlot& slot, Level level, std::string_view message,
                        std::span<const Field> fields, const SourceLocation& source);
 
-  // Makes the calling thread's queue if it has none.
-  void preallocate() { (void)local_queue(id_); }
+  // Makes the calling thread's queue if it has none; with grow, also waits
+  // until the backend has made its next one (see prepare_growth).
+  void preallocate();
 
   // Returns when everything queued before the call, by any thread, is written
   // and the sinks are flushed.
@@ -249,7 +250,8 @@ class AsyncEngine {
   void before_fork();
   void after_fork(bool in_child);
 
-  // Test hooks: hold the backend (it neither drains nor beats) / let it go.
+  // Test hooks: hold the backend (it neither drains nor beats; returns once
+  // it waits) / let it go.
   void pause_backend_for_test(bool paused);
 
   // Backend side, used by decode functions.
@@ -341,6 +343,7 @@ class AsyncEngine {
   std::uint64_t flush_done_ = 0;             // under wake_mutex_
   bool stopping_ = false;                    // under wake_mutex_
   bool paused_ = false;                      // under wake_mutex_
+  bool parked_ = false;                      // under wake_mutex_: the backend waits while paused
   std::atomic<bool> wake_requested_{false};  // a caller waits for space
 
   std::mutex start_mutex_;
