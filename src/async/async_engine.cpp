@@ -214,10 +214,19 @@ AsyncEngine::~AsyncEngine() {
 
 void AsyncEngine::preallocate() {
   (void)local_queue(id_);
+  if (options_.overflow != OverflowPolicy::grow || !options_.prepare_growth) return;
   // A flood right after this call would otherwise race the backend thread's
   // start (up to milliseconds on a busy machine) and grow on the caller:
-  // the backend's first look at the new queue makes the next one ahead.
-  if (options_.overflow == OverflowPolicy::grow && options_.prepare_growth) flush();
+  // the backend's first look at the new queue makes the next one ahead...
+  flush();
+  if (t_backend_of == id_) return;  // (a sink's thread: the lock is held)
+  // ...and its pages are faulted in here rather than left to the backend,
+  // which a flood at once would overtake. So is the backend's clock
+  // calibrated (2 ms, on its first record otherwise): a backend held up
+  // that long in a flood neither makes nor populates the next queues.
+  std::lock_guard lock(consumer_mutex_);
+  (void)clock_.to_ns(record_ticks());
+  while (populating_) populate_growth();
 }
 
 ThreadQueue& AsyncEngine::find_local_queue() {

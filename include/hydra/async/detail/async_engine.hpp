@@ -229,7 +229,8 @@ class AsyncEngine {
                        std::span<const Field> fields, const SourceLocation& source);
 
   // Makes the calling thread's queue if it has none; with grow, also waits
-  // until the backend has made its next one (see prepare_growth).
+  // until the backend has made its next one (see prepare_growth) and faults
+  // in that one's pages.
   void preallocate();
 
   // Returns when everything queued before the call, by any thread, is written
