@@ -36,7 +36,7 @@ std::byte pattern(std::uint32_t i, std::size_t at) {
   return static_cast<std::byte>((i * 131 + at * 7) & 0xff);
 }
 
-TEST(SpscQueue, PopulatedWhileWrittenReadsBackWhatWasWritten) {
+TEST(AsyncQueue, PopulatedWhileWrittenReadsBackWhatWasWritten) {
   if (!kernel_can_populate()) GTEST_SKIP() << "no MADV_POPULATE_WRITE on this kernel";
   constexpr std::uint32_t kRecords = 200'000;  // several laps of the ring
   SpscQueue queue(std::size_t{1} << 20, /*prefault=*/false);
@@ -80,7 +80,7 @@ TEST(SpscQueue, PopulatedWhileWrittenReadsBackWhatWasWritten) {
   EXPECT_TRUE(queue.populated());
 }
 
-TEST(SpscQueue, PopulateFaultsInTheWholeRing) {
+TEST(AsyncQueue, PopulateFaultsInTheWholeRing) {
   if (!kernel_can_populate()) GTEST_SKIP() << "no MADV_POPULATE_WRITE on this kernel";
   constexpr std::size_t kCapacity = std::size_t{256} * 1024;
   SpscQueue queue(kCapacity, /*prefault=*/false);
@@ -97,7 +97,7 @@ TEST(SpscQueue, PopulateFaultsInTheWholeRing) {
   for (std::size_t i = 0; i < resident.size(); ++i) EXPECT_NE(resident[i] & 1, 0) << "page " << i;
 }
 
-TEST(SpscQueue, PopulateSkipsWhatTheProducerHasWrittenPast) {
+TEST(AsyncQueue, PopulateSkipsWhatTheProducerHasWrittenPast) {
   if (!kernel_can_populate()) GTEST_SKIP() << "no MADV_POPULATE_WRITE on this kernel";
   SpscQueue queue(std::size_t{64} * 1024, /*prefault=*/false);
   SpscQueue::Writer w(queue);
@@ -116,7 +116,7 @@ TEST(SpscQueue, PopulateSkipsWhatTheProducerHasWrittenPast) {
   EXPECT_TRUE(queue.populated());
 }
 
-TEST(SpscQueue, UnsupportedPopulateIsReportedAndChangesNothing) {
+TEST(AsyncQueue, UnsupportedPopulateIsReportedAndChangesNothing) {
   PopulateUnsupported old_kernel;
   SpscQueue queue(std::size_t{64} * 1024, /*prefault=*/false);
   EXPECT_FALSE(queue.populate_next(kPageSize));
