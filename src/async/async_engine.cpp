@@ -453,9 +453,9 @@ void AsyncEngine::prepare_growth(ThreadQueue& q) {
   if (q.total_capacity.load(std::memory_order_relaxed) + next_capacity > options_.grow_limit) {
     return;  // the caller falls back to grow_fallback when it fills up
   }
-  // Handed over untouched, so that a caller already waiting for it gets it
-  // within microseconds; its pages are faulted in from now on, behind the
-  // producer if need be (populate_growth). The first page goes before:
+  // Handed over untouched, so that it is ready within microseconds of being
+  // wanted (an allocation); its pages are faulted in from now on, behind
+  // the producer if need be (populate_growth). The first page goes before:
   // where the producer writes first, and it tells whether this kernel can
   // populate at all. Where it cannot, the queue is zeroed here, before
   // anyone else sees it (the producer must not write while it is).
