@@ -1017,8 +1017,8 @@ void scenario_growth(Context& ctx) {
       "\ngrowth: Hydra async, overflow grow from a 64 KiB queue, %zu bursts of %zu calls (each "
       "timed, int+int+double) with 2 ms pauses, 1 thread\n",
       bursts, kBurst);
-  std::printf("%-22s %8s %8s %8s %9s %10s %6s %9s\n", "next queue made by", "p50", "p99", "p99.9",
-              "p99.99", "max", "grows", "prepared");
+  std::printf("%-22s %8s %8s %8s %9s %10s %6s %9s %7s\n", "next queue made by", "p50", "p99",
+              "p99.9", "p99.99", "max", "grows", "prepared", "faults");
   // The control row: the same calls into a queue big enough never to grow,
   // so that what the machine itself adds (descheduling, interrupts) is seen
   // beside what growth adds.
@@ -1043,19 +1043,26 @@ void scenario_growth(Context& ctx) {
     auto dest = hydra::file(path);
     dest.flush_interval = std::chrono::milliseconds(0);
     cfg.layers["APP"].destinations = {dest};
-    std::vector<double> ns;
-    ns.reserve(calls);
+    // Touched before the calls, so that the caller's page faults counted
+    // below are the logger's alone.
+    std::vector<double> ns(calls, 0.0);
     hydra::AsyncMetrics m;
+    long faults = 0;
     {
       hydra::Logger log(cfg);
       log.preallocate();
+      rusage before{};
+      ::getrusage(RUSAGE_THREAD, &before);
       for (std::size_t i = 0; i < calls; ++i) {
         const std::uint64_t t0 = stamp();
         IntIntDoubleMsg::hydra(log, i, static_cast<int>(i & 1023));
         const std::uint64_t t1 = stamp();
-        ns.push_back(std::max(0.0, static_cast<double>(t1 - t0) - ctx.overhead_cycles) / ctx.ghz);
+        ns[i] = std::max(0.0, static_cast<double>(t1 - t0) - ctx.overhead_cycles) / ctx.ghz;
         if ((i + 1) % kBurst == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
       }
+      rusage after{};
+      ::getrusage(RUSAGE_THREAD, &after);
+      faults = after.ru_minflt - before.ru_minflt + after.ru_majflt - before.ru_majflt;
       log.flush();
       m = log.metrics().async;
     }
@@ -1067,9 +1074,9 @@ void scenario_growth(Context& ctx) {
       return ns[static_cast<std::size_t>(q * static_cast<double>(ns.size() - 1))];
     };
     const char* who = row.who;
-    std::printf("%-22s %8.0f %8.0f %8.0f %9.0f %10.0f %6llu %9llu\n", who, at(0.5), at(0.99),
+    std::printf("%-22s %8.0f %8.0f %8.0f %9.0f %10.0f %6llu %9llu %7ld\n", who, at(0.5), at(0.99),
                 at(0.999), at(0.9999), ns.back(), static_cast<unsigned long long>(m.queue_grows),
-                static_cast<unsigned long long>(m.grows_prepared));
+                static_cast<unsigned long long>(m.grows_prepared), faults);
     ctx.out["growth"][row.key] = {{"p50_ns", at(0.5)},
                                   {"p99_ns", at(0.99)},
                                   {"p999_ns", at(0.999)},
@@ -1077,6 +1084,7 @@ void scenario_growth(Context& ctx) {
                                   {"max_ns", ns.back()},
                                   {"queue_grows", m.queue_grows},
                                   {"grows_prepared", m.grows_prepared},
+                                  {"caller_page_faults", faults},
                                   {"lines_verified", ok}};
   }
 }

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <hydra/async/detail/spsc_queue.hpp>
 #include <hydra/hydra.hpp>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -383,6 +384,79 @@ TEST(Async, GrowthOnTheCallerWhenNotPrepared) {
   hydra::detail::pause_backend_for_test(log, false);
   log.flush();
   expect_all_in_order(*sink, n, "c ");
+}
+
+// preallocate() under grow returns with the next queue made: a flood at once
+// (here with the backend held, so it cannot make one later) finds it ready.
+TEST(Async, PreallocateUnderGrowHasTheNextQueueReady) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::Logger log(async_config(sink, small_queue(OverflowPolicy::grow)));
+  log.preallocate();
+  hydra::detail::pause_backend_for_test(log, true);
+  for (int i = 0; i < 200; ++i) log.info("a {}", i);  // beyond 4 KiB
+  const auto m = log.metrics().async;
+  EXPECT_GE(m.queue_grows, 1u);
+  EXPECT_EQ(m.grows_prepared, 1u);  // the first; the held backend made no other
+  hydra::detail::pause_backend_for_test(log, false);
+  log.flush();
+  expect_all_in_order(*sink, 200, "a ");
+}
+
+// grow in a flood: the backend hands each next queue over untouched and
+// faults its pages in while the callers write into it (and into queues they
+// had to make themselves). Nothing may be lost, duplicated or reordered.
+TEST(Async, GrowthFloodKeepsEveryRecordInOrder) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::AsyncOptions o = small_queue(OverflowPolicy::grow);
+  o.grow_limit = std::size_t{64} * 1024 * 1024;
+  hydra::Logger log(async_config(sink, o));
+  constexpr int kThreads = 2;
+  constexpr int kPerThread = 30000;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&log, t] {
+      for (int i = 0; i < kPerThread; ++i) log.info("flood {t} {i}", t, i);
+    });
+  }
+  for (auto& th : threads) th.join();
+  log.flush();
+  const auto m = log.metrics().async;
+  EXPECT_GT(m.queue_grows, 0u);
+  EXPECT_EQ(m.sync_writes, 0u);
+  EXPECT_EQ(m.dropped_full, 0u);
+  EXPECT_EQ(m.blocked_waits, 0u);
+  // (records_in counts live threads' queues only: these threads are gone.)
+  EXPECT_EQ(m.records_out, static_cast<std::uint64_t>(kThreads * kPerThread));
+  const auto recs = sink->records();
+  ASSERT_EQ(recs.size(), static_cast<std::size_t>(kThreads * kPerThread));
+  std::vector<int> next(kThreads, 0);
+  for (const auto& r : recs) {
+    const int t = std::stoi(r.field("t"));
+    ASSERT_EQ(r.field("i"), std::to_string(next[static_cast<std::size_t>(t)])) << "thread " << t;
+    ++next[static_cast<std::size_t>(t)];
+  }
+}
+
+// On a kernel without MADV_POPULATE_WRITE (made to look so here), the
+// backend zeroes each next queue before handing it over, as it did before
+// it could populate one behind the producer.
+TEST(Async, GrowthWithoutPopulateZeroesTheSpareFirst) {
+  hydra::detail::set_populate_unsupported_for_test(true);
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::AsyncOptions o = small_queue(OverflowPolicy::grow);
+  {
+    hydra::Logger log(async_config(sink, o));
+    int n = 0;
+    overflow_held_queue(log, "z ", &n);
+    const auto m = log.metrics().async;
+    EXPECT_GE(m.queue_grows, 2u);
+    EXPECT_GE(m.grows_prepared, 1u);
+    hydra::detail::pause_backend_for_test(log, false);
+    for (int i = 0; i < 3000; ++i) log.info("z {}", n++);  // grows again, unheld
+    log.flush();
+    expect_all_in_order(*sink, n, "z ");
+  }
+  hydra::detail::set_populate_unsupported_for_test(false);
 }
 
 // A thread keeps the write side of one queue in its t_hot at a time: one

@@ -32,10 +32,12 @@ struct AsyncOptions {
   std::size_t grow_limit = std::size_t{64} * 1024 * 1024;
   // ...and what happens beyond it (block, drop or sync_fallback).
   OverflowPolicy grow_fallback = OverflowPolicy::sync_fallback;
-  // grow: the backend makes (and pre-faults) a thread's next, doubled queue
-  // as soon as it finds the current one half full, so the caller that fills
-  // it only switches queues instead of allocating: growth costs the caller
-  // no latency spike. Off: the caller allocates when it finds the queue full.
+  // grow: the backend keeps a thread's next, doubled queue made, and faults
+  // its pages in (behind the caller, if it already writes there), so the
+  // caller that fills its queue only switches queues instead of allocating
+  // and touching new pages: growth costs the caller no latency spike. Off:
+  // the caller allocates when it finds the queue full, and the new queue's
+  // pages fault in as records reach them.
   bool prepare_growth = true;
   // How long the idle backend sleeps between looks at the queues. It wakes at
   // once for flush() and for callers waiting on a full queue.

@@ -16,6 +16,7 @@
 #include <span>
 #include <thread>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "hydra/async/async_options.hpp"
@@ -131,7 +132,29 @@ struct ThreadQueue {
   // until the producer moves it into the chain).
   std::atomic<std::size_t> write_capacity{0};
   std::atomic<SpscQueue*> spare{nullptr};
-  ~ThreadQueue() { delete spare.load(std::memory_order_acquire); }
+  // grow: spares the producer took and could not use (smaller than the
+  // queue it had grown to on its own, or than its record), linked through
+  // their `next`. Only the backend frees a spare: it may be faulting in
+  // that spare's pages at the moment the producer takes it.
+  std::atomic<SpscQueue*> retired{nullptr};
+  // Producer: hands an unused spare to the backend to free.
+  void retire(SpscQueue* unused) noexcept {
+    SpscQueue* head = retired.load(std::memory_order_relaxed);
+    do {
+      unused->next.store(head, std::memory_order_relaxed);
+    } while (!retired.compare_exchange_weak(head, unused, std::memory_order_release,
+                                            std::memory_order_relaxed));
+  }
+  // Consumer (or the last owner): frees what retire() handed over.
+  void free_retired() noexcept {
+    if (retired.load(std::memory_order_relaxed) == nullptr) return;
+    SpscQueue* q = retired.exchange(nullptr, std::memory_order_acquire);
+    while (q != nullptr) delete std::exchange(q, q->next.load(std::memory_order_relaxed));
+  }
+  ~ThreadQueue() {
+    delete spare.load(std::memory_order_acquire);
+    free_retired();
+  }
   ThreadQueue(const ThreadQueue&) = delete;
   ThreadQueue& operator=(const ThreadQueue&) = delete;
   std::uint64_t thread_id;  // set once (and again in a fork()ed child)
@@ -236,8 +259,10 @@ class AsyncEngine {
   void enqueue_message(LayerSlot& slot, Level level, std::string_view message,
                        std::span<const Field> fields, const SourceLocation& source);
 
-  // Makes the calling thread's queue if it has none.
-  void preallocate() { (void)find_local_queue(); }
+  // Makes the calling thread's queue if it has none; with grow, also waits
+  // until the backend has made its next one (see prepare_growth) and faults
+  // in that one's pages.
+  void preallocate();
 
   // Returns when everything queued before the call, by any thread, is written
   // and the sinks are flushed.
@@ -257,7 +282,8 @@ class AsyncEngine {
   void before_fork();
   void after_fork(bool in_child);
 
-  // Test hooks: hold the backend (it neither drains nor beats) / let it go.
+  // Test hooks: hold the backend (it neither drains nor beats; returns once
+  // it waits) / let it go.
   void pause_backend_for_test(bool paused);
 
   // Backend side, used by decode functions.
@@ -367,6 +393,7 @@ class AsyncEngine {
   std::uint64_t flush_done_ = 0;             // under wake_mutex_
   bool stopping_ = false;                    // under wake_mutex_
   bool paused_ = false;                      // under wake_mutex_
+  bool parked_ = false;                      // under wake_mutex_: the backend waits while paused
   std::atomic<bool> wake_requested_{false};  // a caller waits for space
 
   std::mutex start_mutex_;
@@ -391,9 +418,19 @@ class AsyncEngine {
   // grow: a caller took a queue made ahead; the draining backend makes the
   // next one within kGrowthCheck records rather than at its next batch.
   std::atomic<bool> growth_wanted_{false};
-  // grow: keeps `q`'s next queue (twice the size) made and pre-faulted, so
-  // that growing costs its producer no allocation (backend, consumer lock).
+  // grow: keeps `q`'s next queue (twice the size) made, so that growing
+  // costs its producer no allocation (backend, consumer lock). The queue is
+  // handed over untouched, and populate_growth() faults its pages in.
   void prepare_growth(ThreadQueue& q);
+  // grow: faults in the next slice of pages (kPopulateSlice) of each
+  // thread's newest queue that still has untouched ones: the one being
+  // written first (from just ahead of the producer), then the spare (from
+  // its start, where the producer will write first). Safe while the
+  // producer writes there. Clears populating_ when nothing is left.
+  // Backend, consumer lock: only the consumer frees a queue of the chain
+  // or a spare, so none is freed under it.
+  void populate_growth();
+  bool populating_ = false;  // under consumer_mutex_: populate_growth has work
 };
 
 template <typename... Args>

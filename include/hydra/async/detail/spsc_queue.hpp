@@ -14,6 +14,7 @@
 // the ring go to one line.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -24,6 +25,20 @@ namespace hydra::detail {
 
 inline constexpr std::size_t kCacheLine = 64;
 inline constexpr std::size_t kRecordAlign = 8;
+// Queue buffers are aligned to (and made of whole) pages of this size, so
+// that populate_pages can cover them exactly.
+inline constexpr std::size_t kPageSize = 4096;
+
+// Faults in the pages of [p, p + n) for writing without writing to them
+// (madvise MADV_POPULATE_WRITE, Linux 5.14 and later), so that it may run
+// while another thread writes there. Returns false when the kernel cannot:
+// found out once and remembered, so later calls return false at once.
+// Other failures (no memory for the pages now) return true: the pages then
+// fault in on first write, as they would have.
+bool populate_pages(std::byte* p, std::size_t n) noexcept;
+// Test hook: makes populate_pages act as on a kernel without it (true), or
+// find out afresh (false).
+void set_populate_unsupported_for_test(bool unsupported) noexcept;
 
 constexpr std::size_t align_up(std::size_t n, std::size_t a) {
   return (n + a - 1) & ~(a - 1);
@@ -40,21 +55,50 @@ class SpscQueue {
   // record's size must fit beside kPaddingBit).
   static constexpr std::size_t kMaxCapacity = std::size_t{1} << 30;
 
-  // `capacity` is rounded up to a power of two, at most kMaxCapacity. With `prefault`, the memory
-  // is touched once here so that first writes do not stall on page faults;
-  // without, each page faults in on its first write (a microsecond or so
-  // each, spread over the writes instead of paid at once).
+  // `capacity` is rounded up to a power of two (at most kMaxCapacity); the
+  // buffer is whole pages.
+  // With `prefault`, the memory is touched once here so that first writes
+  // do not stall on page faults. Without, nothing is touched: each page
+  // faults in on its first write (a microsecond or so), unless the consumer
+  // faults them in ahead of the producer with populate_next().
   explicit SpscQueue(std::size_t capacity, bool prefault = true) {
-    std::size_t cap = 4096;
+    std::size_t cap = kPageSize;
     while (cap < capacity && cap < kMaxCapacity) cap <<= 1;
     consumer_capacity_ = cap;
     consumer_mask_ = cap - 1;
-    consumer_buffer_ = static_cast<std::byte*>(::operator new (cap, std::align_val_t{kCacheLine}));
-    if (prefault) std::memset(consumer_buffer_, 0, cap);
+    consumer_buffer_ = static_cast<std::byte*>(::operator new (cap, std::align_val_t{kPageSize}));
+    if (prefault) prefault_all();
   }
-  ~SpscQueue() { ::operator delete (consumer_buffer_, std::align_val_t{kCacheLine}); }
+  ~SpscQueue() { ::operator delete (consumer_buffer_, std::align_val_t{kPageSize}); }
   SpscQueue(const SpscQueue&) = delete;
   SpscQueue& operator=(const SpscQueue&) = delete;
+
+  // Touches every page (zeroing it). Only before the queue is shared.
+  void prefault_all() noexcept {
+    std::memset(consumer_buffer_, 0, consumer_capacity_);
+    populated_ = consumer_capacity_;
+  }
+
+  // Consumer: faults in the pages of up to `bytes` more of the ring, from
+  // where the producer writes first (position 0 onwards) and never behind
+  // what it has already written past (those pages it faulted in itself).
+  // Safe while the producer writes: the kernel maps the pages without
+  // writing them (see populate_pages). Returns false, having done nothing,
+  // when the kernel cannot; then the producer's first writes fault as usual.
+  bool populate_next(std::size_t bytes) noexcept {
+    const std::size_t written = published_.load(std::memory_order_acquire);
+    if (written >= consumer_capacity_) {  // past its first lap: every page is in
+      populated_ = consumer_capacity_;
+      return true;
+    }
+    const std::size_t from = std::max(populated_, written & ~(kPageSize - 1));
+    const std::size_t to = std::min(from + bytes, consumer_capacity_);
+    if (from < to && !populate_pages(consumer_buffer_ + from, to - from)) return false;
+    populated_ = to;
+    return true;
+  }
+  // Consumer: whether every page is in (prefaulted, populated, or written).
+  bool populated() const noexcept { return populated_ == consumer_capacity_; }
 
   std::size_t capacity() const noexcept { return consumer_capacity_; }
   // The largest record that can ever fit.
@@ -187,6 +231,7 @@ class SpscQueue {
   std::byte* consumer_buffer_ = nullptr;
   std::size_t consumer_capacity_ = 0;
   std::size_t consumer_mask_ = 0;
+  std::size_t populated_ = 0;  // bytes from the start whose pages are in (see populate_next)
 };
 
 }  // namespace hydra::detail
