@@ -39,6 +39,10 @@
 //     ahead by the backend (prepare_growth, the default) and made by the
 //     caller; the tail and the maximum show whether growth costs the caller a
 //     spike.
+//   cold: one call (int, int, double, one thread) after the thread has
+//     pushed every cache line out by writing 64 MiB, bursts/4 times per
+//     logger: what the lines a call touches cost when they all come from
+//     memory, repeatable where the drained regime's pauses are not.
 //
 //   hydra-bench [--quick] [--json FILE] [--scenarios NAME[,NAME...]]
 //               [--only LOGGER[,LOGGER...]] [--records N] [--runs R]
@@ -737,7 +741,20 @@ struct Regime {
   int bursts;                       // per thread
   int per_burst;                    // timed calls per burst
   std::chrono::milliseconds pause;  // after each burst
+  bool evict = false;               // before each burst, push every cache line out (cold)
 };
+
+// Pushes the caches out: writes one byte in every line of a buffer twice the
+// size of the last-level cache here (32 MiB), and so also most TLB entries.
+// What the next call touches then comes from memory: a repeatable version of
+// what an idle spell on a busy machine does to a logger's lines.
+void evict_caches() {
+  constexpr std::size_t kBytes = std::size_t{64} << 20;
+  thread_local std::unique_ptr<volatile unsigned char[]> buffer(new unsigned char[kBytes]());
+  for (std::size_t i = 0; i < kBytes; i += 64)
+    buffer[i] = static_cast<unsigned char>(buffer[i] + 1);
+  _mm_mfence();  // those writes done, so that the timed call does not wait behind them
+}
 
 struct LatencyResult {
   double p50, p75, p90, p99, p999, max;
@@ -775,6 +792,7 @@ LatencyResult run_latency(Context& ctx, const Subject& s, int threads, const Reg
       ready.arrive_and_wait();
       std::size_t i = 0;
       for (int b = 0; b < regime.bursts; ++b) {
+        if (regime.evict) evict_caches();
         for (int k = 0; k < regime.per_burst; ++k, ++i) {
           const std::uint64_t t0 = stamp();
           log_one<M>(i, k);
@@ -890,6 +908,30 @@ void scenario_latency(Context& ctx) {
         }
       }
     }
+  }
+}
+
+// A call whose lines all come from memory: before each timed call the thread
+// pushes every cache line out (evict_caches), so the time is what the lines
+// the call touches cost when none is cached. Free of the neighbours' noise
+// that the drained regime's pauses let in, it ranks the loggers by what they
+// touch. One thread, int, int, double.
+void scenario_cold(Context& ctx) {
+  calibrate_timer(ctx);
+  const Regime cold{"cold", ctx.opt.bursts / 4, 1, std::chrono::milliseconds(0), true};
+  std::printf(
+      "\ncold: int, int, double; %d calls, each after the caches are pushed out (64 MiB "
+      "written), 1 thread (ns)\n",
+      cold.bursts);
+  std::printf("%-14s %8s %8s %8s %8s %10s\n", "logger", "p50", "p75", "p90", "p99", "max");
+  std::vector<Subject> timed = {kFloor, kBareRing};
+  for (const Subject& s : ctx.subjects()) timed.push_back(s);
+  for (const Subject& s : timed) {
+    const LatencyResult p = run_latency<IntIntDoubleMsg>(ctx, s, 1, cold);
+    std::printf("%-14s %8.0f %8.0f %8.0f %8.0f %10.0f\n", s.name, p.p50, p.p75, p.p90, p.p99,
+                p.max);
+    ctx.out["cold"][s.name] = {{"p50_ns", p.p50}, {"p75_ns", p.p75}, {"p90_ns", p.p90},
+                               {"p99_ns", p.p99}, {"max_ns", p.max}, {"calls", p.calls}};
   }
 }
 
@@ -1489,6 +1531,8 @@ const Scenario kScenarios[] = {
      scenario_modes},
     {"growth", false, "caller latency while an async queue grows: backend-made vs caller-made",
      scenario_growth},
+    {"cold", false, "one call with every cache line pushed out first: what its lines cost",
+     scenario_cold},
 };
 
 std::string self_path(const char* argv0) {
