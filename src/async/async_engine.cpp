@@ -403,11 +403,10 @@ std::byte* AsyncEngine::on_full(ThreadQueue& queue, std::size_t size, LayerSlot*
           queue.chain.push_back(std::move(bigger));
         }
         queue.write_capacity.store(raw->capacity(), std::memory_order_release);
-        SpscQueue::Writer grown(*raw);
         raw->set_count(t_hot.records_in);  // metrics() reads the count off the chain
         SpscQueue::Writer& writer = queue.live_writer();
         writer.queue->next.store(raw, std::memory_order_release);
-        writer = grown;
+        writer = SpscQueue::Writer(*raw);
         grows_.fetch_add(1, std::memory_order_relaxed);
         return queue.reserve(size);
       }
@@ -492,8 +491,7 @@ namespace {
 // The queue whose pages to fault in next for `q`, or nullptr: the one its
 // producer writes (the chain's last), then the spare. Consumer lock.
 SpscQueue* unpopulated_queue(ThreadQueue& q) {
-  SpscQueue* last = q.read_queue;
-  while (SpscQueue* next = last->next.load(std::memory_order_acquire)) last = next;
+  SpscQueue* last = q.newest_queue();
   if (!last->populated()) return last;
   SpscQueue* spare = q.spare.load(std::memory_order_acquire);
   if (spare != nullptr && !spare->populated()) return spare;

@@ -87,7 +87,7 @@ struct ThreadQueue {
   // current queue, a call reads the thread's t_hot instead (the ring's
   // write side, whether anything is owed, the record count). What a call
   // writes for the backend goes to the line of the ring's published
-  // position: the in-flight mark and the record count (see stamp_current).
+  // position: the in-flight mark and the record count (see stamp).
   // The write side into the chain's last queue while this is not the
   // thread's current queue (see make_current, park_current).
   alignas(kCacheLine) SpscQueue::Writer writer;
@@ -108,18 +108,19 @@ struct ThreadQueue {
   // Consumer side, on lines of its own: the backend reading these must not
   // take the producer's line away from it on every record.
   alignas(kCacheLine) SpscQueue* read_queue;
+  // Consumer: the queue being written, as far as this core has seen: the
+  // chain's last.
+  SpscQueue* newest_queue() const noexcept {
+    SpscQueue* last = read_queue;
+    while (SpscQueue* next = last->next.load(std::memory_order_acquire)) last = next;
+    return last;
+  }
   // Consumer: nonzero while the producer is between a record's timestamp
   // and its commit: a lower bound of that timestamp (the thread's previous
   // one). The backend merges no other thread's record younger than it, so a
   // caller descheduled mid-record cannot have its record overtaken by
-  // younger ones. (The mark is on the queue being written, the chain's last.)
-  std::uint64_t in_flight_mark() const noexcept {
-    for (const SpscQueue* s = read_queue; s != nullptr;
-         s = s->next.load(std::memory_order_acquire)) {
-      if (const std::uint64_t mark = s->mark()) return mark;
-    }
-    return 0;
-  }
+  // younger ones. (The producer marks only the queue it writes, the newest.)
+  std::uint64_t in_flight_mark() const noexcept { return newest_queue()->mark(); }
   std::vector<std::string> context_text;  // owned copy of the current context
   std::vector<Field> context;
 
@@ -184,32 +185,16 @@ struct ThreadQueue {
     return out;
   }
   // Producer: the timestamp of the record being written (after reserve).
-  std::uint64_t stamp() noexcept {
-    (void)live_writer();
-    return stamp_current();
-  }
+  std::uint64_t stamp() noexcept { return stamp(t_hot, *live_writer().queue); }
   // Producer: makes the stamped record visible.
   void publish(std::size_t size) noexcept {
-    (void)live_writer();
-    publish_current(size);
-  }
-  void commit(std::size_t size) noexcept {
-    (void)live_writer();
-    commit_current(size);
-  }
-  // The same on the thread's current queue, whichever it is (a call's fast
-  // path, which knows it is this one's).
-  static std::uint64_t stamp_current() noexcept {
-    ThreadHot& hot = t_hot;
-    return stamp(hot, *hot.writer.queue);
-  }
-  static void publish_current(std::size_t size) noexcept {
-    SpscQueue::Writer& w = t_hot.writer;
+    SpscQueue::Writer& w = live_writer();
     w.commit(size);
     w.queue->set_mark(0, std::memory_order_release);
   }
-  static void commit_current(std::size_t size) noexcept {
-    publish_current(size);
+  // Producer: publish(), counting the record in records_in.
+  void commit(std::size_t size) noexcept {
+    publish(size);
     ThreadHot& hot = t_hot;
     hot.writer.queue->set_count(++hot.records_in);
   }
