@@ -450,9 +450,19 @@ void AsyncEngine::run_sync(LayerSlot& slot, Level level, std::span<const Field> 
     return;
   }
   std::lock_guard lock(consumer_mutex_);
-  while (drain_locked(std::numeric_limits<std::size_t>::max(), false) != 0) {
-  }
-  logger_.process_now(slot, level, extra, text, has_names, preformatted, source, args, values);
+  // The record is stamped a little in the past, so that another thread's
+  // in-flight mark made before an older stamp has surely reached this core
+  // (as the backend's horizon), but no earlier than this thread's last
+  // queued record or anything already written: everything older goes
+  // first, everything younger after it.
+  const std::uint64_t ticks =
+      std::max({record_ticks() - kOrderMargin, t_hot.last_stamp, drained_until_});
+  drain_until(ticks);
+  const auto time = std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::nanoseconds(clock_.to_ns(ticks))));
+  logger_.process_now(slot, level, extra, text, has_names, preformatted, source, args, values,
+                      false, time);
   count_out();
 }
 
@@ -678,20 +688,23 @@ const RecordHeader* head_of(ThreadQueue& q) {
 
 }  // namespace
 
-std::size_t AsyncEngine::drain_locked(std::size_t limit, bool to_horizon) {
+void AsyncEngine::refresh_consumer_view() {
   const std::uint64_t version = queues_version_.load(std::memory_order_acquire);
   if (version != consumer_view_version_) {
     std::lock_guard lock(queues_mutex_);
     consumer_view_ = queues_;
     consumer_view_version_ = queues_version_.load(std::memory_order_relaxed);
   }
+}
+
+std::size_t AsyncEngine::drain_batch(std::size_t limit) {
+  refresh_consumer_view();
   // Records are merged in timestamp order up to the time the batch began;
   // younger ones wait for the next batch, so a record that a slower thread
   // stamped earlier but committed later still comes out in order.
   // The horizon is a little in the past, so that a caller's in-flight mark
   // made just before its clock read has surely reached this core.
-  std::uint64_t horizon =
-      to_horizon ? record_ticks() - kOrderMargin : std::numeric_limits<std::uint64_t>::max();
+  std::uint64_t horizon = record_ticks() - kOrderMargin;
   for (const auto& q : consumer_view_) {
     const std::size_t depth = q->read_queue->consumer_depth();
     q->note_depth(depth);
@@ -700,9 +713,59 @@ std::size_t AsyncEngine::drain_locked(std::size_t limit, bool to_horizon) {
       // A caller that grew may be writing a queue it made itself.
       if (growth_wanted_.load(std::memory_order_relaxed)) populating_ = true;
     }
-    const std::uint64_t mark = to_horizon ? q->in_flight_mark() : 0;
+    const std::uint64_t mark = q->in_flight_mark();
     if (mark != 0 && mark < horizon) horizon = mark;
   }
+  return drain_locked(limit, horizon, true);
+}
+
+void AsyncEngine::drain_all() {
+  do {
+    refresh_consumer_view();
+  } while (drain_locked(std::numeric_limits<std::size_t>::max(),
+                        std::numeric_limits<std::uint64_t>::max()) != 0);
+}
+
+void AsyncEngine::drain_until(std::uint64_t until) {
+  const std::uint64_t self = current_thread_id();
+  const std::int64_t deadline = now_ns() + std::chrono::nanoseconds(options_.stall_timeout).count();
+  bool counted = false;
+  for (int spin = 0;; ++spin) {
+    refresh_consumer_view();
+    // Read before the marks: once the clock is a margin past `until`, a
+    // mark made before any stamp up to `until` has reached this core.
+    const bool settled = record_ticks() - kOrderMargin >= until;
+    std::uint64_t horizon = until;
+    bool others = false;
+    bool in_flight = false;
+    for (const auto& q : consumer_view_) {
+      if (q->thread_id == self) continue;
+      others = true;
+      const std::uint64_t mark = q->in_flight_mark();
+      if (mark != 0 && mark <= until) {
+        in_flight = true;
+        horizon = std::min(horizon, mark);
+      }
+    }
+    const bool late = now_ns() > deadline;  // a thread stuck mid-record
+    if (late) horizon = until;
+    while (drain_locked(std::numeric_limits<std::size_t>::max(), horizon) != 0) {
+    }
+    if (late || (!in_flight && (settled || !others))) break;
+    if (in_flight && !counted) {
+      order_waits_.fetch_add(1, std::memory_order_relaxed);
+      counted = true;
+    }
+    if (spin < 64) {
+      std::this_thread::yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(20));
+    }
+  }
+  drained_until_ = std::max(drained_until_, until);
+}
+
+std::size_t AsyncEngine::drain_locked(std::size_t limit, std::uint64_t horizon, bool batch) {
   std::size_t done = 0;
   while (done < limit) {
     ThreadQueue* best = nullptr;
@@ -738,7 +801,7 @@ std::size_t AsyncEngine::drain_locked(std::size_t limit, bool to_horizon) {
       }
       // Only the backend's own batches populate: a flush, stop or crash
       // drain only wants to be done.
-      if (populating_ && to_horizon) populate_growth();
+      if (populating_ && batch) populate_growth();
     }
   }
   for (const auto& q : consumer_view_) q->read_queue->publish_release();
@@ -772,6 +835,7 @@ void AsyncEngine::log_health() {
       {"dropped", FieldValue(m.dropped_full)},
       {"sync_writes", FieldValue(m.sync_writes)},
       {"blocked_waits", FieldValue(m.blocked_waits)},
+      {"order_waits", FieldValue(m.order_waits)},
       {"queue_grows", FieldValue(m.queue_grows)},
       {"backend_lag_us",
        FieldValue(std::chrono::duration_cast<std::chrono::microseconds>(m.backend_lag).count())},
@@ -813,11 +877,13 @@ void AsyncEngine::backend_main() {
     bool populating = false;
     {
       std::lock_guard lock(consumer_mutex_);
-      done = drain_locked(kBatch);
-      if (flush_wanted || stopping) {
+      done = drain_batch(kBatch);
+      if (stopping) {
+        drain_all();
+        logger_.flush_sinks();
+      } else if (flush_wanted) {
         // Everything committed before the request is older than now.
-        while (drain_locked(std::numeric_limits<std::size_t>::max(), false) != 0) {
-        }
+        drain_until(record_ticks());
         logger_.flush_sinks();
       } else if (populating_) {
         // Between batches (a slice at a time, letting go of the lock in
@@ -884,8 +950,7 @@ void AsyncEngine::flush() {
     if (running) return;
   }
   std::lock_guard lock(consumer_mutex_);
-  while (drain_locked(std::numeric_limits<std::size_t>::max(), false) != 0) {
-  }
+  drain_until(record_ticks());
   logger_.flush_sinks();
 }
 
@@ -905,8 +970,7 @@ void AsyncEngine::stop() {
   stopped_.store(true, std::memory_order_release);
   // Records queued after the backend's last look (or with no backend at all).
   std::lock_guard lock(consumer_mutex_);
-  while (drain_locked(std::numeric_limits<std::size_t>::max(), false) != 0) {
-  }
+  drain_all();
   logger_.flush_sinks();
 }
 
@@ -930,8 +994,7 @@ void AsyncEngine::emergency_drain() {
   }
   // The crashing thread is the backend itself (it may hold the lock): no one
   // else consumes, so draining without the lock is safe.
-  while (drain_locked(std::numeric_limits<std::size_t>::max(), false) != 0) {
-  }
+  drain_all();
   logger_.flush_sinks();
   if (locked) consumer_mutex_.unlock();
 }
@@ -939,8 +1002,7 @@ void AsyncEngine::emergency_drain() {
 void AsyncEngine::before_fork() {
   start_mutex_.lock();
   consumer_mutex_.lock();
-  while (drain_locked(std::numeric_limits<std::size_t>::max(), false) != 0) {
-  }
+  drain_all();
   logger_.flush_sinks();
   queues_mutex_.lock();
   wake_mutex_.lock();
@@ -1032,6 +1094,7 @@ AsyncMetrics AsyncEngine::metrics() const {
   m.dropped_full = dropped_.load(std::memory_order_relaxed);
   m.sync_writes = sync_writes_.load(std::memory_order_relaxed);
   m.blocked_waits = blocked_waits_.load(std::memory_order_relaxed);
+  m.order_waits = order_waits_.load(std::memory_order_relaxed);
   m.queue_grows = grows_.load(std::memory_order_relaxed);
   m.grows_prepared = grows_prepared_.load(std::memory_order_relaxed);
   const std::int64_t oldest = oldest_pending_ns_.load(std::memory_order_relaxed);

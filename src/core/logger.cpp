@@ -839,11 +839,12 @@ void Logger::count_format_error() noexcept {
 void Logger::process_now(detail::LayerSlot& slot, Level level, std::span<const Field> extra,
                          std::string_view text, bool has_names, bool preformatted,
                          const SourceLocation& source, fmt::format_args args,
-                         std::span<const FieldValue> values, bool literal) noexcept {
+                         std::span<const FieldValue> values, bool literal,
+                         std::optional<std::chrono::system_clock::time_point> time) noexcept {
   detail::Capture capture;
   capture.slot = &slot;
   capture.level = level;
-  capture.time = std::chrono::system_clock::now();
+  capture.time = time ? *time : std::chrono::system_clock::now();
   capture.thread_id = detail::current_thread_id();
   capture.text = text;
   capture.has_names = has_names;

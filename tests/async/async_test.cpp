@@ -111,13 +111,23 @@ TEST(Async, ManyThreadsExactCountAndPerThreadOrder) {
 }
 
 // The same while every thread's queue grows several times: a record in
-// flight is marked on whichever queue is being written. (The limit is out of
-// reach: a caller that falls back to writing synchronously drains what is
-// committed and does not wait for another thread's record in flight, so
-// across threads its record may precede an older one.)
+// flight is marked on whichever queue is being written.
 TEST(Async, ManyThreadsWhileQueuesGrow) {
   hydra::AsyncOptions o = small_queue(OverflowPolicy::grow);
   o.grow_limit = std::size_t{64} * 1024 * 1024;
+  many_threads(o);
+}
+
+// The same with callers writing synchronously whenever their 4 KiB queue is
+// full: each waits for older records other threads are still writing.
+TEST(Async, ManyThreadsWritingSynchronouslyWhenFull) {
+  many_threads(small_queue(OverflowPolicy::sync_fallback));
+}
+
+// And past a grow limit, where the callers fall back to writing themselves.
+TEST(Async, ManyThreadsPastTheGrowLimit) {
+  hydra::AsyncOptions o = small_queue(OverflowPolicy::grow);
+  o.grow_limit = std::size_t{512} * 1024;
   many_threads(o);
 }
 
@@ -290,6 +300,7 @@ TEST(Async, PeriodicHealthRecordCarriesTheMetrics) {
   EXPECT_EQ(r.level, Level::info);
   EXPECT_EQ(r.field("records_out"), "10");
   EXPECT_EQ(r.field("dropped"), "0");
+  EXPECT_EQ(r.field("order_waits"), "0");
   EXPECT_EQ(r.field("threads"), "1");  // the backend's own records are not queued
   EXPECT_TRUE(r.has_field("backend_lag_us"));
   EXPECT_TRUE(r.has_field("high_water_bytes"));
@@ -314,6 +325,140 @@ TEST(Async, SyncFallbackLosesNothingAndKeepsOrder) {
   hydra::detail::pause_backend_for_test(log, false);
   log.flush();
   expect_all_in_order(*sink, 2000, "r ");
+}
+
+}  // namespace
+
+// An argument whose encoding waits at a gate: the thread that logs it has
+// stamped its record and stays mid-record (in flight) until the gate opens.
+struct Gated {
+  int v;
+};
+namespace {
+std::atomic<bool> g_gate_entered{false};
+std::atomic<bool> g_gate_open{false};
+}  // namespace
+
+template <>
+struct fmt::formatter<Gated> : fmt::formatter<int> {
+  auto format(const Gated& g, fmt::format_context& ctx) const {
+    return fmt::formatter<int>::format(g.v, ctx);
+  }
+};
+
+template <>
+struct hydra::Codec<Gated> {
+  using decoded_type = int;
+  static std::size_t encoded_size(const Gated&) { return sizeof(int); }
+  static void encode(std::byte* out, const Gated& g) {
+    g_gate_entered.store(true);
+    while (!g_gate_open.load()) std::this_thread::yield();
+    std::memcpy(out, &g.v, sizeof g.v);
+  }
+  static int decode(const std::byte* in) {
+    int v = 0;
+    std::memcpy(&v, in, sizeof v);
+    return v;
+  }
+};
+
+namespace {
+
+// A thread held mid-record ("held 7") until release().
+class HeldRecord {
+ public:
+  explicit HeldRecord(hydra::Logger& log) {
+    g_gate_entered = false;
+    g_gate_open = false;
+    thread_ = std::thread([&log] { log.info("held {}", Gated{7}); });
+    EXPECT_TRUE(eventually([] { return g_gate_entered.load(); }));
+    // Its stamp is now older, by far, than the margin a synchronous writer
+    // stamps its own record behind the clock (this waits for the clock to
+    // move on, not for another thread).
+    const auto stamped = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - stamped < std::chrono::milliseconds(1)) {
+    }
+  }
+  HeldRecord(const HeldRecord&) = delete;
+  HeldRecord& operator=(const HeldRecord&) = delete;
+  ~HeldRecord() { release(); }
+  void release() {
+    g_gate_open = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::thread thread_;
+};
+
+std::vector<std::string> messages_of(const RecordingSink& sink) {
+  std::vector<std::string> out;
+  for (const auto& r : sink.records()) out.push_back(r.message.substr(0, 7));
+  return out;
+}
+
+void expect_time_order(const RecordingSink& sink) {
+  const auto recs = sink.records();
+  for (std::size_t i = 1; i < recs.size(); ++i) {
+    EXPECT_LE(recs[i - 1].time, recs[i].time) << "record " << i << " is older than the one before";
+  }
+}
+
+// A caller that writes its own record (here: too large for its queue) first
+// writes every older record, including one that another thread stamped and
+// is still writing: it waits for that one rather than go ahead of it.
+TEST(Async, SynchronousWriteWaitsForAnOlderRecordStillBeingWritten) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::Logger log(async_config(sink, small_queue(OverflowPolicy::block)));
+  log.info("first");
+  log.flush();
+  HeldRecord held(log);
+  std::thread big([&log] { log.info("big one {}", std::string(8192, 'x')); });
+  EXPECT_TRUE(eventually([&] { return log.metrics().async.order_waits > 0; }));
+  EXPECT_EQ(sink->size(), 1u) << "written ahead of an older record";
+  held.release();
+  big.join();
+  log.flush();
+  EXPECT_EQ(messages_of(*sink), (std::vector<std::string>{"first", "held 7", "big one"}));
+  expect_time_order(*sink);
+  EXPECT_EQ(log.metrics().async.sync_writes, 1u);
+}
+
+// flush() writes what was logged before it in timestamp order too: a younger
+// record already queued waits for an older one still being written.
+TEST(Async, FlushWaitsForAnOlderRecordStillBeingWritten) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::Logger log(async_config(sink));
+  log.info("first");
+  log.flush();
+  HeldRecord held(log);
+  log.info("younger");
+  std::thread flusher([&log] { log.flush(); });
+  EXPECT_TRUE(eventually([&] { return log.metrics().async.order_waits > 0; }));
+  EXPECT_EQ(sink->size(), 1u) << "a younger record went ahead of an older one";
+  held.release();
+  flusher.join();
+  EXPECT_EQ(messages_of(*sink), (std::vector<std::string>{"first", "held 7", "younger"}));
+  expect_time_order(*sink);
+}
+
+// A thread stuck mid-record for longer than stall_timeout does not hold a
+// flush up: the flush writes the rest without it, and its record follows
+// once it is committed.
+TEST(Async, FlushDoesNotWaitForeverForAThreadStuckMidRecord) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::AsyncOptions o;
+  o.stall_timeout = std::chrono::milliseconds(50);
+  hydra::Logger log(async_config(sink, o));
+  log.info("first");
+  log.flush();
+  HeldRecord held(log);
+  log.info("younger");
+  log.flush();  // returns, after about stall_timeout
+  EXPECT_EQ(messages_of(*sink), (std::vector<std::string>{"first", "younger"}));
+  held.release();
+  log.flush();
+  EXPECT_EQ(messages_of(*sink), (std::vector<std::string>{"first", "younger", "held 7"}));
 }
 
 TEST(Async, GrowKeepsEverythingUpToItsLimit) {

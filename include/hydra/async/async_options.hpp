@@ -44,10 +44,12 @@ struct AsyncOptions {
   std::chrono::microseconds idle_wait{500};
   // automatic: a backend that has made no progress for this long, with
   // records waiting, is taken as stalled and callers write synchronously.
+  // Also the longest a flush or a synchronous write waits for an older
+  // record another thread is still writing (see docs/async.md).
   std::chrono::milliseconds stall_timeout{200};
   // Every health_interval (0: never) the backend logs an in-band INFO record
   // on health_layer with the metrics snapshot as fields (records_in,
-  // records_out, dropped, sync_writes, blocked_waits, queue_grows,
+  // records_out, dropped, sync_writes, blocked_waits, order_waits, queue_grows,
   // backend_lag_us, threads, queued_bytes, high_water_bytes).
   std::chrono::milliseconds health_interval{0};
   std::string health_layer = "HYDRA";

@@ -29,6 +29,9 @@ struct AsyncMetrics {
   std::uint64_t blocked_waits = 0;   // times a caller waited for space
   std::uint64_t queue_grows = 0;     // times a queue was doubled (grow)
   std::uint64_t grows_prepared = 0;  // of those, with a queue the backend had made ahead
+  // Times a flush or a synchronous write waited for another thread's record
+  // that was stamped but not yet committed, to keep timestamp order.
+  std::uint64_t order_waits = 0;
   // Age of the oldest record not yet written (zero when all is written).
   std::chrono::nanoseconds backend_lag{0};
   std::vector<ThreadQueueMetrics> threads;

@@ -332,8 +332,9 @@ class AsyncEngine {
   void settle(ThreadQueue& queue);
   void send_context(ThreadQueue& queue);
   void send_drop_notice(ThreadQueue& queue);
-  // Runs one call synchronously after draining everything queued (callers in
-  // sync_fallback, records too large for the queue, after stop).
+  // Runs one call synchronously after writing every queued record older
+  // than it, from all threads (callers in sync_fallback, records too large
+  // for the queue, after stop).
   void run_sync(LayerSlot& slot, Level level, std::span<const Field> extra, std::string_view text,
                 bool has_names, bool preformatted, const SourceLocation& source,
                 fmt::format_args args, std::span<const FieldValue> values);
@@ -348,11 +349,26 @@ class AsyncEngine {
   void backend_main();
   // Logs the metrics snapshot as one record (health_interval).
   void log_health();
-  // Processes queued records in timestamp order, at most `limit`; returns
-  // how many. With to_horizon, only records older than the call (a younger
-  // one may yet be preceded by an older one still being committed); without,
-  // everything committed (flush, stop, fallbacks). Needs the consumer lock.
-  std::size_t drain_locked(std::size_t limit, bool to_horizon = true);
+  // All of these need the consumer lock.
+  // Processes queued records stamped up to `horizon` (ticks) in timestamp
+  // order, at most `limit`; returns how many. `batch`: the backend's own
+  // batch, which also faults in grown queues' pages between records.
+  std::size_t drain_locked(std::size_t limit, std::uint64_t horizon, bool batch = false);
+  // The backend's batch: records older than a little before now and than
+  // any record still being written (a younger one may yet be preceded by an
+  // older one still being committed).
+  std::size_t drain_batch(std::size_t limit);
+  // Everything committed, however young, waiting for nothing (stop, crash,
+  // fork).
+  void drain_all();
+  // Every record stamped up to `until`, in order: waits for another
+  // thread's record in flight that may be older (its in-flight mark), at
+  // most stall_timeout (a thread stuck mid-record is then passed over).
+  // Flush and synchronous writes; the calling thread's own queue is not
+  // waited for (it is not mid-record).
+  void drain_until(std::uint64_t until);
+  // Takes in threads that registered a queue since the last look.
+  void refresh_consumer_view();
   void process_record(ThreadQueue& queue, const RecordHeader& header);
   // What every record kind shares: layer, level, time, thread, source, context.
   Capture capture_of(const ThreadQueue& queue, const RecordHeader& header,
@@ -389,6 +405,9 @@ class AsyncEngine {
   std::atomic<std::int64_t> heartbeat_ns_{0};       // last time the backend made progress
   std::atomic<std::int64_t> oldest_pending_ns_{0};  // oldest record left after a drain
   TickConverter clock_;                             // under consumer_mutex_
+  // Every record stamped up to here is written (under consumer_mutex_): a
+  // synchronous writer's record is stamped no earlier.
+  std::uint64_t drained_until_ = 0;
 
   // Written only under consumer_mutex_: a plain add, not a locked one.
   std::atomic<std::uint64_t> records_out_{0};
@@ -398,6 +417,7 @@ class AsyncEngine {
   std::atomic<std::uint64_t> dropped_{0};
   std::atomic<std::uint64_t> sync_writes_{0};
   std::atomic<std::uint64_t> blocked_waits_{0};
+  std::atomic<std::uint64_t> order_waits_{0};
   std::atomic<std::uint64_t> grows_{0};
   std::atomic<std::uint64_t> grows_prepared_{0};
   // grow: a caller took a queue made ahead; the draining backend makes the
