@@ -733,8 +733,9 @@ void AsyncEngine::drain_until(std::uint64_t until) {
   for (int spin = 0;; ++spin) {
     refresh_consumer_view();
     // Read before the marks: once the clock is a margin past `until`, a
-    // mark made before any stamp up to `until` has reached this core.
-    const bool settled = record_ticks() - kOrderMargin >= until;
+    // mark made before any stamp up to `until` has reached this core. (Up
+    // to drained_until_, an earlier call has seen to that.)
+    const bool settled = until <= drained_until_ || record_ticks() - kOrderMargin >= until;
     std::uint64_t horizon = until;
     bool others = false;
     bool in_flight = false;
