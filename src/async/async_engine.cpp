@@ -461,8 +461,8 @@ void AsyncEngine::run_sync(LayerSlot& slot, Level level, std::span<const Field> 
   const auto time = std::chrono::system_clock::time_point(
       std::chrono::duration_cast<std::chrono::system_clock::duration>(
           std::chrono::nanoseconds(clock_.to_ns(ticks))));
-  logger_.process_now(slot, level, extra, text, has_names, preformatted, source, args, values,
-                      false, time);
+  logger_.process_at(time, slot, level, extra, text, has_names, preformatted, source, args, values,
+                     false);
   count_out();
 }
 

@@ -839,12 +839,20 @@ void Logger::count_format_error() noexcept {
 void Logger::process_now(detail::LayerSlot& slot, Level level, std::span<const Field> extra,
                          std::string_view text, bool has_names, bool preformatted,
                          const SourceLocation& source, fmt::format_args args,
-                         std::span<const FieldValue> values, bool literal,
-                         std::optional<std::chrono::system_clock::time_point> time) noexcept {
+                         std::span<const FieldValue> values, bool literal) noexcept {
+  process_at(std::chrono::system_clock::now(), slot, level, extra, text, has_names, preformatted,
+             source, args, values, literal);
+}
+
+void Logger::process_at(std::chrono::system_clock::time_point time, detail::LayerSlot& slot,
+                        Level level, std::span<const Field> extra, std::string_view text,
+                        bool has_names, bool preformatted, const SourceLocation& source,
+                        fmt::format_args args, std::span<const FieldValue> values,
+                        bool literal) noexcept {
   detail::Capture capture;
   capture.slot = &slot;
   capture.level = level;
-  capture.time = time ? *time : std::chrono::system_clock::now();
+  capture.time = time;
   capture.thread_id = detail::current_thread_id();
   capture.text = text;
   capture.has_names = has_names;

@@ -27,7 +27,6 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
-#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -306,13 +305,16 @@ class alignas(64) Logger : public LevelMethods<Logger> {
   // message, gather fields, route, write. Runs on the caller in sync mode and
   // on the backend in async mode; never throws.
   void process(const detail::Capture& capture) noexcept;
-  // process() with what the calling thread has now: time (unless given),
-  // thread, context.
+  // process() with what the calling thread has now: time, thread, context.
   void process_now(detail::LayerSlot& slot, Level level, std::span<const Field> extra,
                    std::string_view text, bool has_names, bool preformatted,
                    const SourceLocation& source, fmt::format_args args,
-                   std::span<const FieldValue> values, bool literal = false,
-                   std::optional<std::chrono::system_clock::time_point> time = {}) noexcept;
+                   std::span<const FieldValue> values, bool literal = false) noexcept;
+  // The same at a given time (an async caller writing its own record).
+  void process_at(std::chrono::system_clock::time_point time, detail::LayerSlot& slot, Level level,
+                  std::span<const Field> extra, std::string_view text, bool has_names,
+                  bool preformatted, const SourceLocation& source, fmt::format_args args,
+                  std::span<const FieldValue> values, bool literal) noexcept;
   void deliver(detail::DispatchScratch& scratch, const detail::Capture& capture,
                std::string_view message);
   // A runtime template failed to render (on the caller, in async mode).
