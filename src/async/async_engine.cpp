@@ -458,11 +458,8 @@ void AsyncEngine::run_sync(LayerSlot& slot, Level level, std::span<const Field> 
   const std::uint64_t ticks =
       std::max({record_ticks() - kOrderMargin, t_hot.last_stamp, drained_until_});
   drain_until(ticks);
-  const auto time = std::chrono::system_clock::time_point(
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(
-          std::chrono::nanoseconds(clock_.to_ns(ticks))));
-  logger_.process_at(time, slot, level, extra, text, has_names, preformatted, source, args, values,
-                     false);
+  logger_.process_at(time_of(ticks), slot, level, extra, text, has_names, preformatted, source,
+                     args, values, false);
   count_out();
 }
 
@@ -585,9 +582,7 @@ Capture AsyncEngine::capture_of(const ThreadQueue& queue, const RecordHeader& he
   return Capture{
       .slot = header.slot,
       .level = header.level,
-      .time = std::chrono::system_clock::time_point(
-          std::chrono::duration_cast<std::chrono::system_clock::duration>(
-              std::chrono::nanoseconds(clock_.to_ns(header.ticks)))),
+      .time = time_of(header.ticks),
       .thread_id = queue.thread_id,
       .text = {},
       .has_names = false,
@@ -750,8 +745,7 @@ void AsyncEngine::drain_until(std::uint64_t until) {
     }
     const bool late = now_ns() > deadline;  // a thread stuck mid-record
     if (late) horizon = until;
-    while (drain_locked(std::numeric_limits<std::size_t>::max(), horizon) != 0) {
-    }
+    (void)drain_locked(std::numeric_limits<std::size_t>::max(), horizon);
     if (late || (!in_flight && (settled || !others))) break;
     if (in_flight && !counted) {
       order_waits_.fetch_add(1, std::memory_order_relaxed);

@@ -397,6 +397,8 @@ class HeldRecord {
   std::thread thread_;
 };
 
+// The first seven characters of each message, enough to tell "first",
+// "held 7", "younger" and the 8 KiB "big one ..." apart.
 std::vector<std::string> messages_of(const RecordingSink& sink) {
   std::vector<std::string> out;
   for (const auto& r : sink.records()) out.push_back(r.message.substr(0, 7));

@@ -371,6 +371,12 @@ class AsyncEngine {
   void refresh_consumer_view();
   void process_record(ThreadQueue& queue, const RecordHeader& header);
   // What every record kind shares: layer, level, time, thread, source, context.
+  // A record's wall-clock time from its ticks (consumer lock: clock_).
+  std::chrono::system_clock::time_point time_of(std::uint64_t ticks) {
+    return std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::nanoseconds(clock_.to_ns(ticks))));
+  }
   Capture capture_of(const ThreadQueue& queue, const RecordHeader& header,
                      const SourceLocation& source = {});
 
