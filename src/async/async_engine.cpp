@@ -185,6 +185,7 @@ ThreadQueue::ThreadQueue(std::size_t capacity, std::uint64_t tid, std::uint64_t 
   writer = SpscQueue::Writer(*read_queue);
   total_capacity.store(read_queue->capacity(), std::memory_order_relaxed);
   write_capacity.store(read_queue->capacity(), std::memory_order_relaxed);
+  first_capacity = read_queue->capacity();
 }
 
 std::uint64_t ThreadQueue::records_in() {
@@ -234,18 +235,22 @@ ThreadQueue& AsyncEngine::make_ready() {
 }
 
 void AsyncEngine::preallocate() {
-  (void)find_local_queue();
+  ThreadQueue& queue = find_local_queue();
   if (options_.overflow != OverflowPolicy::grow || !options_.prepare_growth) return;
-  // A flood right after this call would otherwise race the backend thread's
-  // start (up to milliseconds on a busy machine) and grow on the caller:
-  // the backend's first look at the new queue makes the next one ahead...
-  flush();
   if (t_backend_of == id_) return;  // (a sink's thread: the lock is held)
-  // ...and its pages are faulted in here rather than left to the backend,
-  // which a flood at once would overtake. So is the backend's clock
-  // calibrated (2 ms, on its first record otherwise): a backend held up
-  // that long in a flood neither makes nor populates the next queues.
+  // A flood right after this call would otherwise race the backend (its
+  // start, or its idle wait: up to milliseconds on a busy machine) and grow
+  // on the caller. So the next two queues are made here, and kept made from
+  // now on: the backend may sleep through the time a flood takes to fill
+  // the first of them. Their pages are faulted in here too, rather than
+  // left to the backend, which a flood at once would overtake. So is the
+  // backend's clock calibrated (2 ms, on its first record otherwise): a
+  // backend held up that long in a flood neither makes nor populates the
+  // next queues.
   std::lock_guard lock(consumer_mutex_);
+  refresh_consumer_view();
+  queue.two_spares = true;
+  prepare_growth(queue);
   (void)clock_.to_ns(record_ticks());
   while (populating_) populate_growth();
 }
@@ -366,7 +371,7 @@ std::byte* AsyncEngine::on_full(ThreadQueue& queue, std::size_t size, LayerSlot*
         // A queue the backend made ahead (no allocation here; the backend
         // faults its pages in ahead of the writes), if it is big enough for
         // this record.
-        std::unique_ptr<SpscQueue> bigger(queue.spare.exchange(nullptr, std::memory_order_acq_rel));
+        std::unique_ptr<SpscQueue> bigger(queue.take_spare());
         if (bigger != nullptr && bigger->capacity() > current && bigger->max_record() >= size) {
           grows_prepared_.fetch_add(1, std::memory_order_relaxed);
         } else {
@@ -465,43 +470,61 @@ void AsyncEngine::run_sync(LayerSlot& slot, Level level, std::span<const Field> 
 
 void AsyncEngine::prepare_growth(ThreadQueue& q) {
   q.free_retired();
-  const std::size_t capacity = q.write_capacity.load(std::memory_order_acquire);
-  if (SpscQueue* ready = q.spare.load(std::memory_order_acquire)) {
-    if (ready->capacity() > capacity) return;  // the next size up is ready
-    // Made before the producer grew on its own: too small now. (Only this
-    // thread stores a spare; the producer only takes it.)
-    if (SpscQueue* stale = q.spare.exchange(nullptr, std::memory_order_acq_rel)) {
+  std::size_t capacity = q.write_capacity.load(std::memory_order_acquire);
+  // Spares made before the producer grew on its own are too small now.
+  for (auto& slot : q.spares) {
+    const SpscQueue* spare = slot.load(std::memory_order_acquire);
+    if (spare == nullptr || spare->capacity() > capacity) continue;
+    if (SpscQueue* stale = slot.exchange(nullptr, std::memory_order_acq_rel)) {
       q.total_capacity.fetch_sub(stale->capacity(), std::memory_order_relaxed);
       delete stale;
     }
   }
-  const std::size_t next_capacity = capacity * 2;
-  if (q.total_capacity.load(std::memory_order_relaxed) + next_capacity > options_.grow_limit ||
-      next_capacity > SpscQueue::kMaxCapacity) {
-    return;  // the caller falls back to grow_fallback when it fills up
+  // The producer took the nearer one: the farther one moves up.
+  if (q.spares[0].load(std::memory_order_acquire) == nullptr) {
+    if (SpscQueue* farther = q.spares[1].exchange(nullptr, std::memory_order_acq_rel)) {
+      q.spares[0].store(farther, std::memory_order_release);
+    }
   }
-  // Handed over untouched, so that it is ready within microseconds of being
-  // wanted (an allocation); its pages are faulted in from now on, behind
-  // the producer if need be (populate_growth). The first page goes before:
-  // where the producer writes first, and it tells whether this kernel can
-  // populate at all. Where it cannot, the queue is zeroed here, before
-  // anyone else sees it (the producer must not write while it is).
-  auto made = std::make_unique<SpscQueue>(next_capacity, /*prefault=*/false);
-  if (!made->populate_next(kPageSize)) made->prefault_all();
-  q.total_capacity.fetch_add(next_capacity, std::memory_order_relaxed);
-  if (!made->populated()) populating_ = true;
-  q.spare.store(made.release(), std::memory_order_release);
+  const std::size_t wanted = q.two_spares || capacity > q.first_capacity ? 2 : 1;
+  for (std::size_t i = 0; i < wanted; ++i) {
+    if (const SpscQueue* ready = q.spares[i].load(std::memory_order_acquire)) {
+      capacity = ready->capacity();
+      continue;
+    }
+    const std::size_t next_capacity = capacity * 2;
+    if (q.total_capacity.load(std::memory_order_relaxed) + next_capacity > options_.grow_limit ||
+        next_capacity > SpscQueue::kMaxCapacity) {
+      return;  // the caller falls back to grow_fallback when it fills up
+    }
+    // Handed over untouched, so that it is ready within microseconds of
+    // being wanted (an allocation); its pages are faulted in from now on,
+    // behind the producer if need be (populate_growth). The first page goes
+    // before: where the producer writes first, and it tells whether this
+    // kernel can populate at all. Where it cannot, the queue is zeroed
+    // here, before anyone else sees it (the producer must not write while
+    // it is).
+    auto made = std::make_unique<SpscQueue>(next_capacity, /*prefault=*/false);
+    if (!made->populate_next(kPageSize)) made->prefault_all();
+    q.total_capacity.fetch_add(next_capacity, std::memory_order_relaxed);
+    if (!made->populated()) populating_ = true;
+    q.spares[i].store(made.release(), std::memory_order_release);
+    capacity = next_capacity;
+  }
 }
 
 namespace {
 
 // The queue whose pages to fault in next for `q`, or nullptr: the one its
-// producer writes (the chain's last), then the spare. Consumer lock.
+// producer writes (the chain's last), then the spares, nearer first.
+// Consumer lock.
 SpscQueue* unpopulated_queue(ThreadQueue& q) {
   SpscQueue* last = q.newest_queue();
   if (!last->populated()) return last;
-  SpscQueue* spare = q.spare.load(std::memory_order_acquire);
-  if (spare != nullptr && !spare->populated()) return spare;
+  for (auto& slot : q.spares) {
+    SpscQueue* spare = slot.load(std::memory_order_acquire);
+    if (spare != nullptr && !spare->populated()) return spare;
+  }
   return nullptr;
 }
 
@@ -1030,7 +1053,7 @@ void AsyncEngine::after_fork(bool in_child) {
         q->read_queue = keep;
         q->total_capacity.store(keep->capacity(), std::memory_order_relaxed);
         q->write_capacity.store(keep->capacity(), std::memory_order_relaxed);
-        delete q->spare.exchange(nullptr, std::memory_order_relaxed);
+        for (auto& spare : q->spares) delete spare.exchange(nullptr, std::memory_order_relaxed);
         q->free_retired();
         q->drop_layers = 0;
       }

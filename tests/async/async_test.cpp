@@ -542,20 +542,46 @@ TEST(Async, GrowthOnTheCallerWhenNotPrepared) {
   expect_all_in_order(*sink, n, "c ");
 }
 
-// preallocate() under grow returns with the next queue made: a flood at once
-// (here with the backend held, so it cannot make one later) finds it ready.
-TEST(Async, PreallocateUnderGrowHasTheNextQueueReady) {
+// Logs "<prefix><n>" from *next on until the thread's queue has grown
+// `grows` times in all.
+void log_until_grown(hydra::Logger& log, const char* prefix, int* next, std::uint64_t grows) {
+  while (log.metrics().async.queue_grows < grows) log.info("{}{}", prefix, (*next)++);
+}
+
+// preallocate() under grow returns with the next two queues made: a flood
+// at once (here with the backend held, so it cannot make one later) grows
+// twice without allocating; the third time the caller makes its queue.
+TEST(Async, PreallocateUnderGrowHasTheNextTwoQueuesReady) {
   auto sink = std::make_shared<RecordingSink>();
   hydra::Logger log(async_config(sink, small_queue(OverflowPolicy::grow)));
   log.preallocate();
   hydra::detail::pause_backend_for_test(log, true);
-  for (int i = 0; i < 200; ++i) log.info("a {}", i);  // beyond 4 KiB
-  const auto m = log.metrics().async;
-  EXPECT_GE(m.queue_grows, 1u);
-  EXPECT_EQ(m.grows_prepared, 1u);  // the first; the held backend made no other
+  int n = 0;
+  log_until_grown(log, "a ", &n, 2);  // 4 KiB -> 8 KiB -> 16 KiB
+  EXPECT_EQ(log.metrics().async.grows_prepared, 2u);
+  log_until_grown(log, "a ", &n, 3);                  // -> 32 KiB
+  EXPECT_EQ(log.metrics().async.grows_prepared, 2u);  // the held backend made no other
   hydra::detail::pause_backend_for_test(log, false);
   log.flush();
-  expect_all_in_order(*sink, 200, "a ");
+  expect_all_in_order(*sink, n, "a ");
+}
+
+// A thread that has grown once may flood again: from then on the backend
+// keeps its next two queues made, not only the next.
+TEST(Async, AThreadThatHasGrownHasTheNextTwoQueuesReady) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::Logger log(async_config(sink, small_queue(OverflowPolicy::grow)));
+  int n = 0;
+  log_until_grown(log, "g ", &n, 1);
+  // The flush runs the backend's drain, which sees the thread has grown.
+  log.flush();
+  const std::uint64_t prepared = log.metrics().async.grows_prepared;
+  hydra::detail::pause_backend_for_test(log, true);
+  log_until_grown(log, "g ", &n, 3);
+  EXPECT_EQ(log.metrics().async.grows_prepared, prepared + 2);
+  hydra::detail::pause_backend_for_test(log, false);
+  log.flush();
+  expect_all_in_order(*sink, n, "g ");
 }
 
 // grow in a flood: the backend hands each next queue over untouched and

@@ -203,9 +203,10 @@ class alignas(64) Logger : public LevelMethods<Logger> {
   void flush();
   // Async mode: makes (and pre-faults) the calling thread's queue now, so its
   // first record costs no allocation. Call it at the start of a hot thread.
-  // With overflow = grow (and prepare_growth), it also waits until the
-  // backend has made the thread's next queue, and faults that one in, so
-  // that a flood at once finds it ready rather than racing the backend.
+  // With overflow = grow (and prepare_growth), it also makes the thread's
+  // next two queues and faults them in, and the backend keeps two made from
+  // then on, so that a flood at once can grow twice without waiting for the
+  // backend.
   void preallocate();
   // Reopens every file (for external logrotate); see also enable_reopen_on_sighup().
   void reopen();

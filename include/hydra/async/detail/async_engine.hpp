@@ -127,12 +127,26 @@ struct ThreadQueue {
   // All of this thread's queues (more than one after grow).
   std::mutex chain_mutex;
   std::vector<std::unique_ptr<SpscQueue>> chain;
-  std::atomic<std::size_t> total_capacity{0};  // the chain's and the spare's bytes
+  std::atomic<std::size_t> total_capacity{0};  // the chain's and the spares' bytes
   // grow: the capacity of the queue being written (set by the producer when
-  // it grows), and the next queue, made ahead by the backend (owned here
-  // until the producer moves it into the chain).
+  // it grows), and the next queues, made ahead by the backend (owned here
+  // until the producer moves one into the chain): spares[0] twice the size
+  // of the queue being written, spares[1] twice that. Only the backend
+  // stores a spare, only into an empty slot; the producer only takes one.
   std::atomic<std::size_t> write_capacity{0};
-  std::atomic<SpscQueue*> spare{nullptr};
+  std::array<std::atomic<SpscQueue*>, 2> spares{};
+  // Consumer: keep both spares made, not only the nearer: set by
+  // preallocate(), and taken to be set once the thread has grown (a thread
+  // that floods its queue may grow twice before the backend next looks).
+  bool two_spares = false;
+  std::size_t first_capacity = 0;  // of the queue the thread started with
+  // Producer: the next queue made ahead, or nullptr; the farther one when
+  // the producer already took the nearer and the backend has not yet moved
+  // the farther up.
+  SpscQueue* take_spare() noexcept {
+    if (SpscQueue* near = spares[0].exchange(nullptr, std::memory_order_acq_rel)) return near;
+    return spares[1].exchange(nullptr, std::memory_order_acq_rel);
+  }
   // grow: spares the producer took and could not use (smaller than the
   // queue it had grown to on its own, or than its record), linked through
   // their `next`. Only the backend frees a spare: it may be faulting in
@@ -153,7 +167,7 @@ struct ThreadQueue {
     while (q != nullptr) delete std::exchange(q, q->next.load(std::memory_order_relaxed));
   }
   ~ThreadQueue() {
-    delete spare.load(std::memory_order_acquire);
+    for (auto& spare : spares) delete spare.load(std::memory_order_acquire);
     free_retired();
   }
   ThreadQueue(const ThreadQueue&) = delete;
@@ -244,9 +258,8 @@ class AsyncEngine {
   void enqueue_message(LayerSlot& slot, Level level, std::string_view message,
                        std::span<const Field> fields, const SourceLocation& source);
 
-  // Makes the calling thread's queue if it has none; with grow, also waits
-  // until the backend has made its next one (see prepare_growth) and faults
-  // in that one's pages.
+  // Makes the calling thread's queue if it has none; with grow, also makes
+  // its next two (see prepare_growth) and faults in their pages.
   void preallocate();
 
   // Returns when everything queued before the call, by any thread, is written
@@ -429,9 +442,10 @@ class AsyncEngine {
   // grow: a caller took a queue made ahead; the draining backend makes the
   // next one within kGrowthCheck records rather than at its next batch.
   std::atomic<bool> growth_wanted_{false};
-  // grow: keeps `q`'s next queue (twice the size) made, so that growing
-  // costs its producer no allocation (backend, consumer lock). The queue is
-  // handed over untouched, and populate_growth() faults its pages in.
+  // grow: keeps `q`'s next queue (twice the size) made, and the one after
+  // it (twice that) with two_spares, so that growing costs its producer no
+  // allocation (consumer lock). The queues are handed over untouched, and
+  // populate_growth() faults their pages in.
   void prepare_growth(ThreadQueue& q);
   // grow: faults in the next slice of pages (kPopulateSlice) of each
   // thread's newest queue that still has untouched ones: the one being
