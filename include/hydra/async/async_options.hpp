@@ -32,12 +32,13 @@ struct AsyncOptions {
   std::size_t grow_limit = std::size_t{64} * 1024 * 1024;
   // ...and what happens beyond it (block, drop or sync_fallback).
   OverflowPolicy grow_fallback = OverflowPolicy::sync_fallback;
-  // grow: the backend keeps a thread's next, doubled queue made, and faults
-  // its pages in (behind the caller, if it already writes there), so the
-  // caller that fills its queue only switches queues instead of allocating
-  // and touching new pages: growth costs the caller no latency spike. Off:
-  // the caller allocates when it finds the queue full, and the new queue's
-  // pages fault in as records reach them.
+  // grow: the backend keeps a thread's next, doubled queue made (and the
+  // one after it, for a thread that has grown or called preallocate()), and
+  // faults its pages in (behind the caller, if it already writes there), so
+  // the caller that fills its queue only switches queues instead of
+  // allocating and touching new pages: growth costs the caller no latency
+  // spike. Off: the caller allocates when it finds the queue full, and the
+  // new queue's pages fault in as records reach them.
   bool prepare_growth = true;
   // How long the idle backend sleeps between looks at the queues. It wakes at
   // once for flush() and for callers waiting on a full queue.
