@@ -1071,8 +1071,8 @@ void scenario_growth(Context& ctx) {
   // The control row: the same calls into a queue big enough never to grow,
   // so that what the machine itself adds (descheduling, interrupts) is seen
   // beside what growth adds.
-  // The "cold" row skips preallocate(): the thread's first flood finds only
-  // the next queue made, as in a program that does not call it.
+  // The "no_prealloc" row skips preallocate(): the thread's first flood finds
+  // only the next queue made, as in a program that does not call it.
   struct Row {
     const char* key;  // in the JSON output, and the file's and check's names
     const char* who;  // in the table
@@ -1081,7 +1081,7 @@ void scenario_growth(Context& ctx) {
     bool preallocated;
   };
   for (const Row& row : {Row{"backend", "backend (default)", 64, true, true},
-                         Row{"cold", "backend, no prealloc", 64, true, false},
+                         Row{"no_prealloc", "backend, no prealloc", 64, true, false},
                          Row{"caller", "caller", 64, false, true},
                          Row{"none", "no growth (1 MiB)", 1024, true, true}}) {
     const std::string name = std::string("growth-") + row.key;
