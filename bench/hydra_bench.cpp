@@ -43,6 +43,10 @@
 //     pushed every cache line out by writing 64 MiB, bursts/4 times per
 //     logger: what the lines a call touches cost when they all come from
 //     memory, repeatable where the drained regime's pauses are not.
+//   turns: the drained regime (int, int, double, one thread) with the floor,
+//     the bare ring and the async loggers open at once and taking turns, one
+//     burst each in rotation: all of them meet the same machine, so their
+//     ratios hold from run to run. A burst's first call is reported apart.
 //
 //   hydra-bench [--quick] [--json FILE] [--scenarios NAME[,NAME...]]
 //               [--only LOGGER[,LOGGER...]] [--records N] [--runs R]
@@ -81,6 +85,7 @@
 #include <x86intrin.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <bit>
 #include <chrono>
@@ -936,6 +941,90 @@ void scenario_cold(Context& ctx) {
   }
 }
 
+// The drained regime with the loggers taking turns: one thread, all loggers
+// open at once, and each burst of 20 calls (int, int, double) goes to the
+// next logger in a fixed rotation, every burst followed by the 2 ms pause.
+// Separate rows meet the machine at different moments, and its noise moves
+// a drained p99 by 2-4x from run to run; taking turns, every logger meets
+// the same machine, so their ratios hold from run to run. A burst's first
+// call (after the pause) is reported apart from the rest: it is where a
+// logger pays for the lines it touches.
+void scenario_turns(Context& ctx) {
+  calibrate_timer(ctx);
+  std::vector<Subject> turn = {kFloor, kBareRing};
+  for (const Subject& s : ctx.subjects()) {
+    if (s.async) turn.push_back(s);  // a synchronous logger's first call waits for its write
+  }
+  const int bursts = ctx.opt.bursts;
+  constexpr int kPerBurst = 20;
+  std::printf(
+      "\nturns: int, int, double; 1 thread; the loggers take turns, %d bursts of %d calls each "
+      "with 2 ms pauses (ns)\n",
+      bursts, kPerBurst);
+  std::printf("%-14s %8s %8s %8s %8s %8s %8s %8s %8s\n", "logger", "1st p50", "1st p75", "1st p90",
+              "1st p99", "rest p50", "rest p99", "p99", "p99.9");
+  Setup setup;
+  for (const Subject& s : turn) {
+    if (s.kind != Kind::none) open_subject(s, ctx.path(std::string(s.name) + "-turns"), setup);
+  }
+  // [subject][0: a burst's first call, 1: the others]
+  std::vector<std::array<std::vector<double>, 2>> ns(turn.size());
+  std::thread thread([&] {
+    thread_start();
+    std::size_t i = 0;
+    for (int b = 0; b < bursts * static_cast<int>(turn.size()); ++b) {
+      const std::size_t who = static_cast<std::size_t>(b) % turn.size();
+      const Kind kind = turn[who].kind;
+      for (int k = 0; k < kPerBurst; ++k, ++i) {
+        const std::uint64_t t0 = stamp();
+        if (kind == Kind::ring) {
+          g_ring->log(i, k, 1.5 * static_cast<double>(k));
+        } else if (kind == Kind::hydra) {
+          IntIntDoubleMsg::hydra(*g_hydra, i, k);
+        } else if (kind == Kind::spdlog) {
+          IntIntDoubleMsg::spdlog(*g_spdlog, i, k);
+        }
+        const std::uint64_t t1 = stamp();
+        ns[who][k == 0 ? 0 : 1].push_back(
+            std::max(0.0, static_cast<double>(t1 - t0) - ctx.overhead_cycles) / ctx.ghz);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  });
+  thread.join();
+  for (const Subject& s : turn) {
+    if (s.kind == Kind::none) continue;
+    close_subject(s);
+    // Every logger's file holds every call it was given.
+    if (s.kind != Kind::ring &&
+        !verify(s.name, check_file(ctx.path(std::string(s.name) + "-turns")),
+                static_cast<std::size_t>(bursts) * kPerBurst)) {
+      ctx.ok = false;
+    }
+  }
+  for (std::size_t w = 0; w < turn.size(); ++w) {
+    auto& [first, rest] = ns[w];
+    std::vector<double> all = first;
+    all.insert(all.end(), rest.begin(), rest.end());
+    for (auto* v : {&first, &rest, &all}) std::sort(v->begin(), v->end());
+    auto at = [](const std::vector<double>& v, double q) {
+      return v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1))];
+    };
+    std::printf("%-14s %8.0f %8.0f %8.0f %8.0f %8.0f %8.0f %8.0f %8.0f\n", turn[w].name,
+                at(first, .5), at(first, .75), at(first, .9), at(first, .99), at(rest, .5),
+                at(rest, .99), at(all, .99), at(all, .999));
+    ctx.out["turns"][turn[w].name] = {{"first_p50_ns", at(first, .5)},
+                                      {"first_p75_ns", at(first, .75)},
+                                      {"first_p90_ns", at(first, .9)},
+                                      {"first_p99_ns", at(first, .99)},
+                                      {"rest_p50_ns", at(rest, .5)},
+                                      {"rest_p99_ns", at(rest, .99)},
+                                      {"p99_ns", at(all, .99)},
+                                      {"p999_ns", at(all, .999)},
+                                      {"calls", all.size()}};
+  }
+}
+
 // -------------------------------------------------------------- formats
 
 void scenario_formats(Context& ctx) {
@@ -1551,6 +1640,8 @@ const Scenario kScenarios[] = {
      scenario_growth},
     {"cold", false, "one call with every cache line pushed out first: what its lines cost",
      scenario_cold},
+    {"turns", false, "drained latency with the async loggers taking turns on one thread",
+     scenario_turns},
 };
 
 std::string self_path(const char* argv0) {
