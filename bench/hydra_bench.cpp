@@ -27,7 +27,8 @@
 //   redaction: Hydra's throughput with the protect stage (default detectors)
 //     on and off, on a clean line with and without fields.
 //   compile: compiling one generated translation unit with 500 distinct log
-//     statements, Hydra against spdlog, with the same compiler and flags.
+//     statements, Hydra against spdlog, with the same compiler and flags
+//     (Hydra's also with named placeholders, and with HYDRA_INLINE_CALLS).
 //   modes: the performance presets (high_performance, bare_metal) against
 //     Hydra's default configuration (sync, text file), each as the preset
 //     configures it with its file moved into the bench directory:
@@ -65,6 +66,9 @@
 //                  {regime: {message: {logger: {threads: {...}}}}},
 //                  "formats", "memory", "queue_footprint", "startup",
 //                  "compile", "machine"}.
+//
+// hydra-bench-inline is this program built with HYDRA_INLINE_CALLS: its
+// Hydra rows are calls compiled into their call sites.
 //
 // Adding a scenario (redaction cost, performance presets, ...): write a
 // `void scenario_x(Context&)` that prints its table and fills ctx.out["x"],
@@ -286,6 +290,13 @@ struct Setup {
 std::unique_ptr<hydra::Logger> g_hydra;
 std::shared_ptr<spdlog::logger> g_spdlog;
 
+// hydra-bench-inline is this program built with HYDRA_INLINE_CALLS.
+#ifdef HYDRA_INLINE_CALLS
+constexpr bool kInlineCalls = true;
+#else
+constexpr bool kInlineCalls = false;
+#endif
+
 // Not a logger: the least an async logger's call can do, as a reference row
 // for the latency scenario. A call reads a level from a global object and
 // its thread's producer state from one thread-local line, writes a 32-byte
@@ -487,57 +498,65 @@ class ThreadsDone {
 // Each message is a type with the same statement for both loggers; `i` is the
 // record's index and `k` a small varying int. Hydra's named placeholders turn
 // their arguments into structured fields; spdlog gets the same text with {}.
+// Each statement is compiled into the loop that times it, as a statement in
+// a program is into its function (without this a compiler may call it out
+// of line, which hydra-bench-inline's bigger calls made it do).
+#define HYDRA_BENCH_AT_CALL_SITE [[gnu::always_inline]]
 
 const std::string kString40 = "0123456789abcdefghijklmnopqrstuvwxyzABCD";  // 40 chars
 const std::string kUser = "alice";
 
 struct LineMsg {  // the throughput line, ~87 bytes of text
-  static void hydra(hydra::Logger& l, std::size_t i, int k) {
+  HYDRA_BENCH_AT_CALL_SITE static void hydra(hydra::Logger& l, std::size_t i, int k) {
     l.info("request {} handled in {:.3f} ms by worker {}", i, 0.5 + k, "alpha");
   }
-  static void spdlog(spdlog::logger& l, std::size_t i, int k) {
+  HYDRA_BENCH_AT_CALL_SITE static void spdlog(spdlog::logger& l, std::size_t i, int k) {
     l.info("request {} handled in {:.3f} ms by worker {}", i, 0.5 + k, "alpha");
   }
 };
 struct LineFieldsMsg {  // the same line, its three values as structured fields
-  static void hydra(hydra::Logger& l, std::size_t i, int k) {
+  HYDRA_BENCH_AT_CALL_SITE static void hydra(hydra::Logger& l, std::size_t i, int k) {
     l.info("request {id} handled in {ms:.3f} ms by worker {worker}", i, 0.5 + k, "alpha");
   }
-  static void spdlog(spdlog::logger& l, std::size_t i, int k) { LineMsg::spdlog(l, i, k); }
+  HYDRA_BENCH_AT_CALL_SITE static void spdlog(spdlog::logger& l, std::size_t i, int k) {
+    LineMsg::spdlog(l, i, k);
+  }
 };
 struct IntIntDoubleMsg {
-  static void hydra(hydra::Logger& l, std::size_t i, int k) {
+  HYDRA_BENCH_AT_CALL_SITE static void hydra(hydra::Logger& l, std::size_t i, int k) {
     l.info("latency {} {} {:.2f}", i, k, 1.5 * static_cast<double>(k));
   }
-  static void spdlog(spdlog::logger& l, std::size_t i, int k) {
+  HYDRA_BENCH_AT_CALL_SITE static void spdlog(spdlog::logger& l, std::size_t i, int k) {
     l.info("latency {} {} {:.2f}", i, k, 1.5 * static_cast<double>(k));
   }
 };
 struct String40Msg {
-  static void hydra(hydra::Logger& l, std::size_t, int) { l.info("session {} closed", kString40); }
-  static void spdlog(spdlog::logger& l, std::size_t, int) {
+  HYDRA_BENCH_AT_CALL_SITE static void hydra(hydra::Logger& l, std::size_t, int) {
+    l.info("session {} closed", kString40);
+  }
+  HYDRA_BENCH_AT_CALL_SITE static void spdlog(spdlog::logger& l, std::size_t, int) {
     l.info("session {} closed", kString40);
   }
 };
 struct StaticMsg {
-  static void hydra(hydra::Logger& l, std::size_t, int) {
+  HYDRA_BENCH_AT_CALL_SITE static void hydra(hydra::Logger& l, std::size_t, int) {
     l.info("static message with no arguments at all");
   }
-  static void spdlog(spdlog::logger& l, std::size_t, int) {
+  HYDRA_BENCH_AT_CALL_SITE static void spdlog(spdlog::logger& l, std::size_t, int) {
     l.info("static message with no arguments at all");
   }
 };
 struct FieldsMsg {
-  static void hydra(hydra::Logger& l, std::size_t i, int k) {
+  HYDRA_BENCH_AT_CALL_SITE static void hydra(hydra::Logger& l, std::size_t i, int k) {
     l.info("user {user} order {order} total {total}", kUser, i, 1.5 * static_cast<double>(k));
   }
-  static void spdlog(spdlog::logger& l, std::size_t i, int k) {
+  HYDRA_BENCH_AT_CALL_SITE static void spdlog(spdlog::logger& l, std::size_t i, int k) {
     l.info("user {} order {} total {}", kUser, i, 1.5 * static_cast<double>(k));
   }
 };
 
 template <typename M>
-inline void log_one(std::size_t i, int k) {
+HYDRA_BENCH_AT_CALL_SITE inline void log_one(std::size_t i, int k) {
   if (g_hydra) {
     M::hydra(*g_hydra, i, k);
   } else if (g_spdlog) {
@@ -1564,11 +1583,15 @@ void scenario_compile(Context& ctx) {
     bool hydra;
     bool named;
     int statements;
+    const char* flags = "";  // besides the library's
   };
   const Unit units[] = {
-      {"hydra_include", true, false, 0},           {"spdlog_include", false, false, 0},
-      {"hydra_500", true, false, statements},      {"spdlog_500", false, false, statements},
+      {"hydra_include", true, false, 0},
+      {"spdlog_include", false, false, 0},
+      {"hydra_500", true, false, statements},
+      {"spdlog_500", false, false, statements},
       {"hydra_named_500", true, true, statements},
+      {"hydra_inline_500", true, false, statements, "-DHYDRA_INLINE_CALLS=1"},
   };
   const std::string common = "-std=c++20 -O2";
   std::printf(
@@ -1587,6 +1610,7 @@ void scenario_compile(Context& ctx) {
     for (const auto& a : split(common, ' ')) args.push_back(a);
     for (const auto& a : split(u.hydra ? HYDRA_BENCH_HYDRA_FLAGS : HYDRA_BENCH_SPDLOG_FLAGS, ' '))
       args.push_back(a);
+    for (const auto& a : split(u.flags, ' ')) args.push_back(a);
     args.insert(args.end(), {"-c", src.string(), "-o", obj.string()});
     std::vector<double> wall, cpu;
     for (int r = 0; r < reps; ++r) {
@@ -1748,7 +1772,13 @@ int main(int argc, char** argv) {
       {"records", o.records},
       {"runs", o.runs},
       {"bursts", o.bursts},
-      {"sustained_calls", o.sustained}};
+      {"sustained_calls", o.sustained},
+      {"inline_calls", kInlineCalls}};
+  if (kInlineCalls) {
+    std::printf(
+        "hydra-bench-inline: Hydra's calls compiled into their call sites "
+        "(HYDRA_INLINE_CALLS)\n");
+  }
 
   for (const Scenario& s : kScenarios) {
     const bool picked = o.scenarios.empty() ? (s.in_quick || !o.quick)

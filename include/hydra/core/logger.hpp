@@ -39,6 +39,7 @@
 #include "hydra/async/detail/async_engine.hpp"
 #include "hydra/async/metrics.hpp"
 #include "hydra/config/config.hpp"
+#include "hydra/core/detail/call_inline.hpp"
 #include "hydra/core/detail/capture.hpp"
 #include "hydra/core/detail/field_value_of.hpp"
 #include "hydra/core/detail/layer_slot.hpp"
@@ -84,43 +85,43 @@ template <typename Derived>
 class LevelMethods {
  public:
   template <typename... Args>
-  void trace(format_string<Args...> f, Args&&... args) {
+  HYDRA_CALL_INLINE void trace(format_string<Args...> f, Args&&... args) {
     self().emit(Level::trace, f, std::forward<Args>(args)...);
   }
   template <typename... Args>
-  void debug(format_string<Args...> f, Args&&... args) {
+  HYDRA_CALL_INLINE void debug(format_string<Args...> f, Args&&... args) {
     self().emit(Level::debug, f, std::forward<Args>(args)...);
   }
   template <typename... Args>
-  void info(format_string<Args...> f, Args&&... args) {
+  HYDRA_CALL_INLINE void info(format_string<Args...> f, Args&&... args) {
     self().emit(Level::info, f, std::forward<Args>(args)...);
   }
   template <typename... Args>
-  void warning(format_string<Args...> f, Args&&... args) {
+  HYDRA_CALL_INLINE void warning(format_string<Args...> f, Args&&... args) {
     self().emit(Level::warning, f, std::forward<Args>(args)...);
   }
   template <typename... Args>
-  void error(format_string<Args...> f, Args&&... args) {
+  HYDRA_CALL_INLINE void error(format_string<Args...> f, Args&&... args) {
     self().emit(Level::error, f, std::forward<Args>(args)...);
   }
   template <typename... Args>
-  void critical(format_string<Args...> f, Args&&... args) {
+  HYDRA_CALL_INLINE void critical(format_string<Args...> f, Args&&... args) {
     self().emit(Level::critical, f, std::forward<Args>(args)...);
   }
   template <typename... Args>
-  void security(format_string<Args...> f, Args&&... args) {
+  HYDRA_CALL_INLINE void security(format_string<Args...> f, Args&&... args) {
     self().emit(Level::security, f, std::forward<Args>(args)...);
   }
   template <typename... Args>
-  void audit(format_string<Args...> f, Args&&... args) {
+  HYDRA_CALL_INLINE void audit(format_string<Args...> f, Args&&... args) {
     self().emit(Level::audit, f, std::forward<Args>(args)...);
   }
   template <typename... Args>
-  void compliance(format_string<Args...> f, Args&&... args) {
+  HYDRA_CALL_INLINE void compliance(format_string<Args...> f, Args&&... args) {
     self().emit(Level::compliance, f, std::forward<Args>(args)...);
   }
   template <typename... Args>
-  void log(Level level, format_string<Args...> f, Args&&... args) {
+  HYDRA_CALL_INLINE void log(Level level, format_string<Args...> f, Args&&... args) {
     self().emit(level, f, std::forward<Args>(args)...);
   }
 
@@ -141,7 +142,7 @@ class LayerLogger : public LevelMethods<LayerLogger> {
              const SourceLocation& source = {}) const;
 
   template <typename... Args>
-  void emit(Level level, const basic_format_string<Args...>& f, Args&&... args);
+  HYDRA_CALL_INLINE void emit(Level level, const basic_format_string<Args...>& f, Args&&... args);
 
  private:
   Logger* logger_;
@@ -156,7 +157,7 @@ class BoundLogger : public LevelMethods<BoundLogger> {
       : logger_(&logger), slot_(slot), fields_(fields) {}
 
   template <typename... Args>
-  void emit(Level level, const basic_format_string<Args...>& f, Args&&... args);
+  HYDRA_CALL_INLINE void emit(Level level, const basic_format_string<Args...>& f, Args&&... args);
 
  private:
   Logger* logger_;
@@ -234,7 +235,7 @@ class alignas(64) Logger : public LevelMethods<Logger> {
   LoggerMetrics metrics() const;
 
   template <typename... Args>
-  void emit(Level level, const basic_format_string<Args...>& f, Args&&... args) {
+  HYDRA_CALL_INLINE void emit(Level level, const basic_format_string<Args...>& f, Args&&... args) {
     if (level == Level::security || level == Level::audit || level == Level::compliance)
         [[unlikely]] {
       emit_to(special_slot(level), level, {}, f, std::forward<Args>(args)...);
@@ -247,16 +248,17 @@ class alignas(64) Logger : public LevelMethods<Logger> {
 
   // The non-template half of a log call. Public for the front-end classes.
   template <typename... Args>
-  void emit_to(detail::LayerSlot& slot, Level level, std::span<const Field> extra,
-               const basic_format_string<Args...>& f, Args&&... args) {
+  HYDRA_CALL_INLINE void emit_to(detail::LayerSlot& slot, Level level, std::span<const Field> extra,
+                                 const basic_format_string<Args...>& f, Args&&... args) {
     if (!enabled(slot, level)) return;
     emit_enabled(slot, level, extra, f, std::forward<Args>(args)...);
   }
 
   // emit_to() once the level check has passed.
   template <typename... Args>
-  void emit_enabled(detail::LayerSlot& slot, Level level, std::span<const Field> extra,
-                    const basic_format_string<Args...>& f, Args&&... args) {
+  HYDRA_CALL_INLINE void emit_enabled(detail::LayerSlot& slot, Level level,
+                                      std::span<const Field> extra,
+                                      const basic_format_string<Args...>& f, Args&&... args) {
     if (engine_ != nullptr) {
       engine_->enqueue(engine_id_, slot, level, extra, f, std::forward<Args>(args)...);
       return;
@@ -348,12 +350,12 @@ class alignas(64) Logger : public LevelMethods<Logger> {
 static_assert(sizeof(Logger) == 64);
 
 template <typename... Args>
-void LayerLogger::emit(Level level, const basic_format_string<Args...>& f, Args&&... args) {
+inline void LayerLogger::emit(Level level, const basic_format_string<Args...>& f, Args&&... args) {
   logger_->emit_to(*slot_, level, {}, f, std::forward<Args>(args)...);
 }
 
 template <typename... Args>
-void BoundLogger::emit(Level level, const basic_format_string<Args...>& f, Args&&... args) {
+inline void BoundLogger::emit(Level level, const basic_format_string<Args...>& f, Args&&... args) {
   detail::LayerSlot& slot = slot_ != nullptr ? *slot_ : logger_->slot_for(level);
   logger_->emit_to(slot, level, fields_.span(), f, std::forward<Args>(args)...);
 }

@@ -25,6 +25,7 @@
 #include "hydra/async/detail/spsc_queue.hpp"
 #include "hydra/async/metrics.hpp"
 #include "hydra/core/context.hpp"
+#include "hydra/core/detail/call_inline.hpp"
 #include "hydra/core/detail/capture.hpp"
 #include "hydra/core/detail/field_value_of.hpp"
 #include "hydra/core/format_string.hpp"
@@ -303,11 +304,36 @@ class AsyncEngine {
   // This engine's queue for the calling thread, made current.
   ThreadQueue& find_local_queue();
   ThreadQueue& register_thread();
+#ifdef HYDRA_INLINE_CALLS
+  // Compiled into the call site: the fast path alone; anything else (no
+  // codec, a runtime template, a queue not made ready, no room before the
+  // ring's end by the reader position last seen) calls the usual function,
+  // which starts over.
+  template <typename... Args>
+  [[gnu::always_inline]] void enqueue_plain(std::uint64_t engine_id, LayerSlot& slot, Level level,
+                                            const basic_format_string<Args...>& f, Args&&... args) {
+    if (write_here<Args...>(engine_id, slot, level, f, args...)) [[likely]]
+      return;
+    enqueue_plain_out_of_line<Args...>(engine_id, slot, level, f, std::forward<Args>(args)...);
+  }
+  template <typename... Args>
+  [[gnu::noinline]] void enqueue_plain_out_of_line(std::uint64_t engine_id, LayerSlot& slot,
+                                                   Level level,
+                                                   const basic_format_string<Args...>& f,
+                                                   Args&&... args) {
+    enqueue_record<Args...>(engine_id, slot, level, {}, f, std::forward<Args>(args)...);
+  }
+  template <typename... Args>
+  [[gnu::always_inline]] bool write_here(std::uint64_t engine_id, LayerSlot& slot, Level level,
+                                         const basic_format_string<Args...>& f,
+                                         const std::remove_reference_t<Args>&... args);
+#else
   template <typename... Args>
   void enqueue_plain(std::uint64_t engine_id, LayerSlot& slot, Level level,
                      const basic_format_string<Args...>& f, Args&&... args) {
     enqueue_record<Args...>(engine_id, slot, level, {}, f, std::forward<Args>(args)...);
   }
+#endif
   template <typename... Args>
   void enqueue_with(std::uint64_t engine_id, LayerSlot& slot, Level level,
                     std::span<const Field> extra, const basic_format_string<Args...>& f,
@@ -319,6 +345,14 @@ class AsyncEngine {
   [[gnu::always_inline]] void enqueue_record(std::uint64_t engine_id, LayerSlot& slot, Level level,
                                              std::span<const Field> extra,
                                              const basic_format_string<Args...>& f, Args&&... args);
+  // Writes an event record of `size` bytes at `out`, space the thread's
+  // current queue has reserved, and publishes it.
+  template <typename... Args>
+  [[gnu::always_inline]] static void write_event(ThreadHot& hot, std::byte* out, std::size_t size,
+                                                 LayerSlot& slot, Level level,
+                                                 std::span<const Field> extra,
+                                                 const basic_format_string<Args...>& f,
+                                                 const std::remove_reference_t<Args>&... args);
   // The slow halves of enqueue(), out of line so that the call's fast path
   // keeps a small frame and little code. enqueue_here: formats on the caller
   // and queues the text (arguments without a codec, runtime templates).
@@ -508,36 +542,66 @@ inline void AsyncEngine::enqueue_record(std::uint64_t engine_id, LayerSlot& slot
       out = reserve_or_fall_back<Args...>(size, slot, level, extra, f, std::forward<Args>(args)...);
       if (out == nullptr) return;
     }
-    // The thread's state is read and updated before the record's bytes are
-    // written: the compiler must assume those byte stores may change any
-    // memory, and would load it all again after them.
-    SpscQueue::Writer& w = hot.writer;
-    SpscQueue& ring = *w.queue;
-    const std::size_t end = w.write + size;
-    const std::uint64_t count = hot.records_in + 1;
-    w.write = end;
-    hot.records_in = count;
-    const std::uint64_t ticks = ThreadQueue::stamp(hot, ring);
-    auto* header = reinterpret_cast<RecordHeader*>(out);
-    header->size = static_cast<std::uint32_t>(size);
-    header->kind = RecordKind::event;
-    header->level = level;
-    header->flags = f.has_names() ? kHasNames : 0;
-    header->extra_count = static_cast<std::uint8_t>(extra.size());
-    header->ticks = ticks;
-    header->decode = &decode_event<Args...>;
-    header->slot = &slot;
-    header->text = f.get().data();
-    header->location = f.location();
-    header->text_len = static_cast<std::uint32_t>(f.get().size());
-    std::byte* payload = out + sizeof(RecordHeader);
-    (encode(payload, args), ...);
-    if (!extra.empty()) encode_fields(payload, extra);
-    ring.publish(end);
-    ring.set_mark(0, std::memory_order_release);
-    ring.set_count(count);
+    write_event<Args...>(hot, out, size, slot, level, extra, f, args...);
   }
 }
+
+template <typename... Args>
+inline void AsyncEngine::write_event(ThreadHot& hot, std::byte* out, std::size_t size,
+                                     LayerSlot& slot, Level level, std::span<const Field> extra,
+                                     const basic_format_string<Args...>& f,
+                                     const std::remove_reference_t<Args>&... args) {
+  // The thread's state is read and updated before the record's bytes are
+  // written: the compiler must assume those byte stores may change any
+  // memory, and would load it all again after them.
+  SpscQueue::Writer& w = hot.writer;
+  SpscQueue& ring = *w.queue;
+  const std::size_t end = w.write + size;
+  const std::uint64_t count = hot.records_in + 1;
+  w.write = end;
+  hot.records_in = count;
+  const std::uint64_t ticks = ThreadQueue::stamp(hot, ring);
+  auto* header = reinterpret_cast<RecordHeader*>(out);
+  header->size = static_cast<std::uint32_t>(size);
+  header->kind = RecordKind::event;
+  header->level = level;
+  header->flags = f.has_names() ? kHasNames : 0;
+  header->extra_count = static_cast<std::uint8_t>(extra.size());
+  header->ticks = ticks;
+  header->decode = &decode_event<Args...>;
+  header->slot = &slot;
+  header->text = f.get().data();
+  header->location = f.location();
+  header->text_len = static_cast<std::uint32_t>(f.get().size());
+  std::byte* payload = out + sizeof(RecordHeader);
+  (encode(payload, args), ...);
+  if (!extra.empty()) encode_fields(payload, extra);
+  ring.publish(end);
+  ring.set_mark(0, std::memory_order_release);
+  ring.set_count(count);
+}
+
+#ifdef HYDRA_INLINE_CALLS
+template <typename... Args>
+inline bool AsyncEngine::write_here(std::uint64_t engine_id, LayerSlot& slot, Level level,
+                                    const basic_format_string<Args...>& f,
+                                    const std::remove_reference_t<Args>&... args) {
+  if constexpr (!(kQueueable<Args> && ...)) {
+    return false;
+  } else {
+    ThreadHot& hot = t_hot;
+    if (f.is_runtime() || hot.ready_engine != engine_id) [[unlikely]]
+      return false;
+    const std::size_t size =
+        align_up(sizeof(RecordHeader) + (std::size_t{0} + ... + encoded_size(args)), kRecordAlign);
+    std::byte* out = hot.writer.prepare_here(size);
+    if (out == nullptr) [[unlikely]]
+      return false;
+    write_event<Args...>(hot, out, size, slot, level, {}, f, args...);
+    return true;
+  }
+}
+#endif
 
 template <typename... Args>
 void AsyncEngine::enqueue_here(LayerSlot& slot, Level level, std::span<const Field> extra,

@@ -137,6 +137,15 @@ class SpscQueue {
       return buffer + offset;
     }
 
+    // prepare() for a caller with another way out: nullptr, having changed
+    // nothing, unless the record fits before the ring's end by the reader
+    // position last seen (no reload, no padding).
+    std::byte* prepare_here(std::size_t size) const noexcept {
+      const std::size_t offset = write & mask;
+      if (size > capacity() - offset || write + size - cached_read > capacity()) return nullptr;
+      return buffer + offset;
+    }
+
     // Publishes the record written at the last prepare.
     void commit(std::size_t size) noexcept {
       write += size;
