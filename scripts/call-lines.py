@@ -8,6 +8,9 @@ Call 0 makes the thread's queue; calls 1-8 are from the program's one call
 site of that kind, 9-17 from one of forty (see bench/call_lines.cpp).
 
     scripts/call-lines.py [path/to/hydra-call-lines]
+
+build/bench/hydra-call-lines-inline is the same program built with
+HYDRA_INLINE_CALLS (each call's fast path compiled into its call site).
 """
 import re
 import subprocess
