@@ -3,10 +3,11 @@
 // of a call to one shared function per argument list. After an idle spell
 // the call's code then comes back with the caller's (the same lines and
 // page) instead of from a function elsewhere: on the project machine a
-// burst's first call after a pause cost about a third less, and the drained
-// p99 came level with the least an async call can do (docs/async.md "Inline
-// calls"). The price is code: about 600 bytes more per log statement, and
-// about twice the compile time for a file full of them.
+// burst's first call after a pause cost half as much, and the p99 came level
+// with the least an async call can do (docs/async.md "Inline calls"). The
+// price is code: 400-900 bytes more per log statement, and about three times
+// the compile time for a file full of them. Calls with key-values bound by
+// with() stay calls.
 //
 // It changes only how calls are compiled in the files that define it; the
 // library need not be rebuilt. Define it for the targets that log
