@@ -129,6 +129,11 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// The q-quantile (0..1) of sorted, non-empty samples.
+double percentile(const std::vector<double>& sorted, double q) {
+  return sorted[static_cast<std::size_t>(q * static_cast<double>(sorted.size() - 1))];
+}
+
 std::int64_t monotonic_ns() {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -843,9 +848,7 @@ LatencyResult run_latency(Context& ctx, const Subject& s, int threads, const Reg
   std::vector<double> ns;
   for (const auto& v : per_thread) ns.insert(ns.end(), v.begin(), v.end());
   std::sort(ns.begin(), ns.end());
-  auto at = [&](double q) {
-    return ns[static_cast<std::size_t>(q * static_cast<double>(ns.size() - 1))];
-  };
+  auto at = [&](double q) { return percentile(ns, q); };
   r.p50 = at(0.50);
   r.p75 = at(0.75);
   r.p90 = at(0.90);
@@ -1026,9 +1029,7 @@ void scenario_turns(Context& ctx) {
     std::vector<double> all = first;
     all.insert(all.end(), rest.begin(), rest.end());
     for (auto* v : {&first, &rest, &all}) std::sort(v->begin(), v->end());
-    auto at = [](const std::vector<double>& v, double q) {
-      return v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1))];
-    };
+    const auto& at = percentile;
     std::printf("%-14s %8.0f %8.0f %8.0f %8.0f %8.0f %8.0f %8.0f %8.0f\n", turn[w].name,
                 at(first, .5), at(first, .75), at(first, .9), at(first, .99), at(rest, .5),
                 at(rest, .99), at(all, .99), at(all, .999));
@@ -1238,9 +1239,7 @@ void scenario_growth(Context& ctx) {
     ctx.ok = ctx.ok && ok;
     fs::remove(path);
     std::sort(ns.begin(), ns.end());
-    auto at = [&](double q) {
-      return ns[static_cast<std::size_t>(q * static_cast<double>(ns.size() - 1))];
-    };
+    auto at = [&](double q) { return percentile(ns, q); };
     const char* who = row.who;
     std::printf("%-22s %8.0f %8.0f %8.0f %9.0f %10.0f %6llu %9llu %7ld\n", who, at(0.5), at(0.99),
                 at(0.999), at(0.9999), ns.back(), static_cast<unsigned long long>(m.queue_grows),

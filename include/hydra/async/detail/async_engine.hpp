@@ -345,6 +345,14 @@ class AsyncEngine {
   [[gnu::always_inline]] void enqueue_record(std::uint64_t engine_id, LayerSlot& slot, Level level,
                                              std::span<const Field> extra,
                                              const basic_format_string<Args...>& f, Args&&... args);
+  // The queue bytes of an event record: header, arguments, key-values.
+  template <typename... Args>
+  [[gnu::always_inline]] static std::size_t event_size(
+      std::span<const Field> extra, const std::remove_reference_t<Args>&... args) noexcept {
+    return align_up(sizeof(RecordHeader) + (std::size_t{0} + ... + encoded_size(args)) +
+                        (extra.empty() ? 0 : encoded_size(extra)),
+                    kRecordAlign);
+  }
   // Writes an event record of `size` bytes at `out`, space the thread's
   // current queue has reserved, and publishes it.
   template <typename... Args>
@@ -531,10 +539,7 @@ inline void AsyncEngine::enqueue_record(std::uint64_t engine_id, LayerSlot& slot
     ThreadHot& hot = t_hot;
     if (hot.ready_engine != engine_id) [[unlikely]]
       (void)make_ready();
-    const std::size_t size =
-        align_up(sizeof(RecordHeader) + (std::size_t{0} + ... + encoded_size(args)) +
-                     (extra.empty() ? 0 : encoded_size(extra)),
-                 kRecordAlign);
+    const std::size_t size = event_size<Args...>(extra, args...);
     // From here to the commit the thread's queue is the current one: the
     // slow paths return with it current.
     std::byte* out = hot.writer.prepare(size);
@@ -592,8 +597,7 @@ inline bool AsyncEngine::write_here(std::uint64_t engine_id, LayerSlot& slot, Le
     ThreadHot& hot = t_hot;
     if (f.is_runtime() || hot.ready_engine != engine_id) [[unlikely]]
       return false;
-    const std::size_t size =
-        align_up(sizeof(RecordHeader) + (std::size_t{0} + ... + encoded_size(args)), kRecordAlign);
+    const std::size_t size = event_size<Args...>({}, args...);
     std::byte* out = hot.writer.prepare_here(size);
     if (out == nullptr) [[unlikely]]
       return false;
