@@ -6,7 +6,6 @@
 #include <string_view>
 #include <vector>
 
-#include <hydra/format/color.hpp>
 #include <hydra/format/detail/escape.hpp>
 #include <hydra/format/formatter.hpp>
 
@@ -25,11 +24,11 @@ struct CommandHelp {
   std::vector<std::string_view> forms;  // what follows "hydra NAME", one per form
   std::string_view summary;             // what it does
   std::vector<OptionHelp> options;      // every option of every form
-  std::string_view exit_status;         // when more than "0, or 64 for a usage error"
+  std::string_view exit_status;         // the codes it exits with (empty: not shown)
 };
 
-// Texts may name {formats}, {levels} and {colors}: the library's own lists of
-// what it accepts, so the help cannot fall behind them.
+// Texts may name {formats} and {levels}: the library's own lists of what it
+// accepts, so the help cannot fall behind them.
 const std::vector<CommandHelp>& commands() {
   static const std::vector<CommandHelp> table = {
       {"demo",
@@ -133,7 +132,6 @@ std::string expand(std::string_view text) {
   std::string out(text);
   replace_all(out, "{formats}", kFormatChoices);
   replace_all(out, "{levels}", kRecordLevelChoices);
-  replace_all(out, "{colors}", kColorModeChoices);
   return out;
 }
 
