@@ -21,6 +21,7 @@
 #include <hydra/protect/audit_verify.hpp>
 
 #include "commands.hpp"
+#include "help.hpp"
 
 namespace hydra::tools {
 namespace {
@@ -29,17 +30,6 @@ constexpr int kDamaged = 1;
 constexpr int kNoInput = 66;      // sysexits' EX_NOINPUT
 constexpr int kIoError = 74;      // sysexits' EX_IOERR
 constexpr int kConfigError = 78;  // sysexits' EX_CONFIG
-
-constexpr const char* kUsage =
-    "usage: hydra audit append (--key-file K | --key-env VAR) [--max-size BYTES]\n"
-    "                          [--backup-count N] FILE\n"
-    "       hydra audit verify (--key-file K | --key-env VAR)\n"
-    "                          [--checkpoint F | --no-checkpoint] FILE...\n";
-
-int usage_error(const std::string& message) {
-  std::fprintf(stderr, "hydra audit: %s\n%s", message.c_str(), kUsage);
-  return kUsageError;
-}
 
 int fail(const char* command, int code, const std::string& message) {
   std::fprintf(stderr, "hydra audit %s: %s\n", command, message.c_str());
@@ -54,6 +44,7 @@ struct Parsed {
   std::optional<std::string> checkpoint;
   bool no_checkpoint = false;
   std::vector<std::string> files;
+  bool help = false;  // -h or --help stood where an option may
 };
 
 bool parse_number(std::string_view text, std::uint64_t& out) {
@@ -70,6 +61,10 @@ bool parse_number(std::string_view text, std::uint64_t& out) {
 std::optional<std::string> parse(Args args, bool append, Parsed& p) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view opt = args[i];
+    if (is_help_option(opt)) {
+      p.help = true;
+      return std::nullopt;
+    }
     const auto value = [&]() -> std::optional<std::string> {
       if (i + 1 >= args.size()) return std::nullopt;
       return std::string(args[++i]);
@@ -78,11 +73,10 @@ std::optional<std::string> parse(Args args, bool append, Parsed& p) {
         opt == "--backup-count" || opt == "--checkpoint") {
       const bool for_append = opt == "--max-size" || opt == "--backup-count";
       if ((opt == "--checkpoint" && append) || (for_append && !append)) {
-        return "option '" + std::string(opt) + "' is not one of " + (append ? "append" : "verify") +
-               "'s";
+        return "option " + quote(opt) + " is not one of " + (append ? "append" : "verify") + "'s";
       }
       const auto v = value();
-      if (!v) return "option '" + std::string(opt) + "' needs a value";
+      if (!v) return "option " + quote(opt) + " needs a value";
       std::uint64_t number = 0;
       if (opt == "--key-file") {
         p.key.file = *v;
@@ -91,7 +85,7 @@ std::optional<std::string> parse(Args args, bool append, Parsed& p) {
       } else if (opt == "--checkpoint") {
         p.checkpoint = *v;
       } else if (!parse_number(*v, number) || (opt == "--backup-count" && number > 1000)) {
-        return "option '" + std::string(opt) + "': '" + *v + "' is not a valid number";
+        return "option " + quote(opt) + ": " + quote(*v) + " is not a valid number";
       } else if (opt == "--max-size") {
         p.max_size = number;
       } else {
@@ -99,8 +93,8 @@ std::optional<std::string> parse(Args args, bool append, Parsed& p) {
       }
     } else if (opt == "--no-checkpoint" && !append) {
       p.no_checkpoint = true;
-    } else if (opt.starts_with("-") && opt != "-") {
-      return "unknown option '" + std::string(opt) + "'";
+    } else if (is_option(opt)) {
+      return "unknown option " + quote(opt);
     } else {
       p.files.emplace_back(opt);
     }
@@ -188,18 +182,18 @@ int run_verify(const Parsed& p) {
 }  // namespace
 
 int run_audit(Args args) {
-  if (args.empty()) return usage_error("append or verify?");
+  if (args.empty()) return usage_error("audit", "append or verify?");
   const std::string_view command = args.front();
-  if (command == "--help" || command == "-h" || command == "help") {
-    std::fputs(kUsage, stdout);
-    return 0;
-  }
+  if (is_help_option(command) || command == "help") return print_help("audit");
   if (command != "append" && command != "verify") {
-    return usage_error("unknown subcommand '" + std::string(command) + "'");
+    return usage_error("audit",
+                       "unknown subcommand " + quote(command) + " (valid: append, verify)");
   }
   const bool append = command == "append";
+  const std::string name = append ? "audit append" : "audit verify";
   Parsed parsed;
-  if (const auto error = parse(args.subspan(1), append, parsed)) return usage_error(*error);
+  if (const auto error = parse(args.subspan(1), append, parsed)) return usage_error(name, *error);
+  if (parsed.help) return print_help(name);
   return append ? run_append(parsed) : run_verify(parsed);
 }
 

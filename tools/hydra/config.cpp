@@ -15,25 +15,25 @@
 #include <hydra/core/error.hpp>
 
 #include "commands.hpp"
+#include "help.hpp"
 
 namespace hydra::tools {
 namespace {
 
 constexpr int kConfigError = 78;  // sysexits' EX_CONFIG
 
-constexpr std::string_view kConfigUsage =
-    "usage: hydra config explain [FILE]   print the effective configuration and where each\n"
-    "                                     setting came from (FILE: .toml, .yaml, .json;\n"
-    "                                     default: $HYDRA_LOG_CONFIG)\n"
-    "       hydra config presets          list the magic presets\n";
-
+// hydra config explain [FILE]
 int explain(Args args) {
   ConfigSources sources;
-  if (args.size() > 1) {
-    std::fputs(kConfigUsage.data(), stderr);
-    return kUsageError;
+  for (const std::string_view arg : args) {
+    if (is_help_option(arg)) return print_help("config explain");
+    if (is_option(arg)) return unknown_argument("config explain", arg);
+    if (sources.file) {
+      return usage_error("config explain", "one FILE at most (" + quote(sources.file->string()) +
+                                               " and " + quote(arg) + " were given)");
+    }
+    sources.file = std::string(arg);
   }
-  if (args.size() == 1) sources.file = std::string(args[0]);
   ResolvedConfig resolved;
   try {
     resolved = resolve_config(sources);
@@ -53,7 +53,12 @@ int explain(Args args) {
   return 0;
 }
 
-int presets() {
+// hydra config presets
+int presets(Args args) {
+  if (!args.empty()) {
+    if (is_help_option(args.front())) return print_help("config presets");
+    return unknown_argument("config presets", args.front());
+  }
   std::size_t width = 0;
   const auto all = list_magic();
   for (const auto& m : all) width = std::max(width, m.name.size());
@@ -64,15 +69,14 @@ int presets() {
 }  // namespace
 
 int run_config(Args args) {
-  if (args.empty()) {
-    std::fputs(kConfigUsage.data(), stderr);
-    return kUsageError;
-  }
-  const Args rest(args.data() + 1, args.size() - 1);
-  if (args[0] == "explain") return explain(rest);
-  if (args[0] == "presets" && rest.empty()) return presets();
-  std::fputs(kConfigUsage.data(), stderr);
-  return kUsageError;
+  if (args.empty()) return usage_error("config", "explain or presets?");
+  const std::string_view command = args.front();
+  const Args rest = args.subspan(1);
+  if (command == "explain") return explain(rest);
+  if (command == "presets") return presets(rest);
+  if (is_help_option(command) || command == "help") return print_help("config");
+  return usage_error("config",
+                     "unknown subcommand " + quote(command) + " (valid: explain, presets)");
 }
 
 }  // namespace hydra::tools

@@ -18,6 +18,7 @@
 #include <hydra/hydra.hpp>
 
 #include "commands.hpp"
+#include "help.hpp"
 
 namespace hydra::tools {
 namespace {
@@ -54,13 +55,11 @@ void handle_requests(Logger& log, int worker, int requests) {
 int run_demo(Args args) {
   std::filesystem::path dir;
   for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--dir" && i + 1 < args.size()) {
-      dir = std::string(args[++i]);
-    } else {
-      std::fprintf(stderr, "hydra demo: unknown option '%.*s' (valid: --dir DIR)\n",
-                   static_cast<int>(args[i].size()), args[i].data());
-      return kUsageError;
-    }
+    const std::string_view opt = args[i];
+    if (is_help_option(opt)) return print_help("demo");
+    if (opt != "--dir") return unknown_argument("demo", opt);
+    if (i + 1 >= args.size()) return usage_error("demo", "option '--dir' needs a value");
+    dir = std::string(args[++i]);
   }
   if (dir.empty()) {
     std::string pattern = (std::filesystem::temp_directory_path() / "hydra-demo-XXXXXX").string();

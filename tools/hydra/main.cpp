@@ -1,9 +1,6 @@
-// hydra: the command-line face of Hydra-Logger.
-//   hydra demo [--dir DIR]           several threads and layers, console + files
-//   hydra pipe [options]             each line of stdin becomes one record
-//   hydra redact [--config F]        stdin to stdout with PII and secrets redacted
-//   hydra audit append|verify ...    write to and check a tamper-evident audit trail
-//   hydra config explain [FILE]      the effective configuration and its sources
+// hydra: the command-line face of Hydra-Logger. Each command parses its own
+// arguments (demo.cpp, pipe.cpp, ...); `hydra help` and `hydra COMMAND
+// --help` print from the one table in help.cpp.
 #include <cctype>
 #include <cstdio>
 #include <string>
@@ -11,39 +8,9 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "help.hpp"
 
 namespace {
-
-constexpr std::string_view kUsage =
-    "usage: hydra <command> [options]\n"
-    "\n"
-    "commands:\n"
-    "  demo [--dir DIR]    log from several threads and layers to the console and to\n"
-    "                      files (JSON Lines, rotating text, logfmt, CSV) in DIR\n"
-    "  pipe [--format F] [--layer L] [--level LEVEL] [--color auto|always|never] [--name N]\n"
-    "       [--mode sync|async]\n"
-    "                      turn every line of standard input into one record written\n"
-    "                      to standard output; F: text, json, logfmt, csv, syslog, gelf, "
-    "logstash,\n"
-    "                      gcp_json\n"
-    "  pipe --config FILE [--layer L] [--level LEVEL]\n"
-    "                      the same, routed through FILE's layers and destinations\n"
-    "  redact [--config F] copy standard input to standard output, line by line, with\n"
-    "                      personal data and secrets redacted (F: a JSON file, see\n"
-    "                      docs/protect.md)\n"
-    "  audit append (--key-file K | --key-env VAR) FILE\n"
-    "                      append each line of standard input to the audit trail FILE\n"
-    "                      as one HMAC-chained record\n"
-    "  audit verify (--key-file K | --key-env VAR) FILE...\n"
-    "                      check an audit trail (rotated files oldest first); exits 0\n"
-    "                      when intact, 1 naming the first damaged line (docs/protect.md)\n"
-    "  config explain [FILE]\n"
-    "                      print the effective configuration (FILE, or $HYDRA_LOG_CONFIG,\n"
-    "                      over defaults and preset, under HYDRA_LOG_*) and where each\n"
-    "                      setting came from; exits 78 with the error for a broken file\n"
-    "  config presets      list the magic presets (docs/configuration.md)\n"
-    "  help                this text\n"
-    "  version             the version\n";
 
 // A command whose module this hydra was built without.
 [[maybe_unused]] int without_module(std::string_view command, std::string_view module) {
@@ -56,38 +23,63 @@ constexpr std::string_view kUsage =
   return hydra::tools::kUsageError;
 }
 
+// hydra help [COMMAND...]: the overview, or one command's help.
+int run_help(hydra::tools::Args args) {
+  using namespace hydra::tools;
+  if (args.empty()) {
+    const std::string text = overview();
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return 0;
+  }
+  std::string name;
+  for (const std::string_view arg : args) {
+    if (is_help_option(arg)) return print_help("help");
+    if (is_option(arg)) return unknown_argument("help", arg);
+    if (!name.empty()) name += ' ';
+    name += arg;
+  }
+  if (command_help(name).empty()) return usage_error("help", "no command is named " + quote(name));
+  return print_help(name);
+}
+
+int run_version(hydra::tools::Args args) {
+  using namespace hydra::tools;
+  if (!args.empty()) {
+    if (is_help_option(args.front())) return print_help("version");
+    return unknown_argument("version", args.front());
+  }
+  std::puts("hydra " HYDRA_VERSION);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  using namespace hydra::tools;
   std::vector<std::string_view> args(argv + 1, argv + argc);
   if (args.empty()) {
-    std::fputs(kUsage.data(), stderr);
-    return hydra::tools::kUsageError;
+    const std::string text = overview();
+    std::fwrite(text.data(), 1, text.size(), stderr);
+    return kUsageError;
   }
   const std::string_view command = args.front();
-  const hydra::tools::Args rest(args.data() + 1, args.size() - 1);
-  if (command == "demo") return hydra::tools::run_demo(rest);
-  if (command == "pipe") return hydra::tools::run_pipe(rest);
+  const Args rest(args.data() + 1, args.size() - 1);
+  if (command == "demo") return run_demo(rest);
+  if (command == "pipe") return run_pipe(rest);
 #if defined(HYDRA_WITH_PROTECT)
-  if (command == "redact") return hydra::tools::run_redact(rest);
-  if (command == "audit") return hydra::tools::run_audit(rest);
+  if (command == "redact") return run_redact(rest);
+  if (command == "audit") return run_audit(rest);
 #else
   if (command == "redact" || command == "audit") return without_module(command, "protect");
 #endif
 #if defined(HYDRA_WITH_CONFIG)
-  if (command == "config") return hydra::tools::run_config(rest);
+  if (command == "config") return run_config(rest);
 #else
   if (command == "config") return without_module(command, "config");
 #endif
-  if (command == "help" || command == "--help" || command == "-h") {
-    std::fputs(kUsage.data(), stdout);
-    return 0;
-  }
-  if (command == "version" || command == "--version") {
-    std::puts("hydra " HYDRA_VERSION);
-    return 0;
-  }
-  std::fprintf(stderr, "hydra: unknown command '%.*s'\n\n%s", static_cast<int>(command.size()),
-               command.data(), kUsage.data());
-  return hydra::tools::kUsageError;
+  if (command == "help" || is_help_option(command)) return run_help(rest);
+  if (command == "version" || command == "--version") return run_version(rest);
+  const std::string text = "hydra: unknown command " + quote(command) + "\n\n" + overview();
+  std::fwrite(text.data(), 1, text.size(), stderr);
+  return kUsageError;
 }

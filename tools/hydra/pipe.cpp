@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -21,17 +22,29 @@
 #endif
 
 #include "commands.hpp"
+#include "help.hpp"
 
 namespace hydra::tools {
 namespace {
 
-int usage_error(const std::string& message) {
-  std::fprintf(stderr, "hydra pipe: %s\n", message.c_str());
-  return kUsageError;
+constexpr std::string_view kCommand = "pipe";
+
+// The options; each takes a value.
+constexpr std::string_view kOptions[] = {"--config", "--format", "--layer", "--level",
+                                         "--color",  "--name",   "--mode"};
+
+// The library's rule (hydra/config/config.hpp): names of the form __X__ are
+// reserved, and __CENTRALIZED__ is the only one a configuration may use.
+bool is_reserved_layer(std::string_view name) {
+  return name.size() >= 4 && name.starts_with("__") && name.ends_with("__") &&
+         name != kCentralizedLayer;
 }
 
 }  // namespace
 
+// Every value is checked here, before a logger exists, so that a mistake is
+// reported against the option that carried it, never against the key path
+// of the configuration built from it.
 int run_pipe(Args args) {
   std::string format = "text";
   std::string layer = "APP";
@@ -39,22 +52,43 @@ int run_pipe(Args args) {
   Level level = Level::info;
   ColorMode color = ColorMode::automatic;
   LoggerMode mode = LoggerMode::sync;
-  std::string config_file;
+  std::optional<std::string> config_file;
   std::vector<std::string> console_options;  // options that --config replaces
   bool layer_given = false;
 
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view opt = args[i];
-    if (i + 1 >= args.size()) return usage_error("option '" + std::string(opt) + "' needs a value");
+    if (is_help_option(opt)) return print_help(kCommand);
+    if (std::find(std::begin(kOptions), std::end(kOptions), opt) == std::end(kOptions)) {
+      return unknown_argument(kCommand, opt);
+    }
+    if (i + 1 >= args.size()) {
+      return usage_error(kCommand, "option " + quote(opt) + " needs a value");
+    }
     const std::string value(args[++i]);
+    const auto bad_value = [&](std::string_view what, std::string_view valid) {
+      return option_error(kCommand, std::string(opt) + ": " + quote(value) + " is not " +
+                                        std::string(what) + " (valid: " + std::string(valid) + ")");
+    };
     if (opt == "--format" || opt == "--name" || opt == "--mode" || opt == "--color") {
       console_options.emplace_back(opt);
     }
     if (opt == "--config") {
       config_file = value;
     } else if (opt == "--format") {
+      try {
+        make_formatter(value, FormatterOptions{});
+      } catch (const ConfigError&) {
+        return bad_value("a format", kFormatChoices);
+      }
       format = value;
     } else if (opt == "--layer") {
+      if (value.empty()) return option_error(kCommand, "--layer: a layer name must not be empty");
+      if (is_reserved_layer(value)) {
+        return option_error(kCommand, "--layer: " + quote(value) +
+                                          " is reserved (names of the form __X__ are Hydra's; "
+                                          "only __CENTRALIZED__ may be used)");
+      }
       layer = value;
       layer_given = true;
     } else if (opt == "--name") {
@@ -62,8 +96,7 @@ int run_pipe(Args args) {
     } else if (opt == "--level") {
       const auto parsed = parse_level(value);
       if (!parsed || *parsed == Level::off) {
-        return usage_error("--level: '" + value + "' is not a level (valid: " +
-                           std::string(kLevelChoices.substr(0, kLevelChoices.rfind(','))) + ")");
+        return bad_value("a level", kRecordLevelChoices);
       }
       level = *parsed;
     } else if (opt == "--mode") {
@@ -72,37 +105,33 @@ int run_pipe(Args args) {
       } else if (value == "async") {
         mode = LoggerMode::async;
       } else {
-        return usage_error("--mode: '" + value + "' is not a mode (valid: sync, async)");
+        return bad_value("a mode", "sync, async");
       }
-    } else if (opt == "--color") {
+    } else {  // --color
       const auto parsed = parse_color_mode(value);
-      if (!parsed) {
-        return usage_error("--color: '" + value + "' is not a colour mode (valid: " +
-                           std::string(kColorModeChoices) + ")");
-      }
+      if (!parsed) return bad_value("a colour mode", kColorModeChoices);
       color = *parsed;
-    } else {
-      return usage_error("unknown option '" + std::string(opt) + "'");
     }
   }
 
   LoggerConfig config;
-  if (!config_file.empty()) {
+  if (config_file) {
     // The file's layers and destinations decide where each record goes.
     if (!console_options.empty()) {
-      return usage_error(console_options.front() +
-                         " cannot be combined with --config (the file sets it)");
+      return usage_error(kCommand, console_options.front() +
+                                       " cannot be combined with --config (the file sets it)");
     }
 #if defined(HYDRA_WITH_CONFIG)
     try {
-      config = load_config(config_file);
+      config = load_config(*config_file);
     } catch (const ConfigError& e) {
-      return usage_error(std::string("--config: ") + e.what());
+      return option_error(kCommand, std::string("--config: ") + e.what());
     }
     if (!layer_given) layer = config.default_layer;
     mode = config.mode;
 #else
-    return usage_error("--config needs the config module (built with HYDRA_WITH_CONFIG=OFF)");
+    return option_error(kCommand,
+                        "--config needs the config module (built with HYDRA_WITH_CONFIG=OFF)");
 #endif
   } else {
     config.name = name;
@@ -130,7 +159,10 @@ int run_pipe(Args args) {
   try {
     logger.emplace(std::move(config));
   } catch (const ConfigError& e) {
-    return usage_error(e.what());
+    // With --config: a mistake the file's loader could not see (a path that
+    // cannot be opened, say), named by its key path in the file.
+    return option_error(kCommand,
+                        (config_file ? "--config " + quote(*config_file) + ": " : "") + e.what());
   }
 
   LayerLogger out = logger->layer(layer);

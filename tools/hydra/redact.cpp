@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "help.hpp"
 
 namespace hydra::tools {
 namespace {
@@ -28,11 +29,6 @@ constexpr int kConfigError = 78;  // sysexits' EX_CONFIG
 
 using nlohmann::json;
 using protect::RedactorOptions;
-
-int usage_error(const std::string& message) {
-  std::fprintf(stderr, "hydra redact: %s\n", message.c_str());
-  return kUsageError;
-}
 
 // Throws ConfigError unless `object` holds only keys from `valid`.
 void check_keys(const json& object, std::string_view where,
@@ -151,13 +147,10 @@ int run_redact(Args args) {
   std::optional<std::string> config_path;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view opt = args[i];
-    if (opt == "--config") {
-      if (i + 1 >= args.size()) return usage_error("option '--config' needs a value");
-      config_path = std::string(args[++i]);
-    } else {
-      return usage_error("unknown option '" + std::string(opt) + "' (usage: hydra redact " +
-                         "[--config FILE])");
-    }
+    if (is_help_option(opt)) return print_help("redact");
+    if (opt != "--config") return unknown_argument("redact", opt);
+    if (i + 1 >= args.size()) return usage_error("redact", "option '--config' needs a value");
+    config_path = std::string(args[++i]);
   }
 
   std::optional<protect::Redactor> redactor;

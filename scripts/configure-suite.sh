@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Configures a build dir for one of the suites scripts/test.sh runs, giving
+# every option the suite relies on explicitly. CMake keeps the values a build
+# dir was configured with before (scripts/demo.sh's HYDRA_BUILD_TESTS=OFF, a
+# developer's HYDRA_SANITIZE=thread or HYDRA_WITH_PROTECT=OFF), so a suite
+# that left any of them to the cache could build fewer tests, or none, and
+# still pass.
+#
+#   scripts/configure-suite.sh DIR plain|asan|tsan [more cmake arguments]
+#
+#   plain  RelWithDebInfo, no sanitizer; tests, the hydra command, the
+#          benchmarks (the quick run) and the examples
+#   asan   Debug with ASan+UBSan; tests, the hydra command, the examples
+#   tsan   RelWithDebInfo with TSan; the tests only
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+if (($# < 2)); then
+  echo "usage: scripts/configure-suite.sh DIR plain|asan|tsan [cmake arguments]" >&2
+  exit 64
+fi
+dir=$1
+suite=$2
+shift 2
+
+# Every suite: the tests, with every optional module, and each log call
+# compiled the usual way (the HYDRA_INLINE_CALLS tests build their own copy;
+# with the option on they are left out).
+common=(-DHYDRA_BUILD_TESTS=ON -DHYDRA_WITH_ZSTD=ON -DHYDRA_WITH_PROTECT=ON
+  -DHYDRA_WITH_CONFIG=ON -DHYDRA_INLINE_CALLS=OFF)
+case $suite in
+  plain)
+    own=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DHYDRA_SANITIZE= -DHYDRA_BUILD_TOOLS=ON
+      -DHYDRA_BUILD_BENCH=ON -DHYDRA_BUILD_EXAMPLES=ON)
+    ;;
+  asan)
+    own=(-DCMAKE_BUILD_TYPE=Debug "-DHYDRA_SANITIZE=address,undefined" -DHYDRA_BUILD_TOOLS=ON
+      -DHYDRA_BUILD_BENCH=OFF -DHYDRA_BUILD_EXAMPLES=ON)
+    ;;
+  tsan)
+    own=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DHYDRA_SANITIZE=thread -DHYDRA_BUILD_TOOLS=OFF
+      -DHYDRA_BUILD_BENCH=OFF -DHYDRA_BUILD_EXAMPLES=OFF)
+    ;;
+  *)
+    echo "configure-suite.sh: unknown suite '$suite' (valid: plain, asan, tsan)" >&2
+    exit 64
+    ;;
+esac
+exec cmake -S "$root" -B "$dir" -G Ninja "${common[@]}" "${own[@]}" "$@"

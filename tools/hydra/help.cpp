@@ -1,0 +1,293 @@
+#include "help.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <hydra/format/detail/escape.hpp>
+#include <hydra/format/formatter.hpp>
+
+#include "commands.hpp"
+
+namespace hydra::tools {
+namespace {
+
+struct OptionHelp {
+  std::string_view flag;  // as the synopsis writes it: "--format F"
+  std::string_view text;
+};
+
+struct CommandHelp {
+  std::string_view name;                // "pipe", "audit append"
+  std::vector<std::string_view> forms;  // what follows "hydra NAME", one per form
+  std::string_view summary;             // what it does
+  std::vector<OptionHelp> options;      // every option of every form
+  std::string_view exit_status;         // the codes it exits with (empty: not shown)
+};
+
+// Texts may name {formats} and {levels}: the library's own lists of what it
+// accepts, so the help cannot fall behind them.
+const std::vector<CommandHelp>& commands() {
+  static const std::vector<CommandHelp> table = {
+      {"demo",
+       {"[--dir DIR]"},
+       "Logs from several threads and layers to the console and to files in DIR (JSON Lines, "
+       "rotating text, logfmt, CSV), then says where everything went.",
+       {{"--dir DIR",
+         "the directory for the files, created if missing (default: a new "
+         "hydra-demo-XXXXXX directory in $TMPDIR, or /tmp)"}},
+       "0; 64 for a usage error; 1 when DIR cannot be created or written"},
+      {"pipe",
+       {"[--format F] [--layer L] [--level LEVEL] [--color auto|always|never] [--name N] "
+        "[--mode sync|async]",
+        "--config FILE [--layer L] [--level LEVEL]"},
+       "Turns every line of standard input into one record, written to standard output in "
+       "format F ({formats}), or with --config routed through FILE's layers and destinations.",
+       {{"--format F", "the output format: {formats} (default: text)"},
+        {"--layer L",
+         "the layer of every record (default: APP; with --config, the file's default_layer)"},
+        {"--level LEVEL", "the level of every record: {levels} (default: info)"},
+        {"--color auto|always|never",
+         "colour the level: auto (the default) does on a terminal, as NO_COLOR and FORCE_COLOR "
+         "allow"},
+        {"--name N", "the logger's name, in the formats that show one (default: pipe)"},
+        {"--mode sync|async",
+         "sync (the default) writes each line before reading the next; async formats and "
+         "writes on a backend thread, and a line read reaches the output even if SIGTERM, "
+         "SIGINT, SIGSEGV or SIGABRT then stops hydra"},
+        {"--config FILE",
+         "a configuration file (.toml, .yaml, .yml, .json) whose layers, destinations, mode and "
+         "redaction the records go through; --format, --color, --name and --mode are the "
+         "file's then, and refused"}},
+       "0; 64 for a usage error or a mistake in FILE (the message names the file, line and "
+       "key)"},
+      {"redact",
+       {"[--config F]"},
+       "Copies standard input to standard output, line by line, with personal data and secrets "
+       "redacted; bytes outside the redacted spans pass unchanged. A line a 'drop' detector "
+       "matches is left out and counted on standard error.",
+       {{"--config F",
+         "a JSON file: detectors turned on or off, an action per detector, the hash key "
+         "(hash_key or hash_key_env) and custom RE2 patterns (docs/protect.md)"}},
+       "0; 64 for a usage error; 78 for a mistake in F (the message names the key); 1 for an "
+       "I/O error"},
+      {"audit append",
+       {"(--key-file K | --key-env VAR) [--max-size BYTES] [--backup-count N] FILE"},
+       "Appends each line of standard input to the audit trail FILE as one HMAC-chained "
+       "record, continuing FILE's chain; waits up to 10 s for another writer's lock.",
+       {{"--key-file K",
+         "the file holding the key (at least 16 bytes; a trailing newline is "
+         "ignored)"},
+        {"--key-env VAR", "the environment variable holding the key"},
+        {"--max-size BYTES",
+         "rotate rather than let FILE grow past BYTES; FILE.1 is the newest rotated file "
+         "(default: 0, never)"},
+        {"--backup-count N", "rotated files kept, older ones deleted (default: 5; at most 1000)"}},
+       "0; 64 for a usage error; 74 for an I/O error; 78 for a key problem, or when FILE's "
+       "chain does not verify"},
+      {"audit verify",
+       {"(--key-file K | --key-env VAR) [--checkpoint F | --no-checkpoint] FILE..."},
+       "Checks an audit trail: the FILEs (rotated ones oldest first) as one chain, and its end "
+       "against the last FILE's checkpoint (docs/protect.md).",
+       {{"--key-file K", "the file holding the key"},
+        {"--key-env VAR", "the environment variable holding the key"},
+        {"--checkpoint F",
+         "the checkpoint to compare the chain's end with (default: the last FILE's "
+         "FILE.checkpoint)"},
+        {"--no-checkpoint", "check no checkpoint; a cut tail then goes unnoticed"}},
+       "0 when intact; 1 naming the first damaged line; 64 for a usage error; 66 when a FILE "
+       "does not exist; 74 for an I/O error; 78 for a key problem"},
+      {"config explain",
+       {"[FILE]"},
+       "Prints every effective setting and where it came from (default, preset, FILE:LINE, "
+       "environment): FILE (.toml, .yaml, .yml, .json; default: $HYDRA_LOG_CONFIG) over the "
+       "defaults and preset, under the HYDRA_LOG_* variables (docs/configuration.md).",
+       {},
+       "0; 64 for a usage error; 78 for a mistake in FILE or the environment (the message names "
+       "the file, line and key)"},
+      {"config presets", {""}, "Lists the magic presets and what each is for.", {}, ""},
+      {"help",
+       {"[COMMAND]"},
+       "Prints every command with its options; with COMMAND, that command's usage and options "
+       "explained (as hydra COMMAND --help does).",
+       {},
+       ""},
+      {"version", {""}, "Prints the version (as hydra --version does).", {}, ""},
+  };
+  return table;
+}
+
+constexpr std::size_t kWidth = 80;
+constexpr std::string_view kHelpFlag = "-h, --help";
+
+void replace_all(std::string& text, std::string_view from, std::string_view to) {
+  for (std::size_t at = 0; (at = text.find(from, at)) != std::string::npos; at += to.size()) {
+    text.replace(at, from.size(), to);
+  }
+}
+
+std::string expand(std::string_view text) {
+  std::string out(text);
+  replace_all(out, "{formats}", kFormatChoices);
+  replace_all(out, "{levels}", kRecordLevelChoices);
+  return out;
+}
+
+// Appends `first` and then `text`, wrapped at kWidth columns with later lines
+// indented by `indent`. `keep_groups`: a space inside [...] or (...) does not
+// break, so that a synopsis wraps between options, never inside one.
+void append_wrapped(std::string& out, std::string_view first, std::string_view text,
+                    std::size_t indent, bool keep_groups) {
+  out += first;
+  std::size_t column = first.size();
+  bool line_has_word = false;
+  std::size_t start = 0;
+  int depth = 0;
+  for (std::size_t i = 0; i <= text.size(); ++i) {
+    const char c = i < text.size() ? text[i] : ' ';
+    if (keep_groups && (c == '[' || c == '(')) ++depth;
+    if (keep_groups && (c == ']' || c == ')')) --depth;
+    if (c != ' ' || depth > 0) continue;
+    const std::string_view word = text.substr(start, i - start);
+    start = i + 1;
+    if (word.empty()) continue;
+    if (line_has_word && column + 1 + word.size() > kWidth) {
+      out += '\n';
+      out.append(indent, ' ');
+      column = indent;
+      line_has_word = false;
+    }
+    if (line_has_word) {
+      out += ' ';
+      ++column;
+    }
+    out += word;
+    column += word.size();
+    line_has_word = true;
+  }
+  out += '\n';
+}
+
+// "hydra NAME FORM" for each form: the first after `first_lead`, the others
+// after `lead` (as wide), each wrapped under its own start.
+void append_synopsis(std::string& out, const CommandHelp& command, std::string_view first_lead,
+                     std::string_view lead) {
+  for (std::size_t i = 0; i < command.forms.size(); ++i) {
+    const std::string_view form = command.forms[i];
+    const std::string head = std::string(i == 0 ? first_lead : lead) + "hydra " +
+                             std::string(command.name) + (form.empty() ? "" : " ");
+    append_wrapped(out, head, form, head.size(), true);
+  }
+}
+
+// What the command does (after `lead`), each option explained, the exit
+// status.
+void append_details(std::string& out, const CommandHelp& command, std::string_view lead) {
+  constexpr std::size_t kTextColumn = 22;  // "  --flag" and two spaces
+  out += '\n';
+  append_wrapped(out, lead, expand(command.summary), 0, false);
+  std::vector<OptionHelp> options = command.options;
+  options.push_back({kHelpFlag, "this text"});
+  out += "\noptions:\n";
+  for (const auto& o : options) {
+    std::string head = "  " + std::string(o.flag);
+    if (head.size() + 2 > kTextColumn) {  // on a line of its own
+      out += head + '\n';
+      head.clear();
+    }
+    head.resize(kTextColumn, ' ');
+    append_wrapped(out, head, expand(o.text), kTextColumn, false);
+  }
+  if (!command.exit_status.empty()) {
+    out += "\nexit status:\n";
+    append_wrapped(out, "  ", command.exit_status, 2, false);
+  }
+}
+
+// The commands `name` stands for: itself, or its subcommands.
+std::vector<const CommandHelp*> find(std::string_view name) {
+  std::vector<const CommandHelp*> found;
+  for (const auto& c : commands()) {
+    if (c.name == name ||
+        (c.name.size() > name.size() && c.name.starts_with(name) && c.name[name.size()] == ' ')) {
+      found.push_back(&c);
+    }
+  }
+  return found;
+}
+
+std::string synopsis(std::string_view name) {
+  std::string out;
+  std::string_view lead = "usage: ";
+  for (const CommandHelp* c : find(name)) {
+    append_synopsis(out, *c, lead, "       ");
+    lead = "       ";
+  }
+  return out;
+}
+
+}  // namespace
+
+bool is_help_option(std::string_view arg) noexcept {
+  return arg == "--help" || arg == "-h";
+}
+
+bool is_option(std::string_view arg) noexcept {
+  return arg.size() > 1 && arg.front() == '-';
+}
+
+std::string overview() {
+  std::string out =
+      "usage: hydra COMMAND [OPTION]...\n"
+      "'hydra COMMAND --help' (or 'hydra help COMMAND') explains a command's options.\n"
+      "\n"
+      "commands:\n";
+  for (const auto& c : commands()) {
+    append_synopsis(out, c, "  ", "  ");
+    append_wrapped(out, "      ", expand(c.summary), 6, false);
+  }
+  return out;
+}
+
+std::string command_help(std::string_view command) {
+  const auto found = find(command);
+  if (found.empty()) return {};
+  std::string out = synopsis(command);
+  for (const CommandHelp* c : found) {
+    // Subcommands of one command: each explained under its own name.
+    append_details(out, *c, found.size() > 1 ? "hydra " + std::string(c->name) + ": " : "");
+  }
+  return out;
+}
+
+int print_help(std::string_view command) {
+  const std::string text = command_help(command);
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  return 0;
+}
+
+int usage_error(std::string_view command, std::string_view message) {
+  const std::string text =
+      "hydra " + std::string(command) + ": " + std::string(message) + "\n" + synopsis(command);
+  std::fwrite(text.data(), 1, text.size(), stderr);
+  return kUsageError;
+}
+
+int unknown_argument(std::string_view command, std::string_view arg) {
+  return usage_error(command,
+                     (is_option(arg) ? "unknown option " : "unexpected argument ") + quote(arg));
+}
+
+int option_error(std::string_view command, std::string_view message) {
+  std::fprintf(stderr, "hydra %.*s: %.*s\n", static_cast<int>(command.size()), command.data(),
+               static_cast<int>(message.size()), message.data());
+  return kUsageError;
+}
+
+std::string quote(std::string_view text) {
+  return "'" + detail::to_printable(text) + "'";
+}
+
+}  // namespace hydra::tools
