@@ -41,6 +41,9 @@ constexpr minutes kDay{1440};
 struct Period {
   Clock::time_point start;
   Clock::time_point end;
+  // The wall-clock time of its first boundary, which names it: 02:00 even
+  // when a repeated hour (DST ending) puts the instant `start` elsewhere.
+  std::tm label{};
 };
 
 // The period that holds `time` of the schedule whose boundaries fall at
@@ -67,17 +70,19 @@ Period period_holding(Clock::time_point time, minutes length, minutes phase) {
   // on the wrong side of `time`; the schedule still moves forward.
   if (start > t) start = t;
   if (end <= t) end = t + n * 60;
-  return {Clock::from_time_t(start), Clock::from_time_t(end)};
+  Period period{Clock::from_time_t(start), Clock::from_time_t(end), local};
+  period.label.tm_hour = 0;
+  period.label.tm_min = static_cast<int>(start_minute);
+  period.label.tm_sec = 0;
+  static_cast<void>(::timegm(&period.label));  // carries the minutes over; knows no DST
+  return period;
 }
 
-// "2026-12-06", or "2026-12-06_14-30" with the time: local time, sortable.
-std::string stamp_of(Clock::time_point time, bool with_time) {
-  const std::time_t t = Clock::to_time_t(time);
-  std::tm local{};
-  localtime_r(&t, &local);
+// "2026-12-06", or "2026-12-06_14-30" with the time: sortable.
+std::string stamp_of(const std::tm& wall_clock, bool with_time) {
   char text[32];
   const std::size_t n =
-      std::strftime(text, sizeof text, with_time ? "%Y-%m-%d_%H-%M" : "%Y-%m-%d", &local);
+      std::strftime(text, sizeof text, with_time ? "%Y-%m-%d_%H-%M" : "%Y-%m-%d", &wall_clock);
   return {text, n};
 }
 
@@ -454,7 +459,7 @@ std::string RotatingFileSink::Impl::dated_name(const std::vector<Backup>& backup
   const bool with_time = timed && options.interval.period < kDay;
   const Clock::time_point start = file_start.value_or(now);
   const Period period = timed ? schedule_period(start) : period_holding(start, kDay, minutes(0));
-  const std::string stamp = stamp_of(period.start, with_time);
+  const std::string stamp = stamp_of(period.label, with_time);
   long last_counter = -1;  // -1: the stamp is free
   for (const Backup& b : backups) {
     if (b.stamp == stamp) last_counter = std::max(last_counter, b.index);

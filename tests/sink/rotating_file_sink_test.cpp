@@ -11,6 +11,7 @@
 #include <climits>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <functional>
@@ -673,6 +674,92 @@ TEST(RotatingFileSink, RotationTimeShiftsTheBoundariesOfAnInterval) {
   EXPECT_EQ(sink.rotations(), 1U);
   sink.flush();
   EXPECT_EQ(read_file(path + ".1"), "23:40\n00:00\n00:29\n");
+}
+
+// Sets TZ for the test's lifetime (local time is the schedule's).
+class LocalTimeZone {
+ public:
+  explicit LocalTimeZone(const char* zone) {
+    if (const char* old = std::getenv("TZ")) old_ = old;
+    ::setenv("TZ", zone, 1);
+    ::tzset();
+  }
+  ~LocalTimeZone() {
+    if (old_) {
+      ::setenv("TZ", old_->c_str(), 1);
+    } else {
+      ::unsetenv("TZ");
+    }
+    ::tzset();
+  }
+  LocalTimeZone(const LocalTimeZone&) = delete;
+  LocalTimeZone& operator=(const LocalTimeZone&) = delete;
+
+ private:
+  std::optional<std::string> old_;
+};
+
+Clock::time_point utc_time(int year, int month, int day, int hour, int minute) {
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  return Clock::from_time_t(::timegm(&tm));
+}
+
+// Berlin, 27 October 2024: 03:00 CEST becomes 02:00 CET, so 02:00-03:00
+// comes twice. Both are one period, named 02-00.
+TEST(RotatingFileSink, ARepeatedHourIsOnePeriod) {
+  if (!std::filesystem::exists("/usr/share/zoneinfo/Europe/Berlin")) {
+    GTEST_SKIP() << "no tzdata for Europe/Berlin";
+  }
+  LocalTimeZone berlin("Europe/Berlin");
+  TempDir dir;
+  const std::string path = dir.file("app.log");
+  FakeClock clock{utc_time(2024, 10, 26, 23, 30)};  // 01:30 CEST
+  RotatingFileSinkOptions o = timed_options(path, RotationInterval::hourly, clock);
+  o.backup_naming = BackupNaming::date;
+  {
+    RotatingFileSink sink(o);
+    sink.write(record_at(), "01:30 CEST\n");
+    clock.now = utc_time(2024, 10, 27, 0, 10);
+    sink.write(record_at(), "02:10 CEST\n");
+    clock.now = utc_time(2024, 10, 27, 1, 10);
+    sink.write(record_at(), "02:10 CET\n");
+    clock.now = utc_time(2024, 10, 27, 2, 5);
+    sink.write(record_at(), "03:05 CET\n");
+  }
+  EXPECT_EQ(dir.entries(), (std::set<std::string>{"app.log", "app.log.2024-10-27_01-00",
+                                                  "app.log.2024-10-27_02-00"}));
+  EXPECT_EQ(read_file(path + ".2024-10-27_02-00"), "02:10 CEST\n02:10 CET\n");
+  EXPECT_EQ(read_file(path), "03:05 CET\n");
+}
+
+// Berlin, 31 March 2024: 02:00 CET becomes 03:00 CEST. A boundary at 02:30,
+// a time that does not exist that night, falls one gap later, at 03:30.
+TEST(RotatingFileSink, ABoundaryInASkippedHourFallsOneGapLater) {
+  if (!std::filesystem::exists("/usr/share/zoneinfo/Europe/Berlin")) {
+    GTEST_SKIP() << "no tzdata for Europe/Berlin";
+  }
+  LocalTimeZone berlin("Europe/Berlin");
+  TempDir dir;
+  const std::string path = dir.file("app.log");
+  FakeClock clock{utc_time(2024, 3, 30, 12, 0)};
+  RotatingFileSinkOptions o = timed_options(path, RotationInterval::daily, clock);
+  o.rotation_time = std::chrono::hours(2) + std::chrono::minutes(30);
+  o.backup_naming = BackupNaming::date;
+  RotatingFileSink sink(o);
+  sink.write(record_at(), "saturday\n");
+  clock.now = utc_time(2024, 3, 31, 1, 29);  // 03:29 CEST
+  sink.write(record_at(), "03:29\n");
+  EXPECT_EQ(sink.rotations(), 0U);
+  clock.now = utc_time(2024, 3, 31, 1, 30);  // 03:30 CEST
+  sink.write(record_at(), "03:30\n");
+  EXPECT_EQ(sink.rotations(), 1U);
+  sink.flush();
+  EXPECT_EQ(read_file(path + ".2024-03-30"), "saturday\n03:29\n");
 }
 
 TEST(RotatingFileSink, RefusesAScheduleItCannotKeep) {
