@@ -582,6 +582,16 @@ void RotatingFileSink::flush() {
 
 void RotatingFileSink::reopen() {
   std::lock_guard lock(impl_->mutex);
+  // Whatever replaced the path must be a regular file too: opening a FIFO
+  // would block, and a link would be rotated as a link.
+  struct stat st {};
+  if (::lstat(impl_->path().c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    impl_->rotation_errors.fetch_add(1, std::memory_order_relaxed);
+    detail::report_to_stderr("rotating_file '" + impl_->path() + "': not reopened: it is now " +
+                             kind_of(st.st_mode) +
+                             ", not a regular file (writing goes on into the file open before)");
+    return;
+  }
   impl_->file.reopen();
   impl_->take_current_file();
 }

@@ -317,6 +317,33 @@ TEST(RotatingFileSink, ReopenAfterExternalRename) {
   EXPECT_EQ(read_file(path), "new\n");
 }
 
+TEST(RotatingFileSink, ReopenKeepsTheOpenFileWhenThePathBecameAFifo) {
+  TempDir dir;
+  const std::string path = dir.file("app.log");
+  const std::string moved = dir.file("moved.log");
+  testing::internal::CaptureStderr();
+  RotatingFileSink sink(size_options(path, 1000, 3));
+  sink.write(record_at(), rec(0));
+  ASSERT_EQ(::rename(path.c_str(), moved.c_str()), 0);
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  // A reader, so that opening the FIFO for writing cannot block.
+  const int reader = ::open(path.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(reader, 0);
+  sink.reopen();
+  sink.write(record_at(), rec(1));
+  sink.flush();
+  char buf[64];
+  const ssize_t in_fifo = ::read(reader, buf, sizeof buf);
+  ::close(reader);
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_LE(in_fifo, 0) << "records went into the FIFO";
+  EXPECT_EQ(read_file(moved), recs(0, 1));
+  EXPECT_EQ(sink.write_errors(), 1U);
+  EXPECT_NE(err.find("rotating_file '" + path + "': not reopened: it is now a FIFO"),
+            std::string::npos)
+      << err;
+}
+
 TEST(RotatingFileSink, ConcurrentWritersLoseNothingAcrossRotations) {
   TempDir dir;
   const std::string path = dir.file("app.log");

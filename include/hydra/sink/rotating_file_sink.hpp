@@ -54,6 +54,9 @@ class RotatingFileSink final : public Sink {
   // failure is counted and reported, and writing goes on.
   void write(const Record& record, std::string_view bytes) override;
   void flush() override;
+  // As FileSink::reopen(), if the path is a regular file or does not exist;
+  // otherwise the current file stays open, and the refusal is counted in
+  // write_errors() and reported.
   void reopen() override;
   // Failed writes plus failed rotations and compressions.
   std::uint64_t write_errors() const override;
