@@ -540,15 +540,17 @@ void RotatingFileSink::Impl::compress_loop() {
     lock.lock();
     const std::string name = std::move(jobs.front().name);
     jobs.pop_front();
+    if (name.empty()) {  // deleted by retention while being compressed
+      ::unlink(temp_name().c_str());
+      continue;
+    }
     if (!error.empty()) {
       ::unlink(temp_name().c_str());
       rotation_errors.fetch_add(1, std::memory_order_relaxed);
-      detail::report_to_stderr("rotating_file '" + path() + "': compression of '" + name +
-                               "' failed: " + error + " (the file is kept uncompressed)");
-      continue;
-    }
-    if (name.empty()) {  // deleted by retention while being compressed
-      ::unlink(temp_name().c_str());
+      detail::report_to_stderr(
+          fmt::format("rotating_file '{}': compression of '{}' failed: {} (the file is kept "
+                      "uncompressed)",
+                      path(), name, error));
       continue;
     }
     // The plain file goes only once its compressed copy is complete and named.
