@@ -2,10 +2,13 @@
 // by backup_count and by how many backups already exist. docs/sinks.md quotes
 // this program.
 //
-//   hydra-rotation-bench [--counts N,N,...] [--present K] [--rotations R] [--timeout S]
+//   hydra-rotation-bench [--counts N,N,...] [--present K] [--naming index|date]
+//                        [--rotations R] [--timeout S] [--dir DIR]
 //     --counts:    the backup_count of each row (default 5,20000,100000,2147483647)
-//     --present:   backups app.log.1 .. app.log.K made before each row starts
-//                  (default 0)
+//     --present:   backups made before each row starts (default 0): app.log.1 ..
+//                  app.log.K, or with date naming app.log.2000-01-01.1 .. .K
+//     --naming:    the sink's backup_naming (default index; date needs a
+//                  version that has it)
 //     --rotations: rotations timed per row (default 20)
 //     --timeout:   seconds a row may take; a row that has not finished by then is
 //                  stopped and shown with the rotations it finished (default 10)
@@ -15,9 +18,9 @@
 // with max_size 100 is given 100-byte records, so that every write after the
 // first rotates; each such write is timed with steady_clock (wall time, since
 // the cost is in the kernel: renames, unlinks, a directory read). A
-// backup_count the sink refuses shows the refusal. Only options that every
-// version of the sink has are used, so the program builds against older
-// commits too (to measure before and after a change).
+// backup_count the sink refuses shows the refusal. Options that older
+// versions of the sink lack are set only where they exist, so the program
+// builds against older commits too (to measure before and after a change).
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -45,6 +48,7 @@ using SteadyClock = std::chrono::steady_clock;
 struct Settings {
   std::vector<long long> counts = {5, 20000, 100000, INT_MAX};
   int present = 0;
+  bool date_naming = false;
   int rotations = 20;
   int timeout_seconds = 10;
   std::string dir;
@@ -53,7 +57,7 @@ struct Settings {
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "hydra-rotation-bench: %s\nusage: hydra-rotation-bench [--counts N,N,...] "
-               "[--present K] [--rotations R] [--timeout S] [--dir DIR]\n",
+               "[--present K] [--naming index|date] [--rotations R] [--timeout S] [--dir DIR]\n",
                why);
   std::exit(2);
 }
@@ -87,6 +91,11 @@ Settings parse(int argc, char** argv) {
       }
     } else if (option == "--present") {
       s.present = static_cast<int>(number(value, "--present"));
+    } else if (option == "--naming") {
+      if (std::strcmp(value, "index") != 0 && std::strcmp(value, "date") != 0) {
+        usage("--naming: index or date");
+      }
+      s.date_naming = std::strcmp(value, "date") == 0;
     } else if (option == "--rotations") {
       s.rotations = std::max(1, static_cast<int>(number(value, "--rotations")));
     } else if (option == "--timeout") {
@@ -100,6 +109,17 @@ Settings parse(int argc, char** argv) {
   return s;
 }
 
+// Sets date naming where the sink has it (a template, so that an older
+// sink without the option still compiles this).
+template <typename Options>
+bool set_date_naming(Options& o) {
+  if constexpr (requires { o.backup_naming = decltype(o.backup_naming)::date; }) {
+    o.backup_naming = decltype(o.backup_naming)::date;
+    return true;
+  }
+  return false;
+}
+
 // The child: one line per rotation ("R <microseconds>"), or "E <message>".
 [[noreturn]] void run_row(int out, const std::string& dir, long long backup_count,
                           const Settings& s) {
@@ -108,14 +128,19 @@ Settings parse(int argc, char** argv) {
     if (::write(out, text.data(), text.size()) < 0) std::_Exit(3);
   };
   const std::string path = dir + "/app.log";
+  const std::string backup_prefix = path + (s.date_naming ? ".2000-01-01." : ".");
   for (int i = 1; i <= s.present; ++i) {
-    std::ofstream(path + "." + std::to_string(i)) << "an older backup\n";
+    std::ofstream(backup_prefix + std::to_string(i)) << "an older backup\n";
   }
   try {
     hydra::RotatingFileSinkOptions o;
     o.file.path = path;
     o.max_size = 100;
     o.backup_count = static_cast<int>(std::min<long long>(backup_count, INT_MAX));
+    if (s.date_naming && !set_date_naming(o)) {
+      say("E this version of the sink has no date naming");
+      std::_Exit(1);
+    }
     hydra::RotatingFileSink sink(o);
     const std::string line(99, 'x');
     const std::string record = line + "\n";
@@ -221,9 +246,9 @@ void report_row(long long backup_count, const Settings& s) {
 int main(int argc, char** argv) {
   const Settings s = parse(argc, argv);
   std::printf(
-      "one size rotation of a RotatingFileSink, wall time in ms (%d rotations a row, "
+      "one size rotation of a RotatingFileSink, %s naming, wall time in ms (%d rotations a row, "
       "timeout %d s)\n",
-      s.rotations, s.timeout_seconds);
+      s.date_naming ? "date" : "index", s.rotations, s.timeout_seconds);
   std::printf("%-12s %-9s %-9s %-10s %-10s %-10s %-10s\n", "backup_count", "present", "rotations",
               "mean", "median", "min", "max");
   for (const long long count : s.counts) report_row(count, s);
