@@ -23,6 +23,8 @@
 #include <thread>
 #include <vector>
 
+#include "hydra/core/error.hpp"
+
 namespace hydra::test {
 
 // A new empty directory under $HYDRA_TEST_TMP (or the system temp dir), named
@@ -63,6 +65,17 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The message of the ConfigError that `f` throws ("" if none is thrown).
+template <typename F>
+std::string config_error_of(F&& f) {
+  try {
+    f();
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
 
 inline std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -41,16 +41,11 @@ std::shared_ptr<Sink> make_sink(const DestinationConfig& config) {
     o.file = file_options(config);
     o.max_size = config.max_size;
     o.interval = config.rotation;
+    o.rotation_time = config.rotation_time;
     o.backup_count = config.backup_count;
+    o.backup_naming = config.backup_naming;
     o.compress = config.compress;
-    if (o.max_size == 0 && o.interval == RotationInterval::none) {
-      throw ConfigError("rotating_file '" + config.path +
-                        "': set max_size and/or rotation (hourly, daily)");
-    }
-    if (o.backup_count < 0) {
-      throw ConfigError("backup_count: " + std::to_string(o.backup_count) + " must be >= 0");
-    }
-    return std::make_shared<RotatingFileSink>(std::move(o));
+    return std::make_shared<RotatingFileSink>(std::move(o));  // checks the options first
   }
   if (config.type == "null") return std::make_shared<NullSink>();
   throw ConfigError("type: '" + config.type +

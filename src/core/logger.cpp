@@ -225,7 +225,8 @@ std::string sink_identity(const DestinationConfig& d) {
     std::string id =
         fmt::format("{}:{}:{}:{}", d.type, d.path, d.buffer_size, static_cast<int>(d.flush_level));
     if (d.type == "rotating_file") {
-      id += fmt::format(":{}:{}:{}:{}", d.max_size, static_cast<int>(d.rotation), d.backup_count,
+      id += fmt::format(":{}:{}:{}:{}:{}:{}", d.max_size, d.rotation.period.count(),
+                        d.rotation_time.count(), d.backup_count, static_cast<int>(d.backup_naming),
                         d.compress);
     }
     return id;

@@ -4,17 +4,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <condition_variable>
 #include <ctime>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -27,40 +33,139 @@ namespace hydra {
 namespace {
 
 using Clock = std::chrono::system_clock;
+using std::chrono::minutes;
 
-// The first local-time hour or day boundary strictly after `time`.
-Clock::time_point next_boundary_after(Clock::time_point time, RotationInterval interval) {
+constexpr minutes kDay{1440};
+
+// One period of a rotation schedule, [start, end), in local wall-clock time.
+struct Period {
+  Clock::time_point start;
+  Clock::time_point end;
+  // The wall-clock time of its first boundary, which names it: 02:00 even
+  // when a repeated hour (DST ending) puts the instant `start` elsewhere.
+  std::tm label{};
+};
+
+// The period that holds `time` of the schedule whose boundaries fall at
+// `phase` + k * `length` after each local midnight (`length` divides a day).
+Period period_holding(Clock::time_point time, minutes length, minutes phase) {
   const std::time_t t = Clock::to_time_t(time);
   std::tm local{};
   localtime_r(&t, &local);
-  local.tm_sec = 0;
-  local.tm_min = 0;
-  if (interval == RotationInterval::hourly) {
-    local.tm_hour += 1;
-  } else {
-    local.tm_hour = 0;
-    local.tm_mday += 1;
+  const long n = length.count();
+  const long minute_of_day = local.tm_hour * 60L + local.tm_min;
+  const long into_period = ((minute_of_day - phase.count() % n) % n + n) % n;
+  const long start_minute = minute_of_day - into_period;  // below 0: yesterday
+  const auto at_minute = [&local](long minute) {
+    std::tm tm = local;
+    tm.tm_hour = 0;
+    tm.tm_min = static_cast<int>(minute);  // mktime carries it into the hours and days
+    tm.tm_sec = 0;
+    tm.tm_isdst = -1;  // let mktime work out DST at the boundary
+    return std::mktime(&tm);
+  };
+  std::time_t start = at_minute(start_minute);
+  std::time_t end = at_minute(start_minute + n);
+  // A wall-clock time that a DST change skips or repeats can put a boundary
+  // on the wrong side of `time`; the schedule still moves forward.
+  if (start > t) start = t;
+  if (end <= t) end = t + n * 60;
+  Period period{Clock::from_time_t(start), Clock::from_time_t(end), local};
+  period.label.tm_hour = 0;
+  period.label.tm_min = static_cast<int>(start_minute);
+  period.label.tm_sec = 0;
+  static_cast<void>(::timegm(&period.label));  // carries the minutes over; knows no DST
+  return period;
+}
+
+// "2026-12-06", or "2026-12-06_14-30" with the time: sortable.
+std::string stamp_of(const std::tm& wall_clock, bool with_time) {
+  char text[32];
+  const std::size_t n =
+      std::strftime(text, sizeof text, with_time ? "%Y-%m-%d_%H-%M" : "%Y-%m-%d", &wall_clock);
+  return {text, n};
+}
+
+// Whether `text` has the shape of a stamp_of() stamp.
+bool is_stamp(std::string_view text) {
+  constexpr std::string_view kDate = "0000-00-00";
+  constexpr std::string_view kDateTime = "0000-00-00_00-00";
+  const std::string_view shape = text.size() == kDate.size() ? kDate : kDateTime;
+  if (text.size() != shape.size()) return false;
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    const bool digit = std::isdigit(static_cast<unsigned char>(text[i])) != 0;
+    if (shape[i] == '0' ? !digit : text[i] != shape[i]) return false;
   }
-  local.tm_isdst = -1;  // let mktime work out DST at the boundary
-  std::time_t next = std::mktime(&local);
-  if (next <= t) next = t + (interval == RotationInterval::hourly ? 3600 : 86400);
-  return Clock::from_time_t(next);
+  return true;
+}
+
+// All of `text` as a number above 0 without leading zeros ("3", not "03").
+std::optional<long> positive_number(std::string_view text) {
+  if (text.empty() || text.front() < '1' || text.front() > '9') return std::nullopt;
+  long n = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return n;
+}
+
+// What a path that is not a regular file is, for messages: "a FIFO".
+std::string kind_of(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISLNK(mode)) return "a symbolic link";
+  return "a special file";
 }
 
 RotatingFileSinkOptions validated(RotatingFileSinkOptions options) {
   const std::string& path = options.file.path;
+  const auto fail = [&path](const std::string& what) {
+    throw ConfigError("rotating_file '" + path + "': " + what);
+  };
   if (options.max_size == 0 && options.interval == RotationInterval::none) {
-    throw ConfigError("rotating_file '" + path + "': set max_size and/or rotation (hourly, daily)");
+    fail("set max_size and/or rotation (hourly, daily, or an interval such as 15m)");
   }
   if (options.backup_count < 0) {
-    throw ConfigError("rotating_file '" + path +
-                      "': backup_count: " + std::to_string(options.backup_count) + " must be >= 0");
+    fail("backup_count: " + std::to_string(options.backup_count) + " must be >= 0");
+  }
+  if (options.backup_count > kMaxBackupCount) {
+    fail(fmt::format("backup_count: {} is more than {}", options.backup_count, kMaxBackupCount));
+  }
+  if (options.interval != RotationInterval::none && !options.interval.divides_a_day()) {
+    fail(
+        fmt::format("rotation: every {} minutes does not divide a day (valid: 1 to 1440 minutes "
+                    "that divide 1440, such as 5m, 15m, 1h, 6h, 24h)",
+                    options.interval.period.count()));
+  }
+  if (options.rotation_time < minutes(0) || options.rotation_time >= kDay) {
+    fail(fmt::format("rotation_time: {} minutes is not a time of day (valid: 0 to 1439)",
+                     options.rotation_time.count()));
+  }
+  if (options.rotation_time != minutes(0) && options.interval == RotationInterval::none) {
+    fail("rotation_time: needs a rotation interval (hourly, daily, or one such as 15m)");
+  }
+  // Rotation renames and deletes: only ever a regular file's. A link is not
+  // followed, since the rename would move the link and leave its file.
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    if (S_ISLNK(st.st_mode)) {
+      std::error_code ec;
+      const std::string target = std::filesystem::read_symlink(path, ec).string();
+      fail("is a symbolic link (to '" + target +
+           "'), not a regular file (rotation would move the link, not the file: give the path "
+           "of the file itself)");
+    }
+    fail("is " + kind_of(st.st_mode) +
+         ", not a regular file (rotation renames and deletes files: give the path of a regular "
+         "file, or of one to be created)");
   }
 #if !HYDRA_WITH_ZSTD
   if (options.compress) {
-    throw ConfigError("rotating_file '" + path +
-                      "': compress: this build of Hydra has no zstd support (rebuild with "
-                      "libzstd-dev and HYDRA_WITH_ZSTD=ON, or set compress to false)");
+    fail(
+        "compress: this build of Hydra has no zstd support (rebuild with libzstd-dev and "
+        "HYDRA_WITH_ZSTD=ON, or set compress to false)");
   }
 #endif
   if (!options.clock) options.clock = [] { return Clock::now(); };
@@ -73,20 +178,38 @@ struct RotatingFileSink::Impl {
   explicit Impl(RotatingFileSinkOptions o);
   ~Impl();
 
+  // A backup found on disk: its name without ".zst", and which of the plain
+  // and the compressed file exist.
+  struct Backup {
+    std::string name;  // path.3, path.2026-12-06, path.2026-12-06.1
+    bool plain = false;
+    bool compressed = false;
+    long index = 0;     // index naming: 3 of path.3; date naming: the counter (0: none)
+    std::string stamp;  // date naming: 2026-12-06
+  };
+
   const std::string& path() const { return options.file.path; }
-  // "path.3" or "path.3.zst".
-  std::string backup_name(int index, bool compressed) const {
-    return path() + "." + std::to_string(index) + (compressed ? ".zst" : "");
-  }
+  // "path.3".
+  std::string backup_name(long index) const { return path() + "." + std::to_string(index); }
 
   // All below run with `mutex` held.
   void rotate_if_due(std::size_t incoming);
-  void rotate();
-  bool move_backup(int from, int to);
-  void remove_backups_above(int count);
-  void take_current_size();
-  void rotation_failed(const std::string& what, int error);
-  void start_compression(int index);
+  void rotate(Clock::time_point now);
+  bool path_is_regular_file();
+  bool list_backups(std::vector<Backup>& backups);
+  bool parse_backup(std::string_view suffix, Backup& backup) const;
+  std::string dated_name(const std::vector<Backup>& backups, Clock::time_point now) const;
+  bool rename_backup(const Backup& backup, const std::string& to);
+  bool remove_backup(const Backup& backup);
+  void take_current_file();
+  Period schedule_period(Clock::time_point time) const {
+    return period_holding(time, options.interval.period, options.rotation_time);
+  }
+  void rotation_failed(const std::string& what_and_why);
+  void rotation_failed(const std::string& what, int error) {
+    rotation_failed(what + ": " + detail::errno_text(error));
+  }
+  void start_compression(const std::string& name);
 
   // Background compression of rotated files (path.1 -> path.1.zst).
   void compress_loop();
@@ -96,18 +219,22 @@ struct RotatingFileSink::Impl {
   std::mutex mutex;  // rotation state, backup names, compression queue
   FileSink file;     // the current file: buffering, flush and error handling
   std::uint64_t current_size = 0;
+  // When the current file was started: at its first record, or its last
+  // change for a file found on disk. Unset while it is empty. Names dated
+  // backups.
+  std::optional<Clock::time_point> file_start;
   Clock::time_point next_boundary;
   std::atomic<std::uint64_t> rotation_count{0};
   std::atomic<std::uint64_t> rotation_errors{0};
   bool rotation_failing = false;
 
-  // A rotated file waiting to be compressed. `index` follows the file as later
-  // rotations shift it (path.1 -> path.2); past backup_count it was deleted
-  // and the compressed result is thrown away. The front job is the one being
-  // compressed; it leaves the queue when its result is in place.
+  // A rotated file waiting to be compressed. `name` follows the file as later
+  // rotations rename it (path.1 -> path.2); it is cleared when the file is
+  // deleted, and the compressed result is then thrown away. The front job is
+  // the one being compressed; it leaves the queue when its result is in place.
   struct CompressionJob {
     int fd;
-    int index;
+    std::string name;
   };
   std::deque<CompressionJob> jobs;
   std::condition_variable jobs_changed;
@@ -117,27 +244,32 @@ struct RotatingFileSink::Impl {
 
 RotatingFileSink::Impl::Impl(RotatingFileSinkOptions o)
     : options(validated(std::move(o))), file(options.file) {
-  take_current_size();
+  take_current_file();
   if (options.interval != RotationInterval::none) {
-    // A file last written in an earlier interval is rotated at the first write.
-    Clock::time_point start = options.clock();
-    struct stat st {};
-    if (current_size > 0 && ::stat(path().c_str(), &st) == 0) {
-      start = Clock::from_time_t(st.st_mtime);
-    }
-    next_boundary = next_boundary_after(start, options.interval);
+    // A file last written in an earlier period is rotated at the first write.
+    next_boundary = schedule_period(file_start.value_or(options.clock())).end;
   }
   if (options.compress && options.backup_count > 0) {
     std::lock_guard lock(mutex);
     ::unlink(temp_name().c_str());  // from a run that stopped mid-compression
-    // Finish what an earlier run left uncompressed.
-    for (int i = 1; i <= options.backup_count; ++i) {
-      struct stat st {};
-      if (::stat(backup_name(i, false).c_str(), &st) != 0) continue;
-      if (::stat(backup_name(i, true).c_str(), &st) == 0) {
-        ::unlink(backup_name(i, false).c_str());  // compressed, but not yet removed
-      } else {
-        start_compression(i);
+    // Finish what an earlier run left uncompressed, of the backups that
+    // retention keeps: with index naming path.1 .. path.<backup_count>,
+    // with date naming the newest backup_count (the list is oldest first).
+    std::vector<Backup> backups;
+    if (list_backups(backups)) {
+      const auto count = static_cast<std::size_t>(options.backup_count);
+      const std::size_t first_kept = backups.size() > count ? backups.size() - count : 0;
+      for (std::size_t i = 0; i < backups.size(); ++i) {
+        const Backup& b = backups[i];
+        const bool kept = options.backup_naming == BackupNaming::index
+                              ? b.index <= options.backup_count
+                              : i >= first_kept;
+        if (!kept || !b.plain) continue;
+        if (b.compressed) {
+          ::unlink(b.name.c_str());  // compressed, but not yet removed
+        } else {
+          start_compression(b.name);
+        }
       }
     }
     compressor = std::thread([this] { compress_loop(); });
@@ -155,123 +287,242 @@ RotatingFileSink::Impl::~Impl() {
   }
 }
 
-void RotatingFileSink::Impl::take_current_size() {
+void RotatingFileSink::Impl::take_current_file() {
   struct stat st {};
-  current_size = ::stat(path().c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+  const bool found = ::stat(path().c_str(), &st) == 0;
+  current_size = found ? static_cast<std::uint64_t>(st.st_size) : 0;
+  file_start.reset();
+  if (current_size > 0) file_start = Clock::from_time_t(st.st_mtime);
 }
 
 void RotatingFileSink::Impl::rotate_if_due(std::size_t incoming) {
-  if (options.interval != RotationInterval::none) {
-    const Clock::time_point now = options.clock();
-    if (now >= next_boundary) {
-      if (current_size > 0) rotate();  // no empty backups for quiet intervals
-      next_boundary = next_boundary_after(now, options.interval);
-    }
+  std::optional<Clock::time_point> now;  // read once, and only when needed
+  const auto clock_now = [&] {
+    if (!now) now = options.clock();
+    return *now;
+  };
+  if (options.interval != RotationInterval::none && clock_now() >= next_boundary) {
+    if (current_size > 0) rotate(*now);  // no empty backups for quiet periods
+    next_boundary = schedule_period(*now).end;
   }
   if (options.max_size > 0 && current_size > 0 && current_size + incoming > options.max_size) {
-    rotate();
+    rotate(clock_now());
   }
+  if (!file_start && options.backup_naming == BackupNaming::date) file_start = clock_now();
 }
 
-void RotatingFileSink::Impl::rotate() {
+void RotatingFileSink::Impl::rotate(Clock::time_point now) {
   file.flush();  // what cannot be written now stays buffered for the new file
+  // After a failure, current_size = 0: the rotation is tried again at the
+  // next rotation point, not at every write.
+  if (!path_is_regular_file()) {
+    current_size = 0;
+    return;
+  }
+  std::vector<Backup> backups;  // oldest first
+  if (!list_backups(backups)) {
+    current_size = 0;
+    return;
+  }
   const int count = options.backup_count;
+  bool clean = true;  // no failure at all: a failure episode ends
+  std::string rotated;
   if (count == 0) {
     if (::truncate(path().c_str(), 0) != 0) {
       rotation_failed("truncate '" + path() + "'", errno);
-      current_size = 0;  // try again at the next rotation point, not at every write
+      current_size = 0;
       return;
     }
-  } else {
-    for (int i = count; i >= 1; --i) {
-      if (!move_backup(i, i + 1)) {
-        current_size = 0;  // try again at the next rotation point, not at every write
+    for (const Backup& b : backups) clean = remove_backup(b) && clean;
+  } else if (options.backup_naming == BackupNaming::index) {
+    // Highest index first, so that each moves to a name already vacated.
+    for (const Backup& b : backups) {
+      const bool done =
+          b.index >= count ? remove_backup(b) : rename_backup(b, backup_name(b.index + 1));
+      if (!done) {
+        current_size = 0;
         return;
       }
-      for (auto& job : jobs) {
-        if (job.index == i) job.index = i + 1;
-      }
     }
-    if (::rename(path().c_str(), backup_name(1, false).c_str()) != 0) {
-      rotation_failed("rename '" + path() + "' -> '" + backup_name(1, false) + "'", errno);
+    rotated = backup_name(1);
+  } else {
+    rotated = dated_name(backups, now);
+  }
+  if (!rotated.empty()) {
+    if (::rename(path().c_str(), rotated.c_str()) != 0) {
+      rotation_failed("rename '" + path() + "' -> '" + rotated + "'", errno);
       current_size = 0;
       return;
     }
     file.reopen();
   }
-  remove_backups_above(count);
-  take_current_size();
+  if (count > 0 && options.backup_naming == BackupNaming::date) {
+    // The oldest beyond backup_count go. The new backup counts and is kept,
+    // whatever its date says (a clock set back).
+    const auto others_kept = static_cast<std::size_t>(count - 1);
+    for (std::size_t i = 0; i + others_kept < backups.size(); ++i) {
+      clean = remove_backup(backups[i]) && clean;
+    }
+  }
+  take_current_file();
   rotation_count.fetch_add(1, std::memory_order_relaxed);
-  rotation_failing = false;
-  if (options.compress && count > 0) {
-    start_compression(1);
+  if (clean) rotation_failing = false;
+  if (options.compress && !rotated.empty()) {
+    start_compression(rotated);
     jobs_changed.notify_one();
   }
 }
 
-// Moves both variants (plain and .zst) of backup `from` to `to`; a backup
-// moved past backup_count is deleted instead.
-bool RotatingFileSink::Impl::move_backup(int from, int to) {
-  for (const bool compressed : {false, true}) {
-    const std::string source = backup_name(from, compressed);
-    if (to > options.backup_count) {
-      if (::unlink(source.c_str()) != 0 && errno != ENOENT) {
-        rotation_failed("delete '" + source + "'", errno);
-        return false;
-      }
-      continue;
-    }
-    const std::string target = backup_name(to, compressed);
-    if (::rename(source.c_str(), target.c_str()) == 0) continue;
-    if (errno == ENOENT) {
-      ::unlink(target.c_str());  // a stale variant must not survive next to the new one
-      continue;
-    }
-    rotation_failed(fmt::format("rename '{}' -> '{}'", source, target), errno);
+// Rotation renames or truncates the path: only while it is a regular file.
+bool RotatingFileSink::Impl::path_is_regular_file() {
+  struct stat st {};
+  if (::lstat(path().c_str(), &st) != 0) {
+    rotation_failed("lstat '" + path() + "'", errno);
+    return false;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    rotation_failed("'" + path() + "' is now " + kind_of(st.st_mode) + ", not a regular file");
     return false;
   }
   return true;
 }
 
-// Deletes path.N and path.N.zst for every N > count, including leftovers of a
-// run with a larger backup_count.
-void RotatingFileSink::Impl::remove_backups_above(int count) {
+// Reads the directory once. Lists path.N (index naming) or path.<stamp> and
+// path.<stamp>.N (date naming), each with or without .zst; nothing else in
+// the directory is listed, so nothing else is ever renamed or deleted.
+bool RotatingFileSink::Impl::list_backups(std::vector<Backup>& backups) {
   namespace fs = std::filesystem;
   const fs::path current(path());
   const std::string prefix = current.filename().string() + ".";
   fs::path directory = current.parent_path();
   if (directory.empty()) directory = ".";
+  std::map<std::string, Backup, std::less<>> found;  // by name
   std::error_code ec;
   for (fs::directory_iterator it(directory, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
-    std::string_view rest = std::string_view(name).substr(prefix.size());
-    if (rest.ends_with(".zst")) rest.remove_suffix(4);
-    if (rest.empty() || rest.front() == '0') continue;
-    long index = 0;
-    const auto [end_of_number, parse_error] =
-        std::from_chars(rest.data(), rest.data() + rest.size(), index);
-    if (parse_error != std::errc() || end_of_number != rest.data() + rest.size()) continue;
-    if (index > count) ::unlink(it->path().c_str());
+    const std::string file_name = it->path().filename().string();
+    if (!file_name.starts_with(prefix)) continue;
+    std::string_view suffix = std::string_view(file_name).substr(prefix.size());
+    const bool compressed = suffix.ends_with(".zst");
+    if (compressed) suffix.remove_suffix(4);
+    Backup parsed;
+    if (!parse_backup(suffix, parsed)) continue;
+    parsed.name = path() + "." + std::string(suffix);
+    Backup& b = found.try_emplace(parsed.name, std::move(parsed)).first->second;
+    (compressed ? b.compressed : b.plain) = true;
   }
+  if (ec) {
+    // A partial list could let a rename replace a backup it did not see.
+    rotation_failed("read the directory '" + directory.string() + "'", ec.value());
+    return false;
+  }
+  backups.clear();
+  for (auto& [name, b] : found) backups.push_back(std::move(b));
+  if (options.backup_naming == BackupNaming::index) {
+    std::sort(backups.begin(), backups.end(),
+              [](const Backup& a, const Backup& b) { return a.index > b.index; });
+  } else {
+    std::sort(backups.begin(), backups.end(), [](const Backup& a, const Backup& b) {
+      return std::tie(a.stamp, a.index) < std::tie(b.stamp, b.index);
+    });
+  }
+  return true;
 }
 
-void RotatingFileSink::Impl::rotation_failed(const std::string& what, int error) {
+// Whether `suffix` (what follows "path.", without .zst) names a backup of
+// this sink's naming; fills its index and stamp.
+bool RotatingFileSink::Impl::parse_backup(std::string_view suffix, Backup& backup) const {
+  if (options.backup_naming == BackupNaming::index) {
+    const auto index = positive_number(suffix);
+    if (index) backup.index = *index;
+    return index.has_value();
+  }
+  constexpr std::size_t kDateTimeSize = 16;  // 2026-12-06_14-30
+  constexpr std::size_t kDateSize = 10;      // 2026-12-06
+  const std::size_t stamp_size =
+      suffix.size() >= kDateTimeSize && is_stamp(suffix.substr(0, kDateTimeSize)) ? kDateTimeSize
+                                                                                  : kDateSize;
+  if (suffix.size() < stamp_size || !is_stamp(suffix.substr(0, stamp_size))) return false;
+  backup.stamp = std::string(suffix.substr(0, stamp_size));
+  const std::string_view rest = suffix.substr(stamp_size);
+  if (rest.empty()) return true;
+  const auto counter = rest.front() == '.' ? positive_number(rest.substr(1)) : std::nullopt;
+  if (counter) backup.index = *counter;
+  return counter.has_value();
+}
+
+// path.<stamp of the period the current file started in>, with a counter
+// after it when that name is taken (a second file in one period, from size
+// rotation or a restart): path.2026-12-06, path.2026-12-06.1, ...
+std::string RotatingFileSink::Impl::dated_name(const std::vector<Backup>& backups,
+                                               Clock::time_point now) const {
+  const bool timed = options.interval != RotationInterval::none;
+  const bool with_time = timed && options.interval.period < kDay;
+  const Clock::time_point start = file_start.value_or(now);
+  const Period period = timed ? schedule_period(start) : period_holding(start, kDay, minutes(0));
+  const std::string stamp = stamp_of(period.label, with_time);
+  long last_counter = -1;  // -1: the stamp is free
+  for (const Backup& b : backups) {
+    if (b.stamp == stamp) last_counter = std::max(last_counter, b.index);
+  }
+  const std::string name = path() + "." + stamp;
+  return last_counter < 0 ? name : name + "." + std::to_string(last_counter + 1);
+}
+
+// Renames both files of a backup (plain and .zst, those that exist).
+bool RotatingFileSink::Impl::rename_backup(const Backup& backup, const std::string& to) {
+  for (const bool compressed : {false, true}) {
+    if (!(compressed ? backup.compressed : backup.plain)) continue;
+    const std::string source = backup.name + (compressed ? ".zst" : "");
+    const std::string target = to + (compressed ? ".zst" : "");
+    if (::rename(source.c_str(), target.c_str()) != 0 && errno != ENOENT) {
+      rotation_failed(fmt::format("rename '{}' -> '{}'", source, target), errno);
+      return false;
+    }
+  }
+  for (auto& job : jobs) {
+    if (job.name == backup.name) job.name = to;
+  }
+  return true;
+}
+
+// Deletes both files of a backup.
+bool RotatingFileSink::Impl::remove_backup(const Backup& backup) {
+  for (const bool compressed : {false, true}) {
+    if (!(compressed ? backup.compressed : backup.plain)) continue;
+    const std::string source = backup.name + (compressed ? ".zst" : "");
+    if (::unlink(source.c_str()) != 0 && errno != ENOENT) {
+      rotation_failed("delete '" + source + "'", errno);
+      return false;
+    }
+  }
+  for (auto& job : jobs) {
+    if (job.name == backup.name) job.name.clear();
+  }
+  return true;
+}
+
+void RotatingFileSink::Impl::rotation_failed(const std::string& what_and_why) {
   rotation_errors.fetch_add(1, std::memory_order_relaxed);
   if (rotation_failing) return;
   rotation_failing = true;
-  detail::report_to_stderr("rotating_file '" + path() + "': rotation failed: " + what + ": " +
-                           detail::errno_text(error) + " (will retry at the next rotation point)");
+  detail::report_to_stderr("rotating_file '" + path() + "': rotation failed: " + what_and_why +
+                           " (will retry at the next rotation point)");
 }
 
-void RotatingFileSink::Impl::start_compression(int index) {
-  const std::string source = backup_name(index, false);
-  const int fd = ::open(source.c_str(), O_RDONLY | O_CLOEXEC);
+void RotatingFileSink::Impl::start_compression(const std::string& name) {
+  // Non-blocking, so that a FIFO put in a backup's place cannot hang us.
+  const int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
-    rotation_failed("open '" + source + "' for compression", errno);
+    rotation_failed("open '" + name + "' for compression", errno);
     return;
   }
-  jobs.push_back({fd, index});
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    rotation_failed("'" + name + "' is not a regular file: not compressed");
+    return;
+  }
+  jobs.push_back({fd, name});
 }
 
 void RotatingFileSink::Impl::compress_loop() {
@@ -287,27 +538,29 @@ void RotatingFileSink::Impl::compress_loop() {
     const std::string error = detail::zstd_compress_file(fd, temp_name());
     ::close(fd);
     lock.lock();
-    const int index = jobs.front().index;
+    const std::string name = std::move(jobs.front().name);
     jobs.pop_front();
+    if (name.empty()) {  // deleted by retention while being compressed
+      ::unlink(temp_name().c_str());
+      continue;
+    }
     if (!error.empty()) {
       ::unlink(temp_name().c_str());
       rotation_errors.fetch_add(1, std::memory_order_relaxed);
-      detail::report_to_stderr("rotating_file '" + path() + "': compression of '" +
-                               backup_name(index, false) + "' failed: " + error +
-                               " (the file is kept uncompressed)");
-      continue;
-    }
-    if (index > options.backup_count) {  // rotated away while being compressed
-      ::unlink(temp_name().c_str());
+      detail::report_to_stderr(
+          fmt::format("rotating_file '{}': compression of '{}' failed: {} (the file is kept "
+                      "uncompressed)",
+                      path(), name, error));
       continue;
     }
     // The plain file goes only once its compressed copy is complete and named.
-    if (::rename(temp_name().c_str(), backup_name(index, true).c_str()) != 0) {
-      rotation_failed("rename '" + temp_name() + "' -> '" + backup_name(index, true) + "'", errno);
+    const std::string compressed = name + ".zst";
+    if (::rename(temp_name().c_str(), compressed.c_str()) != 0) {
+      rotation_failed("rename '" + temp_name() + "' -> '" + compressed + "'", errno);
       ::unlink(temp_name().c_str());
       continue;
     }
-    ::unlink(backup_name(index, false).c_str());
+    ::unlink(name.c_str());
   }
 #endif
 }
@@ -331,8 +584,18 @@ void RotatingFileSink::flush() {
 
 void RotatingFileSink::reopen() {
   std::lock_guard lock(impl_->mutex);
+  // Whatever replaced the path must be a regular file too: opening a FIFO
+  // would block, and a link would be rotated as a link.
+  struct stat st {};
+  if (::lstat(impl_->path().c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    impl_->rotation_errors.fetch_add(1, std::memory_order_relaxed);
+    detail::report_to_stderr("rotating_file '" + impl_->path() + "': not reopened: it is now " +
+                             kind_of(st.st_mode) +
+                             ", not a regular file (writing goes on into the file open before)");
+    return;
+  }
   impl_->file.reopen();
-  impl_->take_current_size();
+  impl_->take_current_file();
 }
 
 std::uint64_t RotatingFileSink::write_errors() const {

@@ -13,17 +13,6 @@
 
 namespace hydra::test {
 
-// The message of the ConfigError that `load` throws ("" if none is thrown).
-template <typename F>
-std::string config_error_of(F&& load) {
-  try {
-    load();
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
-
 inline void expect_mentions(const std::string& message,
                             std::initializer_list<std::string> fragments) {
   ASSERT_FALSE(message.empty()) << "no ConfigError was thrown";

@@ -2,11 +2,20 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <climits>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -308,6 +317,33 @@ TEST(RotatingFileSink, ReopenAfterExternalRename) {
   EXPECT_EQ(read_file(path), "new\n");
 }
 
+TEST(RotatingFileSink, ReopenKeepsTheOpenFileWhenThePathBecameAFifo) {
+  TempDir dir;
+  const std::string path = dir.file("app.log");
+  const std::string moved = dir.file("moved.log");
+  testing::internal::CaptureStderr();
+  RotatingFileSink sink(size_options(path, 1000, 3));
+  sink.write(record_at(), rec(0));
+  ASSERT_EQ(::rename(path.c_str(), moved.c_str()), 0);
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  // A reader, so that opening the FIFO for writing cannot block.
+  const int reader = ::open(path.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(reader, 0);
+  sink.reopen();
+  sink.write(record_at(), rec(1));
+  sink.flush();
+  char buf[64];
+  const ssize_t in_fifo = ::read(reader, buf, sizeof buf);
+  ::close(reader);
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_LE(in_fifo, 0) << "records went into the FIFO";
+  EXPECT_EQ(read_file(moved), recs(0, 1));
+  EXPECT_EQ(sink.write_errors(), 1U);
+  EXPECT_NE(err.find("rotating_file '" + path + "': not reopened: it is now a FIFO"),
+            std::string::npos)
+      << err;
+}
+
 TEST(RotatingFileSink, ConcurrentWritersLoseNothingAcrossRotations) {
   TempDir dir;
   const std::string path = dir.file("app.log");
@@ -358,6 +394,563 @@ TEST(RotatingFileSink, RejectsAConfigurationThatNeverRotates) {
   o.max_size = 100;
   o.backup_count = -1;
   EXPECT_THROW(RotatingFileSink sink(o), ConfigError);
+}
+
+// --- backup_count: bounded, and a rotation costs what is on disk ---
+
+TEST(RotatingFileSink, RefusesABackupCountAboveTheBound) {
+  TempDir dir;
+  const std::string path = dir.file("app.log");
+  for (const int count : {100001, INT_MAX}) {
+    const std::string error =
+        test::config_error_of([&] { RotatingFileSink sink(size_options(path, 30, count)); });
+    EXPECT_EQ(error, "rotating_file '" + path + "': backup_count: " + std::to_string(count) +
+                         " is more than 100000");
+  }
+  EXPECT_NO_THROW(RotatingFileSink sink(size_options(path, 30, 100000)));
+}
+
+// Runs `prepare`, then `measured` in a child process traced with ptrace, and
+// returns the number of system calls `measured` made (with the few of the
+// stop that marks its start), or nothing where ptrace is not allowed. The
+// child exits with what `measured` returns; `*exit_code` gets it.
+std::optional<long> count_system_calls(const std::function<void()>& prepare,
+                                       const std::function<int()>& measured, int* exit_code) {
+  const pid_t child = ::fork();
+  if (child == 0) {
+    prepare();
+    if (::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) ::_exit(100);
+    ::raise(SIGSTOP);
+    ::_exit(measured());
+  }
+  int status = 0;
+  if (::waitpid(child, &status, 0) != child || !WIFSTOPPED(status)) {
+    *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return std::nullopt;
+  }
+  ::ptrace(PTRACE_SETOPTIONS, child, nullptr, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL);
+  long stops = 0;
+  int signal_to_pass = 0;
+  for (;;) {
+    ::ptrace(PTRACE_SYSCALL, child, nullptr, signal_to_pass);
+    signal_to_pass = 0;
+    if (::waitpid(child, &status, 0) != child) break;
+    if (WIFEXITED(status) || WIFSIGNALED(status)) break;
+    if (WSTOPSIG(status) == (SIGTRAP | 0x80)) {
+      ++stops;  // a system call's entry or exit
+    } else {
+      signal_to_pass = WSTOPSIG(status);
+    }
+  }
+  *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return stops / 2;
+}
+
+// Three backups exist, with room for 20,000: one rotation moves three files.
+// Before, it tried 20,000 names whether or not they existed (80,000 calls).
+TEST(RotatingFileSinkForkTest, ARotationCostsTheBackupsPresentNotBackupCount) {
+  const auto calls_of_one_rotation = [](int backup_count) -> std::optional<long> {
+    TempDir dir;
+    const std::string path = dir.file("app.log");
+    for (int i = 1; i <= 3; ++i) test::write_file(path + "." + std::to_string(i), rec(i));
+    std::optional<RotatingFileSink> sink;
+    int exit_code = -1;
+    const auto calls = count_system_calls(
+        [&] {
+          sink.emplace(size_options(path, 10, backup_count));
+          sink->write(record_at(), rec(0));
+        },
+        [&] {
+          sink->write(record_at(), rec(4));  // rotates
+          return sink->rotations() == 1 ? 0 : 1;
+        },
+        &exit_code);
+    if (!calls) return std::nullopt;
+    EXPECT_EQ(exit_code, 0);
+    EXPECT_EQ(dir.entries(), (std::set<std::string>{"app.log", "app.log.1", "app.log.2",
+                                                    "app.log.3", "app.log.4"}));
+    EXPECT_EQ(read_file(path + ".4"), rec(3));
+    return calls;
+  };
+  const auto few = calls_of_one_rotation(5);
+  if (!few) GTEST_SKIP() << "ptrace is not allowed here";
+  const auto many = calls_of_one_rotation(20000);
+  ASSERT_TRUE(many);
+  EXPECT_LT(*many, 100) << "system calls of one rotation with backup_count 20000";
+  EXPECT_LE(*many, *few + 5) << "backup_count 5 took " << *few;
+}
+
+#if HYDRA_WITH_ZSTD
+// At startup a compressing sink finishes what an earlier run left
+// uncompressed: it looks at the backups present, not at every possible name.
+TEST(RotatingFileSinkForkTest, StartupLooksOnlyAtTheBackupsPresent) {
+  TempDir dir;
+  const std::string path = dir.file("app.log");
+  test::write_file(path + ".2", "left uncompressed\n");
+  RotatingFileSinkOptions o = size_options(path, 1000, 100000);
+  o.compress = true;
+  int exit_code = -1;
+  const auto calls =
+      count_system_calls([] {},
+                         [&] {
+                           RotatingFileSink sink(o);  // compresses app.log.2, then joins its thread
+                           return 0;
+                         },
+                         &exit_code);
+  if (!calls) GTEST_SKIP() << "ptrace is not allowed here";
+  EXPECT_EQ(exit_code, 0);
+  EXPECT_LT(*calls, 200) << "system calls of a start with backup_count 100000";
+  EXPECT_EQ(dir.entries(), (std::set<std::string>{"app.log", "app.log.2.zst"}));
+}
+#endif
+
+TEST(RotatingFileSink, MovesTheBackupsThatExistAndKeepsTheirGaps) {
+  TempDir dir;
+  const std::string path = dir.file("app.log");
+  test::write_file(path + ".1", "one\n");
+  test::write_file(path + ".3.zst", "three\n");
+  test::write_file(path + ".5", "five\n");
+  {
+    RotatingFileSink sink(size_options(path, 10, 5));
+    sink.write(record_at(), rec(0));
+    sink.write(record_at(), rec(1));  // rotates
+    EXPECT_EQ(sink.rotations(), 1U);
+    EXPECT_EQ(sink.write_errors(), 0U);
+  }
+  EXPECT_EQ(dir.entries(),
+            (std::set<std::string>{"app.log", "app.log.1", "app.log.2", "app.log.4.zst"}));
+  EXPECT_EQ(read_file(path + ".1"), rec(0));
+  EXPECT_EQ(read_file(path + ".2"), "one\n");
+  EXPECT_EQ(read_file(path + ".4.zst"), "three\n");
+}
+
+// --- only a regular file is rotated ---
+
+std::string construction_error(const std::string& path) {
+  return test::config_error_of([&] { RotatingFileSink sink(size_options(path, 30, 3)); });
+}
+
+TEST(RotatingFileSink, RefusesADirectory) {
+  TempDir dir;
+  const std::string path = dir.file("logs");
+  std::filesystem::create_directory(path);
+  EXPECT_EQ(construction_error(path),
+            "rotating_file '" + path +
+                "': is a directory, not a regular file (rotation renames and deletes files: "
+                "give the path of a regular file, or of one to be created)");
+}
+
+TEST(RotatingFileSink, RefusesAFifo) {
+  TempDir dir;
+  const std::string path = dir.file("app.log");
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  // A reader, so that opening the FIFO for writing cannot block.
+  const int reader = ::open(path.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(reader, 0);
+  const std::string error = construction_error(path);
+  ::close(reader);
+  EXPECT_NE(error.find("rotating_file '" + path + "': is a FIFO, not a regular file"),
+            std::string::npos)
+      << error;
+  struct stat st {};
+  ASSERT_EQ(::lstat(path.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  EXPECT_EQ(dir.entries(), (std::set<std::string>{"app.log"}));
+}
+
+// The case: root pointed it at a device node, and the first rotation
+// renamed the node. Needs the right to make device nodes (root).
+TEST(RotatingFileSink, RefusesACharacterDevice) {
+  TempDir dir;
+  const std::string path = dir.file("null");
+  if (::mknod(path.c_str(), S_IFCHR | 0666, makedev(1, 3)) != 0) {
+    GTEST_SKIP() << "cannot make a device node here: " << std::strerror(errno);
+  }
+  const std::string error = construction_error(path);
+  EXPECT_NE(error.find("rotating_file '" + path + "': is a character device, not a regular file"),
+            std::string::npos)
+      << error;
+  struct stat st {};
+  ASSERT_EQ(::lstat(path.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+  EXPECT_EQ(dir.entries(), (std::set<std::string>{"null"}));
+}
+
+// A symbolic link is refused, not followed: rotation renames the path it is
+// given, so it would move the link and leave the file it names behind (and a
+// link planted in a log directory must not steer renames and deletions).
+TEST(RotatingFileSink, RefusesASymbolicLink) {
+  TempDir dir;
+  const std::string target = dir.file("real.log");
+  const std::string path = dir.file("app.log");
+  test::write_file(target, "kept\n");
+  std::filesystem::create_symlink(target, path);
+  EXPECT_EQ(construction_error(path),
+            "rotating_file '" + path + "': is a symbolic link (to '" + target +
+                "'), not a regular file (rotation would move the link, not the file: give the "
+                "path of the file itself)");
+  std::filesystem::remove(target);  // a dangling link is refused too
+  EXPECT_NE(construction_error(path).find("is a symbolic link"), std::string::npos);
+}
+
+TEST(RotatingFileSink, DoesNotRotateAPathThatBecameAFifo) {
+  TempDir dir;
+  const std::string path = dir.file("app.log");
+  const std::string moved = dir.file("moved.log");
+  testing::internal::CaptureStderr();
+  {
+    RotatingFileSink sink(size_options(path, 30, 3));
+    for (int i = 0; i < 3; ++i) sink.write(record_at(), rec(i));
+    sink.flush();
+    // Someone moves the file away and puts a FIFO in its place.
+    ASSERT_EQ(::rename(path.c_str(), moved.c_str()), 0);
+    ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+    for (int i = 3; i < 9; ++i) sink.write(record_at(), rec(i));  // rotation points: 3 and 6
+    EXPECT_EQ(sink.rotations(), 0U);
+    EXPECT_EQ(sink.write_errors(), 2U);
+  }
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(test::count_of(err, "rotation failed"), 1U) << err;
+  EXPECT_NE(err.find("'" + path + "' is now a FIFO, not a regular file"), std::string::npos) << err;
+  struct stat st {};
+  ASSERT_EQ(::lstat(path.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  EXPECT_EQ(dir.entries(), (std::set<std::string>{"app.log", "moved.log"}));
+  EXPECT_EQ(read_file(moved), recs(0, 8));  // written on through the open descriptor
+}
+
+// --- time of day, intervals, dated names ---
+
+RotatingFileSinkOptions timed_options(const std::string& path, RotationInterval interval,
+                                      FakeClock& clock) {
+  RotatingFileSinkOptions o;
+  o.file.path = path;
+  o.interval = interval;
+  o.clock = clock.function();
+  return o;
+}
+
+TEST(RotatingFileSink, RotatesDailyAtAChosenTimeOfDay) {
+  TempDir dir;
+  const std::string path = dir.file("app.log");
+  FakeClock clock{local_time(2024, 6, 12, 1, 0, 0)};
+  RotatingFileSinkOptions o = timed_options(path, RotationInterval::daily, clock);
+  o.rotation_time = std::chrono::hours(2) + std::chrono::minutes(30);
+  RotatingFileSink sink(o);
+  sink.write(record_at(), "01:00\n");
+  clock.now = local_time(2024, 6, 12, 2, 29, 59);
+  sink.write(record_at(), "02:29\n");
+  EXPECT_EQ(sink.rotations(), 0U);
+  clock.now = local_time(2024, 6, 12, 2, 30, 0);
+  sink.write(record_at(), "02:30\n");
+  EXPECT_EQ(sink.rotations(), 1U);
+  clock.now = local_time(2024, 6, 13, 0, 0, 0);  // midnight is no boundary now
+  sink.write(record_at(), "midnight\n");
+  clock.now = local_time(2024, 6, 13, 2, 29, 0);
+  sink.write(record_at(), "02:29 next day\n");
+  EXPECT_EQ(sink.rotations(), 1U);
+  clock.now = local_time(2024, 6, 13, 2, 31, 0);
+  sink.write(record_at(), "02:31 next day\n");
+  EXPECT_EQ(sink.rotations(), 2U);
+  sink.flush();
+  EXPECT_EQ(read_file(path), "02:31 next day\n");
+  EXPECT_EQ(read_file(path + ".1"), "02:30\nmidnight\n02:29 next day\n");
+  EXPECT_EQ(read_file(path + ".2"), "01:00\n02:29\n");
+}
+
+TEST(RotatingFileSink, RotatesEveryNMinutesOnBoundariesCountedFromMidnight) {
+  TempDir dir;
+  const std::string path = dir.file("app.log");
+  FakeClock clock{local_time(2024, 6, 12, 10, 7, 0)};
+  RotatingFileSink sink(
+      timed_options(path, RotationInterval::every(std::chrono::minutes(15)), clock));
+  sink.write(record_at(), "10:07\n");
+  clock.now = local_time(2024, 6, 12, 10, 14, 59);
+  sink.write(record_at(), "10:14\n");
+  EXPECT_EQ(sink.rotations(), 0U);
+  clock.now = local_time(2024, 6, 12, 10, 15, 0);
+  sink.write(record_at(), "10:15\n");
+  EXPECT_EQ(sink.rotations(), 1U);
+  clock.now = local_time(2024, 6, 12, 10, 29, 0);
+  sink.write(record_at(), "10:29\n");
+  clock.now = local_time(2024, 6, 12, 10, 30, 0);
+  sink.write(record_at(), "10:30\n");
+  EXPECT_EQ(sink.rotations(), 2U);
+  sink.flush();
+  EXPECT_EQ(read_file(path), "10:30\n");
+  EXPECT_EQ(read_file(path + ".1"), "10:15\n10:29\n");
+  EXPECT_EQ(read_file(path + ".2"), "10:07\n10:14\n");
+}
+
+// rotation_time places the boundaries of any interval: hourly at half past.
+TEST(RotatingFileSink, RotationTimeShiftsTheBoundariesOfAnInterval) {
+  TempDir dir;
+  const std::string path = dir.file("app.log");
+  FakeClock clock{local_time(2024, 6, 12, 23, 40, 0)};
+  RotatingFileSinkOptions o = timed_options(path, RotationInterval::hourly, clock);
+  o.rotation_time = std::chrono::minutes(30);
+  RotatingFileSink sink(o);
+  sink.write(record_at(), "23:40\n");
+  clock.now = local_time(2024, 6, 13, 0, 0, 0);
+  sink.write(record_at(), "00:00\n");
+  clock.now = local_time(2024, 6, 13, 0, 29, 59);
+  sink.write(record_at(), "00:29\n");
+  EXPECT_EQ(sink.rotations(), 0U);
+  clock.now = local_time(2024, 6, 13, 0, 30, 0);
+  sink.write(record_at(), "00:30\n");
+  EXPECT_EQ(sink.rotations(), 1U);
+  sink.flush();
+  EXPECT_EQ(read_file(path + ".1"), "23:40\n00:00\n00:29\n");
+}
+
+// Sets TZ for the test's lifetime (local time is the schedule's).
+class LocalTimeZone {
+ public:
+  explicit LocalTimeZone(const char* zone) {
+    if (const char* old = std::getenv("TZ")) old_ = old;
+    ::setenv("TZ", zone, 1);
+    ::tzset();
+  }
+  ~LocalTimeZone() {
+    if (old_) {
+      ::setenv("TZ", old_->c_str(), 1);
+    } else {
+      ::unsetenv("TZ");
+    }
+    ::tzset();
+  }
+  LocalTimeZone(const LocalTimeZone&) = delete;
+  LocalTimeZone& operator=(const LocalTimeZone&) = delete;
+
+ private:
+  std::optional<std::string> old_;
+};
+
+Clock::time_point utc_time(int year, int month, int day, int hour, int minute) {
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  return Clock::from_time_t(::timegm(&tm));
+}
+
+// Berlin, 27 October 2024: 03:00 CEST becomes 02:00 CET, so 02:00-03:00
+// comes twice. Both are one period, named 02-00.
+TEST(RotatingFileSink, ARepeatedHourIsOnePeriod) {
+  if (!std::filesystem::exists("/usr/share/zoneinfo/Europe/Berlin")) {
+    GTEST_SKIP() << "no tzdata for Europe/Berlin";
+  }
+  LocalTimeZone berlin("Europe/Berlin");
+  TempDir dir;
+  const std::string path = dir.file("app.log");
+  FakeClock clock{utc_time(2024, 10, 26, 23, 30)};  // 01:30 CEST
+  RotatingFileSinkOptions o = timed_options(path, RotationInterval::hourly, clock);
+  o.backup_naming = BackupNaming::date;
+  {
+    RotatingFileSink sink(o);
+    sink.write(record_at(), "01:30 CEST\n");
+    clock.now = utc_time(2024, 10, 27, 0, 10);
+    sink.write(record_at(), "02:10 CEST\n");
+    clock.now = utc_time(2024, 10, 27, 1, 10);
+    sink.write(record_at(), "02:10 CET\n");
+    clock.now = utc_time(2024, 10, 27, 2, 5);
+    sink.write(record_at(), "03:05 CET\n");
+  }
+  EXPECT_EQ(dir.entries(), (std::set<std::string>{"app.log", "app.log.2024-10-27_01-00",
+                                                  "app.log.2024-10-27_02-00"}));
+  EXPECT_EQ(read_file(path + ".2024-10-27_02-00"), "02:10 CEST\n02:10 CET\n");
+  EXPECT_EQ(read_file(path), "03:05 CET\n");
+}
+
+// Berlin, 31 March 2024: 02:00 CET becomes 03:00 CEST. A boundary at 02:30,
+// a time that does not exist that night, falls one gap later, at 03:30.
+TEST(RotatingFileSink, ABoundaryInASkippedHourFallsOneGapLater) {
+  if (!std::filesystem::exists("/usr/share/zoneinfo/Europe/Berlin")) {
+    GTEST_SKIP() << "no tzdata for Europe/Berlin";
+  }
+  LocalTimeZone berlin("Europe/Berlin");
+  TempDir dir;
+  const std::string path = dir.file("app.log");
+  FakeClock clock{utc_time(2024, 3, 30, 12, 0)};
+  RotatingFileSinkOptions o = timed_options(path, RotationInterval::daily, clock);
+  o.rotation_time = std::chrono::hours(2) + std::chrono::minutes(30);
+  o.backup_naming = BackupNaming::date;
+  RotatingFileSink sink(o);
+  sink.write(record_at(), "saturday\n");
+  clock.now = utc_time(2024, 3, 31, 1, 29);  // 03:29 CEST
+  sink.write(record_at(), "03:29\n");
+  EXPECT_EQ(sink.rotations(), 0U);
+  clock.now = utc_time(2024, 3, 31, 1, 30);  // 03:30 CEST
+  sink.write(record_at(), "03:30\n");
+  EXPECT_EQ(sink.rotations(), 1U);
+  sink.flush();
+  EXPECT_EQ(read_file(path + ".2024-03-30"), "saturday\n03:29\n");
+}
+
+TEST(RotatingFileSink, RefusesAScheduleItCannotKeep) {
+  TempDir dir;
+  const std::string path = dir.file("app.log");
+  FakeClock clock{local_time(2024, 6, 12, 10, 0, 0)};
+  const auto error_of = [&](RotatingFileSinkOptions o) {
+    return test::config_error_of([&] { RotatingFileSink sink(o); });
+  };
+  const std::string prefix = "rotating_file '" + path + "': ";
+  EXPECT_EQ(error_of(timed_options(path, RotationInterval::every(std::chrono::minutes(7)), clock)),
+            prefix +
+                "rotation: every 7 minutes does not divide a day (valid: 1 to 1440 minutes that "
+                "divide 1440, such as 5m, 15m, 1h, 6h, 24h)");
+  EXPECT_NE(error_of(timed_options(path, RotationInterval::every(std::chrono::hours(48)), clock))
+                .find("every 2880 minutes does not divide a day"),
+            std::string::npos);
+  RotatingFileSinkOptions late = timed_options(path, RotationInterval::daily, clock);
+  late.rotation_time = std::chrono::hours(24);
+  EXPECT_EQ(error_of(late),
+            prefix + "rotation_time: 1440 minutes is not a time of day (valid: 0 to 1439)");
+  RotatingFileSinkOptions untimed = size_options(path, 100, 3);
+  untimed.rotation_time = std::chrono::hours(2);
+  EXPECT_EQ(error_of(untimed), prefix +
+                                   "rotation_time: needs a rotation interval (hourly, daily, or "
+                                   "one such as 15m)");
+  EXPECT_EQ(dir.entries(), std::set<std::string>{});  // nothing was opened
+}
+
+TEST(RotatingFileSink, DateNamingNamesABackupAfterThePeriodItHolds) {
+  TempDir dir;
+  const std::string path = dir.file("app.log");
+  FakeClock clock{local_time(2024, 6, 12, 10, 15, 0)};
+  RotatingFileSinkOptions o = timed_options(path, RotationInterval::hourly, clock);
+  o.backup_naming = BackupNaming::date;
+  {
+    RotatingFileSink sink(o);
+    sink.write(record_at(), "a\n");
+    clock.now = local_time(2024, 6, 12, 11, 0, 0);
+    sink.write(record_at(), "b\n");
+    clock.now = local_time(2024, 6, 12, 13, 10, 0);  // after a quiet hour
+    sink.write(record_at(), "c\n");
+    EXPECT_EQ(sink.rotations(), 2U);
+  }
+  EXPECT_EQ(dir.entries(), (std::set<std::string>{"app.log", "app.log.2024-06-12_10-00",
+                                                  "app.log.2024-06-12_11-00"}));
+  EXPECT_EQ(read_file(path + ".2024-06-12_10-00"), "a\n");
+  EXPECT_EQ(read_file(path + ".2024-06-12_11-00"), "b\n");
+  EXPECT_EQ(read_file(path), "c\n");
+}
+
+// A day or more: the date alone, of the day the period began (02:30 to 02:30).
+TEST(RotatingFileSink, DateNamingOfDailyFilesHasNoTime) {
+  TempDir dir;
+  const std::string path = dir.file("app.log");
+  FakeClock clock{local_time(2024, 6, 12, 1, 0, 0)};
+  RotatingFileSinkOptions o = timed_options(path, RotationInterval::daily, clock);
+  o.rotation_time = std::chrono::hours(2) + std::chrono::minutes(30);
+  o.backup_naming = BackupNaming::date;
+  {
+    RotatingFileSink sink(o);
+    sink.write(record_at(), "a\n");
+    clock.now = local_time(2024, 6, 12, 3, 0, 0);
+    sink.write(record_at(), "b\n");
+    clock.now = local_time(2024, 6, 13, 3, 0, 0);
+    sink.write(record_at(), "c\n");
+  }
+  EXPECT_EQ(dir.entries(),
+            (std::set<std::string>{"app.log", "app.log.2024-06-11", "app.log.2024-06-12"}));
+  EXPECT_EQ(read_file(path + ".2024-06-11"), "a\n");
+  EXPECT_EQ(read_file(path + ".2024-06-12"), "b\n");
+}
+
+// Size rotation within one period: a counter after the date, ordered by its
+// value (so .10 is newer than .9) when retention picks the oldest.
+TEST(RotatingFileSink, DateNamingCountsTheFilesOfOnePeriod) {
+  TempDir dir;
+  const std::string path = dir.file("app.log");
+  FakeClock clock{local_time(2024, 6, 12, 10, 0, 0)};
+  RotatingFileSinkOptions o = timed_options(path, RotationInterval::daily, clock);
+  o.max_size = 10;  // one record a file
+  o.backup_count = 3;
+  o.backup_naming = BackupNaming::date;
+  {
+    RotatingFileSink sink(o);
+    for (int i = 0; i <= 12; ++i) sink.write(record_at(), rec(i));
+    EXPECT_EQ(sink.rotations(), 12U);
+    EXPECT_EQ(sink.write_errors(), 0U);
+  }
+  const std::string day = path + ".2024-06-12";
+  EXPECT_EQ(dir.entries(),
+            (std::set<std::string>{"app.log", "app.log.2024-06-12.9", "app.log.2024-06-12.10",
+                                   "app.log.2024-06-12.11"}));
+  EXPECT_EQ(read_file(day + ".9"), rec(9));
+  EXPECT_EQ(read_file(day + ".10"), rec(10));
+  EXPECT_EQ(read_file(day + ".11"), rec(11));
+  EXPECT_EQ(read_file(path), rec(12));
+}
+
+TEST(RotatingFileSink, DateNamingRetentionHoldsAcrossRestartsAndLeavesOtherFilesAlone) {
+  TempDir dir;
+  const std::string path = dir.file("app.log");
+  for (const char* name :
+       {"app.log.2024-06-01", "app.log.2024-06-02_23-00.zst", "app.log.2024-06-03", "app.log.1",
+        "app.log.old", "app.log.2024-06-3", "app.log.2024-06-04.01", "other.log.2024-06-01"}) {
+    test::write_file(dir.file(name), "x\n");
+  }
+  test::write_file(path, "yesterday\n");
+  set_mtime(path, local_time(2024, 6, 11, 18, 0, 0));
+  FakeClock clock{local_time(2024, 6, 12, 9, 0, 0)};
+  RotatingFileSinkOptions o = timed_options(path, RotationInterval::daily, clock);
+  o.backup_count = 2;
+  o.backup_naming = BackupNaming::date;
+  {
+    RotatingFileSink sink(o);
+    sink.write(record_at(), "today\n");  // the file is from yesterday: rotates
+    EXPECT_EQ(sink.rotations(), 1U);
+  }
+  EXPECT_EQ(dir.entries(),
+            (std::set<std::string>{"app.log", "app.log.2024-06-03", "app.log.2024-06-11",
+                                   "app.log.1", "app.log.old", "app.log.2024-06-3",
+                                   "app.log.2024-06-04.01", "other.log.2024-06-01"}));
+  EXPECT_EQ(read_file(path + ".2024-06-11"), "yesterday\n");
+  EXPECT_EQ(read_file(path), "today\n");
+}
+
+// Without a time schedule, a dated backup bears the day of its first record.
+TEST(RotatingFileSink, DateNamingBySizeUsesTheDayOfTheFirstRecord) {
+  TempDir dir;
+  const std::string path = dir.file("app.log");
+  FakeClock clock{local_time(2024, 6, 11, 23, 0, 0)};  // the sink is made
+  RotatingFileSinkOptions o = size_options(path, 20, 5);
+  o.clock = clock.function();
+  o.backup_naming = BackupNaming::date;
+  RotatingFileSink sink(o);
+  clock.now = local_time(2024, 6, 12, 23, 59, 0);
+  sink.write(record_at(), rec(0));
+  clock.now = local_time(2024, 6, 13, 0, 1, 0);
+  sink.write(record_at(), rec(1));
+  sink.write(record_at(), rec(2));  // rotates
+  sink.write(record_at(), rec(3));
+  sink.write(record_at(), rec(4));  // rotates
+  sink.flush();
+  EXPECT_EQ(dir.entries(),
+            (std::set<std::string>{"app.log", "app.log.2024-06-12", "app.log.2024-06-13"}));
+  EXPECT_EQ(read_file(path + ".2024-06-12"), recs(0, 1));
+  EXPECT_EQ(read_file(path + ".2024-06-13"), recs(2, 3));
+}
+
+TEST(RotatingFileSink, DateNamingWithBackupCountZeroTruncatesAndKeepsNone) {
+  TempDir dir;
+  const std::string path = dir.file("app.log");
+  test::write_file(path + ".2024-06-01", "old\n");
+  FakeClock clock{local_time(2024, 6, 12, 10, 0, 0)};
+  RotatingFileSinkOptions o = size_options(path, 10, 0);
+  o.clock = clock.function();
+  o.backup_naming = BackupNaming::date;
+  {
+    RotatingFileSink sink(o);
+    for (int i = 0; i < 3; ++i) sink.write(record_at(), rec(i));
+    EXPECT_EQ(sink.rotations(), 2U);
+  }
+  EXPECT_EQ(dir.entries(), (std::set<std::string>{"app.log"}));
+  EXPECT_EQ(read_file(path), rec(2));
 }
 
 #if HYDRA_WITH_ZSTD
@@ -417,6 +1010,32 @@ TEST(RotatingFileSink, CompressionKeepsUpWithFastRotationsAndRestarts) {
   EXPECT_EQ(zstd_decompress(read_file(path + ".2.zst")), rec(57));
   EXPECT_EQ(zstd_decompress(read_file(path + ".3.zst")), rec(56));
   EXPECT_EQ(zstd_decompress(read_file(path + ".4.zst")), "left uncompressed\n");
+}
+
+TEST(RotatingFileSink, CompressesDatedBackupsAndCountsThemForRetention) {
+  TempDir dir;
+  const std::string path = dir.file("app.log");
+  FakeClock clock{local_time(2024, 6, 12, 10, 0, 0)};
+  RotatingFileSinkOptions o = size_options(path, 10, 3);
+  o.interval = RotationInterval::hourly;
+  o.clock = clock.function();
+  o.backup_naming = BackupNaming::date;
+  o.compress = true;
+  {
+    RotatingFileSink sink(o);
+    for (int i = 0; i < 6; ++i) {
+      clock.now = local_time(2024, 6, 12, 10 + i / 2, 0, 0);  // two records an hour
+      sink.write(record_at(), rec(i));
+    }
+    EXPECT_EQ(sink.rotations(), 5U);
+  }
+  EXPECT_EQ(dir.entries(), (std::set<std::string>{"app.log", "app.log.2024-06-12_11-00.zst",
+                                                  "app.log.2024-06-12_11-00.1.zst",
+                                                  "app.log.2024-06-12_12-00.zst"}));
+  EXPECT_EQ(zstd_decompress(read_file(path + ".2024-06-12_11-00.zst")), rec(2));
+  EXPECT_EQ(zstd_decompress(read_file(path + ".2024-06-12_11-00.1.zst")), rec(3));
+  EXPECT_EQ(zstd_decompress(read_file(path + ".2024-06-12_12-00.zst")), rec(4));
+  EXPECT_EQ(read_file(path), rec(5));
 }
 
 #else

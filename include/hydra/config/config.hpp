@@ -26,7 +26,37 @@ class Protector;
 class Sink;
 struct Environment;  // hydra/config/detect.hpp
 
-enum class RotationInterval { none, hourly, daily };
+// How often a rotating file starts a new file by time: at every `period` of
+// local wall-clock time, counted from midnight (see rotation_time), or never
+// (none). `period` divides a day: 1 to 1440 minutes, 1440 % minutes == 0 (5m,
+// 15m, 1h, 6h, 24h...); anything else is a ConfigError when the sink is made.
+struct RotationInterval {
+  std::chrono::minutes period{0};  // 0: no time rotation
+
+  static const RotationInterval none;
+  static const RotationInterval hourly;
+  static const RotationInterval daily;
+  // every(std::chrono::minutes(15)), every(std::chrono::hours(6)).
+  static constexpr RotationInterval every(std::chrono::minutes period) { return {period}; }
+
+  constexpr bool divides_a_day() const {
+    return period.count() > 0 && period.count() <= 1440 && 1440 % period.count() == 0;
+  }
+  friend constexpr bool operator==(RotationInterval, RotationInterval) = default;
+};
+inline constexpr RotationInterval RotationInterval::none{};
+inline constexpr RotationInterval RotationInterval::hourly{std::chrono::hours(1)};
+inline constexpr RotationInterval RotationInterval::daily{std::chrono::hours(24)};
+
+// How rotated files are named: path.1 (newest) ... path.N, renamed at every
+// rotation; or path.<date> (path.2026-12-06, path.2026-12-06_14-30 when the
+// rotation interval is under a day), never renamed once written.
+enum class BackupNaming { index, date };
+
+// The most backups a rotating file keeps (backup_count). With index naming a
+// rotation renames every backup present, so this also bounds the cost of one
+// rotation; it is more than ten years of hourly files.
+inline constexpr int kMaxBackupCount = 100000;
 
 struct DestinationConfig {
   // console | file | rotating_file | null. Ignored when `sink` is set.
@@ -53,10 +83,15 @@ struct DestinationConfig {
   std::size_t buffer_size = std::size_t{64} * 1024;
 
   // rotating_file: rotate when the file would exceed max_size bytes (0: never
-  // by size) and/or at each interval boundary; keep backup_count old files.
+  // by size) and/or at each interval boundary; keep backup_count old files
+  // (0 to kMaxBackupCount).
   std::uint64_t max_size = 0;
   RotationInterval rotation = RotationInterval::none;
+  // The local time of day a time boundary falls on (0 to 23:59; needs a
+  // rotation interval): daily at 02:30, or hourly at half past.
+  std::chrono::minutes rotation_time{0};
   int backup_count = 5;
+  BackupNaming backup_naming = BackupNaming::index;
   bool compress = false;  // zstd-compress rotated files (name.1.zst)
 
   // Format options (see FormatterOptions).

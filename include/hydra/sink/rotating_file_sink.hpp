@@ -1,9 +1,12 @@
-// Rotating file sink: a file sink that moves `path` to `path.1` (and `.1` to
-// `.2`, ...) when the next record would take it past max_size, and/or when a
-// time boundary passes (hourly, daily, in local time). It keeps backup_count
-// rotated files and deletes older ones; the count holds across restarts
-// (existing backups are found on open). Rotated files can be zstd-compressed
-// (path.1.zst). The clock is injectable for tests.
+// Rotating file sink: a file sink that starts a new file when the next
+// record would take the current one past max_size, and/or when a local-time
+// boundary passes (every hour, every day at a chosen time, every N minutes).
+// The old file becomes a backup: path.1, path.2 ... (index naming, renamed at
+// each rotation) or path.2026-12-06 (date naming, never renamed). It keeps
+// backup_count backups and deletes older ones; the count holds across
+// restarts (existing backups are found on open). Rotated files can be
+// zstd-compressed (path.1.zst). Only a regular file is rotated. The clock is
+// injectable for tests.
 #pragma once
 
 #include <chrono>
@@ -19,7 +22,12 @@ struct RotatingFileSinkOptions {
   FileSinkOptions file;
   std::uint64_t max_size = 0;  // 0: no size rotation
   RotationInterval interval = RotationInterval::none;
-  int backup_count = 5;  // 0: rotate by truncating, keep no backups
+  // Where in the local day the interval's boundaries fall: they are the times
+  // rotation_time + k * interval. 0 to 23:59; only with an interval.
+  std::chrono::minutes rotation_time{0};
+  // 0: rotate by truncating, keep no backups. At most kMaxBackupCount.
+  int backup_count = 5;
+  BackupNaming backup_naming = BackupNaming::index;
   // zstd-compress rotated files on a background thread. Without zstd support
   // in the build, a ConfigError at construction.
   bool compress = false;
@@ -29,16 +37,26 @@ struct RotatingFileSinkOptions {
 
 class RotatingFileSink final : public Sink {
  public:
-  // Throws ConfigError for an unopenable path, no rotation criterion, a
-  // negative backup_count, or compress without zstd support.
+  // Throws ConfigError, naming the path, for: a path that exists and is not
+  // a regular file (a directory, a device, a FIFO, a socket, a symbolic
+  // link); an unopenable path; no rotation criterion; a backup_count below 0
+  // or above kMaxBackupCount; an interval that does not divide a day; a
+  // rotation_time outside the day or without an interval; compress without
+  // zstd support.
   explicit RotatingFileSink(RotatingFileSinkOptions options);
   // Flushes, and finishes pending compressions before it returns.
   ~RotatingFileSink() override;
 
   // Rotates first when the record would take the file past max_size or a
-  // time boundary has passed since the file was started.
+  // time boundary has passed since the file was started. A rotation reads
+  // the directory once and renames or deletes only the backups present.
+  // When the path is no longer a regular file, it is not rotated: the
+  // failure is counted and reported, and writing goes on.
   void write(const Record& record, std::string_view bytes) override;
   void flush() override;
+  // As FileSink::reopen(), if the path is a regular file or does not exist;
+  // otherwise the current file stays open, and the refusal is counted in
+  // write_errors() and reported.
   void reopen() override;
   // Failed writes plus failed rotations and compressions.
   std::uint64_t write_errors() const override;

@@ -51,8 +51,8 @@ constexpr std::array<std::string_view, 11> kThemeKeys = {
 constexpr std::array<std::string_view, 1> kConsoleKeys = {"stream"};
 constexpr std::array<std::string_view, 4> kFileKeys = {"path", "flush_level", "flush_interval",
                                                        "buffer_size"};
-constexpr std::array<std::string_view, 4> kRotatingKeys = {"max_size", "rotation", "backup_count",
-                                                           "compress"};
+constexpr std::array<std::string_view, 6> kRotatingKeys = {
+    "max_size", "rotation", "rotation_time", "backup_count", "backup_naming", "compress"};
 // The audit chain (protect module): docs/protect.md, "Audit trail". Also the
 // keys of [compliance.audit].
 constexpr std::array<std::string_view, 6> kAuditKeys = {
@@ -243,6 +243,8 @@ constexpr std::array<ColorMode, 3> kColorModes = {ColorMode::automatic, ColorMod
 constexpr std::array<std::string_view, 3> kRotationNames = {"none", "hourly", "daily"};
 constexpr std::array<RotationInterval, 3> kRotations = {
     RotationInterval::none, RotationInterval::hourly, RotationInterval::daily};
+constexpr std::array<std::string_view, 2> kBackupNamingNames = {"index", "date"};
+constexpr std::array<BackupNaming, 2> kBackupNamings = {BackupNaming::index, BackupNaming::date};
 constexpr std::array<std::string_view, 5> kOverflowNames = {"block", "drop", "grow",
                                                             "sync_fallback", "auto"};
 constexpr std::array<OverflowPolicy, 5> kOverflows = {
@@ -375,6 +377,61 @@ void audit_destination(const Walker& w, const Json& v, const std::string& path,
 #endif
 }
 
+// `rotation`: none, hourly, daily, or an interval that divides a day in
+// minutes or hours ("15m", "6h").
+RotationInterval rotation_interval(const Walker& w, const Json& v, const std::string& path) {
+  constexpr std::string_view kValid =
+      "none, hourly, daily, or an interval that divides a day, in minutes or hours: '5m', "
+      "'15m', '1h', '6h', ...";
+  const std::string text = w.string(v, path);
+  for (std::size_t i = 0; i < kRotationNames.size(); ++i) {
+    if (iequals(text, kRotationNames[i])) return kRotations[i];
+  }
+  std::size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  const std::string_view unit = std::string_view(text).substr(digits);
+  if (digits == 0 || digits > 4 || (unit != "m" && unit != "h")) {
+    w.fail(path, describe(v) + " is not a rotation (valid: " + std::string(kValid) + ")");
+  }
+  const int number = std::stoi(text.substr(0, digits));
+  const RotationInterval interval =
+      RotationInterval::every(std::chrono::minutes(unit == "h" ? number * 60 : number));
+  if (!interval.divides_a_day()) {
+    w.fail(path, describe(v) + " does not divide a day (valid: " + std::string(kValid) + ")");
+  }
+  return interval;
+}
+
+std::string rotation_text(RotationInterval interval) {
+  for (std::size_t i = 0; i < kRotations.size(); ++i) {
+    if (kRotations[i] == interval) return std::string(kRotationNames[i]);
+  }
+  const auto minutes = interval.period.count();
+  return minutes % 60 == 0 ? std::to_string(minutes / 60) + "h" : std::to_string(minutes) + "m";
+}
+
+// `rotation_time`: "HH:MM", 00:00 to 23:59.
+std::chrono::minutes time_of_day(const Walker& w, const Json& v, const std::string& path) {
+  const std::string text = w.string(v, path);
+  const auto digit = [&text](std::size_t i) {
+    return std::isdigit(static_cast<unsigned char>(text[i])) != 0;
+  };
+  const bool shaped =
+      text.size() == 5 && digit(0) && digit(1) && text[2] == ':' && digit(3) && digit(4);
+  const int hours = shaped ? std::stoi(text.substr(0, 2)) : 0;
+  const int minutes = shaped ? std::stoi(text.substr(3, 2)) : 0;
+  if (!shaped || hours > 23 || minutes > 59) {
+    w.fail(path,
+           describe(v) + " is not a time of day (valid: HH:MM, 00:00 to 23:59, e.g. '02:30')");
+  }
+  return std::chrono::hours(hours) + std::chrono::minutes(minutes);
+}
+
+std::string time_of_day_text(std::chrono::minutes time) {
+  const auto two_digits = [](long n) { return (n < 10 ? "0" : "") + std::to_string(n); };
+  return two_digits(time.count() / 60) + ":" + two_digits(time.count() % 60);
+}
+
 // `theme` is the top-level one, for destinations that name none.
 DestinationConfig destination(const Walker& w, const Json& v, const std::string& path,
                               const ColorTheme& theme) {
@@ -434,10 +491,13 @@ DestinationConfig destination(const Walker& w, const Json& v, const std::string&
       d.flush_interval = w.duration<std::chrono::milliseconds>(value, at);
     if (key == "buffer_size") d.buffer_size = w.size(value, at);
     if (key == "max_size") d.max_size = w.size(value, at);
-    if (key == "rotation")
-      d.rotation = kRotations[w.choice(value, at, kRotationNames, "a rotation interval")];
+    if (key == "rotation") d.rotation = rotation_interval(w, value, at);
+    if (key == "rotation_time") d.rotation_time = time_of_day(w, value, at);
     if (key == "backup_count") {
-      d.backup_count = static_cast<int>(w.integer(value, at, 0, std::numeric_limits<int>::max()));
+      d.backup_count = static_cast<int>(w.integer(value, at, 0, kMaxBackupCount));
+    }
+    if (key == "backup_naming") {
+      d.backup_naming = kBackupNamings[w.choice(value, at, kBackupNamingNames, "a backup naming")];
     }
     if (key == "compress") d.compress = w.boolean(value, at);
   }
@@ -446,7 +506,13 @@ DestinationConfig destination(const Walker& w, const Json& v, const std::string&
   }
   if (d.type == "audit") audit_destination(w, v, path, d);
   if (d.type == "rotating_file" && d.max_size == 0 && d.rotation == RotationInterval::none) {
-    w.fail(path, "a rotating_file destination needs max_size and/or rotation (hourly, daily)");
+    w.fail(path,
+           "a rotating_file destination needs max_size and/or rotation (hourly, daily, or an "
+           "interval such as '15m')");
+  }
+  if (d.rotation_time.count() != 0 && d.rotation == RotationInterval::none) {
+    w.fail(child_path(path, "rotation_time"),
+           "needs rotation (hourly, daily, or an interval such as '15m')");
   }
   return d;
 }
@@ -732,8 +798,10 @@ Json to_json(const LoggerConfig& config) {
       }
       if (d.type == "rotating_file") {
         j["max_size"] = d.max_size;
-        j["rotation"] = name_of(d.rotation, kRotations, kRotationNames);
+        j["rotation"] = rotation_text(d.rotation);
+        j["rotation_time"] = time_of_day_text(d.rotation_time);
         j["backup_count"] = d.backup_count;
+        j["backup_naming"] = name_of(d.backup_naming, kBackupNamings, kBackupNamingNames);
         j["compress"] = d.compress;
       }
       list.push_back(std::move(j));
