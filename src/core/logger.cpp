@@ -25,6 +25,7 @@
 #include "../config/factory.hpp"
 #include "hydra/async/crash_handler.hpp"
 #include "hydra/config/detect.hpp"
+#include "hydra/config/limits.hpp"
 #include "hydra/core/context.hpp"
 #include "hydra/core/error.hpp"
 #include "hydra/core/protector.hpp"
@@ -463,11 +464,7 @@ Logger::Logger(LoggerConfig config) : impl_(std::make_unique<Impl>()) {
   Impl& im = *impl_;
   im.config = std::move(config);
   if (im.config.default_layer.empty()) throw ConfigError("default_layer: must not be empty");
-  if (im.config.async.queue_capacity > detail::SpscQueue::kMaxCapacity) {
-    throw ConfigError("async.queue_capacity: " + std::to_string(im.config.async.queue_capacity) +
-                      " bytes is more than one queue may hold (" +
-                      std::to_string(detail::SpscQueue::kMaxCapacity) + " bytes, 1 GiB)");
-  }
+  detail::check_limits(im.config.async);
   if (im.config.layers.empty()) apply_zero_config(im.config, detect_environment());
   for (const auto& [key, value] : im.config.static_fields) {
     im.static_fields.push_back(Field{key, FieldValue(std::string_view(value))});
