@@ -1,6 +1,8 @@
 // Bounds: every numeric setting has one, checked by the validator (file, line,
 // key) and, for what code sets, when the logger is built (ConfigError naming
-// the key).
+// the key); a document has a size, value-count and depth bound, so that a
+// hostile file (a YAML alias bomb, deep nesting) fails fast instead of eating
+// memory or the stack, at start-up and on hot reload alike.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -120,6 +122,74 @@ TEST(ConfigLimits, CodeSettingsPastTheirBoundAreConfigErrors) {
   expect_mentions(
       async_error([](hydra::AsyncOptions& o) { o.health_interval = std::chrono::hours{25}; }),
       {"async.health_interval", "0us to 24h"});
+}
+
+// A YAML alias bomb: each line doubles... nine times the one before it, in
+// 200 bytes; expanded it is 531441 strings. Refused after at most 100000
+// values, within a fraction of a second.
+TEST(DocumentLimits, AYamlAliasBombIsRefusedBeforeItExpands) {
+  TempDir dir;
+  const std::string bomb =
+      "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+      "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+      "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+      "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+      "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+      "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n";
+  expect_mentions(load_error(dir, "bomb.yaml", bomb),
+                  {"bomb.yaml:", "more than 100000 values", "YAML aliases"});
+  // Aliases as such are fine.
+  const hydra::LoggerConfig ok = load_text(dir, "alias.yaml",
+                                           "layers:\n"
+                                           "  APP:\n"
+                                           "    destinations: &both\n"
+                                           "      - type: console\n"
+                                           "        format: json\n"
+                                           "  DB:\n"
+                                           "    destinations: *both\n");
+  EXPECT_EQ(ok.layers.at("DB").destinations.at(0).format, "json");
+}
+
+TEST(DocumentLimits, DeepNestingIsAnErrorNotACrash) {
+  TempDir dir;
+  constexpr int kDeep = 100000;  // deep enough to overflow a recursive walk's stack
+  const std::string json =
+      "{\"name\": \"x\",\n\"layers\": " + std::string(kDeep, '[') + std::string(kDeep, ']') + "}";
+  expect_mentions(load_error(dir, "deep.json", json),
+                  {"deep.json:2", "layers[0]", "nested more than 64"});
+  const std::string yaml = "layers: " + std::string(5000, '[') + std::string(5000, ']') + "\n";
+  expect_mentions(load_error(dir, "deep.yaml", yaml), {"deep.yaml:1", "nested more than 64"});
+  const std::string toml = "layers = " + std::string(100, '[') + std::string(100, ']') + "\n";
+  expect_mentions(load_error(dir, "deep.toml", toml), {"deep.toml:1", "nested more than 64"});
+}
+
+TEST(DocumentLimits, FilesLargerThanOneMegabyteAreRefused) {
+  TempDir dir;
+  // Valid TOML: a comment line, then enough padding to pass 1 MiB.
+  const std::string padding = "# " + std::string((1 << 20), 'x') + "\nname = \"big\"\n";
+  expect_mentions(load_error(dir, "big.toml", padding),
+                  {"big.toml", "larger than 1MB", "the most a configuration file may hold"});
+  expect_mentions(config_error_of([&] {
+                    hydra::parse_config(padding, hydra::ConfigFormat::toml, "text.toml");
+                  }),
+                  {"text.toml", "larger than 1MB"});
+  // A device that never ends is read only as far as the bound.
+  std::filesystem::create_symlink("/dev/zero", dir.file("zero.json"));
+  expect_mentions(config_error_of([&] { hydra::load_config(dir.file("zero.json")); }),
+                  {"zero.json", "larger than 1MB"});
+}
+
+TEST(DocumentLimits, ExtendsChainsLongerThan32FilesAreRefused) {
+  TempDir dir;
+  constexpr int kFiles = 40;
+  for (int i = 0; i < kFiles; ++i) {
+    const std::string body = i + 1 < kFiles ? "extends = \"c" + std::to_string(i + 1) + ".toml\"\n"
+                                            : "name = \"root\"\n";
+    hydra::test::write_file(dir.file("c" + std::to_string(i) + ".toml"), body);
+  }
+  expect_mentions(config_error_of([&] { hydra::load_config(dir.file("c0.toml")); }),
+                  {"c32.toml", "more than 32 files in one extends chain"});
+  EXPECT_EQ(hydra::load_config(dir.file("c8.toml")).name, "root");  // 32 files: fine
 }
 
 }  // namespace

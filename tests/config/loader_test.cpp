@@ -6,6 +6,10 @@
 
 #include <hydra/config/loader.hpp>
 #include <hydra/hydra.hpp>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "config/config_test_util.hpp"
 
@@ -285,6 +289,39 @@ TEST(LoaderErrors, ParseErrorsHaveFileAndLine) {
   expect_mentions(load_error(dir, "p.json", "{\n  \"name\": \"x\",\n  \"mode\": \n}\n"),
                   {"p.json:4", "parse error"});
   expect_mentions(load_error(dir, "top.yaml", "- a\n- b\n"), {"top.yaml:1", "mapping"});
+}
+
+// TOML's parser refuses a key written twice; yaml-cpp and nlohmann keep one of
+// them silently, so the loader refuses it for them.
+TEST(LoaderErrors, DuplicateKeysAreRefusedInEveryFormat) {
+  TempDir dir;
+  expect_mentions(load_error(dir, "d.yaml", "name: a\ndefault_level: info\nname: b\n"),
+                  {"d.yaml:3", "name: duplicate key (first at line 1)"});
+  expect_mentions(load_error(dir, "n.yaml",
+                             "layers:\n  APP:\n    level: debug\n    destinations: []\n"
+                             "    level: error\n"),
+                  {"n.yaml:5", "layers.APP.level: duplicate key (first at line 3)"});
+  expect_mentions(load_error(dir, "q.yaml", "name: a\n\"name\": b\n"),
+                  {"q.yaml:2", "name: duplicate key"});
+  expect_mentions(
+      load_error(dir, "d.json", "{\"name\": \"a\",\n \"mode\": \"sync\",\n \"name\": \"b\"}"),
+      {"d.json:3", "name: duplicate key (first at line 1)"});
+  expect_mentions(load_error(dir, "n.json",
+                             "{\"layers\": {\"APP\": {\"destinations\": [\n"
+                             "  {\"type\": \"console\",\n   \"type\": \"null\"}]}}}"),
+                  {"n.json:3", "layers.APP.destinations[0].type: duplicate key (first at line 2)"});
+  // The same key in two tables is not a duplicate; an escaped spelling of
+  // the same key is.
+  EXPECT_NO_THROW(
+      load_text(dir, "ok.json",
+                "{\"layers\": {\"A\": {\"level\": \"info\"}, \"B\": {\"level\": \"info\"}}}"));
+  expect_mentions(load_error(dir, "e.json", "{\"name\": \"a\", \"n\\u0061me\": \"b\"}"),
+                  {"e.json:1", "name: duplicate key"});
+  expect_mentions(load_error(dir, "d.toml", "name = \"a\"\nname = \"b\"\n"),
+                  {"d.toml:2", "TOML parse error"});
+  // A key must be a string (yaml-cpp also takes a mapping or null as one).
+  expect_mentions(load_error(dir, "k.yaml", "? [a, b]\n: x\n"),
+                  {"k.yaml:1", "a key must be a string"});
 }
 
 TEST(LoaderErrors, ReservedLayerName) {

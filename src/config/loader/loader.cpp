@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "hydra/config/detect.hpp"
+#include "hydra/config/limits.hpp"
 #include "hydra/core/error.hpp"
 #include "tree.hpp"
 
@@ -23,7 +24,16 @@ using config_detail::Tree;
 
 namespace {
 
+// How many files an `extends` chain may hold, the child included.
+constexpr std::size_t kMaxExtendsChain = 32;
+
+std::string too_large(const std::string& source) {
+  return source + ": larger than " + detail::size_text(config_detail::kMaxDocumentBytes) +
+         ", the most a configuration file may hold";
+}
+
 Tree parse(std::string_view text, ConfigFormat format, const std::string& source) {
+  if (text.size() > config_detail::kMaxDocumentBytes) throw ConfigError(too_large(source));
   switch (format) {
     case ConfigFormat::toml: return config_detail::parse_toml(text, source);
     case ConfigFormat::yaml: return config_detail::parse_yaml(text, source);
@@ -32,12 +42,21 @@ Tree parse(std::string_view text, ConfigFormat format, const std::string& source
   throw ConfigError(source + ": unknown configuration format");
 }
 
+// The file's text; one byte more than a document may hold is enough to
+// refuse it, whatever it is (a huge file, /dev/zero, a pipe).
 std::string read_text(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw ConfigError(path.string() + ": cannot read: " + std::generic_category().message(errno));
   }
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::string text(config_detail::kMaxDocumentBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) {
+    throw ConfigError(path.string() + ": cannot read: " + std::generic_category().message(errno));
+  }
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > config_detail::kMaxDocumentBytes) throw ConfigError(too_large(path.string()));
+  return text;
 }
 
 // Takes a string-valued key out of the top level (nullopt when absent).
@@ -71,6 +90,10 @@ Tree load_file_tree(const std::filesystem::path& path, Loading& loading) {
     std::string cycle;
     for (const auto& n : loading.names) cycle += n + " -> ";
     throw ConfigError("extends cycle: " + cycle + path.string());
+  }
+  if (loading.chain.size() >= kMaxExtendsChain) {
+    throw ConfigError(path.string() + ": more than " + std::to_string(kMaxExtendsChain) +
+                      " files in one extends chain");
   }
   const ConfigFormat format = config_format_of(path);
   const std::string text = read_text(path);

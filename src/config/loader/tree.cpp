@@ -155,6 +155,33 @@ void fail(const Tree& tree, std::string_view path, const std::string& what) {
   throw ConfigError(message);
 }
 
+void DocumentBudget::count(std::string_view path, std::size_t depth) {
+  if (depth > kMaxDocumentDepth) {
+    fail(tree_, path,
+         fmt::format("nested more than {} tables and lists deep; a configuration is refused "
+                     "past that",
+                     kMaxDocumentDepth));
+  }
+  if (++values_ > kMaxDocumentValues) {
+    fail(tree_, path,
+         fmt::format("more than {} values (YAML aliases count each time they are used); a "
+                     "configuration is refused past that",
+                     kMaxDocumentValues));
+  }
+}
+
+void duplicate_key(const Tree& tree, std::string_view path, int line) {
+  std::string message = tree.source;
+  if (line > 0) message += ":" + std::to_string(line);
+  message += ": ";
+  message += path;
+  message += ": duplicate key";
+  if (auto first = tree.origins.find(path); first != tree.origins.end() && first->second.line > 0) {
+    message += " (first at line " + std::to_string(first->second.line) + ")";
+  }
+  throw ConfigError(message);
+}
+
 void merge(Tree& base, Tree overlay) {
   merge_value(base, base.value, std::move(overlay.value), "");
   for (auto& [path, origin] : overlay.origins) base.origins[path] = std::move(origin);
