@@ -410,6 +410,31 @@ TEST(Interpolation, VariablesAndDefaults) {
   EXPECT_EQ(c.layers.at("APP").destinations[0].app_name, "fallback costs $5");
 }
 
+TEST(Interpolation, DefaultsNestAndExpandInTurn) {
+  TempDir dir;
+  const auto name_of = [&](const std::string& value,
+                           std::map<std::string, std::string, std::less<>> vars) {
+    return load_text(dir, "n.toml", "name = \"" + value + "\"\n", hydra::env_from_map(vars)).name;
+  };
+  EXPECT_EQ(name_of("${A:-${B:-x}}", {}), "x");
+  EXPECT_EQ(name_of("${A:-${B:-x}}", {{"B", "b"}}), "b");
+  EXPECT_EQ(name_of("${A:-${B:-x}}", {{"A", "a"}, {"B", "b"}}), "a");
+  EXPECT_EQ(name_of("${A:-${B:-x}-${C:-y}}/z", {{"C", "c"}}), "x-c/z");
+  EXPECT_EQ(name_of("${A:-$${B}}", {}), "${B}");  // $$ stays a literal $ in a default
+  // A variable's value is used as it is, never expanded again.
+  EXPECT_EQ(name_of("${A:-x}", {{"A", "${B:-y}"}}), "${B:-y}");
+  // A nested variable without a default must be set, as at the top.
+  expect_mentions(load_error(dir, "u.toml", "name = \"${A:-${B}}\"\n"),
+                  {"u.toml:1", "name", "${B}", "B is not set"});
+  // Nesting is bounded; a variable name cannot be made of variables.
+  std::string deep = "x";
+  for (int i = 0; i < 9; ++i) deep = "${V" + std::to_string(i) + ":-" + deep + "}";
+  expect_mentions(load_error(dir, "d.toml", "name = \"" + deep + "\"\n"),
+                  {"d.toml:1", "name", "nested more than 8 deep"});
+  expect_mentions(load_error(dir, "v.toml", "name = \"${A${B}}\"\n"),
+                  {"v.toml:1", "'A${B}' is not a variable name"});
+}
+
 TEST(Interpolation, MissingVariableNamesTheVariableAndTheKey) {
   TempDir dir;
   const std::string msg = load_error(dir, "m.yaml",
