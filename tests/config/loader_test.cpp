@@ -155,12 +155,28 @@ TEST(Loader, YmlExtensionAndParseConfigFromText) {
             hydra::config_to_json(hydra::parse_config(kToml, hydra::ConfigFormat::toml)));
 }
 
-TEST(Loader, EmptyFilesAreTheDefaults) {
+// A file with no settings is almost always a mistake, or a file caught half
+// written (truncated, not yet filled): loading it would silently move all
+// output to the zero-config console. Refused, at start-up as on reload.
+TEST(Loader, EmptyFilesAreRefused) {
   TempDir dir;
-  const std::string defaults = hydra::config_to_json(hydra::LoggerConfig{});
-  EXPECT_EQ(hydra::config_to_json(load_text(dir, "e.toml", "")), defaults);
-  EXPECT_EQ(hydra::config_to_json(load_text(dir, "e.yaml", "")), defaults);
-  EXPECT_EQ(hydra::config_to_json(load_text(dir, "e.json", "{}")), defaults);
+  for (const auto& [name, text] :
+       std::vector<std::pair<std::string, std::string>>{{"e.toml", ""},
+                                                        {"c.toml", "# nothing yet\n\n"},
+                                                        {"e.yaml", ""},
+                                                        {"d.yaml", "---\n# nothing yet\n"},
+                                                        {"e.json", "{}"},
+                                                        {"w.json", " {\n }\n"}}) {
+    expect_mentions(load_error(dir, name, text), {name + ": the file holds no settings"});
+  }
+  expect_mentions(config_error_of([] { hydra::parse_config("", hydra::ConfigFormat::yaml, "s"); }),
+                  {"s: the file holds no settings"});
+  // An extends parent too.
+  hydra::test::write_file(dir.file("empty.toml"), "");
+  expect_mentions(load_error(dir, "child.toml", "extends = \"empty.toml\"\nname = \"x\"\n"),
+                  {"child.toml:1", "extends", "empty.toml: the file holds no settings"});
+  // One setting is enough: a file may ask for the zero-config console.
+  EXPECT_EQ(load_text(dir, "n.toml", "name = \"x\"\n").name, "x");
 }
 
 TEST(Loader, UnknownExtensionNamesThePathAndTheValidOnes) {

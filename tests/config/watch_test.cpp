@@ -131,6 +131,43 @@ TEST_P(WatchTest, ABrokenFileIsReportedAndTheOldConfigurationStays) {
   EXPECT_EQ(count_lines_with(first, "at-new-level"), 1u);
 }
 
+// An empty file is refused like a broken one: most often it is a file caught
+// between being truncated and being written, and taking it would move all
+// output to the zero-config console.
+TEST_P(WatchTest, AnEmptyFileIsRefusedAndTheOldConfigurationStays) {
+  TempDir dir;
+  const std::string cfg = dir.file("hydra.toml");
+  const std::string first = dir.file("first.log");
+  write_file(cfg, config(first, "info"));
+  const auto src = sources(cfg);
+  hydra::Logger log(hydra::resolve_config(src).config);
+  hydra::ConfigWatcher watcher(log, src, [](const hydra::ReloadResult&) {});
+
+  write_file(cfg, "");
+  auto result = watcher.wait_for_attempt(1, kWait);
+  ASSERT_TRUE(result.has_value());
+  EXPECT_FALSE(result->ok);
+  hydra::test::expect_mentions(result->error, {"hydra.toml", "no settings"});
+  testing::internal::CaptureStdout();
+  log.info("kept-old-config");
+  log.flush();
+  const std::string out = testing::internal::GetCapturedStdout();
+  EXPECT_EQ(out.find("kept-old-config"), std::string::npos) << out;
+  EXPECT_EQ(count_lines_with(first, "kept-old-config"), 1u);
+  EXPECT_EQ(log.generation(), 0u);
+
+  write_file(cfg, "# comments only\n");
+  result = watcher.wait_for_attempt(2, kWait);
+  ASSERT_TRUE(result.has_value());
+  EXPECT_FALSE(result->ok);
+
+  write_file(cfg, config(first, "warning"));  // filled in: taken
+  result = watcher.wait_for_attempt(3, kWait);
+  ASSERT_TRUE(result.has_value());
+  EXPECT_TRUE(result->ok) << result->error;
+  EXPECT_EQ(log.generation(), 1u);
+}
+
 TEST_P(WatchTest, AFileReplacedByRenameIsReloaded) {
   TempDir dir;
   const std::string cfg = dir.file("hydra.toml");

@@ -110,6 +110,13 @@ Tree load_file_tree(const std::filesystem::path& path, Loading& loading) {
 Tree load_tree(std::string_view text, ConfigFormat format, const std::string& source,
                const std::filesystem::path& base_dir, Loading& loading) {
   Tree tree = parse(text, format, source);
+  if (tree.value.empty()) {
+    // Most often a file caught while it is being written (truncated, then
+    // filled): loading it would move all output to the zero-config console.
+    throw ConfigError(source +
+                      ": the file holds no settings; an empty configuration is refused (to log "
+                      "with the defaults, load no file)");
+  }
   config_detail::interpolate(tree, loading.env);
   const std::string where = tree.where("extends");
   const std::optional<std::string> extends = take_string(tree, "extends");
