@@ -352,6 +352,17 @@ struct Logger::Impl {
     return last_resort;
   }
 
+  // The level of layer `name`, whose records take `route`: a configured
+  // layer's own (its level or default_level, with or without destinations
+  // of its own); else that of the layer it falls back to (DEFAULT,
+  // __CENTRALIZED__); else default_level. Under slots_mutex.
+  Level level_of(std::string_view name, const detail::Route& route) const {
+    for (const auto& r : routes) {
+      if (r->name == name) return r->level;
+    }
+    return route.last_resort ? config.default_level : route.level;
+  }
+
   static void refresh_threshold(detail::LayerSlot& slot) {
     const detail::Route* route = slot.route.load(std::memory_order_acquire);
     const int level_sev = severity(slot.level.load(std::memory_order_relaxed));
@@ -374,9 +385,7 @@ struct Logger::Impl {
     detail::LayerSlot& s = slots.emplace_back();
     s.name.assign(name);
     const detail::Route& route = resolve(name);
-    const detail::Route* own = find_route(name);
-    // A configured layer has its own level; others take their route's.
-    s.level.store(own != nullptr ? own->level : route.level, std::memory_order_relaxed);
+    s.level.store(level_of(name, route), std::memory_order_relaxed);
     s.route.store(&route, std::memory_order_release);
     refresh_threshold(s);
     slot_index.emplace(s.name, &s);
@@ -638,10 +647,9 @@ void Logger::reconfigure(LoggerConfig config) {
     im.config.protector = config.protector;
     im.protector.store(config.protector.get(), std::memory_order_release);
     for (detail::LayerSlot& s : im.slots) {
-      const detail::Route* own = im.find_route(s.name);
       const detail::Route& route = im.resolve(s.name);
       s.route.store(&route, std::memory_order_release);
-      s.level.store(own != nullptr ? own->level : route.level, std::memory_order_relaxed);
+      s.level.store(im.level_of(s.name, route), std::memory_order_relaxed);
       Impl::refresh_threshold(s);
     }
   }

@@ -168,6 +168,48 @@ TEST_P(WatchTest, AnEmptyFileIsRefusedAndTheOldConfigurationStays) {
   EXPECT_EQ(log.generation(), 1u);
 }
 
+// A layer the new file no longer configures goes back to default_level,
+// whatever it had before: its own level, or one set with set_level().
+TEST_P(WatchTest, ARemovedLayerReturnsToTheDefaultLevel) {
+  TempDir dir;
+  const std::string cfg = dir.file("hydra.toml");
+  const std::string app = dir.file("app.log");
+  const std::string db = dir.file("db.log");
+  const std::string with_db = config(app, "info") +
+                              "[layers.DATABASE]\nlevel = \"debug\"\n"
+                              "[[layers.DATABASE.destinations]]\ntype = \"file\"\npath = \"" +
+                              db +
+                              "\"\n[layers.CACHE]\nlevel = \"info\"\n"
+                              "[[layers.CACHE.destinations]]\ntype = \"null\"\n";
+  write_file(cfg, with_db);
+  const auto src = sources(cfg);
+  hydra::Logger log(hydra::resolve_config(src).config);
+  hydra::ConfigWatcher watcher(log, src);
+  // Never configured, and no DEFAULT to fall back to: default_level too.
+  EXPECT_EQ(log.level("OTHER"), hydra::Level::info);
+  log.layer("DATABASE").debug("db-debug-before");
+  log.set_level("CACHE", hydra::Level::trace);
+  ASSERT_TRUE(log.should_log("CACHE", hydra::Level::trace));
+
+  write_file(cfg, config(app, "info"));  // APP only: no DATABASE, CACHE, DEFAULT
+  const auto result = watcher.wait_for_attempt(1, kWait);
+  ASSERT_TRUE(result.has_value());
+  ASSERT_TRUE(result->ok) << result->error;
+  EXPECT_EQ(log.level("DATABASE"), hydra::Level::info);
+  EXPECT_EQ(log.level("CACHE"), hydra::Level::info);
+  EXPECT_FALSE(log.should_log("DATABASE", hydra::Level::debug));
+  EXPECT_FALSE(log.should_log("CACHE", hydra::Level::trace));
+  // Their records at default_level and above still reach the last-resort route.
+  EXPECT_TRUE(log.should_log("DATABASE", hydra::Level::info));
+  testing::internal::CaptureStderr();
+  log.layer("DATABASE").debug("db-debug-after");
+  log.flush();
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(err.find("db-debug-after"), std::string::npos) << err;
+  EXPECT_EQ(count_lines_with(db, "db-debug-before"), 1u);
+  EXPECT_EQ(count_lines_with(db, "db-debug-after"), 0u);
+}
+
 TEST_P(WatchTest, AFileReplacedByRenameIsReloaded) {
   TempDir dir;
   const std::string cfg = dir.file("hydra.toml");
