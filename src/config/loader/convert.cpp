@@ -425,6 +425,18 @@ void audit_destination(const Walker& w, const Json& v, const std::string& path,
 #endif
 }
 
+// A destination's format, any case: one of kFormatChoices, or `auto` (chosen
+// when the destination is built: auto_format_for).
+std::string format_of(const Walker& w, const Json& v, const std::string& path) {
+  std::string name = w.string(v, path);
+  std::transform(name.begin(), name.end(), name.begin(), hydra::detail::ascii_lower);
+  if (name != "auto" && !is_format_name(name)) {
+    w.fail(path,
+           describe(v) + " is not a format (valid: " + std::string(kFormatChoices) + ", auto)");
+  }
+  return name;
+}
+
 // `theme` is the top-level one, for destinations that name none.
 DestinationConfig destination(const Walker& w, const Json& v, const std::string& path,
                               const ColorTheme& theme) {
@@ -454,15 +466,7 @@ DestinationConfig destination(const Walker& w, const Json& v, const std::string&
     if (key == "type") continue;
     if (key == "protect") d.protect = w.boolean(value, at);
     if (key == "level") d.level = w.level(value, at);
-    if (key == "format") {
-      d.format = w.string(value, at);
-      if (iequals(d.format, "auto")) {
-        d.format = "auto";  // chosen when the destination is built (auto_format_for)
-      } else if (!is_format_name(d.format)) {
-        w.fail(at, describe(value) + " is not a format (valid: " + std::string(kFormatChoices) +
-                       ", auto)");
-      }
-    }
+    if (key == "format") d.format = format_of(w, value, at);
     if (key == "theme") d.theme = color_theme(w, value, at);
     if (key == "color_mode")
       d.color_mode = kColorModes[w.choice(value, at, kColorNames, "a colour mode")];

@@ -118,6 +118,7 @@ Tree load_tree(std::string_view text, ConfigFormat format, const std::string& so
                       "with the defaults, load no file)");
   }
   config_detail::interpolate(tree, loading.env);
+  config_detail::apply_python_schema(tree);
   const std::string where = tree.where("extends");
   const std::optional<std::string> extends = take_string(tree, "extends");
   if (!extends) return tree;

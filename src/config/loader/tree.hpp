@@ -89,6 +89,11 @@ void merge(Tree& base, Tree overlay);
 // $). An unset variable without a default is a ConfigError naming it and the key.
 void interpolate(Tree& tree, const Env& env);
 
+// Rewrites what the Python Hydra-Logger's schema writes otherwise into this
+// one (python_schema.cpp): its format names (plain-text, json-lines,
+// colored) and its rotating `file` (with max_size or backup_count).
+void apply_python_schema(Tree& tree);
+
 // The strict walk: Tree → LoggerConfig. Keys `extends`, `preset` and `log_dir`
 // must have been resolved (removed) before. The `compliance` table is applied
 // last, over everything else, unless `with_compliance` is false: then
