@@ -151,7 +151,8 @@ void check_limits(const AsyncOptions& options) {
 }
 
 void check_limits(const DestinationConfig& destination) {
-  if (destination.sink || destination.make_sink) return;  // its own sink, its own settings
+  // By type, not by sink: a reload that keeps a file's sink may still change
+  // its flush_interval.
   if (destination.type != "file" && destination.type != "rotating_file") return;
   check_size("buffer_size", destination.buffer_size, limits::kBufferSize);
   check_duration("flush_interval", destination.flush_interval, limits::kFlushInterval);

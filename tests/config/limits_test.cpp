@@ -102,6 +102,10 @@ TEST(ConfigLimits, CodeSettingsPastTheirBoundAreConfigErrors) {
   hydra::LoggerConfig bigger = config;
   bigger.layers["APP"].destinations[0].buffer_size = std::size_t{100} << 30;
   expect_mentions(config_error_of([&] { log.reconfigure(bigger); }), {"buffer_size"});
+  // The same file keeps its sink across a reload; its interval is checked still.
+  hydra::LoggerConfig slower = config;
+  slower.layers["APP"].destinations[0].flush_interval = std::chrono::hours{2};
+  expect_mentions(config_error_of([&] { log.reconfigure(slower); }), {"flush_interval"});
   EXPECT_EQ(log.generation(), 0u);
 
   const auto async_error = [&](auto change) {
