@@ -3,12 +3,13 @@
 // Python Hydra-Logger"). Done on the tree, before the strict walk: what a
 // rewrite adds carries the line it came from, which `hydra config explain`
 // shows, and the walk itself knows one spelling of each setting.
-#include <algorithm>
 #include <array>
-#include <cctype>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
+#include "hydra/config/limits.hpp"
 #include "hydra/core/detail/ascii.hpp"
 #include "tree.hpp"
 
@@ -27,13 +28,10 @@ constexpr std::array<PythonFormat, 3> kPythonFormats = {
 
 // Its `file` rotates when it has max_size or backup_count, the other taking
 // the Python default.
-constexpr std::uint64_t kPythonMaxSize = std::uint64_t{5} * 1024 * 1024;
+constexpr std::uint64_t kPythonMaxSize = 5 * limits::kMiB;
 constexpr int kPythonBackupCount = 3;
 
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), hydra::detail::ascii_lower);
-  return text;
-}
+using hydra::detail::iequals;
 
 // Whether a size as written is zero ("0", "0MB", 0): Python's
 // RotatingFileHandler never rotates then. Anything else, valid or not, is
@@ -60,9 +58,9 @@ void add(Tree& tree, Json& destination, const std::string& path, std::string_vie
 
 void rewrite_destination(Tree& tree, Json& d, const std::string& path) {
   if (d.contains("format") && d["format"].is_string()) {
-    const std::string name = lower(d["format"].get<std::string>());
+    const std::string name = d["format"].get<std::string>();
     for (const PythonFormat& python : kPythonFormats) {
-      if (name != python.name) continue;
+      if (!iequals(name, python.name)) continue;
       d["format"] = python.format;
       if (python.colored && !d.contains("color_mode")) {
         add(tree, d, path, "color_mode", "always", child_path(path, "format"));
@@ -71,7 +69,7 @@ void rewrite_destination(Tree& tree, Json& d, const std::string& path) {
   }
   const bool rotates = d.contains("max_size") || d.contains("backup_count");
   if (!rotates || !d.contains("type") || !d["type"].is_string() ||
-      lower(d["type"].get<std::string>()) != "file") {
+      !iequals(d["type"].get<std::string>(), "file")) {
     return;
   }
   if (d.contains("max_size") && is_zero_size(d["max_size"])) {
