@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <hydra/config/loader.hpp>
 #include <hydra/hydra.hpp>
 #include <string>
@@ -126,6 +127,28 @@ TEST(ConfigLimits, CodeSettingsPastTheirBoundAreConfigErrors) {
   expect_mentions(
       async_error([](hydra::AsyncOptions& o) { o.health_interval = std::chrono::hours{25}; }),
       {"async.health_interval", "0us to 24h"});
+}
+
+// A NUL byte in a path would make open() name another file: refused in
+// every format and from code.
+TEST(ConfigLimits, PathsWithANulByteAreRefused) {
+  TempDir dir;
+  expect_mentions(load_error(dir, "p.json",
+                             "{\"layers\": {\"APP\": {\"destinations\": [\n"
+                             "  {\"type\": \"file\", \"path\": \"app.log\\u0000.evil\"}]}}}"),
+                  {"p.json:2", "layers.APP.destinations[0].path", "NUL byte"});
+  expect_mentions(load_error(dir, "p.yaml",
+                             "layers:\n  APP:\n    destinations:\n      - type: file\n"
+                             "        path: \"app.log\\0.evil\"\n"),
+                  {"p.yaml:5", "layers.APP.destinations[0].path", "NUL byte"});
+  expect_mentions(load_error(dir, "e.toml", "extends = \"base.toml\\u0000x\"\nname = \"x\"\n"),
+                  {"e.toml:1", "extends", "NUL byte"});
+  hydra::LoggerConfig config;
+  config.layers["APP"].destinations = {
+      hydra::file(dir.file("app.log") + std::string(1, '\0') + "x")};
+  expect_mentions(config_error_of([&] { hydra::Logger log(config); }),
+                  {"layers.APP.destinations[0]", "path", "NUL byte"});
+  EXPECT_FALSE(std::filesystem::exists(dir.file("app.log")));
 }
 
 // A YAML alias bomb: each line doubles... nine times the one before it, in

@@ -124,6 +124,15 @@ class Walker {
     return v.get<std::string>();
   }
 
+  // A file's path: not empty, and no NUL byte (open() would stop there and
+  // write to another file than the one named).
+  std::string file_path(const Json& v, std::string_view path) const {
+    std::string text = string(v, path);
+    if (text.empty()) fail(path, "must not be empty");
+    if (text.find('\0') != std::string::npos) fail(path, "must not contain a NUL byte");
+    return text;
+  }
+
   bool boolean(const Json& v, std::string_view path) const {
     if (!v.is_boolean()) wrong_type(path, v, "a boolean (true or false)");
     return v.get<bool>();
@@ -364,7 +373,7 @@ protect::AuditKeySource key_source(const Walker& w, const Json& v, const std::st
                                    const std::string& file_key, const std::string& env_key,
                                    std::string_view what, std::string_view why_required) {
   protect::AuditKeySource key;
-  if (v.contains(file_key)) key.file = w.string(v[file_key], child_path(path, file_key));
+  if (v.contains(file_key)) key.file = w.file_path(v[file_key], child_path(path, file_key));
   if (v.contains(env_key)) key.env = w.string(v[env_key], child_path(path, env_key));
   const bool both = !key.file.empty() && !key.env.empty();
   const bool none = key.file.empty() && key.env.empty();
@@ -387,10 +396,7 @@ protect::AuditChainOptions audit_chain_options(const Walker& w, const Json& v,
   protect::AuditChainOptions o;
   for (const auto& [key, value] : v.items()) {
     const std::string at = child_path(path, key);
-    if (key == "path") {
-      o.path = w.string(value, at);
-      if (o.path.empty()) w.fail(at, "must not be empty");
-    }
+    if (key == "path") o.path = w.file_path(value, at);
     if (key == "max_size") o.max_size = w.size(value, at, limits::kRotationSize);
     if (key == "backup_count") {
       o.backup_count = static_cast<int>(w.integer(value, at, 1, std::numeric_limits<int>::max()));
@@ -479,10 +485,7 @@ DestinationConfig destination(const Walker& w, const Json& v, const std::string&
     if (key == "syslog_facility") d.syslog_facility = static_cast<int>(w.integer(value, at, 0, 23));
     if (key == "stream")
       d.stream = kStreamNames[w.choice(value, at, kStreamNames, "a console stream")];
-    if (key == "path") {
-      d.path = w.string(value, at);
-      if (d.path.empty()) w.fail(at, "must not be empty");
-    }
+    if (key == "path") d.path = w.file_path(value, at);
     if (key == "flush_level") d.flush_level = w.level(value, at);
     if (key == "flush_interval")
       d.flush_interval = w.duration<std::chrono::milliseconds>(value, at, limits::kFlushInterval);

@@ -67,6 +67,9 @@ std::optional<std::string> take_string(Tree& tree, const std::string& key) {
     config_detail::fail(tree, key, "expected a string, got " + config_detail::describe(v));
   }
   std::string s = v.get<std::string>();
+  if (s.find('\0') != std::string::npos) {
+    config_detail::fail(tree, key, "must not contain a NUL byte");  // a path, or names one
+  }
   tree.value.erase(key);
   return s;
 }
