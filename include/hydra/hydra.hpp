@@ -4,6 +4,7 @@
 #include "hydra/async/crash_handler.hpp"
 #include "hydra/config/builder.hpp"
 #include "hydra/config/config.hpp"
+#include "hydra/config/limits.hpp"
 #include "hydra/core/context.hpp"
 #include "hydra/core/error.hpp"
 #include "hydra/core/format_string.hpp"

@@ -1,11 +1,19 @@
 #include "hydra/config/config.hpp"
 
+#include <array>
+#include <chrono>
 #include <filesystem>
+#include <string>
+#include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "factory.hpp"
+#include "hydra/async/detail/spsc_queue.hpp"
 #include "hydra/config/detect.hpp"
+#include "hydra/config/limits.hpp"
 #include "hydra/core/detail/ascii.hpp"
+#include "hydra/core/error.hpp"
 
 namespace hydra {
 namespace {
@@ -73,7 +81,88 @@ std::string_view auto_format_for(const DestinationConfig& destination, bool is_t
 
 namespace detail {
 
+static_assert(limits::kQueueCapacity.max == SpscQueue::kMaxCapacity,
+              "async.queue_capacity's bound is the largest queue");
+
+std::string size_text(std::uint64_t bytes) {
+  constexpr std::array<std::pair<std::uint64_t, const char*>, 3> kUnits = {
+      {{limits::kGiB, "GB"}, {limits::kMiB, "MB"}, {limits::kKiB, "KB"}}};
+  for (const auto& [unit, name] : kUnits) {
+    if (bytes != 0 && bytes % unit == 0) return std::to_string(bytes / unit) + name;
+  }
+  return std::to_string(bytes) + "B";
+}
+
+std::string duration_text(std::chrono::microseconds duration) {
+  using namespace std::chrono;
+  const auto n = duration.count();
+  if (n != 0 && n % duration_cast<microseconds>(hours{1}).count() == 0) {
+    return std::to_string(duration_cast<hours>(duration).count()) + "h";
+  }
+  if (n != 0 && n % duration_cast<microseconds>(seconds{1}).count() == 0) {
+    return std::to_string(duration_cast<seconds>(duration).count()) + "s";
+  }
+  if (n != 0 && n % duration_cast<microseconds>(milliseconds{1}).count() == 0) {
+    return std::to_string(duration_cast<milliseconds>(duration).count()) + "ms";
+  }
+  return std::to_string(n) + "us";
+}
+
+std::string range_text(const SizeLimit& limit) {
+  return size_text(limit.min) + " to " + size_text(limit.max);
+}
+
+std::string range_text(const DurationLimit& limit) {
+  return duration_text(limit.min) + " to " + duration_text(limit.max);
+}
+
+namespace {
+
+void check_size(std::string_view key, std::uint64_t bytes, const SizeLimit& limit) {
+  if (bytes < limit.min || bytes > limit.max) {
+    throw ConfigError(std::string(key) + ": " + std::to_string(bytes) +
+                      " bytes is out of range (valid: " + range_text(limit) + ")");
+  }
+}
+
+template <typename Rep, typename Period>
+void check_duration(std::string_view key, std::chrono::duration<Rep, Period> duration,
+                    const DurationLimit& limit) {
+  // Compared in the setting's own unit: converting a huge value to
+  // microseconds could overflow.
+  using Unit = std::chrono::duration<Rep, Period>;
+  const auto min = std::chrono::ceil<Unit>(limit.min);
+  const auto max = std::chrono::floor<Unit>(limit.max);
+  if (duration < min || duration > max) {
+    throw ConfigError(std::string(key) + ": " + std::to_string(duration.count()) +
+                      (std::is_same_v<Period, std::micro> ? "us" : "ms") +
+                      " is out of range (valid: " + range_text(limit) + ")");
+  }
+}
+
+}  // namespace
+
+void check_limits(const AsyncOptions& options) {
+  check_size("async.queue_capacity", options.queue_capacity, limits::kQueueCapacity);
+  check_size("async.grow_limit", options.grow_limit, limits::kGrowLimit);
+  check_duration("async.idle_wait", options.idle_wait, limits::kIdleWait);
+  check_duration("async.stall_timeout", options.stall_timeout, limits::kStallTimeout);
+  check_duration("async.health_interval", options.health_interval, limits::kHealthInterval);
+}
+
+void check_limits(const DestinationConfig& destination) {
+  // By type, not by sink: a reload that keeps a file's sink may still change
+  // its flush_interval.
+  if (destination.type != "file" && destination.type != "rotating_file") return;
+  check_size("buffer_size", destination.buffer_size, limits::kBufferSize);
+  check_duration("flush_interval", destination.flush_interval, limits::kFlushInterval);
+  if (destination.type == "rotating_file") {
+    check_size("max_size", destination.max_size, limits::kRotationSize);
+  }
+}
+
 Destination build_destination(const DestinationConfig& config) {
+  check_limits(config);
   // Checked whether or not the destination colours, so that a mistake shows
   // wherever the program runs.
   Palette palette = Palette::from_theme(config.theme);

@@ -15,6 +15,10 @@ FileSinkOptions file_options(const DestinationConfig& config) {
   if (config.path.empty()) {
     throw ConfigError("path: a " + config.type + " destination needs a path");
   }
+  if (config.path.find('\0') != std::string::npos) {
+    // open() would stop at it and write to another file than the one named.
+    throw ConfigError("path: must not contain a NUL byte");
+  }
   FileSinkOptions o;
   o.path = config.path;
   o.flush_level = config.flush_level;

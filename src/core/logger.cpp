@@ -25,6 +25,7 @@
 #include "../config/factory.hpp"
 #include "hydra/async/crash_handler.hpp"
 #include "hydra/config/detect.hpp"
+#include "hydra/config/limits.hpp"
 #include "hydra/core/context.hpp"
 #include "hydra/core/error.hpp"
 #include "hydra/core/protector.hpp"
@@ -352,6 +353,17 @@ struct Logger::Impl {
     return last_resort;
   }
 
+  // The level of layer `name`, whose records take `route`: a configured
+  // layer's own (its level or default_level, with or without destinations
+  // of its own); else that of the layer it falls back to (DEFAULT,
+  // __CENTRALIZED__); else default_level. Under slots_mutex.
+  Level level_of(std::string_view name, const detail::Route& route) const {
+    for (const auto& r : routes) {
+      if (r->name == name) return r->level;
+    }
+    return route.last_resort ? config.default_level : route.level;
+  }
+
   static void refresh_threshold(detail::LayerSlot& slot) {
     const detail::Route* route = slot.route.load(std::memory_order_acquire);
     const int level_sev = severity(slot.level.load(std::memory_order_relaxed));
@@ -374,9 +386,7 @@ struct Logger::Impl {
     detail::LayerSlot& s = slots.emplace_back();
     s.name.assign(name);
     const detail::Route& route = resolve(name);
-    const detail::Route* own = find_route(name);
-    // A configured layer has its own level; others take their route's.
-    s.level.store(own != nullptr ? own->level : route.level, std::memory_order_relaxed);
+    s.level.store(level_of(name, route), std::memory_order_relaxed);
     s.route.store(&route, std::memory_order_release);
     refresh_threshold(s);
     slot_index.emplace(s.name, &s);
@@ -464,11 +474,7 @@ Logger::Logger(LoggerConfig config) : impl_(std::make_unique<Impl>()) {
   Impl& im = *impl_;
   im.config = std::move(config);
   if (im.config.default_layer.empty()) throw ConfigError("default_layer: must not be empty");
-  if (im.config.async.queue_capacity > detail::SpscQueue::kMaxCapacity) {
-    throw ConfigError("async.queue_capacity: " + std::to_string(im.config.async.queue_capacity) +
-                      " bytes is more than one queue may hold (" +
-                      std::to_string(detail::SpscQueue::kMaxCapacity) + " bytes, 1 GiB)");
-  }
+  detail::check_limits(im.config.async);
   if (im.config.layers.empty()) apply_zero_config(im.config, detect_environment());
   for (const auto& [key, value] : im.config.static_fields) {
     im.static_fields.push_back(Field{key, FieldValue(std::string_view(value))});
@@ -642,10 +648,9 @@ void Logger::reconfigure(LoggerConfig config) {
     im.config.protector = config.protector;
     im.protector.store(config.protector.get(), std::memory_order_release);
     for (detail::LayerSlot& s : im.slots) {
-      const detail::Route* own = im.find_route(s.name);
       const detail::Route& route = im.resolve(s.name);
       s.route.store(&route, std::memory_order_release);
-      s.level.store(own != nullptr ? own->level : route.level, std::memory_order_relaxed);
+      s.level.store(im.level_of(s.name, route), std::memory_order_relaxed);
       Impl::refresh_threshold(s);
     }
   }

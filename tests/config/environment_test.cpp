@@ -4,6 +4,10 @@
 
 #include <hydra/config/environment.hpp>
 #include <hydra/config/loader.hpp>
+#include <hydra/hydra.hpp>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "config/config_test_util.hpp"
 
@@ -50,6 +54,26 @@ TEST(Environment, PerLayerLevelOnZeroConfigKeepsTheConsole) {
   hydra::apply_environment(c, hydra::env_from_map({{"HYDRA_LOG_LEVEL", "DATABASE=debug"}}));
   ASSERT_EQ(c.layers.count("DEFAULT"), 1u);
   EXPECT_EQ(c.layers.at("DEFAULT").destinations.at(0).type, "console");
+}
+
+// `info,DATABASE=debug,CACHE=off` gives DATABASE and CACHE a level but no
+// destinations: their records take the DEFAULT route at their own level.
+TEST(Environment, APerLayerLevelAppliesToALayerWithoutDestinations) {
+  auto sink = std::make_shared<hydra::MemorySink>();
+  hydra::LoggerConfig c;
+  c.layers["DEFAULT"].destinations = {hydra::to_sink(sink, "logfmt")};
+  hydra::apply_environment(
+      c, hydra::env_from_map({{"HYDRA_LOG_LEVEL", "info,DATABASE=debug,CACHE=off"}}));
+  hydra::Logger log(c);
+  log.layer("DATABASE").debug("db-debug");
+  log.layer("CACHE").error("cache-error");
+  log.layer("OTHER").debug("other-debug");
+  log.layer("OTHER").info("other-info");
+  log.flush();
+  const std::vector<std::string> lines = sink->lines();
+  ASSERT_EQ(lines.size(), 2u) << sink->contents();
+  EXPECT_NE(lines[0].find("db-debug"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find("other-info"), std::string::npos) << lines[1];
 }
 
 TEST(Environment, FormatAppliesToEveryDestination) {

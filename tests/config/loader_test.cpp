@@ -6,6 +6,10 @@
 
 #include <hydra/config/loader.hpp>
 #include <hydra/hydra.hpp>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "config/config_test_util.hpp"
 
@@ -151,12 +155,28 @@ TEST(Loader, YmlExtensionAndParseConfigFromText) {
             hydra::config_to_json(hydra::parse_config(kToml, hydra::ConfigFormat::toml)));
 }
 
-TEST(Loader, EmptyFilesAreTheDefaults) {
+// A file with no settings is almost always a mistake, or a file caught half
+// written (truncated, not yet filled): loading it would silently move all
+// output to the zero-config console. Refused, at start-up as on reload.
+TEST(Loader, EmptyFilesAreRefused) {
   TempDir dir;
-  const std::string defaults = hydra::config_to_json(hydra::LoggerConfig{});
-  EXPECT_EQ(hydra::config_to_json(load_text(dir, "e.toml", "")), defaults);
-  EXPECT_EQ(hydra::config_to_json(load_text(dir, "e.yaml", "")), defaults);
-  EXPECT_EQ(hydra::config_to_json(load_text(dir, "e.json", "{}")), defaults);
+  for (const auto& [name, text] :
+       std::vector<std::pair<std::string, std::string>>{{"e.toml", ""},
+                                                        {"c.toml", "# nothing yet\n\n"},
+                                                        {"e.yaml", ""},
+                                                        {"d.yaml", "---\n# nothing yet\n"},
+                                                        {"e.json", "{}"},
+                                                        {"w.json", " {\n }\n"}}) {
+    expect_mentions(load_error(dir, name, text), {name + ": the file holds no settings"});
+  }
+  expect_mentions(config_error_of([] { hydra::parse_config("", hydra::ConfigFormat::yaml, "s"); }),
+                  {"s: the file holds no settings"});
+  // An extends parent too.
+  hydra::test::write_file(dir.file("empty.toml"), "");
+  expect_mentions(load_error(dir, "child.toml", "extends = \"empty.toml\"\nname = \"x\"\n"),
+                  {"child.toml:1", "extends", "empty.toml: the file holds no settings"});
+  // One setting is enough: a file may ask for the zero-config console.
+  EXPECT_EQ(load_text(dir, "n.toml", "name = \"x\"\n").name, "x");
 }
 
 TEST(Loader, UnknownExtensionNamesThePathAndTheValidOnes) {
@@ -287,6 +307,39 @@ TEST(LoaderErrors, ParseErrorsHaveFileAndLine) {
   expect_mentions(load_error(dir, "top.yaml", "- a\n- b\n"), {"top.yaml:1", "mapping"});
 }
 
+// TOML's parser refuses a key written twice; yaml-cpp and nlohmann keep one of
+// them silently, so the loader refuses it for them.
+TEST(LoaderErrors, DuplicateKeysAreRefusedInEveryFormat) {
+  TempDir dir;
+  expect_mentions(load_error(dir, "d.yaml", "name: a\ndefault_level: info\nname: b\n"),
+                  {"d.yaml:3", "name: duplicate key (first at line 1)"});
+  expect_mentions(load_error(dir, "n.yaml",
+                             "layers:\n  APP:\n    level: debug\n    destinations: []\n"
+                             "    level: error\n"),
+                  {"n.yaml:5", "layers.APP.level: duplicate key (first at line 3)"});
+  expect_mentions(load_error(dir, "q.yaml", "name: a\n\"name\": b\n"),
+                  {"q.yaml:2", "name: duplicate key"});
+  expect_mentions(
+      load_error(dir, "d.json", "{\"name\": \"a\",\n \"mode\": \"sync\",\n \"name\": \"b\"}"),
+      {"d.json:3", "name: duplicate key (first at line 1)"});
+  expect_mentions(load_error(dir, "n.json",
+                             "{\"layers\": {\"APP\": {\"destinations\": [\n"
+                             "  {\"type\": \"console\",\n   \"type\": \"null\"}]}}}"),
+                  {"n.json:3", "layers.APP.destinations[0].type: duplicate key (first at line 2)"});
+  // The same key in two tables is not a duplicate; an escaped spelling of
+  // the same key is.
+  EXPECT_NO_THROW(
+      load_text(dir, "ok.json",
+                "{\"layers\": {\"A\": {\"level\": \"info\"}, \"B\": {\"level\": \"info\"}}}"));
+  expect_mentions(load_error(dir, "e.json", "{\"name\": \"a\", \"n\\u0061me\": \"b\"}"),
+                  {"e.json:1", "name: duplicate key"});
+  expect_mentions(load_error(dir, "d.toml", "name = \"a\"\nname = \"b\"\n"),
+                  {"d.toml:2", "TOML parse error"});
+  // A key must be a string (yaml-cpp also takes a mapping or null as one).
+  expect_mentions(load_error(dir, "k.yaml", "? [a, b]\n: x\n"),
+                  {"k.yaml:1", "a key must be a string"});
+}
+
 TEST(LoaderErrors, ReservedLayerName) {
   TempDir dir;
   expect_mentions(load_error(dir, "r.toml", "[layers.__MINE__]\nlevel = \"info\"\n"),
@@ -371,6 +424,31 @@ TEST(Interpolation, VariablesAndDefaults) {
   EXPECT_EQ(c.layers.at("APP").destinations[0].path, "/var/log/shop/app.log");
   EXPECT_EQ(c.layers.at("APP").destinations[0].max_size, 5u << 20);
   EXPECT_EQ(c.layers.at("APP").destinations[0].app_name, "fallback costs $5");
+}
+
+TEST(Interpolation, DefaultsNestAndExpandInTurn) {
+  TempDir dir;
+  const auto name_of = [&](const std::string& value,
+                           std::map<std::string, std::string, std::less<>> vars) {
+    return load_text(dir, "n.toml", "name = \"" + value + "\"\n", hydra::env_from_map(vars)).name;
+  };
+  EXPECT_EQ(name_of("${A:-${B:-x}}", {}), "x");
+  EXPECT_EQ(name_of("${A:-${B:-x}}", {{"B", "b"}}), "b");
+  EXPECT_EQ(name_of("${A:-${B:-x}}", {{"A", "a"}, {"B", "b"}}), "a");
+  EXPECT_EQ(name_of("${A:-${B:-x}-${C:-y}}/z", {{"C", "c"}}), "x-c/z");
+  EXPECT_EQ(name_of("${A:-$${B}}", {}), "${B}");  // $$ stays a literal $ in a default
+  // A variable's value is used as it is, never expanded again.
+  EXPECT_EQ(name_of("${A:-x}", {{"A", "${B:-y}"}}), "${B:-y}");
+  // A nested variable without a default must be set, as at the top.
+  expect_mentions(load_error(dir, "u.toml", "name = \"${A:-${B}}\"\n"),
+                  {"u.toml:1", "name", "${B}", "B is not set"});
+  // Nesting is bounded; a variable name cannot be made of variables.
+  std::string deep = "x";
+  for (int i = 0; i < 9; ++i) deep = "${V" + std::to_string(i) + ":-" + deep + "}";
+  expect_mentions(load_error(dir, "d.toml", "name = \"" + deep + "\"\n"),
+                  {"d.toml:1", "name", "nested more than 8 deep"});
+  expect_mentions(load_error(dir, "v.toml", "name = \"${A${B}}\"\n"),
+                  {"v.toml:1", "'A${B}' is not a variable name"});
 }
 
 TEST(Interpolation, MissingVariableNamesTheVariableAndTheKey) {

@@ -69,6 +69,21 @@ TEST(PipeConfig, BadFileAndConflictingOptionsAreClearErrors) {
   EXPECT_NE(r.err.find("--format cannot be combined with --config"), std::string::npos) << r.err;
 }
 
+// A value past its bound is a configuration error with file and line, never
+// a std::bad_alloc that aborts the pipe.
+TEST(PipeConfig, AValuePastItsBoundIsAnErrorNotAnAbort) {
+  TempDir dir;
+  const std::string config = dir.file("big.toml");
+  write_file(config, "[[layers.APP.destinations]]\ntype = \"file\"\npath = \"" +
+                         dir.file("app.log") + "\"\nbuffer_size = \"100GB\"\n");
+  const auto r = run_process({HYDRA_CLI, "pipe", "--config", config}, "x\n");
+  EXPECT_EQ(r.exit_code, 64) << r.err;
+  EXPECT_NE(
+      r.err.find("big.toml:4: layers.APP.destinations[0].buffer_size: '100GB' is out of range"),
+      std::string::npos)
+      << r.err;
+}
+
 // With a file destination the logger runs a flusher thread; a signal sent to
 // the process must still find every line read already queued (the threads
 // the logger starts inherit the blocked signals).

@@ -131,6 +131,85 @@ TEST_P(WatchTest, ABrokenFileIsReportedAndTheOldConfigurationStays) {
   EXPECT_EQ(count_lines_with(first, "at-new-level"), 1u);
 }
 
+// An empty file is refused like a broken one: most often it is a file caught
+// between being truncated and being written, and taking it would move all
+// output to the zero-config console.
+TEST_P(WatchTest, AnEmptyFileIsRefusedAndTheOldConfigurationStays) {
+  TempDir dir;
+  const std::string cfg = dir.file("hydra.toml");
+  const std::string first = dir.file("first.log");
+  write_file(cfg, config(first, "info"));
+  const auto src = sources(cfg);
+  hydra::Logger log(hydra::resolve_config(src).config);
+  hydra::ConfigWatcher watcher(log, src, [](const hydra::ReloadResult&) {});
+
+  write_file(cfg, "");
+  auto result = watcher.wait_for_attempt(1, kWait);
+  ASSERT_TRUE(result.has_value());
+  EXPECT_FALSE(result->ok);
+  hydra::test::expect_mentions(result->error, {"hydra.toml", "no settings"});
+  testing::internal::CaptureStdout();
+  log.info("kept-old-config");
+  log.flush();
+  const std::string out = testing::internal::GetCapturedStdout();
+  EXPECT_EQ(out.find("kept-old-config"), std::string::npos) << out;
+  EXPECT_EQ(count_lines_with(first, "kept-old-config"), 1u);
+  EXPECT_EQ(log.generation(), 0u);
+
+  write_file(cfg, "# comments only\n");
+  result = watcher.wait_for_attempt(2, kWait);
+  ASSERT_TRUE(result.has_value());
+  EXPECT_FALSE(result->ok);
+
+  write_file(cfg, config(first, "warning"));  // filled in: taken
+  result = watcher.wait_for_attempt(3, kWait);
+  ASSERT_TRUE(result.has_value());
+  EXPECT_TRUE(result->ok) << result->error;
+  EXPECT_EQ(log.generation(), 1u);
+}
+
+// A layer the new file no longer configures goes back to default_level,
+// whatever it had before: its own level, or one set with set_level().
+TEST_P(WatchTest, ARemovedLayerReturnsToTheDefaultLevel) {
+  TempDir dir;
+  const std::string cfg = dir.file("hydra.toml");
+  const std::string app = dir.file("app.log");
+  const std::string db = dir.file("db.log");
+  const std::string with_db = config(app, "info") +
+                              "[layers.DATABASE]\nlevel = \"debug\"\n"
+                              "[[layers.DATABASE.destinations]]\ntype = \"file\"\npath = \"" +
+                              db +
+                              "\"\n[layers.CACHE]\nlevel = \"info\"\n"
+                              "[[layers.CACHE.destinations]]\ntype = \"null\"\n";
+  write_file(cfg, with_db);
+  const auto src = sources(cfg);
+  hydra::Logger log(hydra::resolve_config(src).config);
+  hydra::ConfigWatcher watcher(log, src);
+  // Never configured, and no DEFAULT to fall back to: default_level too.
+  EXPECT_EQ(log.level("OTHER"), hydra::Level::info);
+  log.layer("DATABASE").debug("db-debug-before");
+  log.set_level("CACHE", hydra::Level::trace);
+  ASSERT_TRUE(log.should_log("CACHE", hydra::Level::trace));
+
+  write_file(cfg, config(app, "info"));  // APP only: no DATABASE, CACHE, DEFAULT
+  const auto result = watcher.wait_for_attempt(1, kWait);
+  ASSERT_TRUE(result.has_value());
+  ASSERT_TRUE(result->ok) << result->error;
+  EXPECT_EQ(log.level("DATABASE"), hydra::Level::info);
+  EXPECT_EQ(log.level("CACHE"), hydra::Level::info);
+  EXPECT_FALSE(log.should_log("DATABASE", hydra::Level::debug));
+  EXPECT_FALSE(log.should_log("CACHE", hydra::Level::trace));
+  // Their records at default_level and above still reach the last-resort route.
+  EXPECT_TRUE(log.should_log("DATABASE", hydra::Level::info));
+  testing::internal::CaptureStderr();
+  log.layer("DATABASE").debug("db-debug-after");
+  log.flush();
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(err.find("db-debug-after"), std::string::npos) << err;
+  EXPECT_EQ(count_lines_with(db, "db-debug-before"), 1u);
+  EXPECT_EQ(count_lines_with(db, "db-debug-after"), 0u);
+}
+
 TEST_P(WatchTest, AFileReplacedByRenameIsReloaded) {
   TempDir dir;
   const std::string cfg = dir.file("hydra.toml");

@@ -28,10 +28,16 @@ ConfigFormat config_format_of(const std::filesystem::path& path);
 // loads the parent first and lays this file over it (tables merge key by key,
 // lists are replaced); `preset = "name"` starts from a magic preset (written
 // to `log_dir`, default "logs"); `${VAR}` and `${VAR:-default}` in strings
-// read `env`. Any mistake — a parse error, an unknown key, a wrong type, a bad
-// value, an extends cycle, an unset variable — throws ConfigError naming the
+// read `env` (defaults nest: `${A:-${B:-x}}`). Files of the Python
+// Hydra-Logger load too (its format names, its rotating `file`). Any mistake —
+// a parse error, an unknown key, a key written twice, a wrong type, a bad
+// value, a value past its bound (hydra/config/limits.hpp), an extends cycle,
+// an unset variable, a file with no settings — throws ConfigError naming the
 // file, the line, the key path (such as
-// `layers.APP.destinations[1].max_size`), the value and what is valid.
+// `layers.APP.destinations[1].max_size`), the value and what is valid. A
+// document past 1MB, 100000 values (YAML aliases counted at each use) or 64
+// levels of nesting is refused before it costs more (docs/configuration.md,
+// "Bounds").
 LoggerConfig load_config(const std::filesystem::path& path, const Env& env = process_env());
 
 // The same, from text; `source_name` stands for the file in messages and

@@ -3,9 +3,9 @@
 // editors and configuration tools do, or through a Kubernetes ConfigMap's
 // `..data` symlink swap — resolves the configuration again from the same
 // sources and hands it to Logger::reconfigure(). A file that does not load (a
-// syntax error, an unknown key, a bad value, an unopenable path) or that
-// changes a setting fixed at construction is reported, and the logger keeps
-// the configuration it had.
+// syntax error, an unknown key, a bad value, an unopenable path, no settings
+// at all: a file caught half written) or that changes a setting fixed at
+// construction is reported, and the logger keeps the configuration it had.
 //
 //   hydra::ConfigSources sources;
 //   sources.file = "hydra.toml";

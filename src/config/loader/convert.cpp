@@ -10,10 +10,12 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "hydra/config/detect.hpp"
+#include "hydra/config/limits.hpp"
 #include "hydra/core/detail/ascii.hpp"
 #include "hydra/core/error.hpp"
 #include "hydra/core/protector.hpp"
@@ -122,6 +124,15 @@ class Walker {
     return v.get<std::string>();
   }
 
+  // A file's path: not empty, and no NUL byte (open() would stop there and
+  // write to another file than the one named).
+  std::string file_path(const Json& v, std::string_view path) const {
+    std::string text = string(v, path);
+    if (text.empty()) fail(path, "must not be empty");
+    if (text.find('\0') != std::string::npos) fail(path, "must not contain a NUL byte");
+    return text;
+  }
+
   bool boolean(const Json& v, std::string_view path) const {
     if (!v.is_boolean()) wrong_type(path, v, "a boolean (true or false)");
     return v.get<bool>();
@@ -130,15 +141,12 @@ class Walker {
   std::int64_t integer(const Json& v, std::string_view path, std::int64_t min,
                        std::int64_t max) const {
     if (!v.is_number_integer()) wrong_type(path, v, "an integer");
+    const std::string valid = std::to_string(min) + " to " + std::to_string(max);
     if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(max)) {
-      fail(path, describe(v) + " is out of range (valid: " + std::to_string(min) + " to " +
-                     std::to_string(max) + ")");
+      out_of_range(path, v, valid);
     }
     const auto n = v.get<std::int64_t>();
-    if (n < min || n > max) {
-      fail(path, describe(v) + " is out of range (valid: " + std::to_string(min) + " to " +
-                     std::to_string(max) + ")");
-    }
+    if (n < min || n > max) out_of_range(path, v, valid);
     return n;
   }
 
@@ -160,64 +168,115 @@ class Walker {
     fail(path, describe(v) + " is not " + std::string(what) + " (valid: " + join(choices) + ")");
   }
 
-  // Bytes: an integer, or a string such as "512KB", "5MB", "1GB" (multiples of 1024).
-  std::uint64_t size(const Json& v, std::string_view path) const {
-    if (v.is_number_integer()) {
-      return static_cast<std::uint64_t>(
-          integer(v, path, 0, std::numeric_limits<std::int64_t>::max()));
+  // Bytes within `limit`: an integer, or a string such as "512KB", "5MB",
+  // "1GB" (multiples of 1024).
+  std::uint64_t size(const Json& v, std::string_view path, const SizeLimit& limit) const {
+    const auto reject = [&]() { out_of_range(path, v, detail::range_text(limit)); };
+    std::uint64_t bytes = 0;
+    if (v.is_number_unsigned()) {
+      bytes = v.get<std::uint64_t>();
+    } else if (v.is_number_integer()) {
+      if (v.get<std::int64_t>() < 0) reject();
+      bytes = static_cast<std::uint64_t>(v.get<std::int64_t>());
+    } else {
+      if (!v.is_string()) {
+        wrong_type(path, v, "a size (an integer of bytes or a string like '5MB')");
+      }
+      const auto& text = v.get_ref<const std::string&>();
+      std::size_t i = 0;
+      std::uint64_t number = 0;
+      while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+        const auto digit = static_cast<std::uint64_t>(text[i] - '0');
+        if (number > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) reject();
+        number = number * 10 + digit;
+        ++i;
+      }
+      if (i == 0) bad_size(path, v);
+      while (i < text.size() && text[i] == ' ') ++i;
+      const std::string_view unit = std::string_view(text).substr(i);
+      std::uint64_t multiplier = 0;
+      if (unit.empty() || iequals(unit, "B")) multiplier = 1;
+      if (iequals(unit, "K") || iequals(unit, "KB") || iequals(unit, "KiB"))
+        multiplier = 1ULL << 10;
+      if (iequals(unit, "M") || iequals(unit, "MB") || iequals(unit, "MiB"))
+        multiplier = 1ULL << 20;
+      if (iequals(unit, "G") || iequals(unit, "GB") || iequals(unit, "GiB"))
+        multiplier = 1ULL << 30;
+      if (multiplier == 0) bad_size(path, v);
+      if (number > std::numeric_limits<std::uint64_t>::max() / multiplier) reject();
+      bytes = number * multiplier;
     }
-    if (!v.is_string()) wrong_type(path, v, "a size (an integer of bytes or a string like '5MB')");
-    const auto& text = v.get_ref<const std::string&>();
-    const auto bad = [&]() { bad_size(path, v); };
-    std::size_t i = 0;
-    std::uint64_t number = 0;
-    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
-      const auto digit = static_cast<std::uint64_t>(text[i] - '0');
-      if (number > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) bad();
-      number = number * 10 + digit;
-      ++i;
-    }
-    if (i == 0) bad();
-    while (i < text.size() && text[i] == ' ') ++i;
-    const std::string_view unit = std::string_view(text).substr(i);
-    std::uint64_t multiplier = 0;
-    if (unit.empty() || iequals(unit, "B")) multiplier = 1;
-    if (iequals(unit, "K") || iequals(unit, "KB") || iequals(unit, "KiB")) multiplier = 1ULL << 10;
-    if (iequals(unit, "M") || iequals(unit, "MB") || iequals(unit, "MiB")) multiplier = 1ULL << 20;
-    if (iequals(unit, "G") || iequals(unit, "GB") || iequals(unit, "GiB")) multiplier = 1ULL << 30;
-    if (multiplier == 0) bad();
-    if (number > std::numeric_limits<std::uint64_t>::max() / multiplier) {
-      fail(path, describe(v) + " is too large");
-    }
-    return number * multiplier;
+    if (bytes < limit.min || bytes > limit.max) reject();
+    return bytes;
   }
 
-  // A duration: an integer in the setting's own unit, or a string with a unit
-  // ("250us", "500ms", "2s", "1m", "1h").
+  // A duration within `limit`: an integer in the setting's own unit
+  // (`Duration`), or a string with a unit ("250us", "500ms", "2s", "1m",
+  // "1h") that is a whole number of that unit.
   template <typename Duration>
-  Duration duration(const Json& v, std::string_view path) const {
+  Duration duration(const Json& v, std::string_view path, const DurationLimit& limit) const {
+    using std::chrono::microseconds;
+    const auto reject = [&]() { out_of_range(path, v, detail::range_text(limit)); };
+    // `count` of `Unit`, compared with the limit in that unit first, so that
+    // a huge count cannot overflow on the way to microseconds.
+    const auto within = [&](auto unit, std::int64_t count) {
+      using Unit = decltype(unit);
+      if (count > std::chrono::floor<Unit>(limit.max).count()) reject();
+      const auto exact = std::chrono::duration_cast<microseconds>(Unit{count});
+      if (exact < limit.min) reject();
+      return exact;
+    };
+    microseconds exact{0};
     if (v.is_number_integer()) {
-      return Duration{integer(v, path, 0, std::numeric_limits<std::int32_t>::max())};
+      if (v.is_number_unsigned() &&
+          v.get<std::uint64_t>() >
+              static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        reject();
+      }
+      const auto count = v.get<std::int64_t>();
+      if (count < 0) reject();
+      exact = within(Duration{}, count);
+    } else {
+      if (!v.is_string()) wrong_type(path, v, "a duration (a string like '500ms' or '2s')");
+      const auto& text = v.get_ref<const std::string&>();
+      std::size_t i = 0;
+      std::int64_t number = 0;
+      while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+        const int digit = text[i] - '0';
+        if (number > (std::numeric_limits<std::int64_t>::max() - digit) / 10) reject();
+        number = number * 10 + digit;
+        ++i;
+      }
+      if (i == 0) bad_duration(path, v);
+      const std::string_view unit = std::string_view(text).substr(i);
+      using namespace std::chrono;
+      if (unit == "us") {
+        exact = within(microseconds{}, number);
+      } else if (unit == "ms") {
+        exact = within(milliseconds{}, number);
+      } else if (unit == "s") {
+        exact = within(seconds{}, number);
+      } else if (unit == "m") {
+        exact = within(minutes{}, number);
+      } else if (unit == "h") {
+        exact = within(hours{}, number);
+      } else {
+        bad_duration(path, v);
+      }
     }
-    if (!v.is_string()) wrong_type(path, v, "a duration (a string like '500ms' or '2s')");
-    const auto& text = v.get_ref<const std::string&>();
-    const auto bad = [&]() { bad_duration(path, v); };
-    std::size_t i = 0;
-    std::int64_t number = 0;
-    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
-      number = number * 10 + (text[i] - '0');
-      if (number > std::numeric_limits<std::int32_t>::max()) bad();
-      ++i;
+    const auto value = std::chrono::duration_cast<Duration>(exact);
+    if (value != exact) {
+      fail(path, describe(v) + " is not a whole number of " +
+                     (std::is_same_v<Duration, std::chrono::milliseconds> ? "milliseconds"
+                                                                          : "microseconds") +
+                     ", this setting's unit");
     }
-    if (i == 0) bad();
-    const std::string_view unit = std::string_view(text).substr(i);
-    using std::chrono::duration_cast;
-    if (unit == "us") return duration_cast<Duration>(std::chrono::microseconds{number});
-    if (unit == "ms") return duration_cast<Duration>(std::chrono::milliseconds{number});
-    if (unit == "s") return duration_cast<Duration>(std::chrono::seconds{number});
-    if (unit == "m") return duration_cast<Duration>(std::chrono::minutes{number});
-    if (unit == "h") return duration_cast<Duration>(std::chrono::hours{number});
-    bad_duration(path, v);
+    return value;
+  }
+
+  [[noreturn]] void out_of_range(std::string_view path, const Json& v,
+                                 const std::string& valid) const {
+    fail(path, describe(v) + " is out of range (valid: " + valid + ")");
   }
 
   [[noreturn]] void bad_size(std::string_view path, const Json& v) const {
@@ -316,7 +375,7 @@ protect::AuditKeySource key_source(const Walker& w, const Json& v, const std::st
                                    const std::string& file_key, const std::string& env_key,
                                    std::string_view what, std::string_view why_required) {
   protect::AuditKeySource key;
-  if (v.contains(file_key)) key.file = w.string(v[file_key], child_path(path, file_key));
+  if (v.contains(file_key)) key.file = w.file_path(v[file_key], child_path(path, file_key));
   if (v.contains(env_key)) key.env = w.string(v[env_key], child_path(path, env_key));
   const bool both = !key.file.empty() && !key.env.empty();
   const bool none = key.file.empty() && key.env.empty();
@@ -339,11 +398,8 @@ protect::AuditChainOptions audit_chain_options(const Walker& w, const Json& v,
   protect::AuditChainOptions o;
   for (const auto& [key, value] : v.items()) {
     const std::string at = child_path(path, key);
-    if (key == "path") {
-      o.path = w.string(value, at);
-      if (o.path.empty()) w.fail(at, "must not be empty");
-    }
-    if (key == "max_size") o.max_size = w.size(value, at);
+    if (key == "path") o.path = w.file_path(value, at);
+    if (key == "max_size") o.max_size = w.size(value, at, limits::kRotationSize);
     if (key == "backup_count") {
       o.backup_count = static_cast<int>(w.integer(value, at, 1, std::numeric_limits<int>::max()));
     }
@@ -432,6 +488,18 @@ std::string time_of_day_text(std::chrono::minutes time) {
   return two_digits(time.count() / 60) + ":" + two_digits(time.count() % 60);
 }
 
+// A destination's format, any case: one of kFormatChoices, or `auto` (chosen
+// when the destination is built: auto_format_for).
+std::string format_of(const Walker& w, const Json& v, const std::string& path) {
+  std::string name = w.string(v, path);
+  std::transform(name.begin(), name.end(), name.begin(), hydra::detail::ascii_lower);
+  if (name != "auto" && !is_format_name(name)) {
+    w.fail(path,
+           describe(v) + " is not a format (valid: " + std::string(kFormatChoices) + ", auto)");
+  }
+  return name;
+}
+
 // `theme` is the top-level one, for destinations that name none.
 DestinationConfig destination(const Walker& w, const Json& v, const std::string& path,
                               const ColorTheme& theme) {
@@ -461,15 +529,7 @@ DestinationConfig destination(const Walker& w, const Json& v, const std::string&
     if (key == "type") continue;
     if (key == "protect") d.protect = w.boolean(value, at);
     if (key == "level") d.level = w.level(value, at);
-    if (key == "format") {
-      d.format = w.string(value, at);
-      if (iequals(d.format, "auto")) {
-        d.format = "auto";  // chosen when the destination is built (auto_format_for)
-      } else if (!is_format_name(d.format)) {
-        w.fail(at, describe(value) + " is not a format (valid: " + std::string(kFormatChoices) +
-                       ", auto)");
-      }
-    }
+    if (key == "format") d.format = format_of(w, value, at);
     if (key == "theme") d.theme = color_theme(w, value, at);
     if (key == "color_mode")
       d.color_mode = kColorModes[w.choice(value, at, kColorNames, "a colour mode")];
@@ -482,15 +542,12 @@ DestinationConfig destination(const Walker& w, const Json& v, const std::string&
     if (key == "syslog_facility") d.syslog_facility = static_cast<int>(w.integer(value, at, 0, 23));
     if (key == "stream")
       d.stream = kStreamNames[w.choice(value, at, kStreamNames, "a console stream")];
-    if (key == "path") {
-      d.path = w.string(value, at);
-      if (d.path.empty()) w.fail(at, "must not be empty");
-    }
+    if (key == "path") d.path = w.file_path(value, at);
     if (key == "flush_level") d.flush_level = w.level(value, at);
     if (key == "flush_interval")
-      d.flush_interval = w.duration<std::chrono::milliseconds>(value, at);
-    if (key == "buffer_size") d.buffer_size = w.size(value, at);
-    if (key == "max_size") d.max_size = w.size(value, at);
+      d.flush_interval = w.duration<std::chrono::milliseconds>(value, at, limits::kFlushInterval);
+    if (key == "buffer_size") d.buffer_size = w.size(value, at, limits::kBufferSize);
+    if (key == "max_size") d.max_size = w.size(value, at, limits::kRotationSize);
     if (key == "rotation") d.rotation = rotation_interval(w, value, at);
     if (key == "rotation_time") d.rotation_time = time_of_day(w, value, at);
     if (key == "backup_count") {
@@ -539,17 +596,21 @@ AsyncOptions async_options(const Walker& w, const Json& v, const std::string& pa
   AsyncOptions o;
   for (const auto& [key, value] : v.items()) {
     const std::string at = child_path(path, key);
-    if (key == "queue_capacity") o.queue_capacity = w.size(value, at);
+    if (key == "queue_capacity") o.queue_capacity = w.size(value, at, limits::kQueueCapacity);
     if (key == "overflow")
       o.overflow = kOverflows[w.choice(value, at, kOverflowNames, "an overflow policy")];
-    if (key == "grow_limit") o.grow_limit = w.size(value, at);
+    if (key == "grow_limit") o.grow_limit = w.size(value, at, limits::kGrowLimit);
     if (key == "grow_fallback") {
       o.grow_fallback = kGrowFallbacks[w.choice(value, at, kGrowFallbackNames, "a grow fallback")];
     }
-    if (key == "idle_wait") o.idle_wait = w.duration<std::chrono::microseconds>(value, at);
-    if (key == "stall_timeout") o.stall_timeout = w.duration<std::chrono::milliseconds>(value, at);
+    if (key == "idle_wait") {
+      o.idle_wait = w.duration<std::chrono::microseconds>(value, at, limits::kIdleWait);
+    }
+    if (key == "stall_timeout") {
+      o.stall_timeout = w.duration<std::chrono::milliseconds>(value, at, limits::kStallTimeout);
+    }
     if (key == "health_interval") {
-      o.health_interval = w.duration<std::chrono::milliseconds>(value, at);
+      o.health_interval = w.duration<std::chrono::milliseconds>(value, at, limits::kHealthInterval);
     }
     if (key == "health_layer") o.health_layer = w.string(value, at);
   }

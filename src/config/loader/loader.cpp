@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "hydra/config/detect.hpp"
+#include "hydra/config/limits.hpp"
 #include "hydra/core/error.hpp"
 #include "tree.hpp"
 
@@ -23,7 +24,16 @@ using config_detail::Tree;
 
 namespace {
 
+// How many files an `extends` chain may hold, the child included.
+constexpr std::size_t kMaxExtendsChain = 32;
+
+std::string too_large(const std::string& source) {
+  return source + ": larger than " + detail::size_text(config_detail::kMaxDocumentBytes) +
+         ", the most a configuration file may hold";
+}
+
 Tree parse(std::string_view text, ConfigFormat format, const std::string& source) {
+  if (text.size() > config_detail::kMaxDocumentBytes) throw ConfigError(too_large(source));
   switch (format) {
     case ConfigFormat::toml: return config_detail::parse_toml(text, source);
     case ConfigFormat::yaml: return config_detail::parse_yaml(text, source);
@@ -32,12 +42,21 @@ Tree parse(std::string_view text, ConfigFormat format, const std::string& source
   throw ConfigError(source + ": unknown configuration format");
 }
 
+// The file's text; one byte more than a document may hold is enough to
+// refuse it, whatever it is (a huge file, /dev/zero, a pipe).
 std::string read_text(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw ConfigError(path.string() + ": cannot read: " + std::generic_category().message(errno));
   }
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::string text(config_detail::kMaxDocumentBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) {
+    throw ConfigError(path.string() + ": cannot read: " + std::generic_category().message(errno));
+  }
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > config_detail::kMaxDocumentBytes) throw ConfigError(too_large(path.string()));
+  return text;
 }
 
 // Takes a string-valued key out of the top level (nullopt when absent).
@@ -48,6 +67,9 @@ std::optional<std::string> take_string(Tree& tree, const std::string& key) {
     config_detail::fail(tree, key, "expected a string, got " + config_detail::describe(v));
   }
   std::string s = v.get<std::string>();
+  if (s.find('\0') != std::string::npos) {
+    config_detail::fail(tree, key, "must not contain a NUL byte");  // a path, or names one
+  }
   tree.value.erase(key);
   return s;
 }
@@ -72,6 +94,10 @@ Tree load_file_tree(const std::filesystem::path& path, Loading& loading) {
     for (const auto& n : loading.names) cycle += n + " -> ";
     throw ConfigError("extends cycle: " + cycle + path.string());
   }
+  if (loading.chain.size() >= kMaxExtendsChain) {
+    throw ConfigError(path.string() + ": more than " + std::to_string(kMaxExtendsChain) +
+                      " files in one extends chain");
+  }
   const ConfigFormat format = config_format_of(path);
   const std::string text = read_text(path);
   loading.chain.push_back(canonical);
@@ -87,7 +113,15 @@ Tree load_file_tree(const std::filesystem::path& path, Loading& loading) {
 Tree load_tree(std::string_view text, ConfigFormat format, const std::string& source,
                const std::filesystem::path& base_dir, Loading& loading) {
   Tree tree = parse(text, format, source);
+  if (tree.value.empty()) {
+    // Most often a file caught while it is being written (truncated, then
+    // filled): loading it would move all output to the zero-config console.
+    throw ConfigError(source +
+                      ": the file holds no settings; an empty configuration is refused (to log "
+                      "with the defaults, load no file)");
+  }
   config_detail::interpolate(tree, loading.env);
+  config_detail::apply_python_schema(tree);
   const std::string where = tree.where("extends");
   const std::optional<std::string> extends = take_string(tree, "extends");
   if (!extends) return tree;

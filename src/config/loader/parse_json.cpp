@@ -1,7 +1,12 @@
 // JSON (nlohmann-json) → Tree. nlohmann does not keep positions, so once it
 // has accepted the text a small scanner walks the same text again to find the
-// line of every key (it may assume valid JSON, which keeps it short).
+// line of every key (it may assume valid JSON, which keeps it short). The
+// scanner also refuses what nlohmann lets through: a key written twice in
+// one object (nlohmann keeps the last) and a document past the bounds.
 #include <algorithm>
+#include <functional>
+#include <set>
+#include <string>
 
 #include "hydra/core/error.hpp"
 #include "tree.hpp"
@@ -13,17 +18,19 @@ namespace {
 // Walks valid JSON text, recording the line of each key (and list item).
 class LineScanner {
  public:
-  LineScanner(std::string_view text, Tree& tree) : text_(text), tree_(tree) {
+  LineScanner(std::string_view text, Tree& tree) : text_(text), tree_(tree), budget_(tree) {
     if (text_.starts_with("\xEF\xBB\xBF")) pos_ = 3;  // a UTF-8 BOM, which nlohmann accepts
   }
 
-  void value(const std::string& path) {
+  void value(const std::string& path, std::size_t depth = 0) {
     skip_space();
     if (pos_ >= text_.size()) return;
     if (!path.empty()) tree_.origins[path] = Origin{tree_.source, line_};
+    budget_.count(path, depth);
     const char c = text_[pos_];
     if (c == '{') {
       ++pos_;
+      std::set<std::string, std::less<>> keys;
       while (true) {
         skip_space();
         if (pos_ >= text_.size() || text_[pos_] == '}') break;
@@ -36,7 +43,8 @@ class LineScanner {
         skip_space();
         ++pos_;  // ':'
         const std::string child = child_path(path, key);
-        value(child);
+        if (!keys.insert(key).second) duplicate_key(tree_, child, key_line);
+        value(child, depth + 1);
         tree_.origins[child].line = key_line;
       }
       ++pos_;
@@ -49,7 +57,7 @@ class LineScanner {
           ++pos_;
           skip_space();
         }
-        value(index_path(path, i));
+        value(index_path(path, i), depth + 1);
       }
       ++pos_;
     } else if (c == '"') {
@@ -81,6 +89,7 @@ class LineScanner {
 
   std::string_view text_;
   Tree& tree_;
+  DocumentBudget budget_;
   std::size_t pos_ = 0;
   int line_ = 1;
 };

@@ -9,20 +9,22 @@ namespace hydra::config_detail {
 
 namespace {
 
-Json convert(const toml::node& node, const std::string& path, Tree& tree) {
+Json convert(const toml::node& node, const std::string& path, std::size_t depth, Tree& tree,
+             DocumentBudget& budget) {
   tree.origins[path] = Origin{tree.source, static_cast<int>(node.source().begin.line)};
+  budget.count(path, depth);
   if (const auto* table = node.as_table()) {
     Json out = Json::object();
     for (const auto& [key, child] : *table) {
       const std::string name(key.str());
-      out[name] = convert(child, child_path(path, name), tree);
+      out[name] = convert(child, child_path(path, name), depth + 1, tree, budget);
     }
     return out;
   }
   if (const auto* array = node.as_array()) {
     Json out = Json::array();
     for (std::size_t i = 0; i < array->size(); ++i) {
-      out.push_back(convert(*array->get(i), index_path(path, i), tree));
+      out.push_back(convert(*array->get(i), index_path(path, i), depth + 1, tree, budget));
     }
     return out;
   }
@@ -49,7 +51,8 @@ Tree parse_toml(std::string_view text, const std::string& source) {
                       std::to_string(e.source().begin.column) +
                       ": TOML parse error: " + std::string(e.description()));
   }
-  tree.value = convert(table, "", tree);
+  DocumentBudget budget(tree);
+  tree.value = convert(table, "", 0, tree, budget);
   tree.origins.erase("");
   return tree;
 }

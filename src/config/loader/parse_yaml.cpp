@@ -1,6 +1,7 @@
 // YAML (yaml-cpp) → Tree, with the line of every key. Plain scalars are typed
 // by the YAML 1.2 core schema (true/false, integers, floats, null); quoted
 // scalars are always strings.
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
@@ -37,25 +38,39 @@ Json typed_scalar(const YAML::Node& node) {
   return text;
 }
 
-Json convert(const YAML::Node& node, const std::string& path, Tree& tree) {
+// yaml-cpp shares an anchored node among its aliases; this walk copies it
+// at each use, so `budget` is what keeps an alias bomb from growing
+// exponentially.
+Json convert(const YAML::Node& node, const std::string& path, std::size_t depth, Tree& tree,
+             DocumentBudget& budget) {
   tree.origins[path] = Origin{tree.source, node.Mark().line + 1};
+  budget.count(path, depth);
   switch (node.Type()) {
     case YAML::NodeType::Map: {
       Json out = Json::object();
       for (const auto& entry : node) {
+        const int key_line = entry.first.Mark().line + 1;
+        if (!entry.first.IsScalar()) {
+          throw ConfigError(tree.source + ":" + std::to_string(key_line) + ": " +
+                            (path.empty() ? "" : path + ": ") + "a key must be a string, not " +
+                            (entry.first.IsNull()  ? "null (quote it)"
+                             : entry.first.IsMap() ? "a mapping"
+                                                   : "a sequence"));
+        }
         const std::string key = entry.first.Scalar();
         const std::string child = child_path(path, key);
-        out[key] = convert(entry.second, child, tree);
+        if (out.contains(key)) duplicate_key(tree, child, key_line);
+        out[key] = convert(entry.second, child, depth + 1, tree, budget);
         // The key's own line reads better than its value's (a block value
         // starts on the next line).
-        tree.origins[child].line = entry.first.Mark().line + 1;
+        tree.origins[child].line = key_line;
       }
       return out;
     }
     case YAML::NodeType::Sequence: {
       Json out = Json::array();
       for (std::size_t i = 0; i < node.size(); ++i) {
-        out.push_back(convert(node[i], index_path(path, i), tree));
+        out.push_back(convert(node[i], index_path(path, i), depth + 1, tree, budget));
       }
       return out;
     }
@@ -74,6 +89,10 @@ Tree parse_yaml(std::string_view text, const std::string& source) {
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));
+  } catch (const YAML::DeepRecursion& e) {  // yaml-cpp's own guard, far deeper than ours
+    throw ConfigError(source + ":" + std::to_string(e.mark.line + 1) + ": nested more than " +
+                      std::to_string(kMaxDocumentDepth) +
+                      " tables and lists deep; a configuration is refused past that");
   } catch (const YAML::Exception& e) {
     throw ConfigError(source + ":" + std::to_string(e.mark.line + 1) + ":" +
                       std::to_string(e.mark.column + 1) + ": YAML parse error: " + e.msg);
@@ -83,7 +102,8 @@ Tree parse_yaml(std::string_view text, const std::string& source) {
     throw ConfigError(source + ":" + std::to_string(root.Mark().line + 1) +
                       ": the top level must be a mapping of settings");
   }
-  tree.value = convert(root, "", tree);
+  DocumentBudget budget(tree);
+  tree.value = convert(root, "", 0, tree, budget);
   tree.origins.erase("");
   return tree;
 }

@@ -46,8 +46,33 @@ void merge_value(Tree& base, Json& into, Json&& overlay, const std::string& path
   into = std::move(overlay);
 }
 
+// How deep `${A:-${B:-...}}` defaults may nest.
+constexpr int kMaxDefaultNesting = 8;
+
+// The index of the '}' that closes the "${" just before `from`, counting the
+// "${" opened inside it (a default may hold more); npos when there is none.
+std::size_t closing_brace(const std::string& in, std::size_t from) {
+  int open = 1;
+  for (std::size_t i = from; i < in.size(); ++i) {
+    if (in[i] == '$' && i + 1 < in.size() && in[i + 1] == '$') {
+      ++i;  // $$: a literal $, opens nothing
+    } else if (in[i] == '$' && i + 1 < in.size() && in[i + 1] == '{') {
+      ++open;
+      ++i;
+    } else if (in[i] == '}' && --open == 0) {
+      return i;
+    }
+  }
+  return std::string::npos;
+}
+
+// `in` with ${VAR} and ${VAR:-default} replaced; a default is interpolated
+// in turn (`nesting` deep so far), a variable's value never is.
 std::string interpolate_string(const Tree& tree, const std::string& path, const std::string& in,
-                               const Env& env) {
+                               const Env& env, int nesting = 0) {
+  if (nesting > kMaxDefaultNesting) {
+    fail(tree, path, fmt::format("${{...}} defaults nested more than {} deep", kMaxDefaultNesting));
+  }
   std::string out;
   out.reserve(in.size());
   for (std::size_t i = 0; i < in.size(); ++i) {
@@ -65,7 +90,7 @@ std::string interpolate_string(const Tree& tree, const std::string& path, const 
       out += c;
       continue;
     }
-    const auto close = in.find('}', i + 2);
+    const auto close = closing_brace(in, i + 2);
     if (close == std::string::npos) {
       fail(tree, path, describe(in) + ": '${' without a closing '}' (write $$ for a literal $)");
     }
@@ -73,10 +98,15 @@ std::string interpolate_string(const Tree& tree, const std::string& path, const 
     const auto sep = inner.find(":-");
     const std::string name = inner.substr(0, sep);
     if (name.empty()) fail(tree, path, describe(in) + ": '${}' names no variable");
+    if (name.find_first_of("${}") != std::string::npos) {
+      fail(tree, path, describe(in) + ": '" + name + "' is not a variable name");
+    }
     const std::optional<std::string> value = env ? env(name) : std::nullopt;
     if (sep != std::string::npos) {
       // Shell semantics: the default applies when the variable is unset or empty.
-      out += value && !value->empty() ? *value : inner.substr(sep + 2);
+      out += value && !value->empty()
+                 ? *value
+                 : interpolate_string(tree, path, inner.substr(sep + 2), env, nesting + 1);
     } else if (value) {
       out += *value;
     } else {
@@ -152,6 +182,33 @@ void fail(const Tree& tree, std::string_view path, const std::string& what) {
   }
   message += ": ";
   message += what;
+  throw ConfigError(message);
+}
+
+void DocumentBudget::count(std::string_view path, std::size_t depth) {
+  if (depth > kMaxDocumentDepth) {
+    fail(tree_, path,
+         fmt::format("nested more than {} tables and lists deep; a configuration is refused "
+                     "past that",
+                     kMaxDocumentDepth));
+  }
+  if (++values_ > kMaxDocumentValues) {
+    fail(tree_, path,
+         fmt::format("more than {} values (YAML aliases count each time they are used); a "
+                     "configuration is refused past that",
+                     kMaxDocumentValues));
+  }
+}
+
+void duplicate_key(const Tree& tree, std::string_view path, int line) {
+  std::string message = tree.source;
+  if (line > 0) message += ":" + std::to_string(line);
+  message += ": ";
+  message += path;
+  message += ": duplicate key";
+  if (auto first = tree.origins.find(path); first != tree.origins.end() && first->second.line > 0) {
+    message += " (first at line " + std::to_string(first->second.line) + ")";
+  }
   throw ConfigError(message);
 }
 

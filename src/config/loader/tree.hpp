@@ -48,6 +48,34 @@ bool is_format_name(std::string_view name);
 // Throws ConfigError("where: path: what").
 [[noreturn]] void fail(const Tree& tree, std::string_view path, const std::string& what);
 
+// Bounds on a document, whatever its format. A configuration is small; a
+// document that is not (a YAML alias bomb, a runaway generator, the wrong
+// file) must fail at once, at start-up and on hot reload alike.
+inline constexpr std::size_t kMaxDocumentBytes = std::size_t{1} << 20;
+// Values (tables, lists, scalars), YAML aliases counted each time they are used.
+inline constexpr std::size_t kMaxDocumentValues = 100'000;
+// Tables and lists inside one another.
+inline constexpr std::size_t kMaxDocumentDepth = 64;
+
+// Counts the values a parser turns into a Tree, refusing a document with
+// more than kMaxDocumentValues or nested deeper than kMaxDocumentDepth
+// (ConfigError naming the file, the line and the key path).
+class DocumentBudget {
+ public:
+  explicit DocumentBudget(const Tree& tree) : tree_(tree) {}
+  // One value at `path`, `depth` tables and lists deep (the top level is 0).
+  // Its origin is recorded before: the error gives its line.
+  void count(std::string_view path, std::size_t depth);
+
+ private:
+  const Tree& tree_;
+  std::size_t values_ = 0;
+};
+
+// Throws ConfigError("source:line: path: duplicate key (first at line N)")
+// for a key written twice in one table (TOML's parser refuses it itself).
+[[noreturn]] void duplicate_key(const Tree& tree, std::string_view path, int line);
+
 // Parsers: text → Tree. Parse errors become ConfigError with source and line.
 Tree parse_toml(std::string_view text, const std::string& source);
 Tree parse_yaml(std::string_view text, const std::string& source);
@@ -60,6 +88,11 @@ void merge(Tree& base, Tree overlay);
 // Replaces ${VAR} and ${VAR:-default} in every string value ($$ is a literal
 // $). An unset variable without a default is a ConfigError naming it and the key.
 void interpolate(Tree& tree, const Env& env);
+
+// Rewrites what the Python Hydra-Logger's schema writes otherwise into this
+// one (python_schema.cpp): its format names (plain-text, json-lines,
+// colored) and its rotating `file` (with max_size or backup_count).
+void apply_python_schema(Tree& tree);
 
 // The strict walk: Tree → LoggerConfig. Keys `extends`, `preset` and `log_dir`
 // must have been resolved (removed) before. The `compliance` table is applied
