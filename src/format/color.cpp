@@ -204,7 +204,7 @@ Palette Palette::from_theme(const ColorTheme& theme) {
     color = std::move(*parsed);
   };
   for (const auto& [level, spec] : theme.level_colors) {
-    if (level == Level::off) continue;  // never written
+    if (level >= Level::off) continue;  // never written (off, or outside the enum)
     apply(to_lower_string(level), spec, p.level[static_cast<int>(level)]);
   }
   if (theme.layer_color) apply("layer", *theme.layer_color, p.layer);

@@ -375,6 +375,32 @@ TEST_P(LevelsTest, LayerAndDestinationLevelsBothFilter) {
   EXPECT_TRUE(log.should_log("DATABASE", Level::error));
 }
 
+// `off` is a threshold ("nothing passes"), not the level of a record: a call
+// at `off`, or at a value outside the enum, writes nothing on any path, even
+// where every level passes.
+TEST_P(LevelsTest, OffAndOutOfRangeLevelsAreNeverWritten) {
+  Fixture fx(GetParam(), {"APP", "SECURITY"}, Level::trace);
+  const auto out_of_range = static_cast<Level>(200);
+  auto app = fx.logger->layer("APP");
+  for (const Level level : {Level::off, out_of_range}) {
+    fx.logger->log(level, "logger {}", 1);
+    fx.logger->with({{"k", 1}}).log(level, "bound");
+    app.log(level, "layer {}", 2);
+    app.with({{"k", 2}}).log(level, "layer bound");
+    app.write(level, "written as text");
+    EXPECT_FALSE(fx.logger->should_log(level));
+    EXPECT_FALSE(app.should_log(level));
+    EXPECT_FALSE(fx.logger->should_log("APP", level));
+  }
+  fx.logger->info("the only record");
+  EXPECT_EQ(fx.sink("APP").size(), 1u);
+  EXPECT_EQ(fx.sink("SECURITY").size(), 0u);
+  EXPECT_EQ(fx.logger->metrics().records, 1u);
+  EXPECT_FALSE(hydra::passes(Level::off, Level::trace));
+  EXPECT_FALSE(hydra::passes(out_of_range, Level::trace));
+  EXPECT_TRUE(hydra::passes(Level::critical, Level::critical));
+}
+
 TEST_P(LevelsTest, RuntimeChangesAreThreadSafeAndImmediate) {
   Fixture fx(GetParam(), {"APP"}, Level::info);
   auto app = fx.logger->layer("APP");

@@ -19,7 +19,7 @@ enum class Level : std::uint8_t {
   security,    // severity of warning; default layer SECURITY
   audit,       // severity of info; default layer AUDIT
   compliance,  // severity of info; default layer COMPLIANCE
-  off,         // as a threshold: nothing passes
+  off,         // a threshold only: nothing passes; a record at `off` is never written
 };
 
 inline constexpr int kLevelCount = 10;
@@ -42,9 +42,18 @@ constexpr int severity(Level level) noexcept {
   return 6;
 }
 
-// True when a record of `level` passes a threshold of `threshold`.
+// The rank a *record* of `level` is compared with a threshold by: its
+// severity, or -1 for `off` and for any value outside the enum. `off` is a
+// threshold, not a record level, so such a record passes no threshold and is
+// never written (and costs what a disabled record costs).
+constexpr int record_severity(Level level) noexcept {
+  return level < Level::off ? severity(level) : -1;
+}
+
+// True when a record of `level` passes a threshold of `threshold` (never for
+// a record at `off`, see record_severity).
 constexpr bool passes(Level level, Level threshold) noexcept {
-  return severity(level) >= severity(threshold);
+  return record_severity(level) >= severity(threshold);
 }
 
 // Upper-case name: "INFO", "WARNING", "SECURITY", ...

@@ -10,7 +10,8 @@
 // Guarantees:
 // - Templates are checked at compile time (see format_string.hpp); a call
 //   never throws, whatever its arguments.
-// - A record below its layer's level costs one relaxed atomic load.
+// - A record below its layer's level costs one relaxed atomic load. A record
+//   at Level::off (a threshold, not a record level) is never written.
 // - Routing: the requested layer, else DEFAULT, else __CENTRALIZED__. A layer
 //   with none of these routes goes to stderr with a one-time notice: a record
 //   is never dropped for want of a route.
@@ -120,6 +121,9 @@ class LevelMethods {
   HYDRA_CALL_INLINE void compliance(format_string<Args...> f, Args&&... args) {
     self().emit(Level::compliance, f, std::forward<Args>(args)...);
   }
+  // A record at a level chosen at run time (trace ... compliance). `off` is a
+  // threshold, not a record level: a call at `off`, or at a value outside the
+  // enum, writes nothing.
   template <typename... Args>
   HYDRA_CALL_INLINE void log(Level level, format_string<Args...> f, Args&&... args) {
     self().emit(level, f, std::forward<Args>(args)...);
@@ -242,7 +246,7 @@ class alignas(64) Logger : public LevelMethods<Logger> {
       return;
     }
     // The default layer's threshold, from this object's own line.
-    if (severity(level) < default_threshold_.load(std::memory_order_relaxed)) return;
+    if (record_severity(level) < default_threshold_.load(std::memory_order_relaxed)) return;
     emit_enabled(*default_slot_, level, {}, f, std::forward<Args>(args)...);
   }
 
@@ -300,7 +304,7 @@ class alignas(64) Logger : public LevelMethods<Logger> {
   }
   detail::LayerSlot& special_slot(Level level) noexcept;
   static bool enabled(const detail::LayerSlot& slot, Level level) noexcept {
-    return severity(level) >= slot.threshold.load(std::memory_order_relaxed);
+    return record_severity(level) >= slot.threshold.load(std::memory_order_relaxed);
   }
 
  private:
