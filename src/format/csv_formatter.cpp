@@ -38,7 +38,9 @@ void CsvFormatter::format(const Record& record, Buffer& out) const {
   out.push_back(',');
   detail::append_csv_value(record.source.file, out);
   out.push_back(',');
-  detail::append_decimal(std::uint64_t{record.source.line}, out);
+  // A record without a source (hydra pipe) has no line either: empty, like
+  // its file and function, rather than a made-up 0.
+  if (has_source(record)) detail::append_decimal(std::uint64_t{record.source.line}, out);
   out.push_back(',');
   detail::append_csv_value(record.source.function, out);
   out.push_back(',');

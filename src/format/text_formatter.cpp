@@ -509,7 +509,9 @@ void TextFormatter::Compiled::append_part(const LinePart& part, const Record& re
       }
       break;
     case Part::file: detail::append_escaped_text(record.source.file, out); break;
-    case Part::line: detail::append_decimal(std::uint64_t{record.source.line}, out); break;
+    case Part::line:  // empty without a source, like {file} and {function}
+      if (has_source(record)) detail::append_decimal(std::uint64_t{record.source.line}, out);
+      break;
     case Part::function: detail::append_escaped_text(record.source.function, out); break;
     case Part::thread: detail::append_decimal(record.thread_id, out); break;
     case Part::pid: detail::append_decimal(detail::process_id(), out); break;
