@@ -941,8 +941,14 @@ void Logger::deliver(DispatchScratch& scratch, const detail::Capture& capture,
       if (stage == Stage::changed) out = &protected_record;
     }
     scratch.line.clear();
-    dest.formatter->format(*out, scratch.line);
-    dest.sink->write(*out, std::string_view(scratch.line.data(), scratch.line.size()));
+    try {
+      dest.formatter->format(*out, scratch.line);
+      dest.sink->write(*out, std::string_view(scratch.line.data(), scratch.line.size()));
+    } catch (const std::exception& e) {
+      // A formatter or sink of the caller's own that throws loses this
+      // destination's copy (reported, counted); the others still get theirs.
+      im.report_lost(e);
+    }
   }
 }
 
