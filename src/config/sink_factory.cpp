@@ -1,7 +1,10 @@
 #include <memory>
 
 #include "factory.hpp"
+#include "hydra/config/detect.hpp"
+#include "hydra/core/detail/ascii.hpp"
 #include "hydra/core/error.hpp"
+#include "hydra/format/csv_formatter.hpp"
 #include "hydra/sink/console_sink.hpp"
 #include "hydra/sink/file_sink.hpp"
 #include "hydra/sink/null_sink.hpp"
@@ -19,19 +22,32 @@ FileSinkOptions file_options(const DestinationConfig& config) {
   o.path = config.path;
   o.flush_level = config.flush_level;
   o.buffer_size = config.buffer_size;
+  o.header = header_of(config);
   return o;
 }
 
 }  // namespace
+
+std::string header_of(const DestinationConfig& config) {
+  if (config.formatter) return std::string(config.formatter->header());
+  if (!config.csv_header) return {};  // the one named-format option that asks for a header
+  std::string_view format = config.format;
+  // On a console `auto` never means csv, so a terminal's answer does not matter.
+  if (iequals(format, "auto")) format = auto_format_for(config, false, detect_environment());
+  if (!iequals(format, "csv")) return {};
+  FormatterOptions options;
+  options.csv_header = true;
+  return std::string(CsvFormatter(options).header());
+}
 
 std::shared_ptr<Sink> make_sink(const DestinationConfig& config) {
   if (config.sink) return config.sink;
   if (config.make_sink) return config.make_sink();
   if (config.type == "console") {
     if (config.stream == "stdout")
-      return std::make_shared<ConsoleSink>(ConsoleStream::stdout_stream);
+      return std::make_shared<ConsoleSink>(ConsoleStream::stdout_stream, header_of(config));
     if (config.stream == "stderr")
-      return std::make_shared<ConsoleSink>(ConsoleStream::stderr_stream);
+      return std::make_shared<ConsoleSink>(ConsoleStream::stderr_stream, header_of(config));
     throw ConfigError("stream: '" + config.stream +
                       "' is not a console stream (valid: stdout, stderr)");
   }

@@ -220,10 +220,10 @@ void enable_reopen_on_sighup() {
 std::string sink_identity(const DestinationConfig& d) {
   if (d.sink) return fmt::format("custom:{}", static_cast<const void*>(d.sink.get()));
   if (d.make_sink) return "made:" + d.type + ":" + d.path;
-  if (d.type == "console") return "console:" + d.stream;
+  if (d.type == "console") return "console:" + d.stream + ":" + detail::header_of(d);
   if (d.type == "file" || d.type == "rotating_file") {
-    std::string id =
-        fmt::format("{}:{}:{}:{}", d.type, d.path, d.buffer_size, static_cast<int>(d.flush_level));
+    std::string id = fmt::format("{}:{}:{}:{}:{}", d.type, d.path, d.buffer_size,
+                                 static_cast<int>(d.flush_level), detail::header_of(d));
     if (d.type == "rotating_file") {
       id += fmt::format(":{}:{}:{}:{}", d.max_size, static_cast<int>(d.rotation), d.backup_count,
                         d.compress);

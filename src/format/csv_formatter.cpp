@@ -8,12 +8,13 @@ constexpr std::size_t kKeptScratchBytes = std::size_t{64} * 1024;
 }  // namespace
 
 CsvFormatter::CsvFormatter(const FormatterOptions& options)
-    : header_pending_(options.csv_header), palette_(options.color ? options.palette : Palette{}) {}
+    : header_(options.csv_header), palette_(options.color ? options.palette : Palette{}) {}
+
+std::string_view CsvFormatter::header() const {
+  return header_ ? kCsvHeader : std::string_view{};
+}
 
 void CsvFormatter::format(const Record& record, Buffer& out) const {
-  if (header_pending_.load(std::memory_order_relaxed) && header_pending_.exchange(false)) {
-    detail::append_raw(kCsvHeader, out);
-  }
   detail::append_rfc3339_utc(record.time, out);
   out.push_back(',');
   detail::append_raw(palette_.of(record.level), out);

@@ -182,6 +182,7 @@ void RotatingFileSink::Impl::rotate() {
       current_size = 0;  // try again at the next rotation point, not at every write
       return;
     }
+    if (!options.file.header.empty()) file.reopen();  // sees the empty file: header due
   } else {
     for (int i = count; i >= 1; --i) {
       if (!move_backup(i, i + 1)) {
@@ -320,6 +321,8 @@ RotatingFileSink::~RotatingFileSink() = default;
 void RotatingFileSink::write(const Record& record, std::string_view bytes) {
   std::lock_guard lock(impl_->mutex);
   impl_->rotate_if_due(bytes.size());
+  // An empty file starts with the header (FileSinkOptions::header).
+  if (impl_->current_size == 0) impl_->current_size = impl_->options.file.header.size();
   impl_->file.write(record, bytes);
   impl_->current_size += bytes.size();
 }

@@ -43,6 +43,15 @@ class Formatter {
   virtual ~Formatter() = default;
   // Appends the rendering of `record` to `out`.
   virtual void format(const Record& record, Buffer& out) const = 0;
+
+  // The line every file of this format starts with (csv's header), '\n'
+  // included; empty for none. It belongs to the file, not to a record: Hydra's
+  // file sinks write it first into each file they start empty (a new file,
+  // one emptied by rotation, one reopened after an external rotation), before
+  // that file's first record, and never into a file that already has content
+  // (a restart appending to it); a console sink writes it once, before its
+  // first record. Sinks of your own (to_sink) are not given it.
+  virtual std::string_view header() const { return {}; }
 };
 
 // Building blocks for formatters of your own, with the rules the built-in
@@ -83,7 +92,7 @@ struct FormatterOptions {
   bool color = false;       // emit ANSI colour (decided by the destination)
   Palette palette;          // used when color is on
   TextFormatOptions text;   // "text" only
-  bool csv_header = false;  // "csv": write a header line before the first record
+  bool csv_header = false;  // "csv": files start with a header line (Formatter::header)
   std::string app_name;     // syslog APP-NAME, GELF/Logstash; default: program name
   std::string hostname;     // syslog HOSTNAME, GELF host; default: gethostname()
   int syslog_facility = 1;  // RFC 5424 facility (1 = user-level)

@@ -1,0 +1,208 @@
+// One file, one sink: destinations that write to the same file share its
+// sink, and what belongs to the file (its CSV header) is written once per
+// file, whichever layers write to it, across restarts, rotations and
+// reopens. In both modes.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <hydra/hydra.hpp>
+#include <string>
+#include <vector>
+
+#include "test_util.hpp"
+
+namespace {
+
+using hydra::Level;
+using hydra::LoggerConfig;
+using hydra::test::read_file;
+using hydra::test::split_lines;
+using hydra::test::TempDir;
+
+const std::string kHeader(hydra::kCsvHeader.substr(0, hydra::kCsvHeader.size() - 1));
+
+class SharedFileTest : public testing::TestWithParam<hydra::LoggerMode> {
+ protected:
+  LoggerConfig base() const {
+    LoggerConfig cfg;
+    cfg.mode = GetParam();
+    return cfg;
+  }
+};
+const auto kModes = testing::Values(hydra::LoggerMode::sync, hydra::LoggerMode::async);
+std::string mode_name(const testing::TestParamInfo<hydra::LoggerMode>& info) {
+  return info.param == hydra::LoggerMode::sync ? "sync" : "async";
+}
+INSTANTIATE_TEST_SUITE_P(BothModes, SharedFileTest, kModes, mode_name);
+
+hydra::DestinationConfig csv_file(const std::string& path) {
+  auto d = hydra::file(path, "csv");
+  d.csv_header = true;
+  return d;
+}
+
+std::size_t count_headers(const std::vector<std::string>& lines) {
+  return static_cast<std::size_t>(std::count(lines.begin(), lines.end(), kHeader));
+}
+
+TEST_P(SharedFileTest, ACsvFileSharedByTwoLayersHasOneHeader) {
+  TempDir dir;
+  const std::string path = dir.file("audit.csv");
+  LoggerConfig cfg = base();
+  cfg.layers["APP"].destinations = {csv_file(path)};
+  cfg.layers["AUDIT"].destinations = {csv_file(path)};
+  {
+    hydra::Logger log(cfg);
+    log.audit("login {user}", "alice");
+    log.info("shop open");
+    log.layer("AUDIT").info("export done");
+  }
+  const auto lines = split_lines(read_file(path));
+  ASSERT_EQ(lines.size(), 4u) << read_file(path);
+  EXPECT_EQ(lines[0], kHeader);
+  EXPECT_EQ(count_headers(lines), 1u);
+}
+
+TEST_P(SharedFileTest, ARestartAppendingToTheFileWritesNoSecondHeader) {
+  TempDir dir;
+  const std::string path = dir.file("audit.csv");
+  LoggerConfig cfg = base();
+  cfg.layers["APP"].destinations = {csv_file(path)};
+  for (int run = 0; run < 3; ++run) {
+    hydra::Logger log(cfg);
+    log.info("run {run}", run);
+  }
+  {
+    hydra::Logger idle(cfg);  // logs nothing: adds nothing, not even a header
+  }
+  const auto lines = split_lines(read_file(path));
+  ASSERT_EQ(lines.size(), 4u) << read_file(path);
+  EXPECT_EQ(lines[0], kHeader);
+  EXPECT_EQ(count_headers(lines), 1u);
+
+  // A file that exists but is empty is a new file: it gets the header.
+  const std::string empty = dir.file("empty.csv");
+  hydra::test::write_file(empty, "");
+  cfg.layers["APP"].destinations = {csv_file(empty)};
+  {
+    hydra::Logger log(cfg);
+    log.info("first");
+  }
+  const auto empty_lines = split_lines(read_file(empty));
+  ASSERT_EQ(empty_lines.size(), 2u);
+  EXPECT_EQ(empty_lines[0], kHeader);
+}
+
+TEST_P(SharedFileTest, EveryRotatedFileStartsWithTheHeaderAndKeepsToMaxSize) {
+  TempDir dir;
+  const std::string path = dir.file("audit.csv");
+  constexpr std::uint64_t kMaxSize = 600;
+  auto d = hydra::rotating_file(path, kMaxSize, 3, "csv");
+  d.csv_header = true;
+  LoggerConfig cfg = base();
+  cfg.layers["APP"].destinations = {d};
+  cfg.layers["AUDIT"].destinations = {d};
+  {
+    hydra::Logger log(cfg);
+    for (int i = 0; i < 12; ++i) {
+      log.info("record {i}", i);
+      log.audit("audited {i}", i);
+    }
+  }
+  int files = 0;
+  for (const std::string& name : {path, path + ".1", path + ".2", path + ".3"}) {
+    ASSERT_TRUE(std::filesystem::exists(name)) << name;
+    ++files;
+    const std::string text = read_file(name);
+    const auto lines = split_lines(text);
+    ASSERT_GE(lines.size(), 2u) << name;
+    EXPECT_EQ(lines[0], kHeader) << name;
+    EXPECT_EQ(count_headers(lines), 1u) << name;
+    EXPECT_LE(text.size(), kMaxSize) << name << " (the header counts towards max_size)";
+  }
+  EXPECT_EQ(files, 4);
+}
+
+TEST_P(SharedFileTest, ARotationThatTruncatesStartsTheFileAgainWithTheHeader) {
+  TempDir dir;
+  const std::string path = dir.file("audit.csv");
+  auto d = hydra::rotating_file(path, 300, 0, "csv");  // backup_count 0: truncate
+  d.csv_header = true;
+  LoggerConfig cfg = base();
+  cfg.layers["APP"].destinations = {d};
+  {
+    hydra::Logger log(cfg);
+    for (int i = 0; i < 10; ++i) log.info("record {i}", i);
+  }
+  const auto lines = split_lines(read_file(path));
+  ASSERT_GE(lines.size(), 2u);
+  EXPECT_EQ(lines[0], kHeader);
+  EXPECT_EQ(count_headers(lines), 1u);
+  EXPECT_NE(lines.back().find("record 9"), std::string::npos);
+}
+
+TEST_P(SharedFileTest, AFileReopenedAfterAnExternalRotationGetsTheHeader) {
+  TempDir dir;
+  const std::string path = dir.file("audit.csv");
+  LoggerConfig cfg = base();
+  cfg.layers["APP"].destinations = {csv_file(path)};
+  hydra::Logger log(cfg);
+  log.info("before logrotate");
+  log.flush();
+  std::filesystem::rename(path, path + ".old");
+  log.reopen();
+  log.info("after logrotate");
+  log.flush();
+  for (const std::string& name : {path + ".old", path}) {
+    const auto lines = split_lines(read_file(name));
+    ASSERT_EQ(lines.size(), 2u) << name;
+    EXPECT_EQ(lines[0], kHeader) << name;
+  }
+}
+
+TEST_P(SharedFileTest, AConsoleStreamGetsTheHeaderOnceBeforeItsFirstRecord) {
+  testing::internal::CaptureStdout();
+  {
+    LoggerConfig cfg = base();
+    auto d = hydra::console("csv", hydra::ColorMode::never);
+    d.csv_header = true;
+    cfg.layers["APP"].destinations = {d};
+    cfg.layers["AUDIT"].destinations = {d};
+    hydra::Logger log(cfg);
+    log.info("one");
+    log.audit("two");
+  }
+  const auto lines = split_lines(testing::internal::GetCapturedStdout());
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0], kHeader);
+  EXPECT_EQ(count_headers(lines), 1u);
+}
+
+// A formatter of one's own gives its files a header through the same hook.
+class HeadedFormatter final : public hydra::Formatter {
+ public:
+  void format(const hydra::Record& record, hydra::Buffer& out) const override {
+    fmt::format_to(fmt::appender(out), "{}\t{}\n", hydra::to_lower_string(record.level),
+                   record.message);
+  }
+  std::string_view header() const override { return "level\tmessage\n"; }
+};
+
+TEST_P(SharedFileTest, AFormattersOwnHeaderStartsItsFiles) {
+  TempDir dir;
+  const std::string path = dir.file("app.tsv");
+  LoggerConfig cfg = base();
+  auto d = hydra::file(path);
+  d.formatter = std::make_shared<HeadedFormatter>();
+  cfg.layers["APP"].destinations = {d};
+  cfg.layers["AUDIT"].destinations = {d};
+  {
+    hydra::Logger log(cfg);
+    log.info("one");
+    log.audit("two");
+  }
+  EXPECT_EQ(read_file(path), "level\tmessage\ninfo\tone\naudit\ttwo\n");
+}
+
+}  // namespace
