@@ -186,7 +186,11 @@ class alignas(64) Logger : public LevelMethods<Logger> {
   // Zero-config: text lines on stdout, colour when it is a terminal.
   Logger();
   // Throws ConfigError when the configuration is invalid (an unknown format,
-  // an unopenable path, a reserved layer name, ...).
+  // an unopenable path, a reserved layer name, ...). Destinations that write
+  // to one file (however its path is spelled: relative, with `..`, through a
+  // symlink or a hard link) share one sink, so they must agree on its options
+  // (type, buffer_size, flush_level, header, rotation); if they do not, the
+  // error names both destinations, the file and the option.
   explicit Logger(LoggerConfig config);
   ~Logger();
   Logger(const Logger&) = delete;
@@ -219,8 +223,9 @@ class alignas(64) Logger : public LevelMethods<Logger> {
   // the protector with those of `config` (hot reload: see hydra::ConfigWatcher
   // in hydra/config/watch.hpp). Each layer switches at once: a record goes
   // wholly to the old destinations or wholly to the new ones, and none is
-  // lost. A destination equal to a current one (same type, path or stream,
-  // and sink options) keeps its sink, so its file is not reopened; levels set
+  // lost. A destination on a file (or stream) that is open keeps its sink,
+  // so the file is not reopened, and must therefore ask for the same sink
+  // options (a ConfigError otherwise: restart to change them); levels set
   // with set_level() are replaced by the new configuration's. Records of
   // removed destinations are flushed; their sinks are closed at once in async
   // mode and when the logger is destroyed in sync mode (a call in flight may
