@@ -29,6 +29,7 @@
 #include "hydra/core/error.hpp"
 #include "hydra/core/protector.hpp"
 #include "hydra/format/detail/escape.hpp"
+#include "hydra/format/text_formatter.hpp"
 #include "message_template.hpp"
 #include "route.hpp"
 
@@ -373,8 +374,16 @@ struct Logger::Impl {
   }
 
   const detail::Route* find_route(std::string_view name) const {
+    const detail::Route* layer = find_layer(name);
+    return layer != nullptr && !layer->destinations.empty() ? layer : nullptr;
+  }
+
+  // The configured layer of that name, with or without destinations: a layer
+  // configured for its level alone (HYDRA_LOG_LEVEL=info,DATABASE=debug) has
+  // that level and takes the fallback chain's route.
+  const detail::Route* find_layer(std::string_view name) const {
     for (const auto& r : routes) {
-      if (r->name == name && !r->destinations.empty()) return r.get();
+      if (r->name == name) return r.get();
     }
     return nullptr;
   }
@@ -408,7 +417,7 @@ struct Logger::Impl {
     detail::LayerSlot& s = slots.emplace_back();
     s.name.assign(name);
     const detail::Route& route = resolve(name);
-    const detail::Route* own = find_route(name);
+    const detail::Route* own = find_layer(name);
     // A configured layer has its own level; others take their route's.
     s.level.store(own != nullptr ? own->level : route.level, std::memory_order_relaxed);
     s.route.store(&route, std::memory_order_release);
@@ -503,7 +512,10 @@ Logger::Logger(LoggerConfig config) : impl_(std::make_unique<Impl>()) {
                       " bytes is more than one queue may hold (" +
                       std::to_string(detail::SpscQueue::kMaxCapacity) + " bytes, 1 GiB)");
   }
-  if (im.config.layers.empty()) apply_zero_config(im.config, detect_environment());
+  if (im.config.layers.empty()) {
+    apply_zero_config(im.config, detect_environment());
+    apply_zero_config_environment(im.config);
+  }
   for (const auto& [key, value] : im.config.static_fields) {
     im.static_fields.push_back(Field{key, FieldValue(std::string_view(value))});
   }
@@ -517,6 +529,8 @@ Logger::Logger(LoggerConfig config) : impl_(std::make_unique<Impl>()) {
 
   DestinationConfig fallback = hydra::console();
   fallback.stream = "stderr";
+  // Hydra's own route must not stop a logger over a bad HYDRA_LOG_*_FORMAT.
+  fallback.text = without_bad_format_variables(fallback.text);
   im.last_resort.name = "__FALLBACK__";
   im.last_resort.level = Level::trace;
   im.last_resort.last_resort = true;
@@ -654,7 +668,10 @@ void Logger::reconfigure(LoggerConfig config) {
   // Unset static fields keep the logger's (zero-config may have added
   // detected resource fields); different ones are refused.
   if (config.static_fields.empty()) config.static_fields = im.config.static_fields;
-  if (config.layers.empty()) apply_zero_config(config, detect_environment());
+  if (config.layers.empty()) {
+    apply_zero_config(config, detect_environment());
+    apply_zero_config_environment(config);
+  }
   if (config.static_fields != im.config.static_fields) fixed("static_fields");
 
   SinkTable reuse;
@@ -676,7 +693,7 @@ void Logger::reconfigure(LoggerConfig config) {
     im.config.protector = config.protector;
     im.protector.store(config.protector.get(), std::memory_order_release);
     for (detail::LayerSlot& s : im.slots) {
-      const detail::Route* own = im.find_route(s.name);
+      const detail::Route* own = im.find_layer(s.name);
       const detail::Route& route = im.resolve(s.name);
       s.route.store(&route, std::memory_order_release);
       s.level.store(own != nullptr ? own->level : route.level, std::memory_order_relaxed);

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "hydra/core/detail/notice.hpp"
 #include "hydra/core/error.hpp"
 #include "hydra/format/detail/escape.hpp"
 
@@ -24,13 +25,37 @@ struct ResolvedOption {
   std::string label;  // "message_format" or "message_format (from HYDRA_LOG_MESSAGE_FORMAT)"
 };
 
-ResolvedOption resolve(const std::optional<std::string>& in_code, std::string_view option,
-                       const char* env_name, std::string_view fallback) {
-  if (in_code) return {*in_code, std::string(option)};
+// One of the four options: its member, name, variable and default.
+struct TextOption {
+  std::optional<std::string> TextFormatOptions::*member;
+  std::string_view name;
+  const char* variable;
+  std::string_view fallback;
+};
+constexpr TextOption kDateOption{&TextFormatOptions::date_format, "date_format",
+                                 "HYDRA_LOG_DATE_FORMAT", kDefaultDateFormat};
+constexpr TextOption kTimeOption{&TextFormatOptions::time_format, "time_format",
+                                 "HYDRA_LOG_TIME_FORMAT", kDefaultTimeFormat};
+constexpr TextOption kLoggerNameOption{&TextFormatOptions::logger_name_format, "logger_name_format",
+                                       "HYDRA_LOG_LOGGER_NAME_FORMAT", kDefaultLoggerNameFormat};
+constexpr TextOption kMessageOption{&TextFormatOptions::message_format, "message_format",
+                                    "HYDRA_LOG_MESSAGE_FORMAT", kDefaultMessageFormat};
+constexpr std::array<const TextOption*, 4> kTextOptions = {&kDateOption, &kTimeOption,
+                                                           &kLoggerNameOption, &kMessageOption};
+
+// The option's variable, when set and not empty.
+const char* variable_of(const TextOption& option) {
   // Read while building a formatter; the library never modifies the environment.
-  const char* env = std::getenv(env_name);  // NOLINT(concurrency-mt-unsafe)
-  if (env != nullptr && *env != '\0') return {env, fmt::format("{} (from {})", option, env_name)};
-  return {std::string(fallback), std::string(option)};
+  const char* env = std::getenv(option.variable);  // NOLINT(concurrency-mt-unsafe)
+  return env != nullptr && *env != '\0' ? env : nullptr;
+}
+
+ResolvedOption resolve(const TextFormatOptions& in, const TextOption& option) {
+  if (const auto& in_code = in.*option.member) return {*in_code, std::string(option.name)};
+  if (const char* env = variable_of(option)) {
+    return {env, fmt::format("{} (from {})", option.name, option.variable)};
+  }
+  return {std::string(option.fallback), std::string(option.name)};
 }
 
 [[noreturn]] void fail(const std::string& label, std::string_view what) {
@@ -522,15 +547,10 @@ void TextFormatter::Compiled::append_part(const LinePart& part, const Record& re
 TextFormatter::TextFormatter(const FormatterOptions& options) {
   auto c = std::make_unique<Compiled>();
   const TextFormatOptions& in = options.text;
-  const ResolvedOption date =
-      resolve(in.date_format, "date_format", "HYDRA_LOG_DATE_FORMAT", kDefaultDateFormat);
-  const ResolvedOption time =
-      resolve(in.time_format, "time_format", "HYDRA_LOG_TIME_FORMAT", kDefaultTimeFormat);
-  const ResolvedOption logger_name =
-      resolve(in.logger_name_format, "logger_name_format", "HYDRA_LOG_LOGGER_NAME_FORMAT",
-              kDefaultLoggerNameFormat);
-  const ResolvedOption line = resolve(in.message_format, "message_format",
-                                      "HYDRA_LOG_MESSAGE_FORMAT", kDefaultMessageFormat);
+  const ResolvedOption date = resolve(in, kDateOption);
+  const ResolvedOption time = resolve(in, kTimeOption);
+  const ResolvedOption logger_name = resolve(in, kLoggerNameOption);
+  const ResolvedOption line = resolve(in, kMessageOption);
   c->date = compile_time_pattern(date, kDateTokens);
   c->time = compile_time_pattern(time, kTimeTokens);
   c->logger_name = compile_line_pattern(logger_name, kLoggerNamePlaceholders);
@@ -573,6 +593,29 @@ void TextFormatter::format(const Record& record, Buffer& out) const {
 
 const TextFormatOptions& TextFormatter::resolved_options() const noexcept {
   return compiled_->resolved;
+}
+
+TextFormatOptions without_bad_format_variables(TextFormatOptions options) {
+  for (const TextOption* option : kTextOptions) {
+    if (options.*option->member) continue;  // set in code: the variable is not read
+    const char* value = variable_of(*option);
+    if (value == nullptr) continue;
+    // Compiled alone, with the other three at their defaults.
+    FormatterOptions probe;
+    for (const TextOption* other : kTextOptions) {
+      probe.text.*other->member = std::string(other == option ? value : other->fallback);
+    }
+    try {
+      const TextFormatter check(probe);
+    } catch (const ConfigError& e) {
+      detail::notice_once(
+          std::string(option->variable) + '=' + value,
+          fmt::format("{}='{}' is ignored ({}); the default '{}' is used", option->variable,
+                      detail::to_printable(value), e.what(), option->fallback));
+      options.*option->member = std::string(option->fallback);
+    }
+  }
+  return options;
 }
 
 }  // namespace hydra

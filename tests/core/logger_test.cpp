@@ -375,6 +375,32 @@ TEST_P(LevelsTest, LayerAndDestinationLevelsBothFilter) {
   EXPECT_TRUE(log.should_log("DATABASE", Level::error));
 }
 
+// A layer configured for its level alone (no destinations: what
+// HYDRA_LOG_LEVEL=info,DATABASE=debug makes) has that level, and its records
+// take the fallback chain's route; one with neither follows default_level.
+TEST_P(LevelsTest, ALayerConfiguredForItsLevelAloneHasThatLevel) {
+  auto sink = std::make_shared<RecordingSink>();
+  LoggerConfig cfg;
+  cfg.mode = GetParam();
+  cfg.default_level = Level::info;
+  cfg.layers["DEFAULT"] = {Level::warning, {hydra::to_sink(sink)}};
+  cfg.layers["DATABASE"].level = Level::debug;
+  cfg.layers["CACHE"];  // neither level nor destinations
+  hydra::Logger log(cfg);
+  log.layer("DATABASE").trace("below DATABASE's debug");
+  log.layer("DATABASE").debug("database debug");
+  log.layer("CACHE").debug("below default_level");
+  log.layer("CACHE").info("cache info");
+  log.layer("OTHER").info("below DEFAULT's warning");
+  log.flush();
+  const auto recs = sink->records();
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].message, "database debug");
+  EXPECT_EQ(recs[0].layer, "DATABASE");
+  EXPECT_EQ(recs[1].message, "cache info");
+  EXPECT_EQ(log.level("DATABASE"), Level::debug);
+}
+
 // `off` is a threshold ("nothing passes"), not the level of a record: a call
 // at `off`, or at a value outside the enum, writes nothing on any path, even
 // where every level passes.

@@ -5,7 +5,10 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace hydra {
 
@@ -97,6 +100,19 @@ std::optional<Level> parse_level(std::string_view name) noexcept;
 // The names parse_level accepts, for error messages.
 inline constexpr std::string_view kLevelChoices =
     "trace, debug, info, warning, error, critical, security, audit, compliance, off";
+
+// Levels as HYDRA_LOG_LEVEL gives them: "info" (the default level), or
+// "DATABASE=debug" (one layer's), or both, comma-separated:
+// "info, DATABASE=debug,CACHE=off". Blanks around items, names and levels
+// are ignored, and so are empty items.
+struct LevelSpec {
+  std::optional<Level> overall;  // the last LEVEL item, if any
+  std::vector<std::pair<std::string, Level>> layers;
+};
+// Throws ConfigError naming the item at fault and what is valid, e.g.
+// "'chatty' is not a level (valid: trace, ...; per layer: info,DATABASE=debug)".
+// The one parser of the variable: zero-config and the config component use it.
+LevelSpec parse_level_spec(std::string_view text);
 
 // The layer a level's records go to when the call names none.
 // Empty for the classic levels (they use the logger's default layer).

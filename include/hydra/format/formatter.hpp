@@ -103,6 +103,11 @@ struct FormatterOptions {
 inline constexpr std::string_view kFormatChoices =
     "text, json, logfmt, csv, syslog, gelf, logstash, gcp_json";
 
+// Whether make_formatter knows `name` (one of kFormatChoices,
+// case-insensitively). The one check of a format's name: zero-config and the
+// config component use it for HYDRA_LOG_FORMAT.
+bool is_format_name(std::string_view name) noexcept;
+
 // Builds the formatter for a format name. Throws ConfigError naming the format
 // (and the valid choices) or the bad option (an unknown placeholder in
 // message_format, for example).
