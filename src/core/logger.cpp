@@ -26,6 +26,7 @@
 #include "hydra/async/crash_handler.hpp"
 #include "hydra/config/detect.hpp"
 #include "hydra/core/context.hpp"
+#include "hydra/core/detail/thread_instance.hpp"
 #include "hydra/core/error.hpp"
 #include "hydra/core/protector.hpp"
 #include "hydra/format/detail/escape.hpp"
@@ -101,8 +102,7 @@ std::uint64_t current_thread_id() noexcept {
 }
 
 FieldScratch& thread_field_scratch() {
-  thread_local FieldScratch scratch;
-  return scratch;
+  return thread_instance<FieldScratch>();
 }
 
 BoundFields::BoundFields(std::initializer_list<Field> fields) {
@@ -784,18 +784,17 @@ namespace {
 // (a sink or formatter that logs).
 class ScratchLease {
  public:
-  ScratchLease() : scratch_(tls_.busy ? nested_.emplace() : tls_) { scratch_.busy = true; }
+  ScratchLease() : scratch_(own_.busy ? nested_.emplace() : own_) { scratch_.busy = true; }
   ~ScratchLease() { scratch_.busy = false; }
   ScratchLease(const ScratchLease&) = delete;
   ScratchLease& operator=(const ScratchLease&) = delete;
   DispatchScratch& operator*() { return scratch_; }
 
  private:
-  static thread_local DispatchScratch tls_;
+  DispatchScratch& own_ = detail::thread_instance<DispatchScratch>();  // the thread's
   std::optional<DispatchScratch> nested_;  // built only when nested: it is large
   DispatchScratch& scratch_;
 };
-thread_local DispatchScratch ScratchLease::tls_;
 
 }  // namespace
 

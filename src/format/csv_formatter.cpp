@@ -1,5 +1,6 @@
 #include "hydra/format/csv_formatter.hpp"
 
+#include "hydra/core/detail/thread_instance.hpp"
 #include "hydra/format/detail/escape.hpp"
 
 namespace hydra {
@@ -30,7 +31,8 @@ void CsvFormatter::format(const Record& record, Buffer& out) const {
   if (!record.fields.empty()) {
     // The JSON text is valid UTF-8 without control characters; CSV quoting
     // then doubles its quotes. Kept per thread: allocates once, not per record.
-    thread_local Buffer json;
+    struct CsvFieldsTag;
+    Buffer& json = detail::thread_instance<Buffer, CsvFieldsTag>();
     json.clear();
     detail::append_json_object(record.fields, json);
     detail::append_csv_value(std::string_view(json.data(), json.size()), out);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "hydra/core/detail/notice.hpp"
+#include "hydra/core/detail/thread_instance.hpp"
 #include "hydra/core/error.hpp"
 #include "hydra/format/detail/escape.hpp"
 
@@ -417,8 +418,13 @@ struct TextFormatter::Compiled {
 };
 
 const SecondCache& TextFormatter::Compiled::local_time(std::int64_t second) const {
-  thread_local std::array<SecondCache, kCacheSlots> slots;
-  thread_local std::size_t next_victim = 0;
+  struct TimeCache {
+    std::array<SecondCache, kCacheSlots> slots;
+    std::size_t next_victim = 0;
+  };
+  TimeCache& cache = detail::thread_instance<TimeCache>();
+  auto& slots = cache.slots;
+  std::size_t& next_victim = cache.next_victim;
   SecondCache* slot = nullptr;
   for (SecondCache& s : slots) {
     if (s.owner == id) slot = &s;
@@ -452,7 +458,7 @@ const SecondCache& TextFormatter::Compiled::local_time(std::int64_t second) cons
 }
 
 const std::string& TextFormatter::Compiled::key_run(std::size_t run, const Record& record) const {
-  thread_local std::array<KeyRunCache, kKeyRunSlots> slots;
+  auto& slots = detail::thread_instance<std::array<KeyRunCache, kKeyRunSlots>>();
   const std::size_t hash =
       (id * 131 + run * 31 + static_cast<std::size_t>(record.level) * 7 + record.layer.size() +
        (record.layer.empty() ? 0 : static_cast<unsigned char>(record.layer.back()) * 3) +

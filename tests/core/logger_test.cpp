@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -605,6 +606,46 @@ TEST_P(FilesTest, ExitWithoutShutdownLosesNothing) {
   auto lines = hydra::test::split_lines(hydra::test::read_file(path));
   ASSERT_EQ(lines.size(), 100u);
   EXPECT_NE(lines.back().find("record 99"), std::string::npos);
+}
+
+// A logger that outlives main() (leaked, or static) may be used from an
+// atexit handler or a static destructor, which run after the main thread's
+// thread_local objects are gone: the per-thread working storage (scratch,
+// template cache, context, time cache) must still work. Sync mode, in a
+// child process (its exit runs the handlers); a fork test, not under TSan.
+TEST(LoggerAtExitForkTest, ALeakedLoggerMayLogFromAtexitHandlersAndStaticDestructors) {
+  hydra::test::TempDir dir;
+  const std::string out_path = dir.file("out");
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, STDOUT_FILENO);
+    ::dup2(fd, STDERR_FILENO);
+    static hydra::Logger* leaked = nullptr;
+    LoggerConfig cfg;
+    cfg.layers["APP"].destinations = {hydra::console("text", hydra::ColorMode::never)};
+    leaked = new hydra::Logger(cfg);  // never destroyed
+    struct LogsWhenDestroyed {
+      ~LogsWhenDestroyed() { leaked->info("from a static destructor {n}", 2); }
+    };
+    static LogsWhenDestroyed logs_when_destroyed;
+    std::atexit([] {
+      hydra::ScopedContext context({{"phase", "exit"}});
+      leaked->info("from an atexit handler {n}", 1);
+    });
+    leaked->info("from main {n}", 0);
+    std::exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  const std::string out = hydra::test::read_file(out_path);
+  const auto lines = hydra::test::split_lines(out);
+  ASSERT_EQ(lines.size(), 3u) << out;
+  EXPECT_NE(lines[0].find("from main 0 n=0"), std::string::npos) << out;
+  EXPECT_NE(lines[1].find("from an atexit handler 1 n=1 phase=exit"), std::string::npos) << out;
+  EXPECT_NE(lines[2].find("from a static destructor 2 n=2"), std::string::npos) << out;
 }
 
 TEST_P(FilesTest, SighupReopensForExternalLogrotate) {
