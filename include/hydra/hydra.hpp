@@ -5,6 +5,7 @@
 #include "hydra/config/builder.hpp"
 #include "hydra/config/config.hpp"
 #include "hydra/core/context.hpp"
+#include "hydra/core/default_logger.hpp"
 #include "hydra/core/error.hpp"
 #include "hydra/core/format_string.hpp"
 #include "hydra/core/level.hpp"
