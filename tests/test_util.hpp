@@ -100,6 +100,18 @@ inline std::vector<std::string> split_lines(const std::string& text) {
   return lines;
 }
 
+// How many of this process's descriptors are open on `path`.
+inline int open_descriptors_on(const std::filesystem::path& path) {
+  int count = 0;
+  const auto target = std::filesystem::canonical(path);
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const auto to = std::filesystem::read_symlink(entry.path(), ec);
+    if (!ec && to == target) ++count;
+  }
+  return count;
+}
+
 // What run_process saw: the child's pid, its exit code (-1 if it did not
 // exit normally, or could not be started) and what it wrote.
 struct ProcessResult {

@@ -6,6 +6,7 @@
 #include "hydra/config/config.hpp"
 #include "hydra/config/limits.hpp"
 #include "hydra/core/context.hpp"
+#include "hydra/core/default_logger.hpp"
 #include "hydra/core/error.hpp"
 #include "hydra/core/format_string.hpp"
 #include "hydra/core/level.hpp"

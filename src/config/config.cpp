@@ -168,6 +168,11 @@ Destination build_destination(const DestinationConfig& config) {
   Palette palette = Palette::from_theme(config.theme);
   Destination d;
   d.sink = make_sink(config);
+  d.level = config.level.value_or(Level::trace);
+  if (config.formatter) {  // the caller's own: the named formats' options do not apply
+    d.formatter = config.formatter;
+    return d;
+  }
   const bool terminal = d.sink->is_terminal();
   std::string_view format = config.format;
   if (iequals(format, "auto")) format = auto_format_for(config, terminal, detect_environment());
@@ -183,7 +188,6 @@ Destination build_destination(const DestinationConfig& config) {
   options.app_name = config.app_name;
   options.syslog_facility = config.syslog_facility;
   d.formatter = make_formatter(format, options);
-  d.level = config.level.value_or(Level::trace);
   return d;
 }
 

@@ -12,7 +12,13 @@
 #include <initializer_list>
 #include <system_error>
 
+#include <fmt/format.h>
+
 #include "hydra/core/detail/ascii.hpp"
+#include "hydra/core/detail/notice.hpp"
+#include "hydra/core/error.hpp"
+#include "hydra/format/detail/escape.hpp"
+#include "hydra/format/text_formatter.hpp"
 
 namespace hydra {
 namespace {
@@ -464,6 +470,57 @@ Environment detect_environment(const DetectionInput& input) {
 std::string_view json_format_for(const Environment& environment) {
   const bool gcp = environment.cloud && cloud_provider(environment.cloud->platform) == "gcp";
   return gcp ? "gcp_json" : "json";
+}
+
+void apply_zero_config_environment(LoggerConfig& config, const Env& env) {
+  DetectionInput input;
+  input.env = env;
+  const Probe probe(input);
+  // A variable that cannot be used: one notice, and the default stays.
+  const auto ignore = [](std::string_view variable, const std::string& value,
+                         std::string_view problem) {
+    detail::notice_once(std::string(variable) + '=' + value,
+                        fmt::format("{}='{}' is ignored: {}; the default is used", variable,
+                                    detail::to_printable(value), problem));
+  };
+  if (const auto value = probe.var("HYDRA_LOG_LEVEL")) {
+    try {
+      const LevelSpec spec = parse_level_spec(*value);
+      if (spec.overall) config.default_level = *spec.overall;
+      for (const auto& [name, level] : spec.layers) config.layers[name].level = level;
+    } catch (const ConfigError& e) {
+      ignore("HYDRA_LOG_LEVEL", *value, e.what());
+    }
+  }
+  std::optional<std::string> format;
+  if (const auto value = probe.var("HYDRA_LOG_FORMAT")) {
+    if (is_format_name(*value)) {
+      format = *value;
+    } else {
+      ignore("HYDRA_LOG_FORMAT", *value,
+             fmt::format("'{}' is not a format (valid: {})", detail::to_printable(*value),
+                         kFormatChoices));
+    }
+  }
+  std::optional<std::string> theme;
+  if (const auto value = probe.var("HYDRA_LOG_THEME")) {
+    try {
+      static_cast<void>(Palette::theme(*value));
+      theme = *value;
+    } catch (const ConfigError& e) {
+      ignore("HYDRA_LOG_THEME", *value, e.what());
+    }
+  }
+  for (auto& [name, layer] : config.layers) {
+    for (DestinationConfig& d : layer.destinations) {
+      if (format) d.format = *format;
+      if (theme) {
+        d.theme = ColorTheme();
+        d.theme.name = *theme;
+      }
+      if (iequals(d.format, "text")) d.text = without_bad_format_variables(d.text);
+    }
+  }
 }
 
 void apply_zero_config(LoggerConfig& config, const Environment& environment) {

@@ -1,7 +1,17 @@
+#include <sys/stat.h>
+
+#include <filesystem>
 #include <memory>
+#include <system_error>
+
+#include <fmt/format.h>
 
 #include "factory.hpp"
+#include "hydra/config/detect.hpp"
+#include "hydra/core/detail/ascii.hpp"
 #include "hydra/core/error.hpp"
+#include "hydra/format/csv_formatter.hpp"
+#include "hydra/format/detail/escape.hpp"
 #include "hydra/sink/console_sink.hpp"
 #include "hydra/sink/file_sink.hpp"
 #include "hydra/sink/null_sink.hpp"
@@ -23,19 +33,106 @@ FileSinkOptions file_options(const DestinationConfig& config) {
   o.path = config.path;
   o.flush_level = config.flush_level;
   o.buffer_size = config.buffer_size;
+  o.header = header_of(config);
   return o;
 }
 
 }  // namespace
+
+std::string header_of(const DestinationConfig& config) {
+  if (config.formatter) return std::string(config.formatter->header());
+  if (!config.csv_header) return {};  // the one named-format option that asks for a header
+  std::string_view format = config.format;
+  // On a console `auto` never means csv, so a terminal's answer does not matter.
+  if (iequals(format, "auto")) format = auto_format_for(config, false, detect_environment());
+  if (!iequals(format, "csv")) return {};
+  FormatterOptions options;
+  options.csv_header = true;
+  return std::string(CsvFormatter(options).header());
+}
+
+namespace {
+
+std::string rotation_name(RotationInterval interval) {
+  if (interval == RotationInterval::none) return "none";
+  return std::to_string(interval.period.count()) + "m";
+}
+
+// A file's path as one spelling: absolute, lexically normal, with the
+// symlinks of whatever part exists resolved.
+std::string normal_path(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path absolute = fs::absolute(path, ec);
+  if (ec) return fs::path(path).lexically_normal().string();
+  const fs::path canonical = fs::weakly_canonical(absolute, ec);
+  return (ec ? absolute.lexically_normal() : canonical).string();
+}
+
+void describe_file(const std::string& path, SinkSpec& spec) {
+  const std::string normal = normal_path(path);
+  spec.key = "file:" + normal;
+  spec.what = "file '" + detail::to_printable(normal) + "'";
+  struct stat st {};
+  if (::stat(normal.c_str(), &st) == 0) spec.file_id = std::pair{st.st_dev, st.st_ino};
+}
+
+}  // namespace
+
+SinkSpec sink_spec(const DestinationConfig& config) {
+  SinkSpec spec;
+  if (config.sink) {
+    spec.key = fmt::format("custom:{}", static_cast<const void*>(config.sink.get()));
+    spec.what = "the same sink object";
+    return spec;
+  }
+  const auto header = [&config] {
+    const std::string text = header_of(config);
+    return text.empty() ? std::string("none") : "'" + detail::to_printable(text) + "'";
+  };
+  if (config.make_sink) {  // a sink from an optional module (the audit chain): by type and path
+    if (config.path.empty()) {
+      spec.key = "made:" + config.type;
+      spec.what = config.type;
+    } else {
+      describe_file(config.path, spec);
+    }
+    spec.options.emplace_back("type", config.type);
+    return spec;
+  }
+  if (config.type == "console") {
+    spec.key = "console:" + config.stream;
+    spec.what = "console " + detail::to_printable(config.stream);
+    spec.options.emplace_back("header", header());
+    return spec;
+  }
+  if ((config.type == "file" || config.type == "rotating_file") && !config.path.empty()) {
+    describe_file(config.path, spec);
+    spec.options.emplace_back("type", config.type);
+    spec.options.emplace_back("buffer_size", std::to_string(config.buffer_size));
+    spec.options.emplace_back("flush_level", to_lower_string(config.flush_level));
+    spec.options.emplace_back("header", header());
+    if (config.type == "rotating_file") {
+      spec.options.emplace_back("max_size", std::to_string(config.max_size));
+      spec.options.emplace_back("rotation", rotation_name(config.rotation));
+      spec.options.emplace_back("rotation_time", std::to_string(config.rotation_time.count()) + "m");
+      spec.options.emplace_back("backup_count", std::to_string(config.backup_count));
+      spec.options.emplace_back("backup_naming",
+                                config.backup_naming == BackupNaming::date ? "date" : "index");
+      spec.options.emplace_back("compress", config.compress ? "true" : "false");
+    }
+  }
+  return spec;
+}
 
 std::shared_ptr<Sink> make_sink(const DestinationConfig& config) {
   if (config.sink) return config.sink;
   if (config.make_sink) return config.make_sink();
   if (config.type == "console") {
     if (config.stream == "stdout")
-      return std::make_shared<ConsoleSink>(ConsoleStream::stdout_stream);
+      return std::make_shared<ConsoleSink>(ConsoleStream::stdout_stream, header_of(config));
     if (config.stream == "stderr")
-      return std::make_shared<ConsoleSink>(ConsoleStream::stderr_stream);
+      return std::make_shared<ConsoleSink>(ConsoleStream::stderr_stream, header_of(config));
     throw ConfigError("stream: '" + config.stream +
                       "' is not a console stream (valid: stdout, stderr)");
   }

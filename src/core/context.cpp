@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "hydra/core/detail/thread_instance.hpp"
+
 namespace hydra {
 namespace {
 
@@ -29,8 +31,7 @@ struct ContextStack {
 };
 
 ContextStack& stack() {
-  thread_local ContextStack s;
-  return s;
+  return detail::thread_instance<ContextStack>();
 }
 
 }  // namespace

@@ -27,9 +27,11 @@
 #include "hydra/config/detect.hpp"
 #include "hydra/config/limits.hpp"
 #include "hydra/core/context.hpp"
+#include "hydra/core/detail/thread_instance.hpp"
 #include "hydra/core/error.hpp"
 #include "hydra/core/protector.hpp"
 #include "hydra/format/detail/escape.hpp"
+#include "hydra/format/text_formatter.hpp"
 #include "message_template.hpp"
 #include "route.hpp"
 
@@ -101,8 +103,7 @@ std::uint64_t current_thread_id() noexcept {
 }
 
 FieldScratch& thread_field_scratch() {
-  thread_local FieldScratch scratch;
-  return scratch;
+  return thread_instance<FieldScratch>();
 }
 
 BoundFields::BoundFields(std::initializer_list<Field> fields) {
@@ -215,25 +216,46 @@ void enable_reopen_on_sighup() {
   ::sigaction(SIGHUP, &sa, nullptr);
 }
 
-// A destination's sink as reconfigure() recognises it: two destinations
-// with the same identity can share one sink (and its open file). Empty: never
-// shared (null sinks hold nothing).
-std::string sink_identity(const DestinationConfig& d) {
-  if (d.sink) return fmt::format("custom:{}", static_cast<const void*>(d.sink.get()));
-  if (d.make_sink) return "made:" + d.type + ":" + d.path;
-  if (d.type == "console") return "console:" + d.stream;
-  if (d.type == "file" || d.type == "rotating_file") {
-    std::string id =
-        fmt::format("{}:{}:{}:{}", d.type, d.path, d.buffer_size, static_cast<int>(d.flush_level));
-    if (d.type == "rotating_file") {
-      id += fmt::format(":{}:{}:{}:{}:{}:{}", d.max_size, d.rotation.period.count(),
-                        d.rotation_time.count(), d.backup_count, static_cast<int>(d.backup_naming),
-                        d.compress);
+namespace {
+
+// A sink as destinations share it: by the file (or stream) it writes to
+// (detail::SinkSpec::key).
+struct SharedSink {
+  std::shared_ptr<Sink> sink;
+  detail::SinkSpec spec;
+  std::string destination;  // the first that uses it: "layers.APP.destinations[0]"
+};
+using SinkTable = std::map<std::string, SharedSink, std::less<>>;
+
+// One file has one sink, so every destination on it must ask for the same
+// sink options; `running`: `shared` is open in the configuration that a
+// reconfigure() would replace, and stays open across it.
+void require_same_sink_options(const SharedSink& shared, const detail::SinkSpec& spec,
+                               bool running) {
+  const auto& mine = spec.options;
+  const auto& theirs = shared.spec.options;
+  for (std::size_t i = 0; i < std::max(mine.size(), theirs.size()); ++i) {
+    const bool same = i < mine.size() && i < theirs.size() && mine[i] == theirs[i];
+    if (same) continue;
+    const std::string_view option = i < mine.size() ? mine[i].first : theirs[i].first;
+    const std::string here = i < mine.size() ? mine[i].second : "unset";
+    const std::string there = i < theirs.size() ? theirs[i].second : "unset";
+    if (running) {
+      throw ConfigError(fmt::format(
+          "{} is open (for {} of the running configuration) with {} {}, not {}: reconfigure() "
+          "keeps a file that stays configured open, so its sink options cannot change (restart, "
+          "or use another path)",
+          shared.spec.what, shared.destination, option, there, here));
     }
-    return id;
+    throw ConfigError(fmt::format(
+        "writes to the same {} as {}, with a different {} ({} here, {} there): destinations on "
+        "one file share its sink, so they must agree on its options (type, buffer_size, "
+        "flush_level, the csv header, rotation)",
+        spec.what, shared.destination, option, here, there));
   }
-  return {};
 }
+
+}  // namespace
 
 struct Logger::Impl {
   LoggerConfig config;
@@ -244,7 +266,7 @@ struct Logger::Impl {
   // Sinks of destinations removed by reconfigure() in sync mode, where a
   // call in flight may still write to them: flushed with the others.
   std::vector<std::shared_ptr<Sink>> retired_sinks;
-  std::map<std::string, std::shared_ptr<Sink>, std::less<>> sink_by_identity;
+  SinkTable sink_by_identity;  // the configured sinks, by the file (or stream) they write
   // Routes replaced by reconfigure(), alive while a caller may still hold one.
   std::vector<std::unique_ptr<detail::Route>> retired_routes;  // under reconfigure_mutex
   std::mutex reconfigure_mutex;
@@ -289,15 +311,18 @@ struct Logger::Impl {
   struct Built {
     std::vector<std::unique_ptr<detail::Route>> routes;
     std::vector<std::shared_ptr<Sink>> sinks;
-    std::map<std::string, std::shared_ptr<Sink>, std::less<>> sink_by_identity;
+    SinkTable sink_by_identity;
     std::chrono::milliseconds flush_period{0};
   };
 
-  // `reuse`: sinks by identity that an equal destination takes over.
-  static Built build(const LoggerConfig& config,
-                     const std::map<std::string, std::shared_ptr<Sink>, std::less<>>& reuse) {
+  // `reuse`: the running configuration's sinks, which a destination on the
+  // same file (or stream) takes over. Throws ConfigError for two
+  // destinations on one file with different sink options, naming both.
+  static Built build(const LoggerConfig& config, const SinkTable& reuse) {
     Built built;
     std::unordered_map<const Sink*, bool> seen;
+    // Hard links: one file under two names, told by its device and inode.
+    std::map<std::pair<dev_t, ino_t>, std::string> key_of_file;
     for (const auto& [name, layer] : config.layers) {
       if (name.empty()) throw ConfigError("layers: a layer name must not be empty");
       if (is_reserved(name)) {
@@ -310,23 +335,33 @@ struct Logger::Impl {
       route->level = layer.level.value_or(config.default_level);
       for (std::size_t i = 0; i < layer.destinations.size(); ++i) {
         DestinationConfig dc = layer.destinations[i];
-        const std::string identity = sink_identity(dc);
-        if (!identity.empty()) {
-          if (auto it = built.sink_by_identity.find(identity); it != built.sink_by_identity.end()) {
-            dc.sink = it->second;  // the same file twice in this configuration
-          } else if (auto old = reuse.find(identity); old != reuse.end()) {
-            dc.sink = old->second;
-          }
-        }
+        const std::string where = "layers." + name + ".destinations[" + std::to_string(i) + "]";
+        detail::SinkSpec spec;
         try {
+          spec = detail::sink_spec(dc);
+          if (spec.file_id)
+            spec.key = key_of_file.try_emplace(*spec.file_id, spec.key).first->second;
+          if (spec.key.empty()) {
+            // never shared
+          } else if (auto it = built.sink_by_identity.find(spec.key);
+                     it != built.sink_by_identity.end()) {
+            require_same_sink_options(it->second, spec, false);
+            dc.sink = it->second.sink;  // the same file twice in this configuration
+          } else if (auto old = reuse.find(spec.key); old != reuse.end()) {
+            require_same_sink_options(old->second, spec, true);
+            dc.sink = old->second.sink;
+          }
           route->destinations.push_back(detail::build_destination(dc));
           route->destinations.back().protect = dc.protect.value_or(layer.protect.value_or(true));
         } catch (const ConfigError& e) {
-          throw ConfigError("layers." + name + ".destinations[" + std::to_string(i) +
-                            "]: " + e.what());
+          throw ConfigError(where + ": " + e.what());
         }
         const auto& sink = route->destinations.back().sink;
-        if (!identity.empty()) built.sink_by_identity.emplace(identity, sink);
+        if (!spec.key.empty()) {
+          std::string key = spec.key;
+          built.sink_by_identity.try_emplace(std::move(key),
+                                             SharedSink{sink, std::move(spec), where});
+        }
         if (seen.emplace(sink.get(), true).second) built.sinks.push_back(sink);
         if ((dc.type == "file" || dc.type == "rotating_file") && dc.flush_interval.count() > 0) {
           built.flush_period = built.flush_period.count() == 0
@@ -340,8 +375,16 @@ struct Logger::Impl {
   }
 
   const detail::Route* find_route(std::string_view name) const {
+    const detail::Route* layer = find_layer(name);
+    return layer != nullptr && !layer->destinations.empty() ? layer : nullptr;
+  }
+
+  // The configured layer of that name, with or without destinations: a layer
+  // configured for its level alone (HYDRA_LOG_LEVEL=info,DATABASE=debug) has
+  // that level and takes the fallback chain's route.
+  const detail::Route* find_layer(std::string_view name) const {
     for (const auto& r : routes) {
-      if (r->name == name && !r->destinations.empty()) return r.get();
+      if (r->name == name) return r.get();
     }
     return nullptr;
   }
@@ -475,7 +518,10 @@ Logger::Logger(LoggerConfig config) : impl_(std::make_unique<Impl>()) {
   im.config = std::move(config);
   if (im.config.default_layer.empty()) throw ConfigError("default_layer: must not be empty");
   detail::check_limits(im.config.async);
-  if (im.config.layers.empty()) apply_zero_config(im.config, detect_environment());
+  if (im.config.layers.empty()) {
+    apply_zero_config(im.config, detect_environment());
+    apply_zero_config_environment(im.config);
+  }
   for (const auto& [key, value] : im.config.static_fields) {
     im.static_fields.push_back(Field{key, FieldValue(std::string_view(value))});
   }
@@ -489,6 +535,8 @@ Logger::Logger(LoggerConfig config) : impl_(std::make_unique<Impl>()) {
 
   DestinationConfig fallback = hydra::console();
   fallback.stream = "stderr";
+  // Hydra's own route must not stop a logger over a bad HYDRA_LOG_*_FORMAT.
+  fallback.text = without_bad_format_variables(fallback.text);
   im.last_resort.name = "__FALLBACK__";
   im.last_resort.level = Level::trace;
   im.last_resort.last_resort = true;
@@ -626,10 +674,13 @@ void Logger::reconfigure(LoggerConfig config) {
   // Unset static fields keep the logger's (zero-config may have added
   // detected resource fields); different ones are refused.
   if (config.static_fields.empty()) config.static_fields = im.config.static_fields;
-  if (config.layers.empty()) apply_zero_config(config, detect_environment());
+  if (config.layers.empty()) {
+    apply_zero_config(config, detect_environment());
+    apply_zero_config_environment(config);
+  }
   if (config.static_fields != im.config.static_fields) fixed("static_fields");
 
-  std::map<std::string, std::shared_ptr<Sink>, std::less<>> reuse;
+  SinkTable reuse;
   {
     std::lock_guard lock(im.sinks_mutex);
     reuse = im.sink_by_identity;
@@ -738,18 +789,17 @@ namespace {
 // (a sink or formatter that logs).
 class ScratchLease {
  public:
-  ScratchLease() : scratch_(tls_.busy ? nested_.emplace() : tls_) { scratch_.busy = true; }
+  ScratchLease() : scratch_(own_.busy ? nested_.emplace() : own_) { scratch_.busy = true; }
   ~ScratchLease() { scratch_.busy = false; }
   ScratchLease(const ScratchLease&) = delete;
   ScratchLease& operator=(const ScratchLease&) = delete;
   DispatchScratch& operator*() { return scratch_; }
 
  private:
-  static thread_local DispatchScratch tls_;
+  DispatchScratch& own_ = detail::thread_instance<DispatchScratch>();  // the thread's
   std::optional<DispatchScratch> nested_;  // built only when nested: it is large
   DispatchScratch& scratch_;
 };
-thread_local DispatchScratch ScratchLease::tls_;
 
 }  // namespace
 
@@ -947,8 +997,14 @@ void Logger::deliver(DispatchScratch& scratch, const detail::Capture& capture,
       if (stage == Stage::changed) out = &protected_record;
     }
     scratch.line.clear();
-    dest.formatter->format(*out, scratch.line);
-    dest.sink->write(*out, std::string_view(scratch.line.data(), scratch.line.size()));
+    try {
+      dest.formatter->format(*out, scratch.line);
+      dest.sink->write(*out, std::string_view(scratch.line.data(), scratch.line.size()));
+    } catch (const std::exception& e) {
+      // A formatter or sink of the caller's own that throws loses this
+      // destination's copy (reported, counted); the others still get theirs.
+      im.report_lost(e);
+    }
   }
 }
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <type_traits>
 
+#include "hydra/core/detail/thread_instance.hpp"
 #include "hydra/core/format_string.hpp"
 #include "hydra/format/detail/escape.hpp"
 
@@ -236,7 +237,8 @@ const ParsedTemplate& parsed_template(std::string_view tmpl, bool literal) {
   // Direct-mapped on the template's address; a hit also compares the text
   // (a few bytes), so a runtime template in a reused buffer is never stale.
   constexpr std::size_t kSlots = 256;
-  thread_local std::array<std::unique_ptr<ParsedTemplate>, kSlots> cache;
+  using Cache = std::array<std::unique_ptr<ParsedTemplate>, kSlots>;
+  Cache& cache = thread_instance<Cache>();
   const auto address = reinterpret_cast<std::uintptr_t>(tmpl.data());
   std::unique_ptr<ParsedTemplate>& slot = cache[(address >> 3 ^ address >> 11) % kSlots];
   if (slot && slot->key() == tmpl.data()) {

@@ -14,7 +14,7 @@ namespace hydra::detail {
 
 struct Destination {
   std::shared_ptr<Sink> sink;
-  std::unique_ptr<Formatter> formatter;
+  std::shared_ptr<const Formatter> formatter;  // built for it, or the caller's own
   Level level = Level::trace;
   bool protect = true;  // gets the protected record (when there is a protector)
 };

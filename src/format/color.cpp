@@ -1,14 +1,12 @@
 #include "hydra/format/color.hpp"
 
-#include <cstdio>
 #include <cstdlib>
-#include <mutex>
-#include <set>
 #include <utility>
 
 #include <fmt/format.h>
 
 #include "hydra/core/detail/ascii.hpp"
+#include "hydra/core/detail/notice.hpp"
 #include "hydra/core/error.hpp"
 #include "hydra/format/detail/escape.hpp"
 
@@ -80,13 +78,9 @@ bool is_raw_sgr(std::string_view spec) noexcept {
 
 // Reports a bad colour setting on stderr, once per variable and value.
 void notice_bad_color(const std::string& variable, std::string_view value) {
-  static std::mutex mutex;
-  static std::set<std::string> reported;
-  std::lock_guard lock(mutex);
-  if (!reported.insert(variable + '=' + std::string(value)).second) return;
-  std::fprintf(stderr, "hydra: %s: '%s' is not a colour (valid: %.*s); ignored\n", variable.c_str(),
-               detail::to_printable(value).c_str(), static_cast<int>(kColorSpecChoices.size()),
-               kColorSpecChoices.data());
+  detail::notice_once(variable + '=' + std::string(value),
+                      fmt::format("{}: '{}' is not a colour (valid: {}); ignored", variable,
+                                  detail::to_printable(value), kColorSpecChoices));
 }
 
 void apply_env_color(const std::string& variable, std::string& color) {
@@ -204,7 +198,7 @@ Palette Palette::from_theme(const ColorTheme& theme) {
     color = std::move(*parsed);
   };
   for (const auto& [level, spec] : theme.level_colors) {
-    if (level == Level::off) continue;  // never written
+    if (level >= Level::off) continue;  // never written (off, or outside the enum)
     apply(to_lower_string(level), spec, p.level[static_cast<int>(level)]);
   }
   if (theme.layer_color) apply("layer", *theme.layer_color, p.layer);

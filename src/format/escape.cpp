@@ -1,4 +1,5 @@
 #include "hydra/format/detail/escape.hpp"
+#include "hydra/format/formatter.hpp"
 
 #include <pthread.h>
 #include <unistd.h>
@@ -483,3 +484,23 @@ void append_padded(std::uint32_t value, int width, Buffer& out) {
 }
 
 }  // namespace hydra::detail
+
+namespace hydra {
+
+void append_escaped_text(std::string_view text, Buffer& out) {
+  detail::append_escaped_text(text, out);
+}
+
+void append_json_string(std::string_view text, Buffer& out) {
+  detail::append_json_string(text, out);
+}
+
+void append_logfmt_field(const Field& field, Buffer& out) {
+  detail::append_logfmt_field(field, out);
+}
+
+void append_rfc3339_utc(std::chrono::system_clock::time_point time, Buffer& out) {
+  detail::append_rfc3339_utc(time, out);
+}
+
+}  // namespace hydra

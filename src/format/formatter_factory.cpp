@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cerrno>  // program_invocation_short_name (GNU)
 
+#include "hydra/core/detail/ascii.hpp"
 #include "hydra/core/error.hpp"
 #include "hydra/format/csv_formatter.hpp"
 #include "hydra/format/detail/escape.hpp"
@@ -40,6 +41,16 @@ FormatterOptions with_identity(const FormatterOptions& options) {
 }
 
 }  // namespace
+
+bool is_format_name(std::string_view name) noexcept {
+  std::string_view rest = kFormatChoices;
+  while (!rest.empty()) {
+    const auto comma = rest.find(", ");
+    if (detail::iequals(rest.substr(0, comma), name)) return true;
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 2);
+  }
+  return false;
+}
 
 std::unique_ptr<Formatter> make_formatter(std::string_view format,
                                           const FormatterOptions& options) {

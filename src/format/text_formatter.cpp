@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "hydra/core/detail/notice.hpp"
+#include "hydra/core/detail/thread_instance.hpp"
 #include "hydra/core/error.hpp"
 #include "hydra/format/detail/escape.hpp"
 
@@ -24,13 +26,37 @@ struct ResolvedOption {
   std::string label;  // "message_format" or "message_format (from HYDRA_LOG_MESSAGE_FORMAT)"
 };
 
-ResolvedOption resolve(const std::optional<std::string>& in_code, std::string_view option,
-                       const char* env_name, std::string_view fallback) {
-  if (in_code) return {*in_code, std::string(option)};
+// One of the four options: its member, name, variable and default.
+struct TextOption {
+  std::optional<std::string> TextFormatOptions::*member;
+  std::string_view name;
+  const char* variable;
+  std::string_view fallback;
+};
+constexpr TextOption kDateOption{&TextFormatOptions::date_format, "date_format",
+                                 "HYDRA_LOG_DATE_FORMAT", kDefaultDateFormat};
+constexpr TextOption kTimeOption{&TextFormatOptions::time_format, "time_format",
+                                 "HYDRA_LOG_TIME_FORMAT", kDefaultTimeFormat};
+constexpr TextOption kLoggerNameOption{&TextFormatOptions::logger_name_format, "logger_name_format",
+                                       "HYDRA_LOG_LOGGER_NAME_FORMAT", kDefaultLoggerNameFormat};
+constexpr TextOption kMessageOption{&TextFormatOptions::message_format, "message_format",
+                                    "HYDRA_LOG_MESSAGE_FORMAT", kDefaultMessageFormat};
+constexpr std::array<const TextOption*, 4> kTextOptions = {&kDateOption, &kTimeOption,
+                                                           &kLoggerNameOption, &kMessageOption};
+
+// The option's variable, when set and not empty.
+const char* variable_of(const TextOption& option) {
   // Read while building a formatter; the library never modifies the environment.
-  const char* env = std::getenv(env_name);  // NOLINT(concurrency-mt-unsafe)
-  if (env != nullptr && *env != '\0') return {env, fmt::format("{} (from {})", option, env_name)};
-  return {std::string(fallback), std::string(option)};
+  const char* env = std::getenv(option.variable);  // NOLINT(concurrency-mt-unsafe)
+  return env != nullptr && *env != '\0' ? env : nullptr;
+}
+
+ResolvedOption resolve(const TextFormatOptions& in, const TextOption& option) {
+  if (const auto& in_code = in.*option.member) return {*in_code, std::string(option.name)};
+  if (const char* env = variable_of(option)) {
+    return {env, fmt::format("{} (from {})", option.name, option.variable)};
+  }
+  return {std::string(option.fallback), std::string(option.name)};
 }
 
 [[noreturn]] void fail(const std::string& label, std::string_view what) {
@@ -392,8 +418,13 @@ struct TextFormatter::Compiled {
 };
 
 const SecondCache& TextFormatter::Compiled::local_time(std::int64_t second) const {
-  thread_local std::array<SecondCache, kCacheSlots> slots;
-  thread_local std::size_t next_victim = 0;
+  struct TimeCache {
+    std::array<SecondCache, kCacheSlots> slots;
+    std::size_t next_victim = 0;
+  };
+  TimeCache& cache = detail::thread_instance<TimeCache>();
+  auto& slots = cache.slots;
+  std::size_t& next_victim = cache.next_victim;
   SecondCache* slot = nullptr;
   for (SecondCache& s : slots) {
     if (s.owner == id) slot = &s;
@@ -427,7 +458,7 @@ const SecondCache& TextFormatter::Compiled::local_time(std::int64_t second) cons
 }
 
 const std::string& TextFormatter::Compiled::key_run(std::size_t run, const Record& record) const {
-  thread_local std::array<KeyRunCache, kKeyRunSlots> slots;
+  auto& slots = detail::thread_instance<std::array<KeyRunCache, kKeyRunSlots>>();
   const std::size_t hash =
       (id * 131 + run * 31 + static_cast<std::size_t>(record.level) * 7 + record.layer.size() +
        (record.layer.empty() ? 0 : static_cast<unsigned char>(record.layer.back()) * 3) +
@@ -509,7 +540,9 @@ void TextFormatter::Compiled::append_part(const LinePart& part, const Record& re
       }
       break;
     case Part::file: detail::append_escaped_text(record.source.file, out); break;
-    case Part::line: detail::append_decimal(std::uint64_t{record.source.line}, out); break;
+    case Part::line:  // empty without a source, like {file} and {function}
+      if (has_source(record)) detail::append_decimal(std::uint64_t{record.source.line}, out);
+      break;
     case Part::function: detail::append_escaped_text(record.source.function, out); break;
     case Part::thread: detail::append_decimal(record.thread_id, out); break;
     case Part::pid: detail::append_decimal(detail::process_id(), out); break;
@@ -520,15 +553,10 @@ void TextFormatter::Compiled::append_part(const LinePart& part, const Record& re
 TextFormatter::TextFormatter(const FormatterOptions& options) {
   auto c = std::make_unique<Compiled>();
   const TextFormatOptions& in = options.text;
-  const ResolvedOption date =
-      resolve(in.date_format, "date_format", "HYDRA_LOG_DATE_FORMAT", kDefaultDateFormat);
-  const ResolvedOption time =
-      resolve(in.time_format, "time_format", "HYDRA_LOG_TIME_FORMAT", kDefaultTimeFormat);
-  const ResolvedOption logger_name =
-      resolve(in.logger_name_format, "logger_name_format", "HYDRA_LOG_LOGGER_NAME_FORMAT",
-              kDefaultLoggerNameFormat);
-  const ResolvedOption line = resolve(in.message_format, "message_format",
-                                      "HYDRA_LOG_MESSAGE_FORMAT", kDefaultMessageFormat);
+  const ResolvedOption date = resolve(in, kDateOption);
+  const ResolvedOption time = resolve(in, kTimeOption);
+  const ResolvedOption logger_name = resolve(in, kLoggerNameOption);
+  const ResolvedOption line = resolve(in, kMessageOption);
   c->date = compile_time_pattern(date, kDateTokens);
   c->time = compile_time_pattern(time, kTimeTokens);
   c->logger_name = compile_line_pattern(logger_name, kLoggerNamePlaceholders);
@@ -571,6 +599,29 @@ void TextFormatter::format(const Record& record, Buffer& out) const {
 
 const TextFormatOptions& TextFormatter::resolved_options() const noexcept {
   return compiled_->resolved;
+}
+
+TextFormatOptions without_bad_format_variables(TextFormatOptions options) {
+  for (const TextOption* option : kTextOptions) {
+    if (options.*option->member) continue;  // set in code: the variable is not read
+    const char* value = variable_of(*option);
+    if (value == nullptr) continue;
+    // Compiled alone, with the other three at their defaults.
+    FormatterOptions probe;
+    for (const TextOption* other : kTextOptions) {
+      probe.text.*other->member = std::string(other == option ? value : other->fallback);
+    }
+    try {
+      const TextFormatter check(probe);
+    } catch (const ConfigError& e) {
+      detail::notice_once(
+          std::string(option->variable) + '=' + value,
+          fmt::format("{}='{}' is ignored ({}); the default '{}' is used", option->variable,
+                      detail::to_printable(value), e.what(), option->fallback));
+      options.*option->member = std::string(option->fallback);
+    }
+  }
+  return options;
 }
 
 }  // namespace hydra

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
 
 #include "fd_io.hpp"
 
@@ -17,15 +18,20 @@ constexpr std::chrono::milliseconds kAgainBudget{100};
 
 }  // namespace
 
-ConsoleSink::ConsoleSink(ConsoleStream stream)
-    : fd_(stream == ConsoleStream::stderr_stream ? STDERR_FILENO : STDOUT_FILENO) {}
+ConsoleSink::ConsoleSink(ConsoleStream stream, std::string header)
+    : fd_(stream == ConsoleStream::stderr_stream ? STDERR_FILENO : STDOUT_FILENO),
+      header_(std::move(header)) {}
 
-ConsoleSink::ConsoleSink(int fd) : fd_(fd) {}
+ConsoleSink::ConsoleSink(int fd, std::string header) : fd_(fd), header_(std::move(header)) {}
 
 void ConsoleSink::write(const Record& /*record*/, std::string_view bytes) {
   // One write(2) per record under the lock: records from several threads never
   // interleave mid-line, and nothing waits in a buffer if the process dies.
   std::lock_guard lock(mutex_);
+  if (!header_.empty()) {
+    (void)detail::write_all(fd_, header_, kAgainBudget);  // a failure shows in the record's write
+    header_.clear();
+  }
   const detail::WriteResult result = detail::write_all(fd_, bytes, kAgainBudget);
   if (result.error == 0) return;
   errors_.fetch_add(1, std::memory_order_relaxed);

@@ -1,6 +1,7 @@
 #include "hydra/sink/file_sink.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -43,6 +44,10 @@ void FileSink::write(const Record& record, std::string_view bytes) {
       cap_pending();
       return;
     }
+    if (header_due_) {
+      buffer_.append(options_.header);
+      header_due_ = false;
+    }
     buffer_.append(bytes);
     if (buffer_.size() >= options_.buffer_size || passes(record.level, options_.flush_level)) {
       flush_locked();
@@ -78,7 +83,21 @@ bool FileSink::open_locked(bool truncate) {
     fd = ::open(options_.path.c_str(), flags, 0644);
   } while (fd < 0 && errno == EINTR);
   fd_ = fd;
+  if (fd >= 0) start_file_locked();
   return fd >= 0;
+}
+
+void FileSink::start_file_locked() {
+  header_due_ = false;
+  if (options_.header.empty()) return;
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0 || st.st_size != 0) return;
+  if (buffer_.empty()) {
+    header_due_ = true;
+  } else if (!buffer_.starts_with(options_.header)) {
+    // Records kept while the device failed are this file's first.
+    buffer_.insert(0, options_.header);
+  }
 }
 
 bool FileSink::flush_locked() {

@@ -333,6 +333,7 @@ void RotatingFileSink::Impl::rotate(Clock::time_point now) {
       current_size = 0;
       return;
     }
+    if (!options.file.header.empty()) file.reopen();  // sees the empty file: header due
     for (const Backup& b : backups) clean = remove_backup(b) && clean;
   } else if (options.backup_naming == BackupNaming::index) {
     // Highest index first, so that each moves to a name already vacated.
@@ -573,6 +574,8 @@ RotatingFileSink::~RotatingFileSink() = default;
 void RotatingFileSink::write(const Record& record, std::string_view bytes) {
   std::lock_guard lock(impl_->mutex);
   impl_->rotate_if_due(bytes.size());
+  // An empty file starts with the header (FileSinkOptions::header).
+  if (impl_->current_size == 0) impl_->current_size = impl_->options.file.header.size();
   impl_->file.write(record, bytes);
   impl_->current_size += bytes.size();
 }

@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -375,6 +376,58 @@ TEST_P(LevelsTest, LayerAndDestinationLevelsBothFilter) {
   EXPECT_TRUE(log.should_log("DATABASE", Level::error));
 }
 
+// A layer configured for its level alone (no destinations: what
+// HYDRA_LOG_LEVEL=info,DATABASE=debug makes) has that level, and its records
+// take the fallback chain's route; one with neither follows default_level.
+TEST_P(LevelsTest, ALayerConfiguredForItsLevelAloneHasThatLevel) {
+  auto sink = std::make_shared<RecordingSink>();
+  LoggerConfig cfg;
+  cfg.mode = GetParam();
+  cfg.default_level = Level::info;
+  cfg.layers["DEFAULT"] = {Level::warning, {hydra::to_sink(sink)}};
+  cfg.layers["DATABASE"].level = Level::debug;
+  cfg.layers["CACHE"];  // neither level nor destinations
+  hydra::Logger log(cfg);
+  log.layer("DATABASE").trace("below DATABASE's debug");
+  log.layer("DATABASE").debug("database debug");
+  log.layer("CACHE").debug("below default_level");
+  log.layer("CACHE").info("cache info");
+  log.layer("OTHER").info("below DEFAULT's warning");
+  log.flush();
+  const auto recs = sink->records();
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].message, "database debug");
+  EXPECT_EQ(recs[0].layer, "DATABASE");
+  EXPECT_EQ(recs[1].message, "cache info");
+  EXPECT_EQ(log.level("DATABASE"), Level::debug);
+}
+
+// `off` is a threshold ("nothing passes"), not the level of a record: a call
+// at `off`, or at a value outside the enum, writes nothing on any path, even
+// where every level passes.
+TEST_P(LevelsTest, OffAndOutOfRangeLevelsAreNeverWritten) {
+  Fixture fx(GetParam(), {"APP", "SECURITY"}, Level::trace);
+  const auto out_of_range = static_cast<Level>(200);
+  auto app = fx.logger->layer("APP");
+  for (const Level level : {Level::off, out_of_range}) {
+    fx.logger->log(level, "logger {}", 1);
+    fx.logger->with({{"k", 1}}).log(level, "bound");
+    app.log(level, "layer {}", 2);
+    app.with({{"k", 2}}).log(level, "layer bound");
+    app.write(level, "written as text");
+    EXPECT_FALSE(fx.logger->should_log(level));
+    EXPECT_FALSE(app.should_log(level));
+    EXPECT_FALSE(fx.logger->should_log("APP", level));
+  }
+  fx.logger->info("the only record");
+  EXPECT_EQ(fx.sink("APP").size(), 1u);
+  EXPECT_EQ(fx.sink("SECURITY").size(), 0u);
+  EXPECT_EQ(fx.logger->metrics().records, 1u);
+  EXPECT_FALSE(hydra::passes(Level::off, Level::trace));
+  EXPECT_FALSE(hydra::passes(out_of_range, Level::trace));
+  EXPECT_TRUE(hydra::passes(Level::critical, Level::critical));
+}
+
 TEST_P(LevelsTest, RuntimeChangesAreThreadSafeAndImmediate) {
   Fixture fx(GetParam(), {"APP"}, Level::info);
   auto app = fx.logger->layer("APP");
@@ -553,6 +606,46 @@ TEST_P(FilesTest, ExitWithoutShutdownLosesNothing) {
   auto lines = hydra::test::split_lines(hydra::test::read_file(path));
   ASSERT_EQ(lines.size(), 100u);
   EXPECT_NE(lines.back().find("record 99"), std::string::npos);
+}
+
+// A logger that outlives main() (leaked, or static) may be used from an
+// atexit handler or a static destructor, which run after the main thread's
+// thread_local objects are gone: the per-thread working storage (scratch,
+// template cache, context, time cache) must still work. Sync mode, in a
+// child process (its exit runs the handlers); a fork test, not under TSan.
+TEST(LoggerAtExitForkTest, ALeakedLoggerMayLogFromAtexitHandlersAndStaticDestructors) {
+  hydra::test::TempDir dir;
+  const std::string out_path = dir.file("out");
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, STDOUT_FILENO);
+    ::dup2(fd, STDERR_FILENO);
+    static hydra::Logger* leaked = nullptr;
+    LoggerConfig cfg;
+    cfg.layers["APP"].destinations = {hydra::console("text", hydra::ColorMode::never)};
+    leaked = new hydra::Logger(cfg);  // never destroyed
+    struct LogsWhenDestroyed {
+      ~LogsWhenDestroyed() { leaked->info("from a static destructor {n}", 2); }
+    };
+    static LogsWhenDestroyed logs_when_destroyed;
+    std::atexit([] {
+      hydra::ScopedContext context({{"phase", "exit"}});
+      leaked->info("from an atexit handler {n}", 1);
+    });
+    leaked->info("from main {n}", 0);
+    std::exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  const std::string out = hydra::test::read_file(out_path);
+  const auto lines = hydra::test::split_lines(out);
+  ASSERT_EQ(lines.size(), 3u) << out;
+  EXPECT_NE(lines[0].find("from main 0 n=0"), std::string::npos) << out;
+  EXPECT_NE(lines[1].find("from an atexit handler 1 n=1 phase=exit"), std::string::npos) << out;
+  EXPECT_NE(lines[2].find("from a static destructor 2 n=2"), std::string::npos) << out;
 }
 
 TEST_P(FilesTest, SighupReopensForExternalLogrotate) {

@@ -18,6 +18,7 @@ namespace {
 
 using hydra::Level;
 using hydra::LoggerConfig;
+using hydra::test::open_descriptors_on;
 using hydra::test::RecordingSink;
 
 class ReconfigureTest : public testing::TestWithParam<hydra::LoggerMode> {
@@ -40,18 +41,6 @@ std::vector<std::string> messages(const RecordingSink& sink) {
   std::vector<std::string> out;
   for (const auto& r : sink.records()) out.push_back(r.message);
   return out;
-}
-
-// How many of this process's descriptors are open on `path`.
-int open_descriptors_on(const std::filesystem::path& path) {
-  int count = 0;
-  const auto target = std::filesystem::canonical(path);
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
-    std::error_code ec;
-    const auto to = std::filesystem::read_symlink(entry.path(), ec);
-    if (!ec && to == target) ++count;
-  }
-  return count;
 }
 
 TEST_P(ReconfigureTest, NewDestinationsAndLevelsTakeOverAtOnce) {

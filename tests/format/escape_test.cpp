@@ -213,5 +213,24 @@ TEST(Time, SplitTime) {
   EXPECT_EQ(t.nanos, 999'999'999u);
 }
 
+// The public building blocks for formatters of one's own
+// (hydra/format/formatter.hpp) follow the same rules as the built-in formats.
+TEST(PublicEscape, HelpersForCustomFormattersEscapeLikeTheBuiltInFormats) {
+  const std::string_view hostile = "a\r\nb \x1b[31m \xff\"";
+  Buffer text;
+  hydra::append_escaped_text(hostile, text);
+  EXPECT_EQ(fmt::to_string(text), "a\\r\\nb \\x1b[31m \\xff\"");
+  Buffer json;
+  hydra::append_json_string(hostile, json);
+  EXPECT_TRUE(nlohmann::json::accept(fmt::to_string(json))) << fmt::to_string(json);
+  EXPECT_EQ(nlohmann::json::parse(fmt::to_string(json)), "a\r\nb \x1b[31m \ufffd\"");
+  Buffer field;
+  hydra::append_logfmt_field(Field{"user name", FieldValue(std::string_view("a b"))}, field);
+  EXPECT_EQ(fmt::to_string(field), "user_name=\"a b\"");
+  Buffer time;
+  hydra::append_rfc3339_utc(test::fixed_time(), time);
+  EXPECT_EQ(fmt::to_string(time), "2026-11-27T10:13:12.345678Z");
+}
+
 }  // namespace
 }  // namespace hydra

@@ -100,6 +100,14 @@ struct DestinationConfig {
   std::string app_name;
   int syslog_facility = 1;
 
+  // A formatter object of your own, used instead of `format` and of the
+  // options that shape the named formats (text, csv_header, app_name,
+  // syslog_facility, color_mode, theme). It may be shared by several
+  // destinations and loggers; the logger keeps it alive while it uses it.
+  // format() is called from several threads at once: see the contract in
+  // hydra/format/formatter.hpp.
+  std::shared_ptr<const Formatter> formatter;
+
   // A sink object supplied by the caller (memory sink, custom sink).
   std::shared_ptr<Sink> sink;
   // A sink made when the logger is built (types from optional modules, such

@@ -128,4 +128,22 @@ std::string_view json_format_for(const Environment& environment);
 // resource fields added to `static_fields` (keys already there are kept).
 void apply_zero_config(LoggerConfig& config, const Environment& environment);
 
+// The HYDRA_LOG_* variables a zero-config logger honours (the Logger applies
+// them after apply_zero_config, so `hydra::Logger log;` follows them):
+//   HYDRA_LOG_LEVEL   "info": default_level; "info,DATABASE=debug" also that
+//                     layer's level (parse_level_spec, as the config component)
+//   HYDRA_LOG_FORMAT  every destination's format (is_format_name)
+//   HYDRA_LOG_THEME   every destination's colour theme
+//   and the text format variables (HYDRA_LOG_DATE_FORMAT, _TIME_FORMAT,
+//   _LOGGER_NAME_FORMAT, _MESSAGE_FORMAT: without_bad_format_variables).
+// It never throws: a program that did not configure logging must not stop
+// over a variable. A bad value gets one notice on stderr (per variable and
+// value, per process) naming the variable, the value and what is valid, and
+// is ignored: that setting keeps its default. The colour variables are
+// lenient everywhere (Palette::from_environment). HYDRA_LOG_CONFIG,
+// HYDRA_LOG_PRESET, HYDRA_LOG_REDACT_SENSITIVE and HYDRA_LOG_COMPLIANCE need
+// the config component: resolve_config() reads them (hydra/config/loader.hpp).
+// `env` empty: the process environment.
+void apply_zero_config_environment(LoggerConfig& config, const Env& env = {});
+
 }  // namespace hydra

@@ -5,7 +5,10 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace hydra {
 
@@ -19,7 +22,7 @@ enum class Level : std::uint8_t {
   security,    // severity of warning; default layer SECURITY
   audit,       // severity of info; default layer AUDIT
   compliance,  // severity of info; default layer COMPLIANCE
-  off,         // as a threshold: nothing passes
+  off,         // a threshold only: nothing passes; a record at `off` is never written
 };
 
 inline constexpr int kLevelCount = 10;
@@ -42,9 +45,18 @@ constexpr int severity(Level level) noexcept {
   return 6;
 }
 
-// True when a record of `level` passes a threshold of `threshold`.
+// The rank a *record* of `level` is compared with a threshold by: its
+// severity, or -1 for `off` and for any value outside the enum. `off` is a
+// threshold, not a record level, so such a record passes no threshold and is
+// never written (and costs what a disabled record costs).
+constexpr int record_severity(Level level) noexcept {
+  return level < Level::off ? severity(level) : -1;
+}
+
+// True when a record of `level` passes a threshold of `threshold` (never for
+// a record at `off`, see record_severity).
 constexpr bool passes(Level level, Level threshold) noexcept {
-  return severity(level) >= severity(threshold);
+  return record_severity(level) >= severity(threshold);
 }
 
 // Upper-case name: "INFO", "WARNING", "SECURITY", ...
@@ -88,6 +100,19 @@ std::optional<Level> parse_level(std::string_view name) noexcept;
 // The names parse_level accepts, for error messages.
 inline constexpr std::string_view kLevelChoices =
     "trace, debug, info, warning, error, critical, security, audit, compliance, off";
+
+// Levels as HYDRA_LOG_LEVEL gives them: "info" (the default level), or
+// "DATABASE=debug" (one layer's), or both, comma-separated:
+// "info, DATABASE=debug,CACHE=off". Blanks around items, names and levels
+// are ignored, and so are empty items.
+struct LevelSpec {
+  std::optional<Level> overall;  // the last LEVEL item, if any
+  std::vector<std::pair<std::string, Level>> layers;
+};
+// Throws ConfigError naming the item at fault and what is valid, e.g.
+// "'chatty' is not a level (valid: trace, ...; per layer: info,DATABASE=debug)".
+// The one parser of the variable: zero-config and the config component use it.
+LevelSpec parse_level_spec(std::string_view text);
 
 // The layer a level's records go to when the call names none.
 // Empty for the classic levels (they use the logger's default layer).

@@ -10,7 +10,8 @@
 // Guarantees:
 // - Templates are checked at compile time (see format_string.hpp); a call
 //   never throws, whatever its arguments.
-// - A record below its layer's level costs one relaxed atomic load.
+// - A record below its layer's level costs one relaxed atomic load. A record
+//   at Level::off (a threshold, not a record level) is never written.
 // - Routing: the requested layer, else DEFAULT, else __CENTRALIZED__. A layer
 //   with none of these routes goes to stderr with a one-time notice: a record
 //   is never dropped for want of a route.
@@ -120,6 +121,9 @@ class LevelMethods {
   HYDRA_CALL_INLINE void compliance(format_string<Args...> f, Args&&... args) {
     self().emit(Level::compliance, f, std::forward<Args>(args)...);
   }
+  // A record at a level chosen at run time (trace ... compliance). `off` is a
+  // threshold, not a record level: a call at `off`, or at a value outside the
+  // enum, writes nothing.
   template <typename... Args>
   HYDRA_CALL_INLINE void log(Level level, format_string<Args...> f, Args&&... args) {
     self().emit(level, f, std::forward<Args>(args)...);
@@ -182,7 +186,11 @@ class alignas(64) Logger : public LevelMethods<Logger> {
   // Zero-config: text lines on stdout, colour when it is a terminal.
   Logger();
   // Throws ConfigError when the configuration is invalid (an unknown format,
-  // an unopenable path, a reserved layer name, ...).
+  // an unopenable path, a reserved layer name, ...). Destinations that write
+  // to one file (however its path is spelled: relative, with `..`, through a
+  // symlink or a hard link) share one sink, so they must agree on its options
+  // (type, buffer_size, flush_level, header, rotation); if they do not, the
+  // error names both destinations, the file and the option.
   explicit Logger(LoggerConfig config);
   ~Logger();
   Logger(const Logger&) = delete;
@@ -215,8 +223,9 @@ class alignas(64) Logger : public LevelMethods<Logger> {
   // the protector with those of `config` (hot reload: see hydra::ConfigWatcher
   // in hydra/config/watch.hpp). Each layer switches at once: a record goes
   // wholly to the old destinations or wholly to the new ones, and none is
-  // lost. A destination equal to a current one (same type, path or stream,
-  // and sink options) keeps its sink, so its file is not reopened; levels set
+  // lost. A destination on a file (or stream) that is open keeps its sink,
+  // so the file is not reopened, and must therefore ask for the same sink
+  // options (a ConfigError otherwise: restart to change them); levels set
   // with set_level() are replaced by the new configuration's. Records of
   // removed destinations are flushed; their sinks are closed at once in async
   // mode and when the logger is destroyed in sync mode (a call in flight may
@@ -242,7 +251,7 @@ class alignas(64) Logger : public LevelMethods<Logger> {
       return;
     }
     // The default layer's threshold, from this object's own line.
-    if (severity(level) < default_threshold_.load(std::memory_order_relaxed)) return;
+    if (record_severity(level) < default_threshold_.load(std::memory_order_relaxed)) return;
     emit_enabled(*default_slot_, level, {}, f, std::forward<Args>(args)...);
   }
 
@@ -300,7 +309,7 @@ class alignas(64) Logger : public LevelMethods<Logger> {
   }
   detail::LayerSlot& special_slot(Level level) noexcept;
   static bool enabled(const detail::LayerSlot& slot, Level level) noexcept {
-    return severity(level) >= slot.threshold.load(std::memory_order_relaxed);
+    return record_severity(level) >= slot.threshold.load(std::memory_order_relaxed);
   }
 
  private:

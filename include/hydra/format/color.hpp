@@ -4,6 +4,7 @@
 // inside a message never reaches a terminal raw.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <optional>
@@ -78,7 +79,11 @@ struct Palette {
   // one-time notice on stderr.
   static Palette from_environment(Palette base = defaults());
 
-  const std::string& of(Level l) const { return level[static_cast<int>(l)]; }
+  // `off` and values outside the enum (never a written record's level) have
+  // no colour.
+  const std::string& of(Level l) const {
+    return level[std::min(static_cast<int>(l), static_cast<int>(Level::off))];
+  }
   // What closes `l`'s colour: reset, or "" when the level has none (never a
   // null view, which memcpy-based appends must not get).
   std::string_view end(Level l) const {

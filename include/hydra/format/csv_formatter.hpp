@@ -4,8 +4,6 @@
 // comma, quote, CR or LF are quoted; CR and LF are also escaped (\r \n).
 #pragma once
 
-#include <atomic>
-
 #include "hydra/format/formatter.hpp"
 
 namespace hydra {
@@ -15,16 +13,17 @@ inline constexpr std::string_view kCsvHeader =
 
 class CsvFormatter final : public Formatter {
  public:
-  // Reads options.csv_header: when set, the first call to format() writes
-  // kCsvHeader before its record (exactly once, whichever thread calls first).
+  // Reads options.csv_header: when set, header() is kCsvHeader, which the
+  // file sinks write at the start of each file (format() never writes it).
   // Reads options.color and palette: when colour is on, the level column is
   // wrapped in its colour (between the commas; the level is never quoted).
   explicit CsvFormatter(const FormatterOptions& options = {});
 
   void format(const Record& record, Buffer& out) const override;
+  std::string_view header() const override;
 
  private:
-  mutable std::atomic<bool> header_pending_;
+  bool header_;
   Palette palette_;  // no colours when colour is off
 };
 

@@ -20,6 +20,14 @@ inline constexpr std::string_view kDefaultLoggerNameFormat = "[{layer}]";
 inline constexpr std::string_view kDefaultMessageFormat =
     "{date} {time} {level:<5} {logger_name} {message}{fields}";
 
+// For zero-config, which must not stop a program over a variable: `options`
+// with each option left unset whose HYDRA_LOG_*_FORMAT variable does not
+// compile set to its default instead, after one notice on stderr naming the
+// variable, its value and the error. A TextFormatter built from the result
+// cannot fail because of the environment. (With options set in code, or a
+// configuration, a bad variable stays a ConfigError: see TextFormatter.)
+TextFormatOptions without_bad_format_variables(TextFormatOptions options);
+
 class TextFormatter final : public Formatter {
  public:
   // Resolves each of the four options (set in code, else its HYDRA_LOG_*

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <string>
 
 #include "hydra/sink/sink.hpp"
 
@@ -14,9 +15,12 @@ enum class ConsoleStream { stdout_stream, stderr_stream };
 
 class ConsoleSink final : public Sink {
  public:
-  explicit ConsoleSink(ConsoleStream stream = ConsoleStream::stdout_stream);
+  // `header` (a CSV header, Formatter::header()) is written once, before the
+  // first record.
+  explicit ConsoleSink(ConsoleStream stream = ConsoleStream::stdout_stream,
+                       std::string header = {});
   // A sink on an arbitrary descriptor (not owned), for tests and pipes.
-  explicit ConsoleSink(int fd);
+  explicit ConsoleSink(int fd, std::string header = {});
 
   void write(const Record& record, std::string_view bytes) override;
   void flush() override {}
@@ -25,6 +29,7 @@ class ConsoleSink final : public Sink {
 
  private:
   int fd_;
+  std::string header_;  // cleared once written
   std::mutex mutex_;
   std::atomic<std::uint64_t> errors_{0};
   bool reported_ = false;

@@ -26,6 +26,12 @@ struct FileSinkOptions {
   // (and counted in dropped_bytes()).
   std::size_t max_pending = std::size_t{16} * 1024 * 1024;
   bool truncate = false;  // start empty instead of appending
+  // Written first into every file the sink finds empty when it opens it (at
+  // construction, reopen(), a rotation), just before that file's first
+  // record: a file never holds a header alone, and a file that already has
+  // content (a restart appending to it) gets none. A CSV header
+  // (Formatter::header()), for example; empty: none.
+  std::string header;
 };
 
 class FileSink : public Sink {
@@ -53,6 +59,7 @@ class FileSink : public Sink {
   // All below run with mutex_ held.
   bool flush_locked();  // false: the bytes stay buffered (device failing)
   bool open_locked(bool truncate);
+  void start_file_locked();  // after an open: is the header due?
   void note_failure(std::string_view what, int error);
   void cap_pending();
 
@@ -67,6 +74,7 @@ class FileSink : public Sink {
   bool failing_ = false;
   std::uint64_t episode_errors_ = 0;
   std::uint64_t episode_dropped_at_start_ = 0;
+  bool header_due_ = false;  // the file is empty: the next record brings the header
   int inject_count_ = 0;
   int inject_errno_ = 0;
 };

@@ -21,16 +21,6 @@ std::string trim(std::string_view s) {
   return std::string(s);
 }
 
-Level level_from(std::string_view variable, std::string_view text, std::string_view whole) {
-  const auto l = parse_level(text);
-  if (!l) {
-    throw ConfigError(std::string(variable) + "='" + std::string(whole) + "': '" +
-                      std::string(text) + "' is not a level (valid: " + std::string(kLevelChoices) +
-                      "; per layer: info,DATABASE=debug)");
-  }
-  return *l;
-}
-
 }  // namespace
 
 Env process_env() {
@@ -52,35 +42,21 @@ Env env_from_map(std::map<std::string, std::string, std::less<>> variables) {
 void apply_environment(LoggerConfig& config, const Env& env) {
   if (!env) return;
   // Parse everything first, so that a bad value leaves `config` unchanged.
+  // The same parsers as zero-config's (apply_zero_config_environment), strict.
   std::optional<Level> overall;
   std::vector<std::pair<std::string, Level>> per_layer;
   if (const auto value = env("HYDRA_LOG_LEVEL"); value && !value->empty()) {
-    std::string_view rest = *value;
-    while (true) {
-      const auto comma = rest.find(',');
-      const std::string item = trim(rest.substr(0, comma));
-      if (!item.empty()) {
-        const auto eq = item.find('=');
-        if (eq == std::string::npos) {
-          overall = level_from("HYDRA_LOG_LEVEL", item, *value);
-        } else {
-          const std::string layer = trim(std::string_view(item).substr(0, eq));
-          if (layer.empty()) {
-            throw ConfigError("HYDRA_LOG_LEVEL='" + *value + "': '" + item +
-                              "' names no layer (valid: LEVEL or LAYER=LEVEL, comma-separated)");
-          }
-          per_layer.emplace_back(
-              layer,
-              level_from("HYDRA_LOG_LEVEL", trim(std::string_view(item).substr(eq + 1)), *value));
-        }
-      }
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
+    try {
+      LevelSpec spec = parse_level_spec(*value);
+      overall = spec.overall;
+      per_layer = std::move(spec.layers);
+    } catch (const ConfigError& e) {
+      throw ConfigError("HYDRA_LOG_LEVEL='" + *value + "': " + e.what());
     }
   }
   std::optional<std::string> format;
   if (const auto value = env("HYDRA_LOG_FORMAT"); value && !value->empty()) {
-    if (!config_detail::is_format_name(*value)) {
+    if (!is_format_name(*value)) {
       throw ConfigError("HYDRA_LOG_FORMAT='" + *value +
                         "' is not a format (valid: " + std::string(kFormatChoices) + ")");
     }
