@@ -115,7 +115,8 @@ SinkSpec sink_spec(const DestinationConfig& config) {
     if (config.type == "rotating_file") {
       spec.options.emplace_back("max_size", std::to_string(config.max_size));
       spec.options.emplace_back("rotation", rotation_name(config.rotation));
-      spec.options.emplace_back("rotation_time", std::to_string(config.rotation_time.count()) + "m");
+      spec.options.emplace_back("rotation_time",
+                                std::to_string(config.rotation_time.count()) + "m");
       spec.options.emplace_back("backup_count", std::to_string(config.backup_count));
       spec.options.emplace_back("backup_naming",
                                 config.backup_naming == BackupNaming::date ? "date" : "index");
