@@ -1,22 +1,29 @@
-// hydra-rotation-bench: what one size rotation of a rotating file sink costs,
-// by backup_count and by how many backups already exist. docs/sinks.md quotes
-// this program.
+// hydra-rotation-bench: what one size rotation of a rotating file sink (or,
+// with --audit, of the protect module's audit chain) costs, by backup_count
+// and by how many backups already exist. docs/sinks.md and docs/protect.md
+// quote this program.
 //
-//   hydra-rotation-bench [--counts N,N,...] [--present K] [--naming index|date]
-//                        [--rotations R] [--timeout S] [--dir DIR]
-//     --counts:    the backup_count of each row (default 5,20000,100000,2147483647)
+//   hydra-rotation-bench [--audit] [--counts N,N,...] [--present K]
+//                        [--naming index|date] [--rotations R] [--timeout S]
+//                        [--dir DIR]
+//     --audit:     time an AuditChainSink instead (needs the protect module;
+//                  durable off, so the figure is the rotation's own work, not
+//                  the fsyncs of its checkpoints)
+//     --counts:    the backup_count of each row (default 5,20000,100000,2147483647);
+//                  with --audit, "all" is kKeepAllAuditFiles
 //     --present:   backups made before each row starts (default 0): app.log.1 ..
 //                  app.log.K, or with date naming app.log.2000-01-01.1 .. .K
+//                  (with --audit: audit.log.1 .. .K beside a chain of one record)
 //     --naming:    the sink's backup_naming (default index; date needs a
-//                  version that has it)
+//                  version that has it; not with --audit)
 //     --rotations: rotations timed per row (default 20)
 //     --timeout:   seconds a row may take; a row that has not finished by then is
 //                  stopped and shown with the rotations it finished (default 10)
 //     --dir:       where the rows' directories are made (default $TMPDIR or /tmp)
 //
 // Each row runs in a child process, in a fresh directory: a RotatingFileSink
-// with max_size 100 is given 100-byte records, so that every write after the
-// first rotates; each such write is timed with steady_clock (wall time, since
+// (or AuditChainSink) with max_size 100 is given 100-byte records, so that
+// every write after the first rotates; each such write is timed with steady_clock (wall time, since
 // the cost is in the kernel: renames, unlinks, a directory read). A
 // backup_count the sink refuses shows the refusal. Options that older
 // versions of the sink lack are set only where they exist, so the program
@@ -40,12 +47,19 @@
 
 #include <hydra/core/record.hpp>
 #include <hydra/sink/rotating_file_sink.hpp>
+#if HYDRA_BENCH_WITH_PROTECT
+#include <hydra/protect/audit_chain.hpp>
+#endif
 
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
+// A --counts entry for the audit chain's kKeepAllAuditFiles.
+constexpr long long kKeepAll = -1;
+
 struct Settings {
+  bool audit = false;
   std::vector<long long> counts = {5, 20000, 100000, INT_MAX};
   int present = 0;
   bool date_naming = false;
@@ -56,8 +70,9 @@ struct Settings {
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
-               "hydra-rotation-bench: %s\nusage: hydra-rotation-bench [--counts N,N,...] "
-               "[--present K] [--naming index|date] [--rotations R] [--timeout S] [--dir DIR]\n",
+               "hydra-rotation-bench: %s\nusage: hydra-rotation-bench [--audit] [--counts "
+               "N,N,...] [--present K] [--naming index|date] [--rotations R] [--timeout S] "
+               "[--dir DIR]\n",
                why);
   std::exit(2);
 }
@@ -78,6 +93,14 @@ Settings parse(int argc, char** argv) {
   if (s.dir.empty()) s.dir = "/tmp";
   for (int i = 1; i < argc; ++i) {
     const std::string option = argv[i];
+    if (option == "--audit") {
+#if HYDRA_BENCH_WITH_PROTECT
+      s.audit = true;
+      continue;
+#else
+      usage("--audit: this build has no protect module");
+#endif
+    }
     if (i + 1 >= argc) usage((option + " needs a value").c_str());
     const char* value = argv[++i];
     if (option == "--counts") {
@@ -86,7 +109,8 @@ Settings parse(int argc, char** argv) {
       std::size_t start = 0;
       while (start <= list.size()) {
         const std::size_t comma = std::min(list.find(',', start), list.size());
-        s.counts.push_back(number(list.substr(start, comma - start).c_str(), "--counts"));
+        const std::string count = list.substr(start, comma - start);
+        s.counts.push_back(count == "all" ? kKeepAll : number(count.c_str(), "--counts"));
         start = comma + 1;
       }
     } else if (option == "--present") {
@@ -106,6 +130,10 @@ Settings parse(int argc, char** argv) {
       usage(("unknown option " + option).c_str());
     }
   }
+  for (const long long count : s.counts) {
+    if (count == kKeepAll && !s.audit) usage("--counts: 'all' is for --audit");
+  }
+  if (s.audit && s.date_naming) usage("--naming date: not with --audit");
   return s;
 }
 
@@ -120,48 +148,98 @@ bool set_date_naming(Options& o) {
   return false;
 }
 
-// The child: one line per rotation ("R <microseconds>"), or "E <message>".
-[[noreturn]] void run_row(int out, const std::string& dir, long long backup_count,
-                          const Settings& s) {
-  const auto say = [out](const std::string& line) {
+// One line per rotation ("R <microseconds>"), or "E <message>".
+struct Reporter {
+  int out;
+  void say(const std::string& line) const {
     const std::string text = line + "\n";
     if (::write(out, text.data(), text.size()) < 0) std::_Exit(3);
-  };
+  }
+};
+
+// Times `rotations` writes of `sink`, each of which must rotate.
+template <typename Sink>
+void time_rotations(Sink& sink, const Reporter& reporter, const Settings& s) {
+  const std::string record = std::string(99, 'x') + "\n";
+  hydra::Record r;
+  r.message = "m";
+  for (int i = 0; i < s.rotations; ++i) {
+    const auto start = SteadyClock::now();
+    sink.write(r, record);  // rotates first
+    const auto took = SteadyClock::now() - start;
+    if (sink.rotations() != static_cast<std::uint64_t>(i) + 1) {
+      reporter.say("E the write did not rotate (rotations() = " + std::to_string(sink.rotations()) +
+                   ")");
+      std::_Exit(1);
+    }
+    reporter.say(
+        "R " + std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(took).count()));
+  }
+}
+
+void run_rotating_file(const Reporter& reporter, const std::string& dir, long long backup_count,
+                       const Settings& s) {
   const std::string path = dir + "/app.log";
   const std::string backup_prefix = path + (s.date_naming ? ".2000-01-01." : ".");
   for (int i = 1; i <= s.present; ++i) {
     std::ofstream(backup_prefix + std::to_string(i)) << "an older backup\n";
   }
+  hydra::RotatingFileSinkOptions o;
+  o.file.path = path;
+  o.max_size = 100;
+  o.backup_count = static_cast<int>(std::min<long long>(backup_count, INT_MAX));
+  if (s.date_naming && !set_date_naming(o)) {
+    reporter.say("E this version of the sink has no date naming");
+    std::_Exit(1);
+  }
+  hydra::RotatingFileSink sink(o);
+  hydra::Record r;
+  r.message = "m";
+  sink.write(r, std::string(99, 'x') + "\n");  // the first file
+  time_rotations(sink, reporter, s);
+}
+
+#if HYDRA_BENCH_WITH_PROTECT
+void run_audit_chain(const Reporter& reporter, const std::string& dir, long long backup_count,
+                     const Settings& s) {
+  hydra::protect::AuditChainOptions o;
+  o.path = dir + "/audit.log";
+  o.key.value = "key-of-hydra-rotation-bench-0123456789";
+  o.durable = false;
+  {
+    // A chain of one record, which the next record rotates. The rotated
+    // files beside it are stand-ins: a rotation never reads them.
+    hydra::protect::AuditChainSink first(o);
+    first.write(hydra::Record{}, "the first record\n");
+  }
+  for (int i = 1; i <= s.present; ++i) {
+    std::ofstream(o.path + "." + std::to_string(i)) << "an older file\n";
+  }
+  o.max_size = 100;
+  o.backup_count = backup_count == kKeepAll
+                       ? hydra::protect::kKeepAllAuditFiles
+                       : static_cast<int>(std::min<long long>(backup_count, INT_MAX));
+  hydra::protect::AuditChainSink sink(o);
+  time_rotations(sink, reporter, s);
+}
+#endif
+
+// The child: one row.
+[[noreturn]] void run_row(int out, const std::string& dir, long long backup_count,
+                          const Settings& s) {
+  const Reporter reporter{out};
   try {
-    hydra::RotatingFileSinkOptions o;
-    o.file.path = path;
-    o.max_size = 100;
-    o.backup_count = static_cast<int>(std::min<long long>(backup_count, INT_MAX));
-    if (s.date_naming && !set_date_naming(o)) {
-      say("E this version of the sink has no date naming");
-      std::_Exit(1);
+#if HYDRA_BENCH_WITH_PROTECT
+    if (s.audit) {
+      run_audit_chain(reporter, dir, backup_count, s);
+      std::_Exit(0);
     }
-    hydra::RotatingFileSink sink(o);
-    const std::string line(99, 'x');
-    const std::string record = line + "\n";
-    hydra::Record r;
-    r.message = "m";
-    sink.write(r, record);  // the first file
-    for (int i = 0; i < s.rotations; ++i) {
-      const auto start = SteadyClock::now();
-      sink.write(r, record);  // rotates first
-      const auto took = SteadyClock::now() - start;
-      if (sink.rotations() != static_cast<std::uint64_t>(i) + 1) {
-        say("E the write did not rotate (rotations() = " + std::to_string(sink.rotations()) + ")");
-        std::_Exit(1);
-      }
-      say("R " +
-          std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(took).count()));
-    }
+#endif
+    run_rotating_file(reporter, dir, backup_count, s);
   } catch (const std::exception& e) {
     std::string what = e.what();
     std::replace(what.begin(), what.end(), '\n', ' ');
-    say("E " + what);
+    reporter.say("E " + what);
   }
   std::_Exit(0);
 }
@@ -223,7 +301,11 @@ void report_row(long long backup_count, const Settings& s) {
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
 
-  std::printf("%-12lld %-9d ", backup_count, s.present);
+  if (backup_count == kKeepAll) {
+    std::printf("%-12s %-9d ", "all", s.present);
+  } else {
+    std::printf("%-12lld %-9d ", backup_count, s.present);
+  }
   if (!error.empty()) {
     std::printf("refused: %s\n", error.c_str());
     return;
@@ -245,10 +327,17 @@ void report_row(long long backup_count, const Settings& s) {
 
 int main(int argc, char** argv) {
   const Settings s = parse(argc, argv);
-  std::printf(
-      "one size rotation of a RotatingFileSink, %s naming, wall time in ms (%d rotations a row, "
-      "timeout %d s)\n",
-      s.date_naming ? "date" : "index", s.rotations, s.timeout_seconds);
+  if (s.audit) {
+    std::printf(
+        "one size rotation of an AuditChainSink, durable off, wall time in ms (%d rotations a "
+        "row, timeout %d s)\n",
+        s.rotations, s.timeout_seconds);
+  } else {
+    std::printf(
+        "one size rotation of a RotatingFileSink, %s naming, wall time in ms (%d rotations a "
+        "row, timeout %d s)\n",
+        s.date_naming ? "date" : "index", s.rotations, s.timeout_seconds);
+  }
   std::printf("%-12s %-9s %-9s %-10s %-10s %-10s %-10s\n", "backup_count", "present", "rotations",
               "mean", "median", "min", "max");
   for (const long long count : s.counts) report_row(count, s);

@@ -5,12 +5,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <limits>
 #include <mutex>
 #include <optional>
+#include <string_view>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -18,6 +23,7 @@
 #include <fmt/format.h>
 
 #include "../sink/fd_io.hpp"
+#include "../sink/rotated_files.hpp"
 #include "audit_format.hpp"
 #include "hydra/core/error.hpp"
 #include "hydra/protect/audit_verify.hpp"
@@ -114,6 +120,10 @@ struct AuditChainSink::Impl {
   [[noreturn]] void config_error(const std::string& what) const {
     throw ConfigError("audit '" + options.path + "': " + what);
   }
+  // Why the chain cannot be kept at the path ("" when it can): it must be a
+  // regular file or not exist yet, and a symbolic link is followed only
+  // when the chain is not rotated. With `advice`, what to do about it.
+  std::string path_problem(bool advice) const;
   void take_lock();
   // Where the chain stands before this sink writes: the live file's last
   // line, else the checkpoint, else the newest rotated file's last line.
@@ -128,9 +138,15 @@ struct AuditChainSink::Impl {
   void maybe_checkpoint();
   void checkpoint();
   void rotate();
+  bool path_is_regular_file();
+  bool list_rotated_files(std::vector<long>& indices);
   bool shift_backups();
   void note_failure(const std::string& what, int error);
-  std::string backup_name(int index) const { return options.path + "." + std::to_string(index); }
+  void rotation_failed(const std::string& what_and_why);
+  void rotation_failed(const std::string& what, int error) {
+    rotation_failed(what + ": " + hydra::detail::errno_text(error));
+  }
+  std::string backup_name(long index) const { return options.path + "." + std::to_string(index); }
 
   AuditChainOptions options;
   std::string key;
@@ -152,6 +168,7 @@ struct AuditChainSink::Impl {
   std::uint64_t file_records = 0;
   std::uint64_t unnoted_drops = 0;  // refused records not yet noted in the chain
   bool failing = false;             // in a failure episode (reported once)
+  bool rotation_failing = false;    // likewise for rotation, until one succeeds
   std::string payload;              // scratch
 
   std::atomic<std::uint64_t> errors{0};
@@ -175,7 +192,14 @@ AuditChainSink::Impl::Impl(AuditChainOptions o) : options(std::move(o)) {
                     "trail is never rotated by truncation)",
                     options.backup_count));
   }
+  if (options.backup_count > kMaxBackupCount) {
+    config_error(
+        fmt::format("backup_count: {} is more than {} (kKeepAllAuditFiles keeps every "
+                    "rotated file)",
+                    options.backup_count, kMaxBackupCount));
+  }
   if (options.checkpoint_every == 0) config_error("checkpoint_every: must be >= 1");
+  if (const std::string problem = path_problem(true); !problem.empty()) config_error(problem);
   checkpoint_path = options.path + ".checkpoint";
   take_lock();
   const std::optional<ChainHead> found = find_head();
@@ -210,6 +234,32 @@ AuditChainSink::Impl::~Impl() {
     checkpoint();
   }
   // fd, then lock_fd (releasing the lock), close as members.
+}
+
+std::string AuditChainSink::Impl::path_problem(bool advice) const {
+  const std::string& path = options.path;
+  const std::string_view kind_advice =
+      " (an audit chain is verified, appended to and rotated as a file: give the path of a "
+      "regular file, or of one to be created)";
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode)) return "";  // open() tells more
+  if (S_ISLNK(st.st_mode)) {
+    std::error_code ec;
+    const std::string target = std::filesystem::read_symlink(path, ec).string();
+    if (options.max_size > 0) {
+      return "is a symbolic link (to '" + target + "'), not a regular file" +
+             (advice ? " (rotation would move the link, not the file: give the path of the file "
+                       "itself)"
+                     : "");
+    }
+    // Without rotation the link is only opened: fine to a regular file, or
+    // to none yet (open creates it).
+    if (::stat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode)) return "";
+    return "is a symbolic link to " + hydra::detail::file_kind(st.st_mode) + " ('" + target +
+           "'), not a regular file" + (advice ? std::string(kind_advice) : "");
+  }
+  return "is " + hydra::detail::file_kind(st.st_mode) + ", not a regular file" +
+         (advice ? std::string(kind_advice) : "");
 }
 
 void AuditChainSink::Impl::take_lock() {
@@ -277,6 +327,11 @@ std::optional<ChainHead> AuditChainSink::Impl::find_head() {
       config_error(read.detail + "; refusing to start a chain that cannot be linked");
   }
   if (::stat(backup_name(1).c_str(), &st) == 0) {
+    if (!S_ISREG(st.st_mode)) {
+      config_error("'" + backup_name(1) + "' is " + hydra::detail::file_kind(st.st_mode) +
+                   ", not a rotated file of the chain; refusing to start a chain that cannot be "
+                   "linked (move it aside)");
+    }
     const AuditVerifyResult result = verify(backup_name(1), "");
     if (!result.ok()) refuse(result);
     return head_of(result);
@@ -377,25 +432,78 @@ void AuditChainSink::Impl::checkpoint() {
   last_checkpoint = Clock::now();
 }
 
-bool AuditChainSink::Impl::shift_backups() {
-  int count = options.backup_count;
-  if (count == kKeepAllAuditFiles) {
-    // Keep them all: shift every existing backup up by one.
-    struct stat st {};
-    count = 1;
-    while (::stat(backup_name(count).c_str(), &st) == 0) ++count;
-  } else if (::unlink(backup_name(count).c_str()) != 0 && errno != ENOENT) {
-    note_failure("rotation: cannot delete '" + backup_name(count) + "'", errno);
+void AuditChainSink::Impl::rotation_failed(const std::string& what_and_why) {
+  errors.fetch_add(1, std::memory_order_relaxed);
+  if (rotation_failing) return;
+  rotation_failing = true;
+  report(fmt::format("audit '{}': rotation: {} (will retry at the next record)", options.path,
+                     what_and_why));
+}
+
+// Rotation renames the path: only while it is a regular file (not a link, a
+// device, a FIFO... put there since), and checked before any rotated file
+// moves, so that a rotation that cannot finish moves nothing.
+bool AuditChainSink::Impl::path_is_regular_file() {
+  struct stat st {};
+  if (::lstat(options.path.c_str(), &st) != 0) {
+    rotation_failed("lstat '" + options.path + "'", errno);
     return false;
   }
-  for (int i = count - 1; i >= 1; --i) {
-    if (::rename(backup_name(i).c_str(), backup_name(i + 1).c_str()) != 0 && errno != ENOENT) {
-      note_failure("rotation: cannot rename '" + backup_name(i) + "'", errno);
+  if (!S_ISREG(st.st_mode)) {
+    rotation_failed("it is now " + hydra::detail::file_kind(st.st_mode) +
+                    ", not a regular file: not rotated");
+    return false;
+  }
+  return true;
+}
+
+// The numbers of the rotated files present (path.N), highest first, from one
+// read of the directory: a rotation costs the files present, whatever
+// backup_count allows. Nothing else in the directory is listed, so nothing
+// else is renamed or deleted.
+bool AuditChainSink::Impl::list_rotated_files(std::vector<long>& indices) {
+  indices.clear();
+  const std::error_code ec =
+      hydra::detail::for_each_suffix_of(options.path, [&](std::string_view suffix) {
+        if (const auto index = hydra::detail::positive_number(suffix)) indices.push_back(*index);
+      });
+  if (ec) {
+    // A partial list could let a rename replace a file it did not see.
+    rotation_failed(
+        "read the directory '" + hydra::detail::directory_of(options.path).string() + "'",
+        ec.value());
+    return false;
+  }
+  std::sort(indices.begin(), indices.end(), std::greater<>());
+  return true;
+}
+
+// Each rotated file present moves up one, highest first (so each goes to a
+// name already vacated, and gaps stay); with a backup_count, those at
+// backup_count and beyond are deleted. Then the live file becomes path.1.
+bool AuditChainSink::Impl::shift_backups() {
+  if (!path_is_regular_file()) return false;
+  std::vector<long> indices;
+  if (!list_rotated_files(indices)) return false;
+  const bool keep_all = options.backup_count == kKeepAllAuditFiles;
+  if (keep_all && !indices.empty() && indices.front() == std::numeric_limits<long>::max()) {
+    rotation_failed("'" + backup_name(indices.front()) + "' cannot move up: no higher number");
+    return false;
+  }
+  for (const long index : indices) {
+    const std::string name = backup_name(index);
+    if (!keep_all && index >= options.backup_count) {
+      if (::unlink(name.c_str()) != 0 && errno != ENOENT) {
+        rotation_failed("cannot delete '" + name + "'", errno);
+        return false;
+      }
+    } else if (::rename(name.c_str(), backup_name(index + 1).c_str()) != 0 && errno != ENOENT) {
+      rotation_failed("cannot rename '" + name + "' to '" + backup_name(index + 1) + "'", errno);
       return false;
     }
   }
   if (::rename(options.path.c_str(), backup_name(1).c_str()) != 0) {
-    note_failure("rotation: cannot rename to '" + backup_name(1) + "'", errno);
+    rotation_failed("cannot rename to '" + backup_name(1) + "'", errno);
     return false;
   }
   return true;
@@ -408,12 +516,13 @@ void AuditChainSink::Impl::rotate() {
   if (!pending.empty() || !shift_backups()) return;  // retried at the next record
   const int new_fd = open_for_append(options.path);
   if (new_fd < 0) {
-    note_failure("rotation: cannot open a new file", errno);
+    rotation_failed("cannot open a new file", errno);
     return;  // the old descriptor (now path.1) keeps the chain going
   }
   fd.reset(new_fd);
   file_size = 0;
   file_records = 0;
+  rotation_failing = false;
   rotation_count.fetch_add(1, std::memory_order_relaxed);
   add_header();
   write_pending();
@@ -472,6 +581,13 @@ void AuditChainSink::reopen() {
   if (::fstat(im.fd.get(), &ours) == 0 && ::stat(im.options.path.c_str(), &now) == 0 &&
       now.st_dev == ours.st_dev && now.st_ino == ours.st_ino) {
     return;  // still the same file
+  }
+  if (const std::string problem = im.path_problem(false); !problem.empty()) {
+    // Opening a FIFO would block; a device or a link would be rotated.
+    im.errors.fetch_add(1, std::memory_order_relaxed);
+    im.report(fmt::format("audit '{}': reopen: it {}: still writing to the file open before",
+                          im.options.path, problem));
+    return;
   }
   if (::stat(im.options.path.c_str(), &now) == 0 && now.st_size > 0) {
     im.errors.fetch_add(1, std::memory_order_relaxed);

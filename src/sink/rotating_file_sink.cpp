@@ -8,7 +8,6 @@
 #include <atomic>
 #include <cctype>
 #include <cerrno>
-#include <charconv>
 #include <condition_variable>
 #include <ctime>
 #include <deque>
@@ -26,6 +25,7 @@
 
 #include "fd_io.hpp"
 #include "hydra/core/error.hpp"
+#include "rotated_files.hpp"
 #include "zstd_compress.hpp"
 
 namespace hydra {
@@ -99,26 +99,6 @@ bool is_stamp(std::string_view text) {
   return true;
 }
 
-// All of `text` as a number above 0 without leading zeros ("3", not "03").
-std::optional<long> positive_number(std::string_view text) {
-  if (text.empty() || text.front() < '1' || text.front() > '9') return std::nullopt;
-  long n = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return n;
-}
-
-// What a path that is not a regular file is, for messages: "a FIFO".
-std::string kind_of(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISSOCK(mode)) return "a socket";
-  if (S_ISLNK(mode)) return "a symbolic link";
-  return "a special file";
-}
-
 RotatingFileSinkOptions validated(RotatingFileSinkOptions options) {
   const std::string& path = options.file.path;
   const auto fail = [&path](const std::string& what) {
@@ -157,7 +137,7 @@ RotatingFileSinkOptions validated(RotatingFileSinkOptions options) {
            "'), not a regular file (rotation would move the link, not the file: give the path "
            "of the file itself)");
     }
-    fail("is " + kind_of(st.st_mode) +
+    fail("is " + detail::file_kind(st.st_mode) +
          ", not a regular file (rotation renames and deletes files: give the path of a regular "
          "file, or of one to be created)");
   }
@@ -382,7 +362,8 @@ bool RotatingFileSink::Impl::path_is_regular_file() {
     return false;
   }
   if (!S_ISREG(st.st_mode)) {
-    rotation_failed("'" + path() + "' is now " + kind_of(st.st_mode) + ", not a regular file");
+    rotation_failed("'" + path() + "' is now " + detail::file_kind(st.st_mode) +
+                    ", not a regular file");
     return false;
   }
   return true;
@@ -392,28 +373,20 @@ bool RotatingFileSink::Impl::path_is_regular_file() {
 // path.<stamp>.N (date naming), each with or without .zst; nothing else in
 // the directory is listed, so nothing else is ever renamed or deleted.
 bool RotatingFileSink::Impl::list_backups(std::vector<Backup>& backups) {
-  namespace fs = std::filesystem;
-  const fs::path current(path());
-  const std::string prefix = current.filename().string() + ".";
-  fs::path directory = current.parent_path();
-  if (directory.empty()) directory = ".";
   std::map<std::string, Backup, std::less<>> found;  // by name
-  std::error_code ec;
-  for (fs::directory_iterator it(directory, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string file_name = it->path().filename().string();
-    if (!file_name.starts_with(prefix)) continue;
-    std::string_view suffix = std::string_view(file_name).substr(prefix.size());
+  const std::error_code ec = detail::for_each_suffix_of(path(), [&](std::string_view suffix) {
     const bool compressed = suffix.ends_with(".zst");
     if (compressed) suffix.remove_suffix(4);
     Backup parsed;
-    if (!parse_backup(suffix, parsed)) continue;
+    if (!parse_backup(suffix, parsed)) return;
     parsed.name = path() + "." + std::string(suffix);
     Backup& b = found.try_emplace(parsed.name, std::move(parsed)).first->second;
     (compressed ? b.compressed : b.plain) = true;
-  }
+  });
   if (ec) {
     // A partial list could let a rename replace a backup it did not see.
-    rotation_failed("read the directory '" + directory.string() + "'", ec.value());
+    rotation_failed("read the directory '" + detail::directory_of(path()).string() + "'",
+                    ec.value());
     return false;
   }
   backups.clear();
@@ -433,7 +406,7 @@ bool RotatingFileSink::Impl::list_backups(std::vector<Backup>& backups) {
 // this sink's naming; fills its index and stamp.
 bool RotatingFileSink::Impl::parse_backup(std::string_view suffix, Backup& backup) const {
   if (options.backup_naming == BackupNaming::index) {
-    const auto index = positive_number(suffix);
+    const auto index = detail::positive_number(suffix);
     if (index) backup.index = *index;
     return index.has_value();
   }
@@ -446,7 +419,7 @@ bool RotatingFileSink::Impl::parse_backup(std::string_view suffix, Backup& backu
   backup.stamp = std::string(suffix.substr(0, stamp_size));
   const std::string_view rest = suffix.substr(stamp_size);
   if (rest.empty()) return true;
-  const auto counter = rest.front() == '.' ? positive_number(rest.substr(1)) : std::nullopt;
+  const auto counter = rest.front() == '.' ? detail::positive_number(rest.substr(1)) : std::nullopt;
   if (counter) backup.index = *counter;
   return counter.has_value();
 }
@@ -593,7 +566,7 @@ void RotatingFileSink::reopen() {
   if (::lstat(impl_->path().c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
     impl_->rotation_errors.fetch_add(1, std::memory_order_relaxed);
     detail::report_to_stderr("rotating_file '" + impl_->path() + "': not reopened: it is now " +
-                             kind_of(st.st_mode) +
+                             detail::file_kind(st.st_mode) +
                              ", not a regular file (writing goes on into the file open before)");
     return;
   }

@@ -62,6 +62,36 @@ TEST(AuditConfig, AnAuditDestinationWithoutAKeyIsAnError) {
   hydra::test::expect_mentions(
       e, {"c.toml", "layers.AUDIT.destinations[0]", "key_file", "key_env", "unsigned"});
 }
+// An audit chain keeps 1 to 100000 rotated files (kMaxBackupCount); it took
+// up to 2147483647, and a rotation then tried every number.
+TEST(AuditConfig, BackupCountOutOfRangeNamesFileLineAndKey) {
+  TempDir dir;
+  for (const std::string count : {"0", "100001", "2147483647"}) {
+    hydra::test::expect_mentions(hydra::test::load_error(dir, "b.toml",
+                                                         "[[layers.AUDIT.destinations]]\n"
+                                                         "type = \"audit\"\n"
+                                                         "path = \"audit.log\"\n"
+                                                         "key_env = \"TEST_AUDIT_KEY\"\n"
+                                                         "backup_count = " +
+                                                             count + "\n"),
+                                 {"b.toml:5", "layers.AUDIT.destinations[0].backup_count", count,
+                                  "out of range (valid: 1 to 100000)"});
+  }
+  hydra::test::expect_mentions(
+      hydra::test::load_error(dir, "b.yaml",
+                              "layers:\n  AUDIT:\n    destinations:\n"
+                              "      - type: audit\n        path: audit.log\n"
+                              "        key_env: TEST_AUDIT_KEY\n"
+                              "        max_size: 1MB\n        backup_count: 100001\n"),
+      {"b.yaml:8", "layers.AUDIT.destinations[0].backup_count", "100001",
+       "out of range (valid: 1 to 100000)"});
+  const hydra::LoggerConfig ok =
+      hydra::test::load_text(dir, "ok.toml",
+                             "[[layers.AUDIT.destinations]]\ntype = \"audit\"\n"
+                             "path = \"audit.log\"\nkey_env = \"TEST_AUDIT_KEY\"\n"
+                             "backup_count = 100000\n");
+  EXPECT_EQ(ok.layers.at("AUDIT").destinations.size(), 1u);
+}
 #else
 TEST(AuditConfig, NeedsTheProtectModule) {
   TempDir dir;

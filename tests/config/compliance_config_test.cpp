@@ -195,6 +195,18 @@ TEST(ComplianceConfig, SoxKeepsEveryRotatedAuditFile) {
                   {"rotating.toml:1", "compliance", "sox", "layers.AUDIT.destinations[0]"});
 }
 
+// [compliance.audit] backup_count: 1 to 100000, as for an audit destination.
+TEST(ComplianceConfig, AuditBackupCountOutOfRangeNamesFileLineAndKey) {
+  TempDir dir;
+  for (const std::string count : {"0", "100001", "2147483647"}) {
+    expect_mentions(
+        load_error(dir, "c.toml",
+                   "[compliance]\nprofiles = [\"hipaa\"]\n" +
+                       audit_table(dir, "backup_count = " + count + "\n")),
+        {"c.toml:6", "compliance.audit.backup_count", count, "out of range (valid: 1 to 100000)"});
+  }
+}
+
 TEST(ComplianceConfig, MistakesNameTheKey) {
   TempDir dir;
   write_file(dir.file("pseudonym.key"), kHashKey);

@@ -4,16 +4,24 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
+#include <climits>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <optional>
 #include <ostream>
+#include <set>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -24,6 +32,8 @@
 #include <hydra/protect/audit_event.hpp>
 #include <hydra/protect/audit_verify.hpp>
 
+#include "sink/sink_test_support.hpp"
+#include "system_calls.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -514,6 +524,296 @@ TEST(AuditChainSink, ReopenAfterAnExternalRenameStartsALinkedFile) {
   EXPECT_TRUE(result.ok()) << result.describe();
   EXPECT_EQ(result.records, 2u);
   EXPECT_EQ(split_lines(read_file(path)).front()[0], 'H');
+}
+
+// ---------------------------------------------------------------------------
+// Rotation moves the files present; backup_count is bounded; only a regular
+// file holds a chain
+
+using hydra::protect::kKeepAllAuditFiles;
+
+// Options that rotate at every record after a file's first.
+AuditChainOptions rotating_options(const std::string& path, int backup_count) {
+  AuditChainOptions o = options_for(path);
+  o.max_size = 1;
+  o.backup_count = backup_count;
+  return o;
+}
+
+std::string rotated_text(int i) {
+  return "rotated " + std::to_string(i) + "\n";
+}
+
+// A chain of one record at `path`, and stand-ins for its rotated files
+// path.<i>, holding "rotated <i>" (rotation never reads them).
+void make_chain_and_rotated_files(const std::string& path, const std::vector<int>& indices) {
+  write_records(options_for(path), 1);
+  for (const int i : indices) write_file(path + "." + std::to_string(i), rotated_text(i));
+}
+
+TEST(AuditChainSink, RefusesABackupCountAboveTheBound) {
+  TempDir dir;
+  const std::string path = dir.file("audit.log");
+  for (const int count : {100001, INT_MAX}) {
+    EXPECT_EQ(construction_error(rotating_options(path, count)),
+              "audit '" + path + "': backup_count: " + std::to_string(count) +
+                  " is more than 100000 (kKeepAllAuditFiles keeps every rotated file)");
+  }
+  EXPECT_EQ(dir.entries(), std::set<std::string>{}) << "refused before anything was made";
+  EXPECT_EQ(construction_error(rotating_options(path, 100000)), "no error");
+  EXPECT_EQ(construction_error(rotating_options(path, kKeepAllAuditFiles)), "no error");
+}
+
+// Three rotated files exist, with room for 20,000: one rotation moves three
+// files. Before, it renamed every index from 19,999 down to 1, present or not
+// (20,000 system calls, about 160 ms a rotation; INT_MAX never finished).
+TEST(AuditChainSinkForkTest, ARotationCostsTheFilesPresentNotBackupCount) {
+  const auto calls_of_one_rotation = [](int backup_count) -> std::optional<long> {
+    TempDir dir;
+    const std::string path = dir.file("audit.log");
+    make_chain_and_rotated_files(path, {1, 2, 3});
+    std::optional<AuditChainSink> sink;
+    int exit_code = -1;
+    const auto calls =
+        hydra::test::count_system_calls([&] { sink.emplace(rotating_options(path, backup_count)); },
+                                        [&] {
+                                          sink->write(hydra::Record{}, "rotates\n");
+                                          return sink->rotations() == 1 ? 0 : 1;
+                                        },
+                                        &exit_code);
+    if (!calls) return std::nullopt;
+    EXPECT_EQ(exit_code, 0);
+    EXPECT_EQ(dir.entries(),
+              (std::set<std::string>{"audit.log", "audit.log.1", "audit.log.2", "audit.log.3",
+                                     "audit.log.4", "audit.log.checkpoint", "audit.log.lock"}));
+    EXPECT_EQ(read_file(path + ".4"), rotated_text(3));
+    const AuditVerifyResult result = verify({path + ".1", path});
+    EXPECT_TRUE(result.ok()) << result.describe();
+    return calls;
+  };
+  const auto few = calls_of_one_rotation(5);
+  if (!few) GTEST_SKIP() << "ptrace is not allowed here";
+  const auto many = calls_of_one_rotation(20000);
+  ASSERT_TRUE(many);
+  EXPECT_LT(*many, 100) << "system calls of one rotation with backup_count 20000";
+  EXPECT_LE(*many, *few + 5) << "backup_count 5 took " << *few;
+  const auto all = calls_of_one_rotation(kKeepAllAuditFiles);
+  ASSERT_TRUE(all);
+  EXPECT_LE(*all, *few + 5) << "keeping every file; backup_count 5 took " << *few;
+}
+
+// Each file present moves up one, highest first, so gaps stay; those at
+// backup_count and beyond (left by a larger backup_count) are deleted.
+TEST(AuditChainSink, ARotationMovesTheFilesPresentAndDeletesThoseBeyondBackupCount) {
+  TempDir dir;
+  const std::string path = dir.file("audit.log");
+  make_chain_and_rotated_files(path, {1, 3, 5, 9});
+  write_file(path + ".old", "not a rotated file\n");
+  write_file(path + ".07", "not one either\n");
+  const std::string live = read_file(path);
+  {
+    AuditChainSink sink(rotating_options(path, 5));
+    sink.write(hydra::Record{}, "rotates\n");
+    EXPECT_EQ(sink.rotations(), 1u);
+    EXPECT_EQ(sink.write_errors(), 0u);
+  }
+  EXPECT_EQ(dir.entries(), (std::set<std::string>{"audit.log", "audit.log.1", "audit.log.2",
+                                                  "audit.log.4", "audit.log.old", "audit.log.07",
+                                                  "audit.log.checkpoint", "audit.log.lock"}));
+  EXPECT_EQ(read_file(path + ".1"), live);
+  EXPECT_EQ(read_file(path + ".2"), rotated_text(1));
+  EXPECT_EQ(read_file(path + ".4"), rotated_text(3));
+}
+
+// kKeepAllAuditFiles: every file present moves up one, whatever its number,
+// and none is deleted.
+TEST(AuditChainSink, KeepingEveryFileMovesAllThatArePresent) {
+  TempDir dir;
+  const std::string path = dir.file("audit.log");
+  make_chain_and_rotated_files(path, {1, 2, 4, 100001});
+  {
+    AuditChainSink sink(rotating_options(path, kKeepAllAuditFiles));
+    sink.write(hydra::Record{}, "rotates\n");
+    EXPECT_EQ(sink.rotations(), 1u);
+    EXPECT_EQ(sink.write_errors(), 0u);
+  }
+  EXPECT_EQ(dir.entries(), (std::set<std::string>{"audit.log", "audit.log.1", "audit.log.2",
+                                                  "audit.log.3", "audit.log.5", "audit.log.100002",
+                                                  "audit.log.checkpoint", "audit.log.lock"}));
+  EXPECT_EQ(read_file(path + ".2"), rotated_text(1));
+  EXPECT_EQ(read_file(path + ".3"), rotated_text(2));
+  EXPECT_EQ(read_file(path + ".5"), rotated_text(4));
+  EXPECT_EQ(read_file(path + ".100002"), rotated_text(100001));
+}
+
+// The live file moved away (a logrotate without a reopen): the rotation
+// cannot take it, so it moves no rotated file either. Before, every record
+// that retried the rotation shifted them again and deleted the oldest.
+TEST(AuditChainSink, ARotationThatCannotMoveTheFileMovesNoRotatedFile) {
+  TempDir dir;
+  const std::string path = dir.file("audit.log");
+  const std::string moved = dir.file("moved.log");
+  auto options = options_for(path);
+  options.max_size = 500;
+  options.backup_count = 2;
+  write_records(options, 12);
+  const std::string one = read_file(path + ".1");
+  const std::string two = read_file(path + ".2");
+  ASSERT_FALSE(two.empty());
+  testing::internal::CaptureStderr();
+  {
+    AuditChainSink sink(options);
+    fs::rename(path, moved);
+    for (int i = 0; i < 6; ++i) sink.write(hydra::Record{}, "after the move " + std::to_string(i));
+    EXPECT_EQ(sink.rotations(), 0u);
+    EXPECT_GT(sink.write_errors(), 0u);
+  }
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(hydra::test::count_of(err, "rotation"), 1u) << err;
+  EXPECT_NE(err.find("audit '" + path + "': rotation: lstat '" + path +
+                     "': No such file or directory (will retry at the next record)"),
+            std::string::npos)
+      << err;
+  EXPECT_EQ(read_file(path + ".1"), one);
+  EXPECT_EQ(read_file(path + ".2"), two);
+  EXPECT_FALSE(fs::exists(path));
+  // The records went on into the moved file, and the chain holds.
+  const AuditVerifyResult result = verify({path + ".2", path + ".1", moved}, kKey, false);
+  EXPECT_TRUE(result.ok()) << result.describe();
+  EXPECT_NE(read_file(moved).find("after the move 5"), std::string::npos);
+}
+
+const std::string kNotARegularFile =
+    ", not a regular file (an audit chain is verified, appended to and rotated as a file: give "
+    "the path of a regular file, or of one to be created)";
+
+TEST(AuditChainSink, RefusesADirectory) {
+  TempDir dir;
+  const std::string path = dir.file("audit");
+  fs::create_directory(path);
+  EXPECT_EQ(construction_error(options_for(path)),
+            "audit '" + path + "': is a directory" + kNotARegularFile);
+}
+
+TEST(AuditChainSink, RefusesAFifo) {
+  TempDir dir;
+  const std::string path = dir.file("audit.log");
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  // A reader, so that opening the FIFO for writing cannot block.
+  const int reader = ::open(path.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(reader, 0);
+  const std::string error = construction_error(options_for(path));
+  ::close(reader);
+  EXPECT_EQ(error, "audit '" + path + "': is a FIFO" + kNotARegularFile);
+  EXPECT_EQ(dir.entries(), std::set<std::string>{"audit.log"});
+}
+
+// The case: root pointed a rotating file at a device node, and the
+// first rotation renamed the node. Needs the right to make one (root).
+TEST(AuditChainSink, RefusesACharacterDevice) {
+  TempDir dir;
+  const std::string path = dir.file("null");
+  if (::mknod(path.c_str(), S_IFCHR | 0666, makedev(1, 3)) != 0) {
+    GTEST_SKIP() << "cannot make a device node here: " << std::strerror(errno);
+  }
+  EXPECT_EQ(construction_error(rotating_options(path, 3)),
+            "audit '" + path + "': is a character device" + kNotARegularFile);
+  struct stat st {};
+  ASSERT_EQ(::lstat(path.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+  EXPECT_EQ(dir.entries(), std::set<std::string>{"null"});
+}
+
+// Rotation renames the path: a symbolic link would be moved, not its file.
+// Without rotation a link to a regular file is followed.
+TEST(AuditChainSink, RefusesASymbolicLinkWhenItRotates) {
+  TempDir dir;
+  const std::string target = dir.file("real.log");
+  const std::string path = dir.file("audit.log");
+  fs::create_symlink(target, path);
+  EXPECT_EQ(construction_error(rotating_options(path, 3)),
+            "audit '" + path + "': is a symbolic link (to '" + target +
+                "'), not a regular file (rotation would move the link, not the file: give the "
+                "path of the file itself)");
+  EXPECT_EQ(dir.entries(), std::set<std::string>{"audit.log"});
+  write_records(options_for(path), 2);  // max_size 0: no rotation
+  const AuditVerifyResult result = verify({target}, kKey, false);
+  EXPECT_TRUE(result.ok()) << result.describe();
+  EXPECT_EQ(result.records, 2u);
+  EXPECT_TRUE(fs::is_symlink(path));
+  // A link to something else is refused, rotation or not.
+  const std::string fifo = dir.file("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const std::string to_fifo = dir.file("to-fifo.log");
+  fs::create_symlink(fifo, to_fifo);
+  const int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);  // an open cannot block
+  ASSERT_GE(reader, 0);
+  EXPECT_EQ(
+      construction_error(options_for(to_fifo)),
+      "audit '" + to_fifo + "': is a symbolic link to a FIFO ('" + fifo + "')" + kNotARegularFile);
+  ::close(reader);
+}
+
+TEST(AuditChainSink, DoesNotRotateAPathThatBecameAFifo) {
+  TempDir dir;
+  const std::string path = dir.file("audit.log");
+  const std::string moved = dir.file("moved.log");
+  testing::internal::CaptureStderr();
+  {
+    AuditChainSink sink(rotating_options(path, 3));
+    sink.write(hydra::Record{}, "first\n");
+    // Someone moves the file away and puts a FIFO in its place.
+    fs::rename(path, moved);
+    ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+    sink.write(hydra::Record{}, "second\n");
+    sink.write(hydra::Record{}, "third\n");
+    EXPECT_EQ(sink.rotations(), 0u);
+    EXPECT_EQ(sink.write_errors(), 2u);
+  }
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(hydra::test::count_of(err, "rotation"), 1u) << err;
+  EXPECT_NE(err.find("audit '" + path +
+                     "': rotation: it is now a FIFO, not a regular file: not rotated (will retry "
+                     "at the next record)"),
+            std::string::npos)
+      << err;
+  struct stat st {};
+  ASSERT_EQ(::lstat(path.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  EXPECT_EQ(dir.entries(), (std::set<std::string>{"audit.log", "moved.log", "audit.log.checkpoint",
+                                                  "audit.log.lock"}));
+  const AuditVerifyResult result = verify({moved}, kKey, false);  // written on through its fd
+  EXPECT_TRUE(result.ok()) << result.describe();
+  EXPECT_EQ(result.records, 3u);
+}
+
+TEST(AuditChainSink, ReopenDoesNotOpenAFifo) {
+  TempDir dir;
+  const std::string path = dir.file("audit.log");
+  const std::string moved = dir.file("moved.log");
+  testing::internal::CaptureStderr();
+  int reader = -1;  // so that opening the FIFO, were it done, could not block
+  {
+    AuditChainSink sink(options_for(path));
+    sink.write(hydra::Record{}, "before\n");
+    fs::rename(path, moved);
+    ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+    reader = ::open(path.c_str(), O_RDONLY | O_NONBLOCK);
+    ASSERT_GE(reader, 0);
+    sink.reopen();
+    sink.write(hydra::Record{}, "after\n");
+    EXPECT_EQ(sink.write_errors(), 1u);
+  }
+  ::close(reader);
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("audit '" + path +
+                     "': reopen: it is a FIFO, not a regular file: still writing to the file "
+                     "open before"),
+            std::string::npos)
+      << err;
+  const AuditVerifyResult result = verify({moved}, kKey, false);
+  EXPECT_TRUE(result.ok()) << result.describe();
+  EXPECT_EQ(result.records, 2u);
 }
 
 // ---------------------------------------------------------------------------

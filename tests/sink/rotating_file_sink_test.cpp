@@ -2,14 +2,11 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <climits>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -27,11 +24,13 @@
 
 #include "hydra/core/error.hpp"
 #include "sink/sink_test_support.hpp"
+#include "system_calls.hpp"
 
 namespace hydra {
 namespace {
 
 using Clock = std::chrono::system_clock;
+using test::count_system_calls;
 using test::read_file;
 using test::record_at;
 using test::TempDir;
@@ -408,42 +407,6 @@ TEST(RotatingFileSink, RefusesABackupCountAboveTheBound) {
                          " is more than 100000");
   }
   EXPECT_NO_THROW(RotatingFileSink sink(size_options(path, 30, 100000)));
-}
-
-// Runs `prepare`, then `measured` in a child process traced with ptrace, and
-// returns the number of system calls `measured` made (with the few of the
-// stop that marks its start), or nothing where ptrace is not allowed. The
-// child exits with what `measured` returns; `*exit_code` gets it.
-std::optional<long> count_system_calls(const std::function<void()>& prepare,
-                                       const std::function<int()>& measured, int* exit_code) {
-  const pid_t child = ::fork();
-  if (child == 0) {
-    prepare();
-    if (::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) ::_exit(100);
-    ::raise(SIGSTOP);
-    ::_exit(measured());
-  }
-  int status = 0;
-  if (::waitpid(child, &status, 0) != child || !WIFSTOPPED(status)) {
-    *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return std::nullopt;
-  }
-  ::ptrace(PTRACE_SETOPTIONS, child, nullptr, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL);
-  long stops = 0;
-  int signal_to_pass = 0;
-  for (;;) {
-    ::ptrace(PTRACE_SYSCALL, child, nullptr, signal_to_pass);
-    signal_to_pass = 0;
-    if (::waitpid(child, &status, 0) != child) break;
-    if (WIFEXITED(status) || WIFSIGNALED(status)) break;
-    if (WSTOPSIG(status) == (SIGTRAP | 0x80)) {
-      ++stops;  // a system call's entry or exit
-    } else {
-      signal_to_pass = WSTOPSIG(status);
-    }
-  }
-  *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return stops / 2;
 }
 
 // Three backups exist, with room for 20,000: one rotation moves three files.

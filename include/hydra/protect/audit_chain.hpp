@@ -18,7 +18,12 @@
 //   appended to from its last line; a file that does not verify (or ends
 //   before its checkpoint) is a ConfigError, never silently restarted.
 // - Rotation continues the chain: each file starts with a header line that
-//   links to the previous file's last line.
+//   links to the previous file's last line. A rotation reads the directory
+//   once and moves only the rotated files present, so it costs what is on
+//   disk, not backup_count.
+// - Only a regular file holds a chain: the path must be one or not exist yet
+//   (a symbolic link is followed only when the chain does not rotate). A
+//   path that becomes something else is neither rotated nor reopened.
 // - A checkpoint file ("<path>.checkpoint", replaced atomically) holds the
 //   last seq and MAC written, every checkpoint_every lines, after
 //   checkpoint_interval, on flush() and on close, so a verifier notices a
@@ -64,15 +69,17 @@ inline constexpr std::size_t kMinAuditKeySize = 16;
 std::string load_audit_key(const AuditKeySource& source);
 
 struct AuditChainOptions {
-  // The live file. Rotated files are path.1 (the newest) to path.N.
+  // The live file: a regular file, or none yet. Rotated files are path.1
+  // (the newest) to path.N.
   std::string path;
   AuditKeySource key;
   // Rotate when the next record would take the file past this many bytes
   // (0: never). A file always takes at least one record.
   std::uint64_t max_size = 0;
   // Rotated files kept; older ones are deleted (verification then starts at
-  // the oldest file kept). At least 1 when max_size is set.
-  // kKeepAllAuditFiles: none is ever deleted (the sox compliance profile).
+  // the oldest file kept). At least 1 when max_size is set, at most
+  // hydra::kMaxBackupCount. kKeepAllAuditFiles: none is ever deleted (the sox
+  // compliance profile), and each rotation renames every file kept.
   int backup_count = 5;
   // A checkpoint is written after this many lines...
   std::uint64_t checkpoint_every = 100;
@@ -96,8 +103,9 @@ class AuditChainSink final : public hydra::Sink {
   // Loads the key, takes the lock, verifies an existing file (and its
   // checkpoint) and continues its chain, or starts a file with its header.
   // Throws hydra::ConfigError ("audit '<path>': ...") for a key problem, a
-  // path that cannot be opened, another writer, or an existing chain that
-  // does not verify (naming the first bad line and the kind of damage).
+  // backup_count out of range, a path that is not a regular file (naming
+  // what it is) or cannot be opened, another writer, or an existing chain
+  // that does not verify (naming the first bad line and the kind of damage).
   explicit AuditChainSink(AuditChainOptions options);
   // Writes what is pending and a final checkpoint, and releases the lock.
   ~AuditChainSink() override;
@@ -111,7 +119,7 @@ class AuditChainSink final : public hydra::Sink {
   void flush() override;
   // After an external rename: continues the chain in a new file at `path`
   // (starting with a header), or keeps writing where it was when the file at
-  // `path` is not this chain's.
+  // `path` is not this chain's or not a regular file (counted, reported).
   void reopen() override;
   std::uint64_t write_errors() const override;
 

@@ -401,7 +401,7 @@ protect::AuditChainOptions audit_chain_options(const Walker& w, const Json& v,
     if (key == "path") o.path = w.file_path(value, at);
     if (key == "max_size") o.max_size = w.size(value, at, limits::kRotationSize);
     if (key == "backup_count") {
-      o.backup_count = static_cast<int>(w.integer(value, at, 1, std::numeric_limits<int>::max()));
+      o.backup_count = static_cast<int>(w.integer(value, at, 1, kMaxBackupCount));
     }
     if (key == "checkpoint_every") {
       o.checkpoint_every = static_cast<std::uint64_t>(
@@ -550,7 +550,7 @@ DestinationConfig destination(const Walker& w, const Json& v, const std::string&
     if (key == "max_size") d.max_size = w.size(value, at, limits::kRotationSize);
     if (key == "rotation") d.rotation = rotation_interval(w, value, at);
     if (key == "rotation_time") d.rotation_time = time_of_day(w, value, at);
-    if (key == "backup_count") {
+    if (key == "backup_count" && d.type == "rotating_file") {  // audit's: audit_chain_options
       d.backup_count = static_cast<int>(w.integer(value, at, 0, kMaxBackupCount));
     }
     if (key == "backup_naming") {
