@@ -425,9 +425,7 @@ std::byte* AsyncEngine::on_full(ThreadQueue& queue, std::size_t size, LayerSlot*
             *run_sync = true;
             return nullptr;
           }
-          if (policy == OverflowPolicy::automatic &&
-              now_ns() - heartbeat_ns_.load(std::memory_order_acquire) >
-                  std::chrono::nanoseconds(options_.stall_timeout).count()) {
+          if (policy == OverflowPolicy::automatic && backend_stalled()) {
             *run_sync = true;  // the backend is stalled or gone: write ourselves
             return nullptr;
           }
@@ -911,8 +909,8 @@ void AsyncEngine::backend_main() {
       }
       populating = populating_;
     }
+    heartbeat_ns_.store(liveness_now(), std::memory_order_release);
     const std::int64_t now = now_ns();
-    heartbeat_ns_.store(now, std::memory_order_release);
     if (now >= next_health) {
       std::lock_guard lock(consumer_mutex_);
       log_health();
@@ -959,8 +957,7 @@ void AsyncEngine::flush() {
     while (flush_done_ < ticket) {
       flushed_cv_.wait_for(lock, std::chrono::milliseconds(10));
       if (flush_done_ >= ticket) return;
-      if (paused_ || now_ns() - heartbeat_ns_.load(std::memory_order_acquire) >
-                         std::chrono::nanoseconds(options_.stall_timeout).count()) {
+      if (paused_ || backend_stalled()) {
         running = false;  // stalled: do it ourselves
         break;
       }
@@ -1069,7 +1066,7 @@ void AsyncEngine::after_fork(bool in_child) {
     flush_requested_ = flush_done_ = 0;
     paused_ = parked_ = false;
     wake_requested_.store(false, std::memory_order_relaxed);
-    heartbeat_ns_.store(now_ns(), std::memory_order_relaxed);
+    heartbeat_ns_.store(liveness_now(), std::memory_order_relaxed);
     const bool had_backend = backend_ != nullptr;
     (void)backend_.release();  // the parent's thread: nothing to join here
     wake_mutex_.unlock();
@@ -1095,7 +1092,7 @@ void AsyncEngine::pause_backend_for_test(bool paused) {
   {
     std::unique_lock lock(wake_mutex_);
     paused_ = paused;
-    if (!paused) heartbeat_ns_.store(now_ns(), std::memory_order_release);
+    if (!paused) heartbeat_ns_.store(liveness_now(), std::memory_order_release);
     wake_cv_.notify_all();
     // Held means held: the backend has finished the cycle it was in (which
     // may make a spare queue or populate one) and waits.
@@ -1103,6 +1100,12 @@ void AsyncEngine::pause_backend_for_test(bool paused) {
       flushed_cv_.wait_for(lock, std::chrono::seconds(10), [this] { return parked_ || stopping_; });
     }
   }
+}
+
+void AsyncEngine::advance_stall_clock_for_test(std::chrono::nanoseconds by) {
+  std::int64_t manual = 0;
+  (void)manual_now_ns_.compare_exchange_strong(manual, now_ns(), std::memory_order_relaxed);
+  manual_now_ns_.fetch_add(by.count(), std::memory_order_relaxed);
 }
 
 AsyncMetrics AsyncEngine::metrics() const {

@@ -601,6 +601,10 @@ void detail::pause_backend_for_test(Logger& logger, bool paused) {
   if (logger.engine_ != nullptr) logger.engine_->pause_backend_for_test(paused);
 }
 
+void detail::advance_stall_clock_for_test(Logger& logger, std::chrono::nanoseconds by) {
+  if (logger.engine_ != nullptr) logger.engine_->advance_stall_clock_for_test(by);
+}
+
 void Logger::reopen() {
   impl_->reopen_all();
 }

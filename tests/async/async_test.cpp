@@ -758,21 +758,54 @@ TEST(Async, BlockWaitsForTheBackend) {
   EXPECT_EQ(log.metrics().async.sync_writes, 0u);
 }
 
+// automatic: callers write synchronously while the backend is stalled (no
+// heartbeat for stall_timeout), and queue again once it is healthy. The
+// stall check reads a clock that moves only when the test moves it, so a
+// loaded machine cannot make the resumed backend look stalled again.
 TEST(Async, AutoWritesSynchronouslyWhileTheBackendIsStalled) {
   auto sink = std::make_shared<RecordingSink>();
-  hydra::AsyncOptions o = small_queue(OverflowPolicy::automatic);
-  o.stall_timeout = std::chrono::milliseconds(20);
+  const hydra::AsyncOptions o = small_queue(OverflowPolicy::automatic);
   hydra::Logger log(async_config(sink, o));
-  write_then_hold_backend(log, "a 0");  // stalled: no progress, no heartbeat
+  hydra::detail::advance_stall_clock_for_test(log, std::chrono::seconds(0));
+  write_then_hold_backend(log, "a 0");  // no progress, no heartbeat from here
+  hydra::detail::advance_stall_clock_for_test(log, o.stall_timeout + std::chrono::milliseconds(1));
   for (int i = 1; i < 2000; ++i) log.info("a {}", i);
   EXPECT_GT(log.metrics().async.sync_writes, 0u);
-  hydra::detail::pause_backend_for_test(log, false);  // healthy again: callers queue again
+  // Healthy again: it beats at once, and the clock stands still from here.
+  hydra::detail::pause_backend_for_test(log, false);
   log.flush();
   const auto sync_before = log.metrics().async.sync_writes;
-  for (int i = 2000; i < 2100; ++i) log.info("a {}", i);
+  for (int i = 2000; i < 2100; ++i) log.info("a {}", i);  // more than the queue holds
   log.flush();
   EXPECT_EQ(log.metrics().async.sync_writes, sync_before);
   expect_all_in_order(*sink, 2100, "a ");
+}
+
+// automatic: a caller whose queue is full waits for a held backend until
+// stall_timeout has passed since its last heartbeat, and not longer.
+TEST(Async, AutoWaitsForTheBackendUntilTheStallTimeoutPasses) {
+  auto sink = std::make_shared<RecordingSink>();
+  const hydra::AsyncOptions o = small_queue(OverflowPolicy::automatic);
+  hydra::Logger log(async_config(sink, o));
+  hydra::detail::advance_stall_clock_for_test(log, std::chrono::seconds(0));
+  write_then_hold_backend(log, "w 0");
+  std::atomic<bool> done{false};
+  std::thread producer([&] {
+    for (int i = 1; i < 2000; ++i) log.info("w {}", i);
+    done = true;
+  });
+  ASSERT_TRUE(eventually([&] { return log.metrics().async.blocked_waits > 0; }));
+  hydra::detail::advance_stall_clock_for_test(log, o.stall_timeout);  // not yet past it
+  EXPECT_FALSE(done.load());
+  EXPECT_EQ(log.metrics().async.sync_writes, 0u);
+  hydra::detail::advance_stall_clock_for_test(log, std::chrono::milliseconds(1));
+  const bool wrote_itself = eventually([&] { return done.load(); });  // the backend is still held
+  hydra::detail::pause_backend_for_test(log, false);
+  producer.join();
+  EXPECT_TRUE(wrote_itself);
+  EXPECT_GT(log.metrics().async.sync_writes, 0u);
+  log.flush();
+  expect_all_in_order(*sink, 2000, "w ");
 }
 
 TEST(Async, RecordTooLargeForTheQueueIsWrittenNotDropped) {

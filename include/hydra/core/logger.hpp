@@ -58,6 +58,11 @@ struct DispatchScratch;  // per-thread working storage of Logger::process (logge
 // Test hook: holds an async logger's backend (it neither drains nor beats),
 // or lets it go. No effect in sync mode.
 void pause_backend_for_test(Logger& logger, bool paused);
+// Test hook: stops the clock by which an async logger judges its backend
+// stalled (its heartbeat, stall_timeout under automatic and in flush) at
+// the current time on first use, and moves it on by `by`. No effect in sync
+// mode.
+void advance_stall_clock_for_test(Logger& logger, std::chrono::nanoseconds by);
 
 // Writes every live logger's queued records and flushes its sinks, from the
 // crash handler (see hydra/async/crash_handler.hpp).
@@ -330,6 +335,7 @@ class alignas(64) Logger : public LevelMethods<Logger> {
   friend class detail::AsyncEngine;
   detail::LayerSlot& slot_named(std::string_view name);
   friend void detail::pause_backend_for_test(Logger& logger, bool paused);
+  friend void detail::advance_stall_clock_for_test(Logger& logger, std::chrono::nanoseconds by);
   friend void detail::emergency_flush_all() noexcept;
   friend void detail::fork_hook(detail::ForkStage stage);
   void before_fork();

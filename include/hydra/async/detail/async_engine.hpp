@@ -284,6 +284,11 @@ class AsyncEngine {
   // Test hooks: hold the backend (it neither drains nor beats; returns once
   // it waits) / let it go.
   void pause_backend_for_test(bool paused);
+  // Test hook: the liveness clock (the backend's heartbeat and the
+  // stall_timeout checks of automatic and of flush) stops at the wall
+  // clock's time on first use and from then on moves only by `by` at each
+  // call, so that a test decides when the backend looks stalled.
+  void advance_stall_clock_for_test(std::chrono::nanoseconds by);
 
   // Backend side, used by decode functions.
   void run(ThreadQueue& queue, const RecordHeader& header, fmt::format_args args,
@@ -466,6 +471,18 @@ class AsyncEngine {
   std::atomic<std::int64_t> heartbeat_ns_{0};       // last time the backend made progress
   std::atomic<std::int64_t> oldest_pending_ns_{0};  // oldest record left after a drain
   TickConverter clock_;                             // under consumer_mutex_
+  // The liveness clock, which the heartbeat and the stall checks read: the
+  // wall clock, or while nonzero the test's (advance_stall_clock_for_test).
+  std::atomic<std::int64_t> manual_now_ns_{0};
+  std::int64_t liveness_now() const noexcept {
+    const std::int64_t manual = manual_now_ns_.load(std::memory_order_relaxed);
+    return manual != 0 ? manual : now_ns();
+  }
+  // Whether the backend has made no progress for stall_timeout.
+  bool backend_stalled() const noexcept {
+    return liveness_now() - heartbeat_ns_.load(std::memory_order_acquire) >
+           std::chrono::nanoseconds(options_.stall_timeout).count();
+  }
   // Every record stamped up to here is written (under consumer_mutex_): a
   // synchronous writer's record is stamped no earlier.
   std::uint64_t drained_until_ = 0;
