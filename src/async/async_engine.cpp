@@ -450,6 +450,7 @@ void AsyncEngine::run_sync(LayerSlot& slot, Level level, std::span<const Field> 
     // The backend logging through its own logger: it already holds the
     // consumer lock; write at once (its queue is drained in order anyway).
     logger_.process_now(slot, level, extra, text, has_names, preformatted, source, args, values);
+    count_out();
     return;
   }
   std::lock_guard lock(consumer_mutex_);
@@ -1121,8 +1122,11 @@ AsyncMetrics AsyncEngine::metrics() const {
   const std::int64_t oldest = oldest_pending_ns_.load(std::memory_order_relaxed);
   if (oldest != 0)
     m.backend_lag = std::chrono::nanoseconds(std::max<std::int64_t>(0, now_ns() - oldest));
+  // Every record a caller logged: queued (counted by each queue, and by
+  // exited threads' queues that were forgotten), written by the caller
+  // itself, or dropped.
   std::lock_guard lock(queues_mutex_);
-  m.records_in = records_in_forgotten_;
+  m.records_in = records_in_forgotten_ + m.sync_writes + m.dropped_full;
   for (const auto& q : queues_) {
     ThreadQueueMetrics t;
     t.thread_id = q->thread_id;
