@@ -282,10 +282,10 @@ ThreadQueue& AsyncEngine::register_thread() {
 
 void AsyncEngine::settle(ThreadQueue& queue) {
   if (queue.sent_context_version != context_version()) send_context(queue);
-  if (queue.drop_layers != 0) send_drop_notice(queue);
+  if (queue.drops_owed.load(std::memory_order_relaxed)) send_drop_notice(queue);
   // (Only the current queue's state may be marked.)
   if (t_hot.queue == &queue && queue.sent_context_version == context_version() &&
-      queue.drop_layers == 0) {
+      !queue.drops_owed.load(std::memory_order_relaxed)) {
     t_hot.ready_engine = queue.engine_id;
   }
 }
@@ -314,11 +314,14 @@ void AsyncEngine::send_context(ThreadQueue& queue) {
 
 void AsyncEngine::send_drop_notice(ThreadQueue& queue) {
   const std::size_t size = align_up(sizeof(RecordHeader) + sizeof(std::uint64_t), kRecordAlign);
+  // Queued under the lock: a consumer that takes it next finds the report
+  // in the queue, and nothing left to report itself.
+  std::lock_guard lock(queue.drops_mutex);
   // One notice per layer, newest layer first; what finds no room waits.
   while (queue.drop_layers != 0) {
     const ThreadQueue::Drops& drops = queue.drops[queue.drop_layers - 1];
     std::byte* out = queue.reserve(size);
-    if (out == nullptr) return;  // still full: report later
+    if (out == nullptr) break;  // still full: report later
     auto* header = reinterpret_cast<RecordHeader*>(out);
     *header = RecordHeader{};
     header->size = static_cast<std::uint32_t>(size);
@@ -331,6 +334,7 @@ void AsyncEngine::send_drop_notice(ThreadQueue& queue) {
     queue.publish(size);
     --queue.drop_layers;
   }
+  queue.drops_owed.store(queue.drop_layers != 0, std::memory_order_relaxed);
 }
 
 std::byte* AsyncEngine::on_full(ThreadQueue& queue, std::size_t size, LayerSlot* slot,
@@ -346,6 +350,7 @@ std::byte* AsyncEngine::on_full(ThreadQueue& queue, std::size_t size, LayerSlot*
       case OverflowPolicy::drop:
         if (slot == nullptr) return nullptr;  // a context change: sent with the next record
         {
+          std::lock_guard lock(queue.drops_mutex);
           std::size_t i = 0;
           while (i < queue.drop_layers && queue.drops[i].slot != slot) ++i;
           if (i == queue.drop_layers) {
@@ -357,6 +362,7 @@ std::byte* AsyncEngine::on_full(ThreadQueue& queue, std::size_t size, LayerSlot*
             }
           }
           ++queue.drops[i].count;
+          queue.drops_owed.store(true, std::memory_order_relaxed);
         }
         t_hot.ready_engine = 0;  // the report goes out before the next record
         dropped_.fetch_add(1, std::memory_order_relaxed);
@@ -464,6 +470,7 @@ void AsyncEngine::run_sync(LayerSlot& slot, Level level, std::span<const Field> 
   drain_until(ticks);
   logger_.process_at(time_of(ticks), slot, level, extra, text, has_names, preformatted, source,
                      args, values, false);
+  newest_written_ = std::max(newest_written_, ticks);
   count_out();
 }
 
@@ -668,21 +675,24 @@ void AsyncEngine::process_record(ThreadQueue& queue, const RecordHeader& header)
       }
       return;  // not a record of its own
     }
-    case RecordKind::dropped: {
-      const auto count = get<std::uint64_t>(payload);
-      const std::string text = fmt::format(
-          "hydra: {} record{} dropped on this thread: queue full (overflow policy drop)", count,
-          count == 1 ? "" : "s");
-      const Field fields[] = {{"dropped", FieldValue(count)}};
-      Capture capture = capture_of(queue, header);  // level: warning, set by the caller
-      capture.text = text;
-      capture.preformatted = true;
-      capture.extra = fields;
-      logger_.process(capture);
+    case RecordKind::dropped:
+      write_drop_report(queue, header, get<std::uint64_t>(payload));
       return;  // a notice, not one of the records counted in and out
-    }
   }
   count_out();
+}
+
+void AsyncEngine::write_drop_report(const ThreadQueue& queue, const RecordHeader& header,
+                                    std::uint64_t count) {
+  const std::string text =
+      fmt::format("hydra: {} record{} dropped on this thread: queue full (overflow policy drop)",
+                  count, count == 1 ? "" : "s");
+  const Field fields[] = {{"dropped", FieldValue(count)}};
+  Capture capture = capture_of(queue, header);  // level: warning
+  capture.text = text;
+  capture.preformatted = true;
+  capture.extra = fields;
+  logger_.process(capture);
 }
 
 namespace {
@@ -704,6 +714,39 @@ const RecordHeader* head_of(ThreadQueue& q) {
 }
 
 }  // namespace
+
+void AsyncEngine::report_drops(ThreadQueue& queue, std::uint64_t horizon) {
+  if (!queue.drops_owed.load(std::memory_order_acquire)) return;
+  std::array<ThreadQueue::Drops, ThreadQueue::kDropLayers> taken;
+  std::uint32_t layers = 0;
+  {
+    // Not waited for: its holder is the producer, dropping or queueing its
+    // own report (or, in a crash handler, this very thread).
+    std::unique_lock lock(queue.drops_mutex, std::try_to_lock);
+    if (!lock.owns_lock()) return;
+    // The producer commits nothing after a drop without queueing the report
+    // first, so a queue that still holds a record may hold ones committed
+    // before the drops: the report waits for them.
+    if (queue.drop_layers == 0 || head_of(queue) != nullptr) return;
+    taken = queue.drops;
+    layers = std::exchange(queue.drop_layers, 0);
+    queue.drops_owed.store(false, std::memory_order_relaxed);
+  }
+  // After everything written so far, and, where that allows, at the
+  // horizon (everything written after it is younger) or now, whichever is
+  // earlier: near the drops.
+  RecordHeader header{};
+  header.kind = RecordKind::dropped;
+  header.level = Level::warning;
+  header.ticks = std::max(newest_written_, std::min(horizon, record_ticks()));
+  newest_written_ = header.ticks;
+  // Newest layer first, as the producer queues them.
+  while (layers != 0) {
+    const ThreadQueue::Drops& drops = taken[--layers];
+    header.slot = drops.slot;
+    write_drop_report(queue, header, drops.count);
+  }
+}
 
 void AsyncEngine::refresh_consumer_view() {
   const std::uint64_t version = queues_version_.load(std::memory_order_acquire);
@@ -784,6 +827,7 @@ void AsyncEngine::drain_until(std::uint64_t until) {
 
 std::size_t AsyncEngine::drain_locked(std::size_t limit, std::uint64_t horizon, bool batch) {
   std::size_t done = 0;
+  bool caught_up = false;  // nothing stamped up to the horizon is left
   while (done < limit) {
     ThreadQueue* best = nullptr;
     const RecordHeader* best_header = nullptr;
@@ -804,9 +848,11 @@ std::size_t AsyncEngine::drain_locked(std::size_t limit, std::uint64_t horizon, 
         }
       }
       oldest_pending_ns_.store(oldest == 0 ? 0 : clock_.to_ns(oldest), std::memory_order_relaxed);
+      caught_up = true;
       break;
     }
     const std::uint32_t size = best_header->size;
+    newest_written_ = std::max(newest_written_, best_header->ticks);
     process_record(*best, *best_header);
     best->read_queue->release(size);
     ++done;
@@ -822,11 +868,19 @@ std::size_t AsyncEngine::drain_locked(std::size_t limit, std::uint64_t horizon, 
     }
   }
   for (const auto& q : consumer_view_) q->read_queue->publish_release();
+  // Reports are written only once the merge has caught up with the horizon:
+  // a report is stamped at it, so no older record may follow.
+  if (caught_up) {
+    for (const auto& q : consumer_view_) report_drops(*q, horizon);
+  }
   if (done == 0) {
-    // Forget threads that have exited and whose queues are empty.
+    // Forget threads that have exited and whose queues are empty (having
+    // written the drop reports they still owed: they may have dropped since
+    // the look above).
     bool removed = false;
     for (const auto& q : consumer_view_) {
       if (q->exited.load(std::memory_order_acquire) && head_of(*q) == nullptr) {
+        report_drops(*q, horizon);
         std::lock_guard lock(queues_mutex_);
         if (std::erase(queues_, q) != 0) {
           records_in_forgotten_ += q->records_in();  // the total stays whole
@@ -1053,7 +1107,10 @@ void AsyncEngine::after_fork(bool in_child) {
         q->write_capacity.store(keep->capacity(), std::memory_order_relaxed);
         for (auto& spare : q->spares) delete spare.exchange(nullptr, std::memory_order_relaxed);
         q->free_retired();
+        // (Another thread's lock may have been taken at the fork: only this
+        // thread exists now, and nothing locks it once nothing is owed.)
         q->drop_layers = 0;
+        q->drops_owed.store(false, std::memory_order_relaxed);
       }
       if (q.get() == own) {
         q->thread_id = current_thread_id();

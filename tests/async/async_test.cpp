@@ -285,6 +285,234 @@ TEST(Async, DropsAreReportedPerLayer) {
   EXPECT_EQ(reported["DATABASE"] + reported["CACHE"], log.metrics().async.dropped_full);
 }
 
+void expect_time_order(const RecordingSink& sink) {
+  const auto recs = sink.records();
+  for (std::size_t i = 1; i < recs.size(); ++i) {
+    EXPECT_LE(recs[i - 1].time, recs[i].time) << "record " << i << " is older than the one before";
+  }
+}
+
+// An in-band "N records dropped" report (and not a record that was logged).
+bool is_drop_report(const hydra::test::CapturedRecord& r) {
+  return r.message.rfind("hydra: ", 0) == 0 && r.has_field("dropped");
+}
+
+// Per layer: records written, and drops reported in-band.
+struct LayerCounts {
+  std::uint64_t written = 0;
+  std::uint64_t reported = 0;
+};
+std::map<std::string, LayerCounts> counts_by_layer(const RecordingSink& sink) {
+  std::map<std::string, LayerCounts> out;
+  for (const auto& r : sink.records()) {
+    if (is_drop_report(r)) {
+      out[r.layer].reported += std::stoull(r.field("dropped"));
+    } else {
+      ++out[r.layer].written;
+    }
+  }
+  return out;
+}
+
+LayerCounts all_counts(const RecordingSink& sink) {
+  LayerCounts all;
+  for (const auto& [layer, c] : counts_by_layer(sink)) {
+    all.written += c.written;
+    all.reported += c.reported;
+  }
+  return all;
+}
+
+// Drops at the end of a burst, after which the thread logs nothing more:
+// the backend reports them once it has written the thread's records.
+TEST(Async, DropsAtTheEndOfABurstAreReportedByFlush) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::Logger log(async_config(sink, small_queue(OverflowPolicy::drop)));
+  write_then_hold_backend(log, "start");
+  constexpr int kRecords = 1000;
+  for (int i = 0; i < kRecords; ++i) log.info("record {}", i);
+  const auto dropped = log.metrics().async.dropped_full;
+  ASSERT_GT(dropped, 0u);
+  hydra::detail::pause_backend_for_test(log, false);
+  log.flush();  // nothing is logged after the burst
+  const auto recs = sink->records();
+  // start, the records kept (the first ones, in order), the report.
+  ASSERT_EQ(recs.size(), 1 + (kRecords - dropped) + 1);
+  for (std::size_t i = 1; i + 1 < recs.size(); ++i) {
+    ASSERT_EQ(recs[i].message, "record " + std::to_string(i - 1));
+  }
+  const auto& report = recs.back();
+  EXPECT_TRUE(is_drop_report(report));
+  EXPECT_EQ(report.level, Level::warning);
+  EXPECT_EQ(report.layer, recs[1].layer);
+  EXPECT_EQ(report.field("dropped"), std::to_string(dropped));
+  EXPECT_EQ(report.thread_id, recs[1].thread_id);
+  expect_time_order(*sink);
+}
+
+// Threads that drop and exit never log again: their reports are written
+// once their queues are drained, each after that thread's records.
+TEST(Async, DropsOfThreadsThatExitedAreReported) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::Logger log(async_config(sink, small_queue(OverflowPolicy::drop)));
+  write_then_hold_backend(log, "start");
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 500;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&log, t] {
+      auto layer = log.layer("T" + std::to_string(t));
+      for (int i = 0; i < kPerThread; ++i) layer.info("t{} record {}", t, i);
+    });
+  }
+  for (auto& th : threads) th.join();
+  hydra::detail::pause_backend_for_test(log, false);
+  log.flush();
+  const auto by_layer = counts_by_layer(*sink);
+  std::uint64_t reported = 0;
+  for (int t = 0; t < kThreads; ++t) {
+    const LayerCounts& c = by_layer.at("T" + std::to_string(t));
+    EXPECT_GT(c.reported, 0u) << "T" << t;
+    EXPECT_EQ(c.written + c.reported, static_cast<std::uint64_t>(kPerThread)) << "T" << t;
+    reported += c.reported;
+  }
+  EXPECT_EQ(reported, log.metrics().async.dropped_full);
+  // Each report follows the records its thread kept.
+  std::map<std::string, bool> reported_layer;
+  for (const auto& r : sink->records()) {
+    if (is_drop_report(r)) {
+      reported_layer[r.layer] = true;
+    } else {
+      EXPECT_FALSE(reported_layer[r.layer]) << r.message << " after its thread's report";
+    }
+  }
+  expect_time_order(*sink);
+}
+
+// shutdown() writes the reports still owed (here: the backend never ran
+// while the thread dropped, and no flush came before).
+TEST(Async, ShutdownReportsTheDropsStillOwed) {
+  auto sink = std::make_shared<RecordingSink>();
+  constexpr int kRecords = 1000;
+  std::uint64_t dropped = 0;
+  {
+    hydra::Logger log(async_config(sink, small_queue(OverflowPolicy::drop)));
+    write_then_hold_backend(log, "start");
+    for (int i = 0; i < kRecords; ++i) log.info("record {}", i);
+    dropped = log.metrics().async.dropped_full;
+    ASSERT_GT(dropped, 0u);
+    log.shutdown();
+    const LayerCounts c = all_counts(*sink);
+    EXPECT_EQ(c.reported, dropped);
+    EXPECT_EQ(c.written + c.reported, static_cast<std::uint64_t>(1 + kRecords));
+  }
+  EXPECT_EQ(all_counts(*sink).reported, dropped) << "reported twice";
+}
+
+// The thread's own report (queued before its next record) and the
+// consumer's (once the thread's queue is drained) race all the time here:
+// every drop is reported once, neither lost nor counted twice.
+TEST(Async, EveryDropIsReportedExactlyOnceWhileThreadsLogAndFlush) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::Logger log(async_config(sink, small_queue(OverflowPolicy::drop)));
+  write_then_hold_backend(log, "start");
+  constexpr int kThreads = 3;
+  constexpr int kPerThread = 4000;
+  std::atomic<int> running{kThreads};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&log, &running, t] {
+      auto layer = log.layer("T" + std::to_string(t));
+      for (int i = 0; i < kPerThread; ++i) {
+        layer.info("t{} record {}", t, i);
+        if (i % 500 == 499) log.flush();  // the consumer reports too
+      }
+      --running;
+    });
+  }
+  // Drops first, while the backend is held; then it drains while they go on.
+  ASSERT_TRUE(eventually([&] { return log.metrics().async.dropped_full > 0; }));
+  hydra::detail::pause_backend_for_test(log, false);
+  while (running.load() > 0) log.flush();
+  for (auto& th : threads) th.join();
+  log.flush();
+  const auto by_layer = counts_by_layer(*sink);
+  std::uint64_t reported = 0;
+  for (int t = 0; t < kThreads; ++t) {
+    const LayerCounts& c = by_layer.at("T" + std::to_string(t));
+    EXPECT_EQ(c.written + c.reported, static_cast<std::uint64_t>(kPerThread)) << "T" << t;
+    reported += c.reported;
+  }
+  EXPECT_EQ(reported, log.metrics().async.dropped_full);
+  expect_time_order(*sink);
+}
+
+// The accounting of metrics().async under every policy, each made to do
+// what it does when the queue is full: records_in counts every call
+// (queued, written by its caller, or dropped), and at a flush barrier
+// records_in == records_out + dropped_full, records_out is what the sinks
+// got, and dropped_full what was reported in-band.
+TEST(Async, RecordsInIsEveryCallAndAddsUpUnderEveryPolicy) {
+  struct Case {
+    const char* name;
+    OverflowPolicy policy;
+    bool stalled;  // automatic: the backend is taken as stalled
+  };
+  const Case cases[] = {
+      {"block", OverflowPolicy::block, false},
+      {"drop", OverflowPolicy::drop, false},
+      {"grow", OverflowPolicy::grow, false},  // to its limit, then sync_fallback
+      {"sync_fallback", OverflowPolicy::sync_fallback, false},
+      {"automatic, healthy", OverflowPolicy::automatic, false},
+      {"automatic, stalled", OverflowPolicy::automatic, true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto sink = std::make_shared<RecordingSink>();
+    hydra::AsyncOptions o = small_queue(c.policy);
+    o.grow_limit = 16 * 1024;
+    hydra::Logger log(async_config(sink, o));
+    // automatic judges the backend by this clock alone from now on: it
+    // stands still (healthy), or is moved past the held backend's last beat.
+    hydra::detail::advance_stall_clock_for_test(log, std::chrono::seconds(0));
+    write_then_hold_backend(log, "start");
+    if (c.stalled) hydra::detail::advance_stall_clock_for_test(log, std::chrono::seconds(10));
+    constexpr int kRecords = 600;  // several times what a 4 KiB queue holds
+    std::atomic<bool> done{false};
+    std::thread producer([&] {
+      for (int i = 0; i < kRecords; ++i) log.info("record {}", i);
+      done = true;
+    });
+    // The producer overflows the held queue: it finishes (drop, grow,
+    // sync_fallback, automatic when stalled) or waits for space.
+    ASSERT_TRUE(eventually([&] { return done || log.metrics().async.blocked_waits > 0; }));
+    hydra::detail::pause_backend_for_test(log, false);
+    producer.join();
+    log.flush();
+    const auto m = log.metrics().async;
+    const std::uint64_t logged = 1 + kRecords;
+    EXPECT_EQ(m.records_in, logged);
+    EXPECT_EQ(m.records_in, m.records_out + m.dropped_full);
+    const LayerCounts counts = all_counts(*sink);
+    EXPECT_EQ(counts.written, m.records_out);
+    EXPECT_EQ(counts.reported, m.dropped_full);
+    // (The path each policy takes when full was taken.)
+    switch (c.policy) {
+      case OverflowPolicy::block: EXPECT_GT(m.blocked_waits, 0u); break;
+      case OverflowPolicy::drop: EXPECT_GT(m.dropped_full, 0u); break;
+      case OverflowPolicy::grow:
+        EXPECT_GT(m.queue_grows, 0u);
+        EXPECT_GT(m.sync_writes, 0u);
+        break;
+      case OverflowPolicy::sync_fallback: EXPECT_GT(m.sync_writes, 0u); break;
+      case OverflowPolicy::automatic:
+        EXPECT_EQ(m.sync_writes > 0, c.stalled);
+        EXPECT_GT(m.blocked_waits, 0u);
+        break;
+    }
+  }
+}
+
 TEST(Async, PeriodicHealthRecordCarriesTheMetrics) {
   auto sink = std::make_shared<RecordingSink>();
   hydra::AsyncOptions o;
@@ -403,13 +631,6 @@ std::vector<std::string> messages_of(const RecordingSink& sink) {
   std::vector<std::string> out;
   for (const auto& r : sink.records()) out.push_back(r.message.substr(0, 7));
   return out;
-}
-
-void expect_time_order(const RecordingSink& sink) {
-  const auto recs = sink.records();
-  for (std::size_t i = 1; i < recs.size(); ++i) {
-    EXPECT_LE(recs[i - 1].time, recs[i].time) << "record " << i << " is older than the one before";
-  }
 }
 
 // A caller that writes its own record (here: too large for its queue) first

@@ -93,18 +93,28 @@ struct ThreadQueue {
   // thread's current queue (see make_current, park_current).
   alignas(kCacheLine) SpscQueue::Writer writer;
   std::uint64_t sent_context_version = 0;  // a thread starts with an empty context, version 0
-  std::uint32_t drop_layers = 0;           // entries of `drops` in use; nonzero: a report is due
   std::uint64_t engine_id;                 // the engine this queue feeds
   std::atomic<std::size_t> high_water{0};
   std::atomic<bool> exited{false};
-  // Records dropped and not yet reported in-band, per layer (a thread that
-  // drops on more layers than this reports the rest on the last one).
+  // Records dropped (overflow = drop) and not yet reported in-band, per
+  // layer (a thread that drops on more layers than this reports the rest on
+  // the last one). The producer counts them; each count is reported once,
+  // by whoever takes it under drops_mutex: the producer, which queues the
+  // report before its next record (send_drop_notice), or a consumer, which
+  // writes it once the queue holds nothing the producer committed before
+  // those drops (AsyncEngine::report_drops: a thread that stops logging,
+  // exits, or is flushed or shut down). The producer takes the lock only
+  // when it drops or reports, a consumer only with try_lock (it may be a
+  // crash handler that interrupted this very producer).
   struct Drops {
     LayerSlot* slot = nullptr;
     std::uint64_t count = 0;
   };
   static constexpr std::size_t kDropLayers = 8;
-  std::array<Drops, kDropLayers> drops{};
+  std::mutex drops_mutex;
+  std::array<Drops, kDropLayers> drops{};  // under drops_mutex
+  std::uint32_t drop_layers = 0;           // entries of `drops` in use (under drops_mutex)
+  std::atomic<bool> drops_owed{false};     // drop_layers != 0, for a look without the lock
 
   // Consumer side, on lines of its own: the backend reading these must not
   // take the producer's line away from it on every record.
@@ -264,7 +274,9 @@ class AsyncEngine {
   void preallocate();
 
   // Returns when everything queued before the call, by any thread, is written
-  // and the sinks are flushed.
+  // and the sinks are flushed, with every drop counted before the call
+  // reported in-band (unless the thread that dropped has logged since: its
+  // report is then queued ahead of that record).
   void flush();
   // Drains, stops and joins the backend. Later records are written by their
   // callers (synchronously).
@@ -392,6 +404,14 @@ class AsyncEngine {
   void settle(ThreadQueue& queue);
   void send_context(ThreadQueue& queue);
   void send_drop_notice(ThreadQueue& queue);
+  // Consumer: writes the drop reports `queue`'s producer owes and has not
+  // queued, if the queue holds nothing it committed before those drops
+  // (else they wait: the producer reports them before its next record, or
+  // a later drain does). Stamped no earlier than anything written and no
+  // later than `horizon`, if that allows (see drain_locked).
+  void report_drops(ThreadQueue& queue, std::uint64_t horizon);
+  // Writes one drop report (a `dropped` record's header, and the count).
+  void write_drop_report(const ThreadQueue& queue, const RecordHeader& header, std::uint64_t count);
   // Runs one call synchronously after writing every queued record older
   // than it, from all threads (callers in sync_fallback, records too large
   // for the queue, after stop).
@@ -411,8 +431,10 @@ class AsyncEngine {
   void log_health();
   // All of these need the consumer lock.
   // Processes queued records stamped up to `horizon` (ticks) in timestamp
-  // order, at most `limit`; returns how many. `batch`: the backend's own
-  // batch, which also faults in grown queues' pages between records.
+  // order, at most `limit`; returns how many. Once nothing up to `horizon`
+  // is left, writes the drop reports producers owe (report_drops) and
+  // forgets exited threads whose queues are empty. `batch`: the backend's
+  // own batch, which also faults in grown queues' pages between records.
   std::size_t drain_locked(std::size_t limit, std::uint64_t horizon, bool batch = false);
   // The backend's batch: records older than a little before now and than
   // any record still being written (a younger one may yet be preceded by an
@@ -486,6 +508,9 @@ class AsyncEngine {
   // Every record stamped up to here is written (under consumer_mutex_): a
   // synchronous writer's record is stamped no earlier.
   std::uint64_t drained_until_ = 0;
+  // The youngest timestamp written so far (under consumer_mutex_): a drop
+  // report the consumer writes is stamped no earlier.
+  std::uint64_t newest_written_ = 0;
 
   // Written only under consumer_mutex_: a plain add, not a locked one.
   std::atomic<std::uint64_t> records_out_{0};
