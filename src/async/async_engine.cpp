@@ -95,9 +95,25 @@ void decode_fields(const std::byte*& in, std::size_t count, std::vector<Field>& 
 
 std::atomic<std::uint64_t> g_next_engine_id{1};
 
-// The engine whose backend runs on this thread (0: none). A backend that logs
-// through its own logger must not wait for itself.
-thread_local std::uint64_t t_backend_of = 0;
+// The engine whose consumer lock this thread holds (0: none): the backend's,
+// or a caller's that writes queued records (a synchronous write, a flush of
+// a stalled backend, stop). A sink that logs or flushes through the logger
+// whose records this thread is writing must not wait for itself.
+thread_local std::uint64_t t_consumer_of = 0;
+
+// The engine's consumer lock, with the thread marked as its holder.
+class ConsumerLock {
+ public:
+  ConsumerLock(std::mutex& mutex, std::uint64_t engine)
+      : lock_(mutex), outer_(std::exchange(t_consumer_of, engine)) {}
+  ~ConsumerLock() { t_consumer_of = outer_; }
+  ConsumerLock(const ConsumerLock&) = delete;
+  ConsumerLock& operator=(const ConsumerLock&) = delete;
+
+ private:
+  std::lock_guard<std::mutex> lock_;
+  std::uint64_t outer_;
+};
 
 // This thread's queues, one per engine it has logged to. Held by shared_ptr
 // so that neither the thread's exit nor the engine's end frees a queue the
@@ -224,20 +240,21 @@ AsyncEngine::~AsyncEngine() {
   stop();
 }
 
-ThreadQueue& AsyncEngine::make_ready() {
+ThreadQueue* AsyncEngine::make_ready() {
+  if (stopped_.load(std::memory_order_acquire)) return nullptr;
   auto* queue = static_cast<ThreadQueue*>(t_hot.queue);
   if (queue == nullptr || queue->engine_id != id_) queue = &find_local_queue();
   settle(*queue);
   // (Sending what was owed logs nothing elsewhere, but the call's fast path
   // relies on this queue being current.)
   (void)queue->live_writer();
-  return *queue;
+  return queue;
 }
 
 void AsyncEngine::preallocate() {
   ThreadQueue& queue = find_local_queue();
   if (options_.overflow != OverflowPolicy::grow || !options_.prepare_growth) return;
-  if (t_backend_of == id_) return;  // (a sink's thread: the lock is held)
+  if (t_consumer_of == id_) return;  // (a sink's thread: the lock is held)
   // A flood right after this call would otherwise race the backend (its
   // start, or its idle wait: up to milliseconds on a busy machine) and grow
   // on the caller. So the next two queues are made here, and kept made from
@@ -247,7 +264,7 @@ void AsyncEngine::preallocate() {
   // backend's clock calibrated (2 ms, on its first record otherwise): a
   // backend held up that long in a flood neither makes nor populates the
   // next queues.
-  std::lock_guard lock(consumer_mutex_);
+  ConsumerLock lock(consumer_mutex_, id_);
   refresh_consumer_view();
   queue.two_spares = true;
   prepare_growth(queue);
@@ -339,7 +356,7 @@ void AsyncEngine::send_drop_notice(ThreadQueue& queue) {
 
 std::byte* AsyncEngine::on_full(ThreadQueue& queue, std::size_t size, LayerSlot* slot,
                                 bool* run_sync) {
-  if (size > queue.live_writer().queue->max_record() || t_backend_of == id_ ||
+  if (size > queue.live_writer().queue->max_record() || t_consumer_of == id_ ||
       stopped_.load(std::memory_order_acquire)) {
     *run_sync = true;
     return nullptr;
@@ -452,14 +469,20 @@ void AsyncEngine::run_sync(LayerSlot& slot, Level level, std::span<const Field> 
                            const SourceLocation& source, fmt::format_args args,
                            std::span<const FieldValue> values) {
   sync_writes_.fetch_add(1, std::memory_order_relaxed);
-  if (t_backend_of == id_) {
-    // The backend logging through its own logger: it already holds the
-    // consumer lock; write at once (its queue is drained in order anyway).
+  if (t_consumer_of == id_) {
+    // A sink logging through the logger whose records this thread writes:
+    // it already holds the consumer lock; write at once (its queue is
+    // drained in order anyway).
     logger_.process_now(slot, level, extra, text, has_names, preformatted, source, args, values);
     count_out();
     return;
   }
-  std::lock_guard lock(consumer_mutex_);
+  if (stop_drains_.load(std::memory_order_relaxed) != 0) [[unlikely]] {
+    std::unique_lock wait(wake_mutex_);
+    stop_drained_cv_.wait(wait,
+                          [this] { return stop_drains_.load(std::memory_order_relaxed) == 0; });
+  }
+  ConsumerLock lock(consumer_mutex_, id_);
   // The record is stamped a little in the past, so that another thread's
   // in-flight mark made before an older stamp has surely reached this core
   // (as the backend's horizon), but no earlier than this thread's last
@@ -554,7 +577,17 @@ void AsyncEngine::populate_growth() {
 
 void AsyncEngine::enqueue_message(LayerSlot& slot, Level level, std::string_view message,
                                   std::span<const Field> fields, const SourceLocation& source) {
-  ThreadQueue& queue = ready_queue();
+  // (Checked here, not only by make_ready: this path does not go through
+  // the logger's copy of the engine id.)
+  ThreadQueue* ready = nullptr;
+  if (!stopped_.load(std::memory_order_acquire)) {
+    ready = t_hot.ready_engine == id_ ? static_cast<ThreadQueue*>(t_hot.queue) : make_ready();
+  }
+  if (ready == nullptr) {
+    run_sync(slot, level, fields, message, false, true, source, {}, {});
+    return;
+  }
+  ThreadQueue& queue = *ready;
   const std::size_t size =
       align_up(sizeof(RecordHeader) + sizeof(SourceLocation) + sizeof(std::uint32_t) +
                    message.size() + sizeof(std::uint32_t) + encoded_size(fields),
@@ -921,7 +954,6 @@ void AsyncEngine::log_health() {
 }
 
 void AsyncEngine::backend_main() {
-  t_backend_of = id_;
   // Named so that top, perf and gdb tell it from the application's threads.
   ::pthread_setname_np(::pthread_self(), "hydra-backend");
   std::int64_t next_health =
@@ -947,10 +979,10 @@ void AsyncEngine::backend_main() {
     std::size_t done = 0;
     bool populating = false;
     {
-      std::lock_guard lock(consumer_mutex_);
+      ConsumerLock lock(consumer_mutex_, id_);
       done = drain_batch(kBatch);
       if (stopping) {
-        drain_all();
+        drain_for_stop();
         logger_.flush_sinks();
       } else if (flush_wanted) {
         // Everything committed before the request is older than now.
@@ -967,7 +999,7 @@ void AsyncEngine::backend_main() {
     heartbeat_ns_.store(liveness_now(), std::memory_order_release);
     const std::int64_t now = now_ns();
     if (now >= next_health) {
-      std::lock_guard lock(consumer_mutex_);
+      ConsumerLock lock(consumer_mutex_, id_);
       log_health();
       next_health = now + std::chrono::nanoseconds(options_.health_interval).count();
     }
@@ -997,7 +1029,7 @@ void AsyncEngine::request_wake() {
 }
 
 void AsyncEngine::flush() {
-  if (t_backend_of == id_) {  // a sink flushing from the backend: its lock is held
+  if (t_consumer_of == id_) {  // a sink flushing while its records are written: the lock is held
     logger_.flush_sinks();
     return;
   }
@@ -1019,12 +1051,25 @@ void AsyncEngine::flush() {
     }
     if (running) return;
   }
-  std::lock_guard lock(consumer_mutex_);
+  ConsumerLock lock(consumer_mutex_, id_);
   drain_until(record_ticks());
   logger_.flush_sinks();
 }
 
 void AsyncEngine::stop() {
+  // Synchronous writers wait until the drain below is done, rather than
+  // take the consumer lock in turn with it (a mutex is not fair: a busy
+  // caller may take it again and again before the backend gets it once).
+  {
+    std::lock_guard lock(wake_mutex_);
+    stop_drains_.fetch_add(1, std::memory_order_relaxed);
+  }
+  // Callers next, so that what is left to drain stops growing: a call that
+  // starts from here on finds no thread ready for the logger's engine id
+  // and goes the slow way, which writes synchronously (make_ready); one
+  // waiting for space, or finding its queue full, does the same (on_full).
+  stopped_.store(true, std::memory_order_release);
+  logger_.engine_id_.store(kStoppedId, std::memory_order_release);
   {
     std::lock_guard lock(wake_mutex_);
     stopping_ = true;
@@ -1037,16 +1082,30 @@ void AsyncEngine::stop() {
       backend_->join();
     }
   }
-  stopped_.store(true, std::memory_order_release);
-  // Records queued after the backend's last look (or with no backend at all).
-  std::lock_guard lock(consumer_mutex_);
+  {
+    // Records committed after the backend's last look (or with no backend
+    // at all).
+    ConsumerLock lock(consumer_mutex_, id_);
+    drain_for_stop();
+    logger_.flush_sinks();
+  }
+  {
+    std::lock_guard lock(wake_mutex_);
+    stop_drains_.fetch_sub(1, std::memory_order_relaxed);
+  }
+  stop_drained_cv_.notify_all();
+}
+
+void AsyncEngine::drain_for_stop() {
+  // In timestamp order as a flush, waiting for a record a caller was still
+  // writing when it was switched; then whatever is left, however young.
+  drain_until(record_ticks());
   drain_all();
-  logger_.flush_sinks();
 }
 
 void AsyncEngine::emergency_drain() {
   bool locked = false;
-  if (t_backend_of != id_) {
+  if (t_consumer_of != id_) {
     // Whoever holds the lock (the backend, mid-batch) normally lets go within
     // a batch. One that does not (stuck in a sink) must not be raced: two
     // consumers of one queue would write records twice or garbled.
@@ -1062,18 +1121,24 @@ void AsyncEngine::emergency_drain() {
       return;
     }
   }
-  // The crashing thread is the backend itself (it may hold the lock): no one
-  // else consumes, so draining without the lock is safe.
+  // Else the crashing thread holds the lock itself (the backend, or a caller,
+  // interrupted mid-drain): no one else consumes meanwhile.
+  const std::uint64_t outer = std::exchange(t_consumer_of, id_);
   drain_all();
   logger_.flush_sinks();
+  t_consumer_of = outer;
   if (locked) consumer_mutex_.unlock();
 }
 
 void AsyncEngine::before_fork() {
   start_mutex_.lock();
   consumer_mutex_.lock();
-  drain_all();
-  logger_.flush_sinks();
+  {
+    const std::uint64_t outer = std::exchange(t_consumer_of, id_);
+    drain_all();
+    logger_.flush_sinks();
+    t_consumer_of = outer;
+  }
   queues_mutex_.lock();
   wake_mutex_.lock();
 }

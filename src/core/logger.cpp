@@ -499,7 +499,7 @@ Logger::Logger(LoggerConfig config) : impl_(std::make_unique<Impl>()) {
   if (im.config.mode == LoggerMode::async) {
     im.engine = std::make_unique<detail::AsyncEngine>(*this, im.config.async);
     engine_ = im.engine.get();
-    engine_id_ = engine_->id();
+    engine_id_.store(engine_->id(), std::memory_order_relaxed);
   }
   if (im.config.crash_handler) install_crash_handler();
   if (built.flush_period.count() > 0) im.start_flusher(built.flush_period);

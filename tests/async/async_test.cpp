@@ -1056,6 +1056,128 @@ TEST(Async, RecordsAfterShutdownAreStillWritten) {
   EXPECT_EQ(sink->size(), 2u);
 }
 
+// A sink slower than the threads that log: each record costs it 20
+// microseconds of work.
+class SlowSink final : public hydra::Sink {
+ public:
+  explicit SlowSink(std::shared_ptr<RecordingSink> out) : out_(std::move(out)) {}
+  void write(const hydra::Record& r, std::string_view bytes) override {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(20);
+    while (std::chrono::steady_clock::now() < until) {
+    }
+    out_->write(r, bytes);
+  }
+  void flush() override {}
+
+ private:
+  std::shared_ptr<RecordingSink> out_;
+};
+
+// shutdown() while threads go on logging faster than the backend writes:
+// callers are switched to writing synchronously first, so the drain writes
+// only what was queued (at most a queue's worth per thread, and a call
+// under way), however long the threads go on; nothing is lost or written
+// twice.
+TEST(Async, ShutdownWhileThreadsLogWritesOnlyWhatWasQueued) {
+  auto sink = std::make_shared<RecordingSink>();
+  const hydra::AsyncOptions o = small_queue(OverflowPolicy::block);
+  hydra::Logger log(async_config(std::make_shared<SlowSink>(sink), o));
+  write_then_hold_backend(log, "start");
+  constexpr int kThreads = 4;
+  // A shutdown that drained until the threads stopped would write them all.
+  constexpr int kMostPerThread = 5000;
+  std::atomic<bool> shut{false};
+  std::vector<int> logged(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      int i = 0;
+      for (; i < kMostPerThread && !shut.load(); ++i) log.info("t{t} {i}", t, i);
+      logged[static_cast<std::size_t>(t)] = i;
+    });
+  }
+  // Each thread has filled its queue and waits for space.
+  ASSERT_TRUE(eventually([&] { return log.metrics().async.blocked_waits >= kThreads; }));
+  const auto before = log.metrics().async;  // still: the backend is held, the callers wait
+  log.shutdown();
+  const auto after = log.metrics().async;
+  shut = true;
+  for (auto& th : threads) th.join();
+  const std::uint64_t queued_written =
+      (after.records_out - after.sync_writes) - (before.records_out - before.sync_writes);
+  // A queue holds at most capacity / (a record's header) records.
+  const std::uint64_t most =
+      kThreads * (o.queue_capacity / sizeof(hydra::detail::RecordHeader) + 1);
+  EXPECT_LE(queued_written, most);
+  log.flush();
+  int total = 1;
+  for (int n : logged) total += n;
+  const auto recs = sink->records();
+  ASSERT_EQ(recs.size(), static_cast<std::size_t>(total));
+  std::vector<int> next(kThreads, 0);
+  for (std::size_t i = 1; i < recs.size(); ++i) {
+    const auto t = static_cast<std::size_t>(std::stoi(recs[i].field("t")));
+    ASSERT_EQ(recs[i].field("i"), std::to_string(next[t]++)) << "thread " << t;
+  }
+  expect_time_order(*sink);
+}
+
+// After shutdown() every call writes its record before it returns: none is
+// left in a queue.
+TEST(Async, CallsAfterShutdownAreWrittenBeforeTheyReturn) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::Logger log(async_config(sink));
+  log.info("before");
+  log.shutdown();
+  ASSERT_EQ(sink->size(), 1u);
+  log.info("after {}", 1);
+  EXPECT_EQ(sink->size(), 2u);
+  log.layer("PIPE").write(Level::info, "already text");
+  EXPECT_EQ(sink->size(), 3u);
+  std::thread first_record([&log] { log.info("from a thread that had not logged"); });
+  first_record.join();
+  EXPECT_EQ(sink->size(), 4u);
+  const auto m = log.metrics().async;
+  EXPECT_EQ(m.sync_writes, 3u);
+  EXPECT_EQ(m.records_in, 4u);
+  EXPECT_EQ(m.records_out, 4u);
+}
+
+// A sink that logs through the logger whose records it is given.
+class EchoSink final : public hydra::Sink {
+ public:
+  explicit EchoSink(RecordingSink& out) : out_(out) {}
+  void attach(hydra::Logger* log) { log_ = log; }
+  void write(const hydra::Record& r, std::string_view bytes) override {
+    out_.write(r, bytes);
+    if (log_ != nullptr && r.message.rfind("echo ", 0) != 0) {
+      log_->info("echo {}", std::string(r.message));
+    }
+  }
+  void flush() override {}
+
+ private:
+  RecordingSink& out_;
+  hydra::Logger* log_ = nullptr;
+};
+
+// Its record is written at once by the thread that is writing records (here
+// a caller after shutdown, holding the lock of the logger's queues), not
+// waited for by it.
+TEST(Async, ASinkLoggingThroughItsOwnLoggerAfterShutdown) {
+  RecordingSink seen;
+  auto echo = std::make_shared<EchoSink>(seen);
+  hydra::Logger log(async_config(echo));
+  echo->attach(&log);
+  log.shutdown();
+  log.info("after");
+  const auto recs = seen.records();
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].message, "after");
+  EXPECT_EQ(recs[1].message, "echo after");
+  echo->attach(nullptr);
+}
+
 TEST(Async, PreallocateMakesTheThreadsQueueBeforeItsFirstRecord) {
   auto sink = std::make_shared<RecordingSink>();
   hydra::Logger log(async_config(sink));

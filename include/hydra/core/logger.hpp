@@ -234,6 +234,9 @@ class alignas(64) Logger : public LevelMethods<Logger> {
   // How many times reconfigure() has succeeded.
   std::uint64_t generation() const noexcept;
   // Flushes and stops background work; later records still go out synchronously.
+  // In async mode it takes a bounded time however busy other threads are:
+  // calls switch to writing synchronously first, then what was queued is
+  // written (see docs/async.md, "Lifecycle").
   void shutdown();
 
   const std::string& name() const noexcept;
@@ -265,7 +268,8 @@ class alignas(64) Logger : public LevelMethods<Logger> {
                                       std::span<const Field> extra,
                                       const basic_format_string<Args...>& f, Args&&... args) {
     if (engine_ != nullptr) {
-      engine_->enqueue(engine_id_, slot, level, extra, f, std::forward<Args>(args)...);
+      engine_->enqueue(engine_id_.load(std::memory_order_relaxed), slot, level, extra, f,
+                       std::forward<Args>(args)...);
       return;
     }
     emit_sync(slot, level, extra, f, std::forward<Args>(args)...);
@@ -348,7 +352,10 @@ class alignas(64) Logger : public LevelMethods<Logger> {
   // threshold and slot and, in async mode, the engine (owned by impl_).
   detail::LayerSlot* default_slot_ = nullptr;
   detail::AsyncEngine* engine_ = nullptr;
-  std::uint64_t engine_id_ = 0;            // engine_->id(), next to engine_ for the call path
+  // engine_->id(), next to engine_ for the call path, which compares it with
+  // its thread's ready engine; the engine's stop() makes it an id no thread
+  // is ready for, so that later calls write synchronously.
+  std::atomic<std::uint64_t> engine_id_{0};
   std::atomic<int> default_threshold_{0};  // the default slot's threshold (threshold_copy)
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -264,6 +264,11 @@ class AsyncEngine {
   }
 
   std::uint64_t id() const noexcept { return id_; }
+  // An id no engine has (ids count up from 1). stop() gives it to the
+  // logger's copy of the engine id, which every call compares with its
+  // thread's ready engine: no thread is ever ready for it, so each later
+  // call takes the slow path, which writes synchronously.
+  static constexpr std::uint64_t kStoppedId = ~std::uint64_t{0};
 
   // A record whose message is already text.
   void enqueue_message(LayerSlot& slot, Level level, std::string_view message,
@@ -278,8 +283,13 @@ class AsyncEngine {
   // reported in-band (unless the thread that dropped has logged since: its
   // report is then queued ahead of that record).
   void flush();
-  // Drains, stops and joins the backend. Later records are written by their
-  // callers (synchronously).
+  // Bounded however busy the callers are: first switches callers to
+  // writing their records synchronously (a call that starts after this
+  // queues nothing), then drains what was queued (in timestamp order, with
+  // the drop reports still owed), stops and joins the backend, and flushes
+  // the sinks. A call that was already past its switch check when this
+  // began may leave its record queued; the next flush, synchronous write or
+  // the engine's end writes it.
   void stop();
   AsyncMetrics metrics() const;
 
@@ -308,16 +318,10 @@ class AsyncEngine {
 
  private:
   friend class BackendLoop;
-  // The calling thread's queue, current and settled (nothing owed before the
-  // next record): one compare in the thread's own line, or make_ready.
-  ThreadQueue& ready_queue() {
-    if (t_hot.ready_engine == id_) [[likely]]
-      return *static_cast<ThreadQueue*>(t_hot.queue);
-    return make_ready();
-  }
   // Makes this engine's queue for the calling thread current (making it
-  // first if the thread has none) and settles it.
-  [[gnu::noinline]] ThreadQueue& make_ready();
+  // first if the thread has none) and settles it. nullptr once stop() has
+  // begun: the caller writes its record synchronously.
+  [[gnu::noinline]] ThreadQueue* make_ready();
   // This engine's queue for the calling thread, made current.
   ThreadQueue& find_local_queue();
   ThreadQueue& register_thread();
@@ -392,6 +396,12 @@ class AsyncEngine {
                                                     std::span<const Field> extra,
                                                     const basic_format_string<Args...>& f,
                                                     Args&&... args);
+  // The call written by its caller (run_sync): the policy says so, the
+  // record is too large for the queue, or the engine has stopped.
+  template <typename... Args>
+  [[gnu::noinline]] void write_synchronously(LayerSlot& slot, Level level,
+                                             std::span<const Field> extra,
+                                             const basic_format_string<Args...>& f, Args&&... args);
 
   // The caller could not reserve `size` bytes: applies the overflow policy.
   // Returns the reserved space (with `queue` the thread's current one), or
@@ -443,6 +453,9 @@ class AsyncEngine {
   // Everything committed, however young, waiting for nothing (stop, crash,
   // fork).
   void drain_all();
+  // stop()'s drain, once callers write synchronously: in timestamp order
+  // (drain_until now), then whatever is left.
+  void drain_for_stop();
   // Every record stamped up to `until`, in order: waits for another
   // thread's record in flight that may be older (its in-flight mark), at
   // most stall_timeout (a thread stuck mid-record is then passed over).
@@ -484,11 +497,16 @@ class AsyncEngine {
   bool paused_ = false;                      // under wake_mutex_
   bool parked_ = false;                      // under wake_mutex_: the backend waits while paused
   std::atomic<bool> wake_requested_{false};  // a caller waits for space
+  // stop() calls draining: synchronous writers wait on stop_drained_cv_
+  // while nonzero (changed under wake_mutex_).
+  std::atomic<int> stop_drains_{0};
+  std::condition_variable stop_drained_cv_;
 
   std::mutex start_mutex_;
   // Owned through a pointer: in a fork()ed child the thread does not exist
   // and its handle is abandoned rather than joined.
   std::unique_ptr<std::thread> backend_;
+  // stop() has begun: callers write synchronously.
   std::atomic<bool> stopped_{false};
   std::atomic<std::int64_t> heartbeat_ns_{0};       // last time the backend made progress
   std::atomic<std::int64_t> oldest_pending_ns_{0};  // oldest record left after a drain
@@ -579,8 +597,12 @@ inline void AsyncEngine::enqueue_record(std::uint64_t engine_id, LayerSlot& slot
       return;
     }
     ThreadHot& hot = t_hot;
-    if (hot.ready_engine != engine_id) [[unlikely]]
-      (void)make_ready();
+    if (hot.ready_engine != engine_id) [[unlikely]] {
+      if (make_ready() == nullptr) {
+        write_synchronously<Args...>(slot, level, extra, f, std::forward<Args>(args)...);
+        return;
+      }
+    }
     const std::size_t size = event_size<Args...>(extra, args...);
     // From here to the commit the thread's queue is the current one: the
     // slow paths return with it current.
@@ -675,7 +697,13 @@ std::byte* AsyncEngine::reserve_or_fall_back(std::size_t size, LayerSlot& slot, 
     (void)queue.live_writer();  // (nothing on the way switches queues; the fast path relies on it)
     return out;
   }
-  if (!sync) return out;
+  if (sync) write_synchronously<Args...>(slot, level, extra, f, std::forward<Args>(args)...);
+  return nullptr;
+}
+
+template <typename... Args>
+void AsyncEngine::write_synchronously(LayerSlot& slot, Level level, std::span<const Field> extra,
+                                      const basic_format_string<Args...>& f, Args&&... args) {
   with_call_arguments(
       f.has_names(),
       [&](fmt::format_args stored, std::span<const FieldValue> values) {
@@ -683,7 +711,6 @@ std::byte* AsyncEngine::reserve_or_fall_back(std::size_t size, LayerSlot& slot, 
                  values);
       },
       args...);
-  return nullptr;
 }
 
 }  // namespace hydra::detail
