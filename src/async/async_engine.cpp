@@ -330,15 +330,21 @@ void AsyncEngine::send_context(ThreadQueue& queue) {
 }
 
 void AsyncEngine::send_drop_notice(ThreadQueue& queue) {
-  const std::size_t size = align_up(sizeof(RecordHeader) + sizeof(std::uint64_t), kRecordAlign);
+  constexpr std::size_t size = sizeof(RecordHeader);
   // Queued under the lock: a consumer that takes it next finds the report
   // in the queue, and nothing left to report itself.
   std::lock_guard lock(queue.drops_mutex);
-  // One notice per layer, newest layer first; what finds no room waits.
+  // One notice per layer, newest layer first. What finds no room (after
+  // growing the queue, under grow) waits, and so does the thread's next
+  // record: no record is smaller than a notice.
   while (queue.drop_layers != 0) {
     const ThreadQueue::Drops& drops = queue.drops[queue.drop_layers - 1];
     std::byte* out = queue.reserve(size);
-    if (out == nullptr) break;  // still full: report later
+    if (out == nullptr) {
+      bool sync = false;
+      out = on_full(queue, size, nullptr, &sync);
+      if (out == nullptr) break;  // still full: report later
+    }
     auto* header = reinterpret_cast<RecordHeader*>(out);
     *header = RecordHeader{};
     header->size = static_cast<std::uint32_t>(size);
@@ -346,8 +352,7 @@ void AsyncEngine::send_drop_notice(ThreadQueue& queue) {
     header->level = Level::warning;
     header->ticks = queue.stamp();
     header->slot = drops.slot;
-    std::byte* payload = out + sizeof(RecordHeader);
-    put(payload, drops.count);
+    header->dropped = drops.count;
     queue.publish(size);
     --queue.drop_layers;
   }
@@ -709,14 +714,14 @@ void AsyncEngine::process_record(ThreadQueue& queue, const RecordHeader& header)
       return;  // not a record of its own
     }
     case RecordKind::dropped:
-      write_drop_report(queue, header, get<std::uint64_t>(payload));
+      write_drop_report(queue, header);
       return;  // a notice, not one of the records counted in and out
   }
   count_out();
 }
 
-void AsyncEngine::write_drop_report(const ThreadQueue& queue, const RecordHeader& header,
-                                    std::uint64_t count) {
+void AsyncEngine::write_drop_report(const ThreadQueue& queue, const RecordHeader& header) {
+  const std::uint64_t count = header.dropped;
   const std::string text =
       fmt::format("hydra: {} record{} dropped on this thread: queue full (overflow policy drop)",
                   count, count == 1 ? "" : "s");
@@ -777,7 +782,8 @@ void AsyncEngine::report_drops(ThreadQueue& queue, std::uint64_t horizon) {
   while (layers != 0) {
     const ThreadQueue::Drops& drops = taken[--layers];
     header.slot = drops.slot;
-    write_drop_report(queue, header, drops.count);
+    header.dropped = drops.count;
+    write_drop_report(queue, header);
   }
 }
 

@@ -389,6 +389,45 @@ TEST(Async, DropsOfThreadsThatExitedAreReported) {
   expect_time_order(*sink);
 }
 
+// A thread's report goes ahead of every record it logs after its drops,
+// even when the queue has room for that record and not for a report: the
+// report is as small as the smallest record. Here the held queue is filled
+// to its last 56 bytes (a record with no arguments: a header alone), a
+// 64-byte record is dropped, and one with no arguments is logged.
+TEST(Async, ADropReportGoesAheadOfARecordThatWouldFitWhereItDoesNot) {
+  static_assert(sizeof(hydra::detail::RecordHeader) == 56, "the sizes below assume it");
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::Logger log(async_config(sink, small_queue(OverflowPolicy::drop)));
+  // A new thread: its queue is empty from its first byte, and it has no
+  // context to send.
+  std::thread thread([&log] {
+    log.preallocate();
+    hydra::detail::pause_backend_for_test(log, true);
+    for (int i = 0; i < 62; ++i) log.info("x {}", i);  // 64 bytes each: 3968 of 4096
+    log.info("{}", std::string("filler"));             // 56 + 4 + 6: 72 bytes, 56 left
+    ASSERT_EQ(log.metrics().async.dropped_full, 0u);
+    log.info("x {}", 62);  // 64 bytes: dropped
+    ASSERT_EQ(log.metrics().async.dropped_full, 1u);
+    log.info("after");  // 56 bytes: would fit, but the report goes first
+  });
+  thread.join();
+  hydra::detail::pause_backend_for_test(log, false);
+  log.flush();
+  log.info("later");
+  log.flush();
+  const auto recs = sink->records();
+  std::size_t first_report = recs.size();
+  for (std::size_t i = 0; i < recs.size(); ++i) {
+    if (is_drop_report(recs[i]) && first_report == recs.size()) first_report = i;
+    if (recs[i].message == "after") {
+      EXPECT_GT(i, first_report) << "after went ahead of the report of x 62";
+    }
+  }
+  const LayerCounts c = all_counts(*sink);
+  EXPECT_EQ(c.reported, log.metrics().async.dropped_full);
+  EXPECT_EQ(c.written + c.reported, 62u + 1 + 1 + 1 + 1);
+}
+
 // shutdown() writes the reports still owed (here: the backend never ran
 // while the thread dropped, and no flush came before).
 TEST(Async, ShutdownReportsTheDropsStillOwed) {
@@ -688,6 +727,71 @@ TEST(Async, FlushDoesNotWaitForeverForAThreadStuckMidRecord) {
   held.release();
   log.flush();
   EXPECT_EQ(messages_of(*sink), (std::vector<std::string>{"first", "younger", "held 7"}));
+}
+
+// grow falling back to drop: a report that finds the queue full grows it,
+// as the thread's next record would, so that it still goes first. The
+// thread's first queue is drained and freed, which makes room under
+// grow_limit for one more, while its second, full, is held back by
+// another thread's record in flight that is older than all of it.
+TEST(Async, ADropReportGrowsTheQueueAheadOfTheNextRecord) {
+  static_assert(sizeof(hydra::detail::RecordHeader) == 56, "the sizes below assume it");
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::AsyncOptions o = small_queue(OverflowPolicy::grow);
+  o.grow_fallback = OverflowPolicy::drop;
+  o.prepare_growth = false;  // the caller makes each queue: capacities are exact
+  o.grow_limit = 24 * 1024;  // 4 + 8 KiB, and then 8 + 16 once the first is gone
+  hydra::Logger log(async_config(sink, o));
+  g_gate_entered = false;
+  g_gate_open = false;
+  std::atomic<int> step{0};
+  std::thread marker;
+  std::thread thread([&] {
+    log.preallocate();
+    hydra::detail::pause_backend_for_test(log, true);
+    for (int i = 0; i < 62; ++i) log.info("x {}", i);  // 64 bytes each: 3968 of 4096
+    log.info("{}", std::string("filler"));             // 72 bytes: 56 left
+    // Another thread stamps a record, then stays in the middle of the next:
+    // nothing stamped after its first is written until it is committed.
+    marker = std::thread([&log] {
+      log.info("marker");
+      log.info("held {}", Gated{7});
+    });
+    while (!g_gate_entered.load()) std::this_thread::yield();
+    for (int i = 0; i < 128; ++i) log.info("y {}", i);  // 8 KiB of 64-byte records
+    EXPECT_EQ(log.metrics().async.queue_grows, 1u);
+    log.info("y {}", 128);  // no room, and 4 + 8 + 16 KiB is past the limit
+    EXPECT_EQ(log.metrics().async.dropped_full, 1u);
+    step = 1;
+    while (step.load() != 2) std::this_thread::yield();
+    log.info("after");  // its report first, into the queue grown for it
+  });
+  EXPECT_TRUE(eventually([&] { return step.load() == 1; }));
+  hydra::detail::pause_backend_for_test(log, false);
+  // The first queue is drained (all of it older than the marker) and freed.
+  EXPECT_TRUE(eventually([&] {
+    for (const auto& t : log.metrics().async.threads) {
+      if (t.capacity == 8 * 1024) return true;
+    }
+    return false;
+  }));
+  step = 2;
+  thread.join();
+  g_gate_open = true;
+  marker.join();
+  log.flush();
+  const auto recs = sink->records();
+  std::size_t first_report = recs.size();
+  std::size_t after = recs.size();
+  for (std::size_t i = 0; i < recs.size(); ++i) {
+    if (is_drop_report(recs[i]) && first_report == recs.size()) first_report = i;
+    if (recs[i].message == "after") after = i;
+  }
+  ASSERT_LT(after, recs.size());
+  EXPECT_LT(first_report, after) << "after went ahead of the report of y 128";
+  const LayerCounts c = all_counts(*sink);
+  EXPECT_EQ(c.reported, 1u);
+  EXPECT_EQ(c.written + c.reported, 62u + 1 + 129 + 1 + 2);
 }
 
 TEST(Async, GrowKeepsEverythingUpToItsLimit) {

@@ -45,7 +45,7 @@ enum class RecordKind : std::uint8_t {
   event,    // template + encoded arguments, decoded by `decode`
   message,  // finished message text in the payload
   context,  // the thread's scoped context changed: the new context follows
-  dropped,  // records dropped under overflow=drop: the count follows
+  dropped,  // records dropped under overflow=drop: the count is in the header
 };
 
 inline constexpr std::uint8_t kHasNames = 1;
@@ -67,7 +67,11 @@ struct RecordHeader {
   std::uint64_t ticks;       // timestamp (see clock.hpp)
   DecodeFn decode;
   LayerSlot* slot;
-  const char* text;               // event: the template (static storage)
+  union {
+    const char* text;       // event: the template (static storage)
+    std::uint64_t dropped;  // dropped: how many records (a header alone, the
+                            // smallest record: no record fits where it does not)
+  };
   std::source_location location;  // event: the call site
   std::uint32_t text_len;
 };
@@ -420,8 +424,8 @@ class AsyncEngine {
   // a later drain does). Stamped no earlier than anything written and no
   // later than `horizon`, if that allows (see drain_locked).
   void report_drops(ThreadQueue& queue, std::uint64_t horizon);
-  // Writes one drop report (a `dropped` record's header, and the count).
-  void write_drop_report(const ThreadQueue& queue, const RecordHeader& header, std::uint64_t count);
+  // Writes one drop report (a `dropped` record).
+  void write_drop_report(const ThreadQueue& queue, const RecordHeader& header);
   // Runs one call synchronously after writing every queued record older
   // than it, from all threads (callers in sync_fallback, records too large
   // for the queue, after stop).
