@@ -95,9 +95,25 @@ void decode_fields(const std::byte*& in, std::size_t count, std::vector<Field>& 
 
 std::atomic<std::uint64_t> g_next_engine_id{1};
 
-// The engine whose backend runs on this thread (0: none). A backend that logs
-// through its own logger must not wait for itself.
-thread_local std::uint64_t t_backend_of = 0;
+// The engine whose consumer lock this thread holds (0: none): the backend's,
+// or a caller's that writes queued records (a synchronous write, a flush of
+// a stalled backend, stop). A sink that logs or flushes through the logger
+// whose records this thread is writing must not wait for itself.
+thread_local std::uint64_t t_consumer_of = 0;
+
+// The engine's consumer lock, with the thread marked as its holder.
+class ConsumerLock {
+ public:
+  ConsumerLock(std::mutex& mutex, std::uint64_t engine)
+      : lock_(mutex), outer_(std::exchange(t_consumer_of, engine)) {}
+  ~ConsumerLock() { t_consumer_of = outer_; }
+  ConsumerLock(const ConsumerLock&) = delete;
+  ConsumerLock& operator=(const ConsumerLock&) = delete;
+
+ private:
+  std::lock_guard<std::mutex> lock_;
+  std::uint64_t outer_;
+};
 
 // This thread's queues, one per engine it has logged to. Held by shared_ptr
 // so that neither the thread's exit nor the engine's end frees a queue the
@@ -224,20 +240,21 @@ AsyncEngine::~AsyncEngine() {
   stop();
 }
 
-ThreadQueue& AsyncEngine::make_ready() {
+ThreadQueue* AsyncEngine::make_ready() {
+  if (stopped_.load(std::memory_order_acquire)) return nullptr;
   auto* queue = static_cast<ThreadQueue*>(t_hot.queue);
   if (queue == nullptr || queue->engine_id != id_) queue = &find_local_queue();
   settle(*queue);
   // (Sending what was owed logs nothing elsewhere, but the call's fast path
   // relies on this queue being current.)
   (void)queue->live_writer();
-  return *queue;
+  return queue;
 }
 
 void AsyncEngine::preallocate() {
   ThreadQueue& queue = find_local_queue();
   if (options_.overflow != OverflowPolicy::grow || !options_.prepare_growth) return;
-  if (t_backend_of == id_) return;  // (a sink's thread: the lock is held)
+  if (t_consumer_of == id_) return;  // (a sink's thread: the lock is held)
   // A flood right after this call would otherwise race the backend (its
   // start, or its idle wait: up to milliseconds on a busy machine) and grow
   // on the caller. So the next two queues are made here, and kept made from
@@ -247,7 +264,7 @@ void AsyncEngine::preallocate() {
   // backend's clock calibrated (2 ms, on its first record otherwise): a
   // backend held up that long in a flood neither makes nor populates the
   // next queues.
-  std::lock_guard lock(consumer_mutex_);
+  ConsumerLock lock(consumer_mutex_, id_);
   refresh_consumer_view();
   queue.two_spares = true;
   prepare_growth(queue);
@@ -282,10 +299,10 @@ ThreadQueue& AsyncEngine::register_thread() {
 
 void AsyncEngine::settle(ThreadQueue& queue) {
   if (queue.sent_context_version != context_version()) send_context(queue);
-  if (queue.drop_layers != 0) send_drop_notice(queue);
+  if (queue.drops_owed.load(std::memory_order_relaxed)) send_drop_notice(queue);
   // (Only the current queue's state may be marked.)
   if (t_hot.queue == &queue && queue.sent_context_version == context_version() &&
-      queue.drop_layers == 0) {
+      !queue.drops_owed.load(std::memory_order_relaxed)) {
     t_hot.ready_engine = queue.engine_id;
   }
 }
@@ -313,12 +330,21 @@ void AsyncEngine::send_context(ThreadQueue& queue) {
 }
 
 void AsyncEngine::send_drop_notice(ThreadQueue& queue) {
-  const std::size_t size = align_up(sizeof(RecordHeader) + sizeof(std::uint64_t), kRecordAlign);
-  // One notice per layer, newest layer first; what finds no room waits.
+  constexpr std::size_t size = sizeof(RecordHeader);
+  // Queued under the lock: a consumer that takes it next finds the report
+  // in the queue, and nothing left to report itself.
+  std::lock_guard lock(queue.drops_mutex);
+  // One notice per layer, newest layer first. What finds no room (after
+  // growing the queue, under grow) waits, and so does the thread's next
+  // record: no record is smaller than a notice.
   while (queue.drop_layers != 0) {
     const ThreadQueue::Drops& drops = queue.drops[queue.drop_layers - 1];
     std::byte* out = queue.reserve(size);
-    if (out == nullptr) return;  // still full: report later
+    if (out == nullptr) {
+      bool sync = false;
+      out = on_full(queue, size, nullptr, &sync);
+      if (out == nullptr) break;  // still full: report later
+    }
     auto* header = reinterpret_cast<RecordHeader*>(out);
     *header = RecordHeader{};
     header->size = static_cast<std::uint32_t>(size);
@@ -326,16 +352,16 @@ void AsyncEngine::send_drop_notice(ThreadQueue& queue) {
     header->level = Level::warning;
     header->ticks = queue.stamp();
     header->slot = drops.slot;
-    std::byte* payload = out + sizeof(RecordHeader);
-    put(payload, drops.count);
+    header->dropped = drops.count;
     queue.publish(size);
     --queue.drop_layers;
   }
+  queue.drops_owed.store(queue.drop_layers != 0, std::memory_order_relaxed);
 }
 
 std::byte* AsyncEngine::on_full(ThreadQueue& queue, std::size_t size, LayerSlot* slot,
                                 bool* run_sync) {
-  if (size > queue.live_writer().queue->max_record() || t_backend_of == id_ ||
+  if (size > queue.live_writer().queue->max_record() || t_consumer_of == id_ ||
       stopped_.load(std::memory_order_acquire)) {
     *run_sync = true;
     return nullptr;
@@ -346,6 +372,7 @@ std::byte* AsyncEngine::on_full(ThreadQueue& queue, std::size_t size, LayerSlot*
       case OverflowPolicy::drop:
         if (slot == nullptr) return nullptr;  // a context change: sent with the next record
         {
+          std::lock_guard lock(queue.drops_mutex);
           std::size_t i = 0;
           while (i < queue.drop_layers && queue.drops[i].slot != slot) ++i;
           if (i == queue.drop_layers) {
@@ -357,6 +384,7 @@ std::byte* AsyncEngine::on_full(ThreadQueue& queue, std::size_t size, LayerSlot*
             }
           }
           ++queue.drops[i].count;
+          queue.drops_owed.store(true, std::memory_order_relaxed);
         }
         t_hot.ready_engine = 0;  // the report goes out before the next record
         dropped_.fetch_add(1, std::memory_order_relaxed);
@@ -425,9 +453,7 @@ std::byte* AsyncEngine::on_full(ThreadQueue& queue, std::size_t size, LayerSlot*
             *run_sync = true;
             return nullptr;
           }
-          if (policy == OverflowPolicy::automatic &&
-              now_ns() - heartbeat_ns_.load(std::memory_order_acquire) >
-                  std::chrono::nanoseconds(options_.stall_timeout).count()) {
+          if (policy == OverflowPolicy::automatic && backend_stalled()) {
             *run_sync = true;  // the backend is stalled or gone: write ourselves
             return nullptr;
           }
@@ -448,13 +474,20 @@ void AsyncEngine::run_sync(LayerSlot& slot, Level level, std::span<const Field> 
                            const SourceLocation& source, fmt::format_args args,
                            std::span<const FieldValue> values) {
   sync_writes_.fetch_add(1, std::memory_order_relaxed);
-  if (t_backend_of == id_) {
-    // The backend logging through its own logger: it already holds the
-    // consumer lock; write at once (its queue is drained in order anyway).
+  if (t_consumer_of == id_) {
+    // A sink logging through the logger whose records this thread writes:
+    // it already holds the consumer lock; write at once (its queue is
+    // drained in order anyway).
     logger_.process_now(slot, level, extra, text, has_names, preformatted, source, args, values);
+    count_out();
     return;
   }
-  std::lock_guard lock(consumer_mutex_);
+  if (stop_drains_.load(std::memory_order_relaxed) != 0) [[unlikely]] {
+    std::unique_lock wait(wake_mutex_);
+    stop_drained_cv_.wait(wait,
+                          [this] { return stop_drains_.load(std::memory_order_relaxed) == 0; });
+  }
+  ConsumerLock lock(consumer_mutex_, id_);
   // The record is stamped a little in the past, so that another thread's
   // in-flight mark made before an older stamp has surely reached this core
   // (as the backend's horizon), but no earlier than this thread's last
@@ -465,6 +498,7 @@ void AsyncEngine::run_sync(LayerSlot& slot, Level level, std::span<const Field> 
   drain_until(ticks);
   logger_.process_at(time_of(ticks), slot, level, extra, text, has_names, preformatted, source,
                      args, values, false);
+  newest_written_ = std::max(newest_written_, ticks);
   count_out();
 }
 
@@ -548,7 +582,17 @@ void AsyncEngine::populate_growth() {
 
 void AsyncEngine::enqueue_message(LayerSlot& slot, Level level, std::string_view message,
                                   std::span<const Field> fields, const SourceLocation& source) {
-  ThreadQueue& queue = ready_queue();
+  // (Checked here, not only by make_ready: this path does not go through
+  // the logger's copy of the engine id.)
+  ThreadQueue* ready = nullptr;
+  if (!stopped_.load(std::memory_order_acquire)) {
+    ready = t_hot.ready_engine == id_ ? static_cast<ThreadQueue*>(t_hot.queue) : make_ready();
+  }
+  if (ready == nullptr) {
+    run_sync(slot, level, fields, message, false, true, source, {}, {});
+    return;
+  }
+  ThreadQueue& queue = *ready;
   const std::size_t size =
       align_up(sizeof(RecordHeader) + sizeof(SourceLocation) + sizeof(std::uint32_t) +
                    message.size() + sizeof(std::uint32_t) + encoded_size(fields),
@@ -669,21 +713,24 @@ void AsyncEngine::process_record(ThreadQueue& queue, const RecordHeader& header)
       }
       return;  // not a record of its own
     }
-    case RecordKind::dropped: {
-      const auto count = get<std::uint64_t>(payload);
-      const std::string text = fmt::format(
-          "hydra: {} record{} dropped on this thread: queue full (overflow policy drop)", count,
-          count == 1 ? "" : "s");
-      const Field fields[] = {{"dropped", FieldValue(count)}};
-      Capture capture = capture_of(queue, header);  // level: warning, set by the caller
-      capture.text = text;
-      capture.preformatted = true;
-      capture.extra = fields;
-      logger_.process(capture);
+    case RecordKind::dropped:
+      write_drop_report(queue, header);
       return;  // a notice, not one of the records counted in and out
-    }
   }
   count_out();
+}
+
+void AsyncEngine::write_drop_report(const ThreadQueue& queue, const RecordHeader& header) {
+  const std::uint64_t count = header.dropped;
+  const std::string text =
+      fmt::format("hydra: {} record{} dropped on this thread: queue full (overflow policy drop)",
+                  count, count == 1 ? "" : "s");
+  const Field fields[] = {{"dropped", FieldValue(count)}};
+  Capture capture = capture_of(queue, header);  // level: warning
+  capture.text = text;
+  capture.preformatted = true;
+  capture.extra = fields;
+  logger_.process(capture);
 }
 
 namespace {
@@ -705,6 +752,40 @@ const RecordHeader* head_of(ThreadQueue& q) {
 }
 
 }  // namespace
+
+void AsyncEngine::report_drops(ThreadQueue& queue, std::uint64_t horizon) {
+  if (!queue.drops_owed.load(std::memory_order_acquire)) return;
+  std::array<ThreadQueue::Drops, ThreadQueue::kDropLayers> taken;
+  std::uint32_t layers = 0;
+  {
+    // Not waited for: its holder is the producer, dropping or queueing its
+    // own report (or, in a crash handler, this very thread).
+    std::unique_lock lock(queue.drops_mutex, std::try_to_lock);
+    if (!lock.owns_lock()) return;
+    // The producer commits nothing after a drop without queueing the report
+    // first, so a queue that still holds a record may hold ones committed
+    // before the drops: the report waits for them.
+    if (queue.drop_layers == 0 || head_of(queue) != nullptr) return;
+    taken = queue.drops;
+    layers = std::exchange(queue.drop_layers, 0);
+    queue.drops_owed.store(false, std::memory_order_relaxed);
+  }
+  // After everything written so far, and, where that allows, at the
+  // horizon (everything written after it is younger) or now, whichever is
+  // earlier: near the drops.
+  RecordHeader header{};
+  header.kind = RecordKind::dropped;
+  header.level = Level::warning;
+  header.ticks = std::max(newest_written_, std::min(horizon, record_ticks()));
+  newest_written_ = header.ticks;
+  // Newest layer first, as the producer queues them.
+  while (layers != 0) {
+    const ThreadQueue::Drops& drops = taken[--layers];
+    header.slot = drops.slot;
+    header.dropped = drops.count;
+    write_drop_report(queue, header);
+  }
+}
 
 void AsyncEngine::refresh_consumer_view() {
   const std::uint64_t version = queues_version_.load(std::memory_order_acquire);
@@ -785,6 +866,7 @@ void AsyncEngine::drain_until(std::uint64_t until) {
 
 std::size_t AsyncEngine::drain_locked(std::size_t limit, std::uint64_t horizon, bool batch) {
   std::size_t done = 0;
+  bool caught_up = false;  // nothing stamped up to the horizon is left
   while (done < limit) {
     ThreadQueue* best = nullptr;
     const RecordHeader* best_header = nullptr;
@@ -805,9 +887,11 @@ std::size_t AsyncEngine::drain_locked(std::size_t limit, std::uint64_t horizon, 
         }
       }
       oldest_pending_ns_.store(oldest == 0 ? 0 : clock_.to_ns(oldest), std::memory_order_relaxed);
+      caught_up = true;
       break;
     }
     const std::uint32_t size = best_header->size;
+    newest_written_ = std::max(newest_written_, best_header->ticks);
     process_record(*best, *best_header);
     best->read_queue->release(size);
     ++done;
@@ -823,11 +907,19 @@ std::size_t AsyncEngine::drain_locked(std::size_t limit, std::uint64_t horizon, 
     }
   }
   for (const auto& q : consumer_view_) q->read_queue->publish_release();
+  // Reports are written only once the merge has caught up with the horizon:
+  // a report is stamped at it, so no older record may follow.
+  if (caught_up) {
+    for (const auto& q : consumer_view_) report_drops(*q, horizon);
+  }
   if (done == 0) {
-    // Forget threads that have exited and whose queues are empty.
+    // Forget threads that have exited and whose queues are empty (having
+    // written the drop reports they still owed: they may have dropped since
+    // the look above).
     bool removed = false;
     for (const auto& q : consumer_view_) {
       if (q->exited.load(std::memory_order_acquire) && head_of(*q) == nullptr) {
+        report_drops(*q, horizon);
         std::lock_guard lock(queues_mutex_);
         if (std::erase(queues_, q) != 0) {
           records_in_forgotten_ += q->records_in();  // the total stays whole
@@ -868,7 +960,6 @@ void AsyncEngine::log_health() {
 }
 
 void AsyncEngine::backend_main() {
-  t_backend_of = id_;
   // Named so that top, perf and gdb tell it from the application's threads.
   ::pthread_setname_np(::pthread_self(), "hydra-backend");
   std::int64_t next_health =
@@ -894,10 +985,10 @@ void AsyncEngine::backend_main() {
     std::size_t done = 0;
     bool populating = false;
     {
-      std::lock_guard lock(consumer_mutex_);
+      ConsumerLock lock(consumer_mutex_, id_);
       done = drain_batch(kBatch);
       if (stopping) {
-        drain_all();
+        drain_for_stop();
         logger_.flush_sinks();
       } else if (flush_wanted) {
         // Everything committed before the request is older than now.
@@ -911,10 +1002,10 @@ void AsyncEngine::backend_main() {
       }
       populating = populating_;
     }
+    heartbeat_ns_.store(liveness_now(), std::memory_order_release);
     const std::int64_t now = now_ns();
-    heartbeat_ns_.store(now, std::memory_order_release);
     if (now >= next_health) {
-      std::lock_guard lock(consumer_mutex_);
+      ConsumerLock lock(consumer_mutex_, id_);
       log_health();
       next_health = now + std::chrono::nanoseconds(options_.health_interval).count();
     }
@@ -944,7 +1035,7 @@ void AsyncEngine::request_wake() {
 }
 
 void AsyncEngine::flush() {
-  if (t_backend_of == id_) {  // a sink flushing from the backend: its lock is held
+  if (t_consumer_of == id_) {  // a sink flushing while its records are written: the lock is held
     logger_.flush_sinks();
     return;
   }
@@ -959,20 +1050,32 @@ void AsyncEngine::flush() {
     while (flush_done_ < ticket) {
       flushed_cv_.wait_for(lock, std::chrono::milliseconds(10));
       if (flush_done_ >= ticket) return;
-      if (paused_ || now_ns() - heartbeat_ns_.load(std::memory_order_acquire) >
-                         std::chrono::nanoseconds(options_.stall_timeout).count()) {
+      if (paused_ || backend_stalled()) {
         running = false;  // stalled: do it ourselves
         break;
       }
     }
     if (running) return;
   }
-  std::lock_guard lock(consumer_mutex_);
+  ConsumerLock lock(consumer_mutex_, id_);
   drain_until(record_ticks());
   logger_.flush_sinks();
 }
 
 void AsyncEngine::stop() {
+  // Synchronous writers wait until the drain below is done, rather than
+  // take the consumer lock in turn with it (a mutex is not fair: a busy
+  // caller may take it again and again before the backend gets it once).
+  {
+    std::lock_guard lock(wake_mutex_);
+    stop_drains_.fetch_add(1, std::memory_order_relaxed);
+  }
+  // Callers next, so that what is left to drain stops growing: a call that
+  // starts from here on finds no thread ready for the logger's engine id
+  // and goes the slow way, which writes synchronously (make_ready); one
+  // waiting for space, or finding its queue full, does the same (on_full).
+  stopped_.store(true, std::memory_order_release);
+  logger_.engine_id_.store(kStoppedId, std::memory_order_release);
   {
     std::lock_guard lock(wake_mutex_);
     stopping_ = true;
@@ -985,16 +1088,30 @@ void AsyncEngine::stop() {
       backend_->join();
     }
   }
-  stopped_.store(true, std::memory_order_release);
-  // Records queued after the backend's last look (or with no backend at all).
-  std::lock_guard lock(consumer_mutex_);
+  {
+    // Records committed after the backend's last look (or with no backend
+    // at all).
+    ConsumerLock lock(consumer_mutex_, id_);
+    drain_for_stop();
+    logger_.flush_sinks();
+  }
+  {
+    std::lock_guard lock(wake_mutex_);
+    stop_drains_.fetch_sub(1, std::memory_order_relaxed);
+  }
+  stop_drained_cv_.notify_all();
+}
+
+void AsyncEngine::drain_for_stop() {
+  // In timestamp order as a flush, waiting for a record a caller was still
+  // writing when it was switched; then whatever is left, however young.
+  drain_until(record_ticks());
   drain_all();
-  logger_.flush_sinks();
 }
 
 void AsyncEngine::emergency_drain() {
   bool locked = false;
-  if (t_backend_of != id_) {
+  if (t_consumer_of != id_) {
     // Whoever holds the lock (the backend, mid-batch) normally lets go within
     // a batch. One that does not (stuck in a sink) must not be raced: two
     // consumers of one queue would write records twice or garbled.
@@ -1010,18 +1127,24 @@ void AsyncEngine::emergency_drain() {
       return;
     }
   }
-  // The crashing thread is the backend itself (it may hold the lock): no one
-  // else consumes, so draining without the lock is safe.
+  // Else the crashing thread holds the lock itself (the backend, or a caller,
+  // interrupted mid-drain): no one else consumes meanwhile.
+  const std::uint64_t outer = std::exchange(t_consumer_of, id_);
   drain_all();
   logger_.flush_sinks();
+  t_consumer_of = outer;
   if (locked) consumer_mutex_.unlock();
 }
 
 void AsyncEngine::before_fork() {
   start_mutex_.lock();
   consumer_mutex_.lock();
-  drain_all();
-  logger_.flush_sinks();
+  {
+    const std::uint64_t outer = std::exchange(t_consumer_of, id_);
+    drain_all();
+    logger_.flush_sinks();
+    t_consumer_of = outer;
+  }
   queues_mutex_.lock();
   wake_mutex_.lock();
 }
@@ -1055,7 +1178,10 @@ void AsyncEngine::after_fork(bool in_child) {
         q->write_capacity.store(keep->capacity(), std::memory_order_relaxed);
         for (auto& spare : q->spares) delete spare.exchange(nullptr, std::memory_order_relaxed);
         q->free_retired();
+        // (Another thread's lock may have been taken at the fork: only this
+        // thread exists now, and nothing locks it once nothing is owed.)
         q->drop_layers = 0;
+        q->drops_owed.store(false, std::memory_order_relaxed);
       }
       if (q.get() == own) {
         q->thread_id = current_thread_id();
@@ -1069,7 +1195,7 @@ void AsyncEngine::after_fork(bool in_child) {
     flush_requested_ = flush_done_ = 0;
     paused_ = parked_ = false;
     wake_requested_.store(false, std::memory_order_relaxed);
-    heartbeat_ns_.store(now_ns(), std::memory_order_relaxed);
+    heartbeat_ns_.store(liveness_now(), std::memory_order_relaxed);
     const bool had_backend = backend_ != nullptr;
     (void)backend_.release();  // the parent's thread: nothing to join here
     wake_mutex_.unlock();
@@ -1095,7 +1221,7 @@ void AsyncEngine::pause_backend_for_test(bool paused) {
   {
     std::unique_lock lock(wake_mutex_);
     paused_ = paused;
-    if (!paused) heartbeat_ns_.store(now_ns(), std::memory_order_release);
+    if (!paused) heartbeat_ns_.store(liveness_now(), std::memory_order_release);
     wake_cv_.notify_all();
     // Held means held: the backend has finished the cycle it was in (which
     // may make a spare queue or populate one) and waits.
@@ -1103,6 +1229,12 @@ void AsyncEngine::pause_backend_for_test(bool paused) {
       flushed_cv_.wait_for(lock, std::chrono::seconds(10), [this] { return parked_ || stopping_; });
     }
   }
+}
+
+void AsyncEngine::advance_stall_clock_for_test(std::chrono::nanoseconds by) {
+  std::int64_t manual = 0;
+  (void)manual_now_ns_.compare_exchange_strong(manual, now_ns(), std::memory_order_relaxed);
+  manual_now_ns_.fetch_add(by.count(), std::memory_order_relaxed);
 }
 
 AsyncMetrics AsyncEngine::metrics() const {
@@ -1118,8 +1250,11 @@ AsyncMetrics AsyncEngine::metrics() const {
   const std::int64_t oldest = oldest_pending_ns_.load(std::memory_order_relaxed);
   if (oldest != 0)
     m.backend_lag = std::chrono::nanoseconds(std::max<std::int64_t>(0, now_ns() - oldest));
+  // Every record a caller logged: queued (counted by each queue, and by
+  // exited threads' queues that were forgotten), written by the caller
+  // itself, or dropped.
   std::lock_guard lock(queues_mutex_);
-  m.records_in = records_in_forgotten_;
+  m.records_in = records_in_forgotten_ + m.sync_writes + m.dropped_full;
   for (const auto& q : queues_) {
     ThreadQueueMetrics t;
     t.thread_id = q->thread_id;

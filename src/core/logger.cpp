@@ -554,7 +554,7 @@ Logger::Logger(LoggerConfig config) : impl_(std::make_unique<Impl>()) {
   if (im.config.mode == LoggerMode::async) {
     im.engine = std::make_unique<detail::AsyncEngine>(*this, im.config.async);
     engine_ = im.engine.get();
-    engine_id_ = engine_->id();
+    engine_id_.store(engine_->id(), std::memory_order_relaxed);
   }
   if (im.config.crash_handler) install_crash_handler();
   if (built.flush_period.count() > 0) im.start_flusher(built.flush_period);
@@ -654,6 +654,10 @@ void Logger::emergency_flush() noexcept {
 
 void detail::pause_backend_for_test(Logger& logger, bool paused) {
   if (logger.engine_ != nullptr) logger.engine_->pause_backend_for_test(paused);
+}
+
+void detail::advance_stall_clock_for_test(Logger& logger, std::chrono::nanoseconds by) {
+  if (logger.engine_ != nullptr) logger.engine_->advance_stall_clock_for_test(by);
 }
 
 void Logger::reopen() {

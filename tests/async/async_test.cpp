@@ -98,8 +98,8 @@ void many_threads(const hydra::AsyncOptions& options, hydra::AsyncMetrics* metri
   EXPECT_TRUE(m.enabled);
   EXPECT_EQ(m.records_out, static_cast<std::uint64_t>(kThreads * kPerThread));
   EXPECT_EQ(m.dropped_full, 0u);
-  // Synchronous writes are counted out, not in.
-  EXPECT_EQ(m.records_in + m.sync_writes, static_cast<std::uint64_t>(kThreads * kPerThread));
+  // Every call is counted in, whether queued or written by its caller.
+  EXPECT_EQ(m.records_in, static_cast<std::uint64_t>(kThreads * kPerThread));
   // (Exited threads' queues may be forgotten by now; their counts are not.)
   EXPECT_LE(m.threads.size(), static_cast<std::size_t>(kThreads));
   for (const auto& t : m.threads) EXPECT_LE(t.records_in, static_cast<std::uint64_t>(kPerThread));
@@ -285,6 +285,273 @@ TEST(Async, DropsAreReportedPerLayer) {
   EXPECT_EQ(reported["DATABASE"] + reported["CACHE"], log.metrics().async.dropped_full);
 }
 
+void expect_time_order(const RecordingSink& sink) {
+  const auto recs = sink.records();
+  for (std::size_t i = 1; i < recs.size(); ++i) {
+    EXPECT_LE(recs[i - 1].time, recs[i].time) << "record " << i << " is older than the one before";
+  }
+}
+
+// An in-band "N records dropped" report (and not a record that was logged).
+bool is_drop_report(const hydra::test::CapturedRecord& r) {
+  return r.message.rfind("hydra: ", 0) == 0 && r.has_field("dropped");
+}
+
+// Per layer: records written, and drops reported in-band.
+struct LayerCounts {
+  std::uint64_t written = 0;
+  std::uint64_t reported = 0;
+};
+std::map<std::string, LayerCounts> counts_by_layer(const RecordingSink& sink) {
+  std::map<std::string, LayerCounts> out;
+  for (const auto& r : sink.records()) {
+    if (is_drop_report(r)) {
+      out[r.layer].reported += std::stoull(r.field("dropped"));
+    } else {
+      ++out[r.layer].written;
+    }
+  }
+  return out;
+}
+
+LayerCounts all_counts(const RecordingSink& sink) {
+  LayerCounts all;
+  for (const auto& [layer, c] : counts_by_layer(sink)) {
+    all.written += c.written;
+    all.reported += c.reported;
+  }
+  return all;
+}
+
+// Drops at the end of a burst, after which the thread logs nothing more:
+// the backend reports them once it has written the thread's records.
+TEST(Async, DropsAtTheEndOfABurstAreReportedByFlush) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::Logger log(async_config(sink, small_queue(OverflowPolicy::drop)));
+  write_then_hold_backend(log, "start");
+  constexpr int kRecords = 1000;
+  for (int i = 0; i < kRecords; ++i) log.info("record {}", i);
+  const auto dropped = log.metrics().async.dropped_full;
+  ASSERT_GT(dropped, 0u);
+  hydra::detail::pause_backend_for_test(log, false);
+  log.flush();  // nothing is logged after the burst
+  const auto recs = sink->records();
+  // start, the records kept (the first ones, in order), the report.
+  ASSERT_EQ(recs.size(), 1 + (kRecords - dropped) + 1);
+  for (std::size_t i = 1; i + 1 < recs.size(); ++i) {
+    ASSERT_EQ(recs[i].message, "record " + std::to_string(i - 1));
+  }
+  const auto& report = recs.back();
+  EXPECT_TRUE(is_drop_report(report));
+  EXPECT_EQ(report.level, Level::warning);
+  EXPECT_EQ(report.layer, recs[1].layer);
+  EXPECT_EQ(report.field("dropped"), std::to_string(dropped));
+  EXPECT_EQ(report.thread_id, recs[1].thread_id);
+  expect_time_order(*sink);
+}
+
+// Threads that drop and exit never log again: their reports are written
+// once their queues are drained, each after that thread's records.
+TEST(Async, DropsOfThreadsThatExitedAreReported) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::Logger log(async_config(sink, small_queue(OverflowPolicy::drop)));
+  write_then_hold_backend(log, "start");
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 500;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&log, t] {
+      auto layer = log.layer("T" + std::to_string(t));
+      for (int i = 0; i < kPerThread; ++i) layer.info("t{} record {}", t, i);
+    });
+  }
+  for (auto& th : threads) th.join();
+  hydra::detail::pause_backend_for_test(log, false);
+  log.flush();
+  const auto by_layer = counts_by_layer(*sink);
+  std::uint64_t reported = 0;
+  for (int t = 0; t < kThreads; ++t) {
+    const LayerCounts& c = by_layer.at("T" + std::to_string(t));
+    EXPECT_GT(c.reported, 0u) << "T" << t;
+    EXPECT_EQ(c.written + c.reported, static_cast<std::uint64_t>(kPerThread)) << "T" << t;
+    reported += c.reported;
+  }
+  EXPECT_EQ(reported, log.metrics().async.dropped_full);
+  // Each report follows the records its thread kept.
+  std::map<std::string, bool> reported_layer;
+  for (const auto& r : sink->records()) {
+    if (is_drop_report(r)) {
+      reported_layer[r.layer] = true;
+    } else {
+      EXPECT_FALSE(reported_layer[r.layer]) << r.message << " after its thread's report";
+    }
+  }
+  expect_time_order(*sink);
+}
+
+// A thread's report goes ahead of every record it logs after its drops,
+// even when the queue has room for that record and not for a report: the
+// report is as small as the smallest record. Here the held queue is filled
+// to its last 56 bytes (a record with no arguments: a header alone), a
+// 64-byte record is dropped, and one with no arguments is logged.
+TEST(Async, ADropReportGoesAheadOfARecordThatWouldFitWhereItDoesNot) {
+  static_assert(sizeof(hydra::detail::RecordHeader) == 56, "the sizes below assume it");
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::Logger log(async_config(sink, small_queue(OverflowPolicy::drop)));
+  // A new thread: its queue is empty from its first byte, and it has no
+  // context to send.
+  std::thread thread([&log] {
+    log.preallocate();
+    hydra::detail::pause_backend_for_test(log, true);
+    for (int i = 0; i < 62; ++i) log.info("x {}", i);  // 64 bytes each: 3968 of 4096
+    log.info("{}", std::string("filler"));             // 56 + 4 + 6: 72 bytes, 56 left
+    ASSERT_EQ(log.metrics().async.dropped_full, 0u);
+    log.info("x {}", 62);  // 64 bytes: dropped
+    ASSERT_EQ(log.metrics().async.dropped_full, 1u);
+    log.info("after");  // 56 bytes: would fit, but the report goes first
+  });
+  thread.join();
+  hydra::detail::pause_backend_for_test(log, false);
+  log.flush();
+  log.info("later");
+  log.flush();
+  const auto recs = sink->records();
+  std::size_t first_report = recs.size();
+  for (std::size_t i = 0; i < recs.size(); ++i) {
+    if (is_drop_report(recs[i]) && first_report == recs.size()) first_report = i;
+    if (recs[i].message == "after") {
+      EXPECT_GT(i, first_report) << "after went ahead of the report of x 62";
+    }
+  }
+  const LayerCounts c = all_counts(*sink);
+  EXPECT_EQ(c.reported, log.metrics().async.dropped_full);
+  EXPECT_EQ(c.written + c.reported, 62u + 1 + 1 + 1 + 1);
+}
+
+// shutdown() writes the reports still owed (here: the backend never ran
+// while the thread dropped, and no flush came before).
+TEST(Async, ShutdownReportsTheDropsStillOwed) {
+  auto sink = std::make_shared<RecordingSink>();
+  constexpr int kRecords = 1000;
+  std::uint64_t dropped = 0;
+  {
+    hydra::Logger log(async_config(sink, small_queue(OverflowPolicy::drop)));
+    write_then_hold_backend(log, "start");
+    for (int i = 0; i < kRecords; ++i) log.info("record {}", i);
+    dropped = log.metrics().async.dropped_full;
+    ASSERT_GT(dropped, 0u);
+    log.shutdown();
+    const LayerCounts c = all_counts(*sink);
+    EXPECT_EQ(c.reported, dropped);
+    EXPECT_EQ(c.written + c.reported, static_cast<std::uint64_t>(1 + kRecords));
+  }
+  EXPECT_EQ(all_counts(*sink).reported, dropped) << "reported twice";
+}
+
+// The thread's own report (queued before its next record) and the
+// consumer's (once the thread's queue is drained) race all the time here:
+// every drop is reported once, neither lost nor counted twice.
+TEST(Async, EveryDropIsReportedExactlyOnceWhileThreadsLogAndFlush) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::Logger log(async_config(sink, small_queue(OverflowPolicy::drop)));
+  write_then_hold_backend(log, "start");
+  constexpr int kThreads = 3;
+  constexpr int kPerThread = 4000;
+  std::atomic<int> running{kThreads};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&log, &running, t] {
+      auto layer = log.layer("T" + std::to_string(t));
+      for (int i = 0; i < kPerThread; ++i) {
+        layer.info("t{} record {}", t, i);
+        if (i % 500 == 499) log.flush();  // the consumer reports too
+      }
+      --running;
+    });
+  }
+  // Drops first, while the backend is held; then it drains while they go on.
+  ASSERT_TRUE(eventually([&] { return log.metrics().async.dropped_full > 0; }));
+  hydra::detail::pause_backend_for_test(log, false);
+  while (running.load() > 0) log.flush();
+  for (auto& th : threads) th.join();
+  log.flush();
+  const auto by_layer = counts_by_layer(*sink);
+  std::uint64_t reported = 0;
+  for (int t = 0; t < kThreads; ++t) {
+    const LayerCounts& c = by_layer.at("T" + std::to_string(t));
+    EXPECT_EQ(c.written + c.reported, static_cast<std::uint64_t>(kPerThread)) << "T" << t;
+    reported += c.reported;
+  }
+  EXPECT_EQ(reported, log.metrics().async.dropped_full);
+  expect_time_order(*sink);
+}
+
+// The accounting of metrics().async under every policy, each made to do
+// what it does when the queue is full: records_in counts every call
+// (queued, written by its caller, or dropped), and at a flush barrier
+// records_in == records_out + dropped_full, records_out is what the sinks
+// got, and dropped_full what was reported in-band.
+TEST(Async, RecordsInIsEveryCallAndAddsUpUnderEveryPolicy) {
+  struct Case {
+    const char* name;
+    OverflowPolicy policy;
+    bool stalled;  // automatic: the backend is taken as stalled
+  };
+  const Case cases[] = {
+      {"block", OverflowPolicy::block, false},
+      {"drop", OverflowPolicy::drop, false},
+      {"grow", OverflowPolicy::grow, false},  // to its limit, then sync_fallback
+      {"sync_fallback", OverflowPolicy::sync_fallback, false},
+      {"automatic, healthy", OverflowPolicy::automatic, false},
+      {"automatic, stalled", OverflowPolicy::automatic, true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto sink = std::make_shared<RecordingSink>();
+    hydra::AsyncOptions o = small_queue(c.policy);
+    o.grow_limit = 16 * 1024;
+    hydra::Logger log(async_config(sink, o));
+    // automatic judges the backend by this clock alone from now on: it
+    // stands still (healthy), or is moved past the held backend's last beat.
+    hydra::detail::advance_stall_clock_for_test(log, std::chrono::seconds(0));
+    write_then_hold_backend(log, "start");
+    if (c.stalled) hydra::detail::advance_stall_clock_for_test(log, std::chrono::seconds(10));
+    constexpr int kRecords = 600;  // several times what a 4 KiB queue holds
+    std::atomic<bool> done{false};
+    std::thread producer([&] {
+      for (int i = 0; i < kRecords; ++i) log.info("record {}", i);
+      done = true;
+    });
+    // The producer overflows the held queue: it finishes (drop, grow,
+    // sync_fallback, automatic when stalled) or waits for space.
+    ASSERT_TRUE(eventually([&] { return done || log.metrics().async.blocked_waits > 0; }));
+    hydra::detail::pause_backend_for_test(log, false);
+    producer.join();
+    log.flush();
+    const auto m = log.metrics().async;
+    const std::uint64_t logged = 1 + kRecords;
+    EXPECT_EQ(m.records_in, logged);
+    EXPECT_EQ(m.records_in, m.records_out + m.dropped_full);
+    const LayerCounts counts = all_counts(*sink);
+    EXPECT_EQ(counts.written, m.records_out);
+    EXPECT_EQ(counts.reported, m.dropped_full);
+    // (The path each policy takes when full was taken.)
+    switch (c.policy) {
+      case OverflowPolicy::block: EXPECT_GT(m.blocked_waits, 0u); break;
+      case OverflowPolicy::drop: EXPECT_GT(m.dropped_full, 0u); break;
+      case OverflowPolicy::grow:
+        EXPECT_GT(m.queue_grows, 0u);
+        EXPECT_GT(m.sync_writes, 0u);
+        break;
+      case OverflowPolicy::sync_fallback: EXPECT_GT(m.sync_writes, 0u); break;
+      case OverflowPolicy::automatic:
+        EXPECT_EQ(m.sync_writes > 0, c.stalled);
+        EXPECT_GT(m.blocked_waits, 0u);
+        break;
+    }
+  }
+}
+
 TEST(Async, PeriodicHealthRecordCarriesTheMetrics) {
   auto sink = std::make_shared<RecordingSink>();
   hydra::AsyncOptions o;
@@ -405,13 +672,6 @@ std::vector<std::string> messages_of(const RecordingSink& sink) {
   return out;
 }
 
-void expect_time_order(const RecordingSink& sink) {
-  const auto recs = sink.records();
-  for (std::size_t i = 1; i < recs.size(); ++i) {
-    EXPECT_LE(recs[i - 1].time, recs[i].time) << "record " << i << " is older than the one before";
-  }
-}
-
 // A caller that writes its own record (here: too large for its queue) first
 // writes every older record, including one that another thread stamped and
 // is still writing: it waits for that one rather than go ahead of it.
@@ -467,6 +727,71 @@ TEST(Async, FlushDoesNotWaitForeverForAThreadStuckMidRecord) {
   held.release();
   log.flush();
   EXPECT_EQ(messages_of(*sink), (std::vector<std::string>{"first", "younger", "held 7"}));
+}
+
+// grow falling back to drop: a report that finds the queue full grows it,
+// as the thread's next record would, so that it still goes first. The
+// thread's first queue is drained and freed, which makes room under
+// grow_limit for one more, while its second, full, is held back by
+// another thread's record in flight that is older than all of it.
+TEST(Async, ADropReportGrowsTheQueueAheadOfTheNextRecord) {
+  static_assert(sizeof(hydra::detail::RecordHeader) == 56, "the sizes below assume it");
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::AsyncOptions o = small_queue(OverflowPolicy::grow);
+  o.grow_fallback = OverflowPolicy::drop;
+  o.prepare_growth = false;  // the caller makes each queue: capacities are exact
+  o.grow_limit = 24 * 1024;  // 4 + 8 KiB, and then 8 + 16 once the first is gone
+  hydra::Logger log(async_config(sink, o));
+  g_gate_entered = false;
+  g_gate_open = false;
+  std::atomic<int> step{0};
+  std::thread marker;
+  std::thread thread([&] {
+    log.preallocate();
+    hydra::detail::pause_backend_for_test(log, true);
+    for (int i = 0; i < 62; ++i) log.info("x {}", i);  // 64 bytes each: 3968 of 4096
+    log.info("{}", std::string("filler"));             // 72 bytes: 56 left
+    // Another thread stamps a record, then stays in the middle of the next:
+    // nothing stamped after its first is written until it is committed.
+    marker = std::thread([&log] {
+      log.info("marker");
+      log.info("held {}", Gated{7});
+    });
+    while (!g_gate_entered.load()) std::this_thread::yield();
+    for (int i = 0; i < 128; ++i) log.info("y {}", i);  // 8 KiB of 64-byte records
+    EXPECT_EQ(log.metrics().async.queue_grows, 1u);
+    log.info("y {}", 128);  // no room, and 4 + 8 + 16 KiB is past the limit
+    EXPECT_EQ(log.metrics().async.dropped_full, 1u);
+    step = 1;
+    while (step.load() != 2) std::this_thread::yield();
+    log.info("after");  // its report first, into the queue grown for it
+  });
+  EXPECT_TRUE(eventually([&] { return step.load() == 1; }));
+  hydra::detail::pause_backend_for_test(log, false);
+  // The first queue is drained (all of it older than the marker) and freed.
+  EXPECT_TRUE(eventually([&] {
+    for (const auto& t : log.metrics().async.threads) {
+      if (t.capacity == 8 * 1024) return true;
+    }
+    return false;
+  }));
+  step = 2;
+  thread.join();
+  g_gate_open = true;
+  marker.join();
+  log.flush();
+  const auto recs = sink->records();
+  std::size_t first_report = recs.size();
+  std::size_t after = recs.size();
+  for (std::size_t i = 0; i < recs.size(); ++i) {
+    if (is_drop_report(recs[i]) && first_report == recs.size()) first_report = i;
+    if (recs[i].message == "after") after = i;
+  }
+  ASSERT_LT(after, recs.size());
+  EXPECT_LT(first_report, after) << "after went ahead of the report of y 128";
+  const LayerCounts c = all_counts(*sink);
+  EXPECT_EQ(c.reported, 1u);
+  EXPECT_EQ(c.written + c.reported, 62u + 1 + 129 + 1 + 2);
 }
 
 TEST(Async, GrowKeepsEverythingUpToItsLimit) {
@@ -758,21 +1083,54 @@ TEST(Async, BlockWaitsForTheBackend) {
   EXPECT_EQ(log.metrics().async.sync_writes, 0u);
 }
 
+// automatic: callers write synchronously while the backend is stalled (no
+// heartbeat for stall_timeout), and queue again once it is healthy. The
+// stall check reads a clock that moves only when the test moves it, so a
+// loaded machine cannot make the resumed backend look stalled again.
 TEST(Async, AutoWritesSynchronouslyWhileTheBackendIsStalled) {
   auto sink = std::make_shared<RecordingSink>();
-  hydra::AsyncOptions o = small_queue(OverflowPolicy::automatic);
-  o.stall_timeout = std::chrono::milliseconds(20);
+  const hydra::AsyncOptions o = small_queue(OverflowPolicy::automatic);
   hydra::Logger log(async_config(sink, o));
-  write_then_hold_backend(log, "a 0");  // stalled: no progress, no heartbeat
+  hydra::detail::advance_stall_clock_for_test(log, std::chrono::seconds(0));
+  write_then_hold_backend(log, "a 0");  // no progress, no heartbeat from here
+  hydra::detail::advance_stall_clock_for_test(log, o.stall_timeout + std::chrono::milliseconds(1));
   for (int i = 1; i < 2000; ++i) log.info("a {}", i);
   EXPECT_GT(log.metrics().async.sync_writes, 0u);
-  hydra::detail::pause_backend_for_test(log, false);  // healthy again: callers queue again
+  // Healthy again: it beats at once, and the clock stands still from here.
+  hydra::detail::pause_backend_for_test(log, false);
   log.flush();
   const auto sync_before = log.metrics().async.sync_writes;
-  for (int i = 2000; i < 2100; ++i) log.info("a {}", i);
+  for (int i = 2000; i < 2100; ++i) log.info("a {}", i);  // more than the queue holds
   log.flush();
   EXPECT_EQ(log.metrics().async.sync_writes, sync_before);
   expect_all_in_order(*sink, 2100, "a ");
+}
+
+// automatic: a caller whose queue is full waits for a held backend until
+// stall_timeout has passed since its last heartbeat, and not longer.
+TEST(Async, AutoWaitsForTheBackendUntilTheStallTimeoutPasses) {
+  auto sink = std::make_shared<RecordingSink>();
+  const hydra::AsyncOptions o = small_queue(OverflowPolicy::automatic);
+  hydra::Logger log(async_config(sink, o));
+  hydra::detail::advance_stall_clock_for_test(log, std::chrono::seconds(0));
+  write_then_hold_backend(log, "w 0");
+  std::atomic<bool> done{false};
+  std::thread producer([&] {
+    for (int i = 1; i < 2000; ++i) log.info("w {}", i);
+    done = true;
+  });
+  ASSERT_TRUE(eventually([&] { return log.metrics().async.blocked_waits > 0; }));
+  hydra::detail::advance_stall_clock_for_test(log, o.stall_timeout);  // not yet past it
+  EXPECT_FALSE(done.load());
+  EXPECT_EQ(log.metrics().async.sync_writes, 0u);
+  hydra::detail::advance_stall_clock_for_test(log, std::chrono::milliseconds(1));
+  const bool wrote_itself = eventually([&] { return done.load(); });  // the backend is still held
+  hydra::detail::pause_backend_for_test(log, false);
+  producer.join();
+  EXPECT_TRUE(wrote_itself);
+  EXPECT_GT(log.metrics().async.sync_writes, 0u);
+  log.flush();
+  expect_all_in_order(*sink, 2000, "w ");
 }
 
 TEST(Async, RecordTooLargeForTheQueueIsWrittenNotDropped) {
@@ -800,6 +1158,128 @@ TEST(Async, RecordsAfterShutdownAreStillWritten) {
   log.info("after");
   log.flush();
   EXPECT_EQ(sink->size(), 2u);
+}
+
+// A sink slower than the threads that log: each record costs it 20
+// microseconds of work.
+class SlowSink final : public hydra::Sink {
+ public:
+  explicit SlowSink(std::shared_ptr<RecordingSink> out) : out_(std::move(out)) {}
+  void write(const hydra::Record& r, std::string_view bytes) override {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(20);
+    while (std::chrono::steady_clock::now() < until) {
+    }
+    out_->write(r, bytes);
+  }
+  void flush() override {}
+
+ private:
+  std::shared_ptr<RecordingSink> out_;
+};
+
+// shutdown() while threads go on logging faster than the backend writes:
+// callers are switched to writing synchronously first, so the drain writes
+// only what was queued (at most a queue's worth per thread, and a call
+// under way), however long the threads go on; nothing is lost or written
+// twice.
+TEST(Async, ShutdownWhileThreadsLogWritesOnlyWhatWasQueued) {
+  auto sink = std::make_shared<RecordingSink>();
+  const hydra::AsyncOptions o = small_queue(OverflowPolicy::block);
+  hydra::Logger log(async_config(std::make_shared<SlowSink>(sink), o));
+  write_then_hold_backend(log, "start");
+  constexpr int kThreads = 4;
+  // A shutdown that drained until the threads stopped would write them all.
+  constexpr int kMostPerThread = 5000;
+  std::atomic<bool> shut{false};
+  std::vector<int> logged(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      int i = 0;
+      for (; i < kMostPerThread && !shut.load(); ++i) log.info("t{t} {i}", t, i);
+      logged[static_cast<std::size_t>(t)] = i;
+    });
+  }
+  // Each thread has filled its queue and waits for space.
+  ASSERT_TRUE(eventually([&] { return log.metrics().async.blocked_waits >= kThreads; }));
+  const auto before = log.metrics().async;  // still: the backend is held, the callers wait
+  log.shutdown();
+  const auto after = log.metrics().async;
+  shut = true;
+  for (auto& th : threads) th.join();
+  const std::uint64_t queued_written =
+      (after.records_out - after.sync_writes) - (before.records_out - before.sync_writes);
+  // A queue holds at most capacity / (a record's header) records.
+  const std::uint64_t most =
+      kThreads * (o.queue_capacity / sizeof(hydra::detail::RecordHeader) + 1);
+  EXPECT_LE(queued_written, most);
+  log.flush();
+  int total = 1;
+  for (int n : logged) total += n;
+  const auto recs = sink->records();
+  ASSERT_EQ(recs.size(), static_cast<std::size_t>(total));
+  std::vector<int> next(kThreads, 0);
+  for (std::size_t i = 1; i < recs.size(); ++i) {
+    const auto t = static_cast<std::size_t>(std::stoi(recs[i].field("t")));
+    ASSERT_EQ(recs[i].field("i"), std::to_string(next[t]++)) << "thread " << t;
+  }
+  expect_time_order(*sink);
+}
+
+// After shutdown() every call writes its record before it returns: none is
+// left in a queue.
+TEST(Async, CallsAfterShutdownAreWrittenBeforeTheyReturn) {
+  auto sink = std::make_shared<RecordingSink>();
+  hydra::Logger log(async_config(sink));
+  log.info("before");
+  log.shutdown();
+  ASSERT_EQ(sink->size(), 1u);
+  log.info("after {}", 1);
+  EXPECT_EQ(sink->size(), 2u);
+  log.layer("PIPE").write(Level::info, "already text");
+  EXPECT_EQ(sink->size(), 3u);
+  std::thread first_record([&log] { log.info("from a thread that had not logged"); });
+  first_record.join();
+  EXPECT_EQ(sink->size(), 4u);
+  const auto m = log.metrics().async;
+  EXPECT_EQ(m.sync_writes, 3u);
+  EXPECT_EQ(m.records_in, 4u);
+  EXPECT_EQ(m.records_out, 4u);
+}
+
+// A sink that logs through the logger whose records it is given.
+class EchoSink final : public hydra::Sink {
+ public:
+  explicit EchoSink(RecordingSink& out) : out_(out) {}
+  void attach(hydra::Logger* log) { log_ = log; }
+  void write(const hydra::Record& r, std::string_view bytes) override {
+    out_.write(r, bytes);
+    if (log_ != nullptr && r.message.rfind("echo ", 0) != 0) {
+      log_->info("echo {}", std::string(r.message));
+    }
+  }
+  void flush() override {}
+
+ private:
+  RecordingSink& out_;
+  hydra::Logger* log_ = nullptr;
+};
+
+// Its record is written at once by the thread that is writing records (here
+// a caller after shutdown, holding the lock of the logger's queues), not
+// waited for by it.
+TEST(Async, ASinkLoggingThroughItsOwnLoggerAfterShutdown) {
+  RecordingSink seen;
+  auto echo = std::make_shared<EchoSink>(seen);
+  hydra::Logger log(async_config(echo));
+  echo->attach(&log);
+  log.shutdown();
+  log.info("after");
+  const auto recs = seen.records();
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].message, "after");
+  EXPECT_EQ(recs[1].message, "echo after");
+  echo->attach(nullptr);
 }
 
 TEST(Async, PreallocateMakesTheThreadsQueueBeforeItsFirstRecord) {

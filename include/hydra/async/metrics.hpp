@@ -12,17 +12,21 @@ namespace hydra {
 
 struct ThreadQueueMetrics {
   std::uint64_t thread_id = 0;
-  std::size_t capacity = 0;    // bytes, all of the thread's queues together
-  std::size_t depth = 0;       // bytes waiting now
-  std::size_t high_water = 0;  // most bytes ever waiting
-  std::uint64_t records_in = 0;
+  std::size_t capacity = 0;      // bytes, all of the thread's queues together
+  std::size_t depth = 0;         // bytes waiting now
+  std::size_t high_water = 0;    // most bytes ever waiting
+  std::uint64_t records_in = 0;  // records this thread queued (not those it wrote itself)
   bool thread_exited = false;
 };
 
 struct AsyncMetrics {
-  bool enabled = false;              // false in sync mode (everything else is zero)
-  std::uint64_t records_in = 0;      // records queued by callers
-  std::uint64_t records_out = 0;     // records the backend (or a fallback caller) processed
+  bool enabled = false;  // false in sync mode (everything else is zero)
+  // Every record callers logged: queued, written by the caller itself
+  // (sync_writes) or dropped (dropped_full). Once everything logged is
+  // written (after flush(), with no call under way):
+  // records_in == records_out + dropped_full.
+  std::uint64_t records_in = 0;
+  std::uint64_t records_out = 0;     // records written, by the backend or by a caller
   std::uint64_t dropped_full = 0;    // dropped under OverflowPolicy::drop (or grow -> drop)
   std::uint64_t sync_writes = 0;     // records callers wrote themselves (sync_fallback, auto,
                                      // too large for the queue, after shutdown)

@@ -59,6 +59,11 @@ struct DispatchScratch;  // per-thread working storage of Logger::process (logge
 // Test hook: holds an async logger's backend (it neither drains nor beats),
 // or lets it go. No effect in sync mode.
 void pause_backend_for_test(Logger& logger, bool paused);
+// Test hook: stops the clock by which an async logger judges its backend
+// stalled (its heartbeat, stall_timeout under automatic and in flush) at
+// the current time on first use, and moves it on by `by`. No effect in sync
+// mode.
+void advance_stall_clock_for_test(Logger& logger, std::chrono::nanoseconds by);
 
 // Writes every live logger's queued records and flushes its sinks, from the
 // crash handler (see hydra/async/crash_handler.hpp).
@@ -238,6 +243,9 @@ class alignas(64) Logger : public LevelMethods<Logger> {
   // How many times reconfigure() has succeeded.
   std::uint64_t generation() const noexcept;
   // Flushes and stops background work; later records still go out synchronously.
+  // In async mode it takes a bounded time however busy other threads are:
+  // calls switch to writing synchronously first, then what was queued is
+  // written (see docs/async.md, "Lifecycle").
   void shutdown();
 
   const std::string& name() const noexcept;
@@ -269,7 +277,8 @@ class alignas(64) Logger : public LevelMethods<Logger> {
                                       std::span<const Field> extra,
                                       const basic_format_string<Args...>& f, Args&&... args) {
     if (engine_ != nullptr) {
-      engine_->enqueue(engine_id_, slot, level, extra, f, std::forward<Args>(args)...);
+      engine_->enqueue(engine_id_.load(std::memory_order_relaxed), slot, level, extra, f,
+                       std::forward<Args>(args)...);
       return;
     }
     emit_sync(slot, level, extra, f, std::forward<Args>(args)...);
@@ -339,6 +348,7 @@ class alignas(64) Logger : public LevelMethods<Logger> {
   friend class detail::AsyncEngine;
   detail::LayerSlot& slot_named(std::string_view name);
   friend void detail::pause_backend_for_test(Logger& logger, bool paused);
+  friend void detail::advance_stall_clock_for_test(Logger& logger, std::chrono::nanoseconds by);
   friend void detail::emergency_flush_all() noexcept;
   friend void detail::fork_hook(detail::ForkStage stage);
   void before_fork();
@@ -351,7 +361,10 @@ class alignas(64) Logger : public LevelMethods<Logger> {
   // threshold and slot and, in async mode, the engine (owned by impl_).
   detail::LayerSlot* default_slot_ = nullptr;
   detail::AsyncEngine* engine_ = nullptr;
-  std::uint64_t engine_id_ = 0;            // engine_->id(), next to engine_ for the call path
+  // engine_->id(), next to engine_ for the call path, which compares it with
+  // its thread's ready engine; the engine's stop() makes it an id no thread
+  // is ready for, so that later calls write synchronously.
+  std::atomic<std::uint64_t> engine_id_{0};
   std::atomic<int> default_threshold_{0};  // the default slot's threshold (threshold_copy)
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -45,7 +45,7 @@ enum class RecordKind : std::uint8_t {
   event,    // template + encoded arguments, decoded by `decode`
   message,  // finished message text in the payload
   context,  // the thread's scoped context changed: the new context follows
-  dropped,  // records dropped under overflow=drop: the count follows
+  dropped,  // records dropped under overflow=drop: the count is in the header
 };
 
 inline constexpr std::uint8_t kHasNames = 1;
@@ -67,7 +67,11 @@ struct RecordHeader {
   std::uint64_t ticks;       // timestamp (see clock.hpp)
   DecodeFn decode;
   LayerSlot* slot;
-  const char* text;               // event: the template (static storage)
+  union {
+    const char* text;       // event: the template (static storage)
+    std::uint64_t dropped;  // dropped: how many records (a header alone, the
+                            // smallest record: no record fits where it does not)
+  };
   std::source_location location;  // event: the call site
   std::uint32_t text_len;
 };
@@ -93,18 +97,28 @@ struct ThreadQueue {
   // thread's current queue (see make_current, park_current).
   alignas(kCacheLine) SpscQueue::Writer writer;
   std::uint64_t sent_context_version = 0;  // a thread starts with an empty context, version 0
-  std::uint32_t drop_layers = 0;           // entries of `drops` in use; nonzero: a report is due
   std::uint64_t engine_id;                 // the engine this queue feeds
   std::atomic<std::size_t> high_water{0};
   std::atomic<bool> exited{false};
-  // Records dropped and not yet reported in-band, per layer (a thread that
-  // drops on more layers than this reports the rest on the last one).
+  // Records dropped (overflow = drop) and not yet reported in-band, per
+  // layer (a thread that drops on more layers than this reports the rest on
+  // the last one). The producer counts them; each count is reported once,
+  // by whoever takes it under drops_mutex: the producer, which queues the
+  // report before its next record (send_drop_notice), or a consumer, which
+  // writes it once the queue holds nothing the producer committed before
+  // those drops (AsyncEngine::report_drops: a thread that stops logging,
+  // exits, or is flushed or shut down). The producer takes the lock only
+  // when it drops or reports, a consumer only with try_lock (it may be a
+  // crash handler that interrupted this very producer).
   struct Drops {
     LayerSlot* slot = nullptr;
     std::uint64_t count = 0;
   };
   static constexpr std::size_t kDropLayers = 8;
-  std::array<Drops, kDropLayers> drops{};
+  std::mutex drops_mutex;
+  std::array<Drops, kDropLayers> drops{};  // under drops_mutex
+  std::uint32_t drop_layers = 0;           // entries of `drops` in use (under drops_mutex)
+  std::atomic<bool> drops_owed{false};     // drop_layers != 0, for a look without the lock
 
   // Consumer side, on lines of its own: the backend reading these must not
   // take the producer's line away from it on every record.
@@ -254,6 +268,11 @@ class AsyncEngine {
   }
 
   std::uint64_t id() const noexcept { return id_; }
+  // An id no engine has (ids count up from 1). stop() gives it to the
+  // logger's copy of the engine id, which every call compares with its
+  // thread's ready engine: no thread is ever ready for it, so each later
+  // call takes the slow path, which writes synchronously.
+  static constexpr std::uint64_t kStoppedId = ~std::uint64_t{0};
 
   // A record whose message is already text.
   void enqueue_message(LayerSlot& slot, Level level, std::string_view message,
@@ -264,10 +283,17 @@ class AsyncEngine {
   void preallocate();
 
   // Returns when everything queued before the call, by any thread, is written
-  // and the sinks are flushed.
+  // and the sinks are flushed, with every drop counted before the call
+  // reported in-band (unless the thread that dropped has logged since: its
+  // report is then queued ahead of that record).
   void flush();
-  // Drains, stops and joins the backend. Later records are written by their
-  // callers (synchronously).
+  // Bounded however busy the callers are: first switches callers to
+  // writing their records synchronously (a call that starts after this
+  // queues nothing), then drains what was queued (in timestamp order, with
+  // the drop reports still owed), stops and joins the backend, and flushes
+  // the sinks. A call that was already past its switch check when this
+  // began may leave its record queued; the next flush, synchronous write or
+  // the engine's end writes it.
   void stop();
   AsyncMetrics metrics() const;
 
@@ -284,6 +310,11 @@ class AsyncEngine {
   // Test hooks: hold the backend (it neither drains nor beats; returns once
   // it waits) / let it go.
   void pause_backend_for_test(bool paused);
+  // Test hook: the liveness clock (the backend's heartbeat and the
+  // stall_timeout checks of automatic and of flush) stops at the wall
+  // clock's time on first use and from then on moves only by `by` at each
+  // call, so that a test decides when the backend looks stalled.
+  void advance_stall_clock_for_test(std::chrono::nanoseconds by);
 
   // Backend side, used by decode functions.
   void run(ThreadQueue& queue, const RecordHeader& header, fmt::format_args args,
@@ -291,16 +322,10 @@ class AsyncEngine {
 
  private:
   friend class BackendLoop;
-  // The calling thread's queue, current and settled (nothing owed before the
-  // next record): one compare in the thread's own line, or make_ready.
-  ThreadQueue& ready_queue() {
-    if (t_hot.ready_engine == id_) [[likely]]
-      return *static_cast<ThreadQueue*>(t_hot.queue);
-    return make_ready();
-  }
   // Makes this engine's queue for the calling thread current (making it
-  // first if the thread has none) and settles it.
-  [[gnu::noinline]] ThreadQueue& make_ready();
+  // first if the thread has none) and settles it. nullptr once stop() has
+  // begun: the caller writes its record synchronously.
+  [[gnu::noinline]] ThreadQueue* make_ready();
   // This engine's queue for the calling thread, made current.
   ThreadQueue& find_local_queue();
   ThreadQueue& register_thread();
@@ -375,6 +400,12 @@ class AsyncEngine {
                                                     std::span<const Field> extra,
                                                     const basic_format_string<Args...>& f,
                                                     Args&&... args);
+  // The call written by its caller (run_sync): the policy says so, the
+  // record is too large for the queue, or the engine has stopped.
+  template <typename... Args>
+  [[gnu::noinline]] void write_synchronously(LayerSlot& slot, Level level,
+                                             std::span<const Field> extra,
+                                             const basic_format_string<Args...>& f, Args&&... args);
 
   // The caller could not reserve `size` bytes: applies the overflow policy.
   // Returns the reserved space (with `queue` the thread's current one), or
@@ -387,6 +418,14 @@ class AsyncEngine {
   void settle(ThreadQueue& queue);
   void send_context(ThreadQueue& queue);
   void send_drop_notice(ThreadQueue& queue);
+  // Consumer: writes the drop reports `queue`'s producer owes and has not
+  // queued, if the queue holds nothing it committed before those drops
+  // (else they wait: the producer reports them before its next record, or
+  // a later drain does). Stamped no earlier than anything written and no
+  // later than `horizon`, if that allows (see drain_locked).
+  void report_drops(ThreadQueue& queue, std::uint64_t horizon);
+  // Writes one drop report (a `dropped` record).
+  void write_drop_report(const ThreadQueue& queue, const RecordHeader& header);
   // Runs one call synchronously after writing every queued record older
   // than it, from all threads (callers in sync_fallback, records too large
   // for the queue, after stop).
@@ -406,8 +445,10 @@ class AsyncEngine {
   void log_health();
   // All of these need the consumer lock.
   // Processes queued records stamped up to `horizon` (ticks) in timestamp
-  // order, at most `limit`; returns how many. `batch`: the backend's own
-  // batch, which also faults in grown queues' pages between records.
+  // order, at most `limit`; returns how many. Once nothing up to `horizon`
+  // is left, writes the drop reports producers owe (report_drops) and
+  // forgets exited threads whose queues are empty. `batch`: the backend's
+  // own batch, which also faults in grown queues' pages between records.
   std::size_t drain_locked(std::size_t limit, std::uint64_t horizon, bool batch = false);
   // The backend's batch: records older than a little before now and than
   // any record still being written (a younger one may yet be preceded by an
@@ -416,6 +457,9 @@ class AsyncEngine {
   // Everything committed, however young, waiting for nothing (stop, crash,
   // fork).
   void drain_all();
+  // stop()'s drain, once callers write synchronously: in timestamp order
+  // (drain_until now), then whatever is left.
+  void drain_for_stop();
   // Every record stamped up to `until`, in order: waits for another
   // thread's record in flight that may be older (its in-flight mark), at
   // most stall_timeout (a thread stuck mid-record is then passed over).
@@ -457,18 +501,38 @@ class AsyncEngine {
   bool paused_ = false;                      // under wake_mutex_
   bool parked_ = false;                      // under wake_mutex_: the backend waits while paused
   std::atomic<bool> wake_requested_{false};  // a caller waits for space
+  // stop() calls draining: synchronous writers wait on stop_drained_cv_
+  // while nonzero (changed under wake_mutex_).
+  std::atomic<int> stop_drains_{0};
+  std::condition_variable stop_drained_cv_;
 
   std::mutex start_mutex_;
   // Owned through a pointer: in a fork()ed child the thread does not exist
   // and its handle is abandoned rather than joined.
   std::unique_ptr<std::thread> backend_;
+  // stop() has begun: callers write synchronously.
   std::atomic<bool> stopped_{false};
   std::atomic<std::int64_t> heartbeat_ns_{0};       // last time the backend made progress
   std::atomic<std::int64_t> oldest_pending_ns_{0};  // oldest record left after a drain
   TickConverter clock_;                             // under consumer_mutex_
+  // The liveness clock, which the heartbeat and the stall checks read: the
+  // wall clock, or while nonzero the test's (advance_stall_clock_for_test).
+  std::atomic<std::int64_t> manual_now_ns_{0};
+  std::int64_t liveness_now() const noexcept {
+    const std::int64_t manual = manual_now_ns_.load(std::memory_order_relaxed);
+    return manual != 0 ? manual : now_ns();
+  }
+  // Whether the backend has made no progress for stall_timeout.
+  bool backend_stalled() const noexcept {
+    return liveness_now() - heartbeat_ns_.load(std::memory_order_acquire) >
+           std::chrono::nanoseconds(options_.stall_timeout).count();
+  }
   // Every record stamped up to here is written (under consumer_mutex_): a
   // synchronous writer's record is stamped no earlier.
   std::uint64_t drained_until_ = 0;
+  // The youngest timestamp written so far (under consumer_mutex_): a drop
+  // report the consumer writes is stamped no earlier.
+  std::uint64_t newest_written_ = 0;
 
   // Written only under consumer_mutex_: a plain add, not a locked one.
   std::atomic<std::uint64_t> records_out_{0};
@@ -537,8 +601,12 @@ inline void AsyncEngine::enqueue_record(std::uint64_t engine_id, LayerSlot& slot
       return;
     }
     ThreadHot& hot = t_hot;
-    if (hot.ready_engine != engine_id) [[unlikely]]
-      (void)make_ready();
+    if (hot.ready_engine != engine_id) [[unlikely]] {
+      if (make_ready() == nullptr) {
+        write_synchronously<Args...>(slot, level, extra, f, std::forward<Args>(args)...);
+        return;
+      }
+    }
     const std::size_t size = event_size<Args...>(extra, args...);
     // From here to the commit the thread's queue is the current one: the
     // slow paths return with it current.
@@ -633,7 +701,13 @@ std::byte* AsyncEngine::reserve_or_fall_back(std::size_t size, LayerSlot& slot, 
     (void)queue.live_writer();  // (nothing on the way switches queues; the fast path relies on it)
     return out;
   }
-  if (!sync) return out;
+  if (sync) write_synchronously<Args...>(slot, level, extra, f, std::forward<Args>(args)...);
+  return nullptr;
+}
+
+template <typename... Args>
+void AsyncEngine::write_synchronously(LayerSlot& slot, Level level, std::span<const Field> extra,
+                                      const basic_format_string<Args...>& f, Args&&... args) {
   with_call_arguments(
       f.has_names(),
       [&](fmt::format_args stored, std::span<const FieldValue> values) {
@@ -641,7 +715,6 @@ std::byte* AsyncEngine::reserve_or_fall_back(std::size_t size, LayerSlot& slot, 
                  values);
       },
       args...);
-  return nullptr;
 }
 
 }  // namespace hydra::detail
