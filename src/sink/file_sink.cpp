@@ -16,7 +16,19 @@ namespace hydra {
 
 FileSink::FileSink(FileSinkOptions options) : options_(std::move(options)) {
   if (!open_locked(options_.truncate)) {
-    throw ConfigError("file '" + options_.path + "': cannot open: " + detail::errno_text(errno));
+    int error = errno;
+    if (error == ENOENT || error == ENOTDIR) {
+      std::string directory;
+      error = detail::make_parent_directories(options_.path, &directory);
+      if (error != 0) {
+        throw ConfigError("file '" + options_.path + "': cannot create directory '" + directory +
+                          "': " + detail::errno_text(error));
+      }
+      if (!open_locked(options_.truncate)) error = errno;
+    }
+    if (fd_ < 0) {
+      throw ConfigError("file '" + options_.path + "': cannot open: " + detail::errno_text(error));
+    }
   }
   buffer_.reserve(options_.buffer_size);
 }

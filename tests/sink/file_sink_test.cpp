@@ -112,16 +112,45 @@ TEST(FileSink, CreatesTheFileWithMode0644) {
   EXPECT_EQ(st.st_mode & 0777, 0644U);
 }
 
-TEST(FileSink, MissingDirectoryIsAConfigErrorNamingPathAndErrno) {
+TEST(FileSink, CreatesMissingParentDirectories) {
   TempDir dir;
-  const std::string path = dir.file("no/such/dir/app.log");
+  const std::string path = dir.file("logs/2026/app.log");
+  const mode_t old_mask = ::umask(022);
+  {
+    FileSink sink(options_for(path));
+    sink.write(record_at(), "in a fresh directory\n");
+  }
+  ::umask(old_mask);
+  EXPECT_EQ(read_file(path), "in a fresh directory\n");
+  struct stat st {};
+  ASSERT_EQ(::stat(dir.file("logs").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0755U);
+}
+
+TEST(FileSink, RelativePathInAFreshWorkingDirectory) {
+  TempDir dir;
+  const std::filesystem::path old_cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path());
+  {
+    FileSink sink(options_for("logs/app.log"));  // what the presets use
+    sink.write(record_at(), "relative\n");
+  }
+  std::filesystem::current_path(old_cwd);
+  EXPECT_EQ(read_file(dir.file("logs/app.log")), "relative\n");
+}
+
+TEST(FileSink, DirectoryThatCannotBeMadeIsAConfigErrorNamingIt) {
+  TempDir dir;
+  test::write_file(dir.file("plain"), "a file, not a directory\n");
+  const std::string path = dir.file("plain/sub/app.log");
   try {
     FileSink sink(options_for(path));
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& e) {
-    EXPECT_EQ(std::string(e.what()), "file '" + path + "': cannot open: No such file or directory");
+    EXPECT_EQ(std::string(e.what()), "file '" + path + "': cannot create directory '" +
+                                         dir.file("plain") + "': Not a directory");
   }
-  EXPECT_FALSE(std::filesystem::exists(dir.file("no")));  // directories are not created
 }
 
 TEST(FileSink, DirectoryPathIsAConfigError) {

@@ -1,8 +1,9 @@
 // File sink: appends to one file through a user-space buffer. The buffer goes
 // to the file when it fills, on every record at or above flush_level, on
 // flush() (which the logger also calls every flush_interval), and on
-// destruction. The file is opened when the sink is built: a path that cannot
-// be opened throws ConfigError naming the path and the errno text. A failing
+// destruction. The file is opened when the sink is built, after making its
+// missing parent directories: a directory that cannot be made or a path that
+// cannot be opened throws ConfigError naming it and the errno text. A failing
 // write (disk full, permission lost) is counted, reported once on stderr and
 // retried with the next flush; the bytes stay buffered up to a cap, beyond
 // which the oldest are dropped and counted. write() never throws or blocks
@@ -30,8 +31,9 @@ struct FileSinkOptions {
 
 class FileSink : public Sink {
  public:
-  // Opens the file (no directory is created). Throws ConfigError:
-  // "file '<path>': cannot open: <errno text>".
+  // Opens the file, making missing parent directories first (like `mkdir -p`,
+  // mode 0755). Throws ConfigError: "file '<path>': cannot create directory
+  // '<dir>': <errno text>" or "file '<path>': cannot open: <errno text>".
   explicit FileSink(FileSinkOptions options);
   // Flushes; bytes that still cannot be written are reported as lost.
   ~FileSink() override;
