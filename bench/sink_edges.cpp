@@ -6,8 +6,8 @@
 //                              [--limit BYTES]
 //     A device that fills up and does not recover: the child's files cannot
 //     grow past --limit bytes (RLIMIT_FSIZE). It logs T x N records of 101
-//     bytes, then closes the logger. Prints the time per record while the
-//     device fails, and how many bytes were logged, written, reported lost
+//     bytes, then closes the logger. Prints the time (wall and CPU) per
+//     record while the device fails, and how many bytes were logged, written, reported lost
 //     (stderr, and metrics() where the build has sink_dropped_*) and lost
 //     without a report.
 //   hydra-sink-edges fork [--runs R] [--children C] [--threads T]
@@ -32,6 +32,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <hydra/hydra.hpp>
 #include <iterator>
@@ -73,6 +74,14 @@ std::string temp_dir() {
 void remove_dir(const std::string& dir) {
   const std::string command = "rm -rf '" + dir + "'";
   if (std::system(command.c_str()) != 0) std::fprintf(stderr, "could not remove %s\n", dir.c_str());
+}
+
+// CPU time of this process, all threads (a wall-clock time is inflated on a
+// shared, loaded machine).
+double process_cpu_seconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
 // Waits for `pid` at most `limit`; -1 (after SIGKILL) when it hung.
@@ -118,6 +127,7 @@ int full_disk(const Args& args) {
     limit.rlim_cur = static_cast<rlim_t>(args.limit);
     ::setrlimit(RLIMIT_FSIZE, &limit);
     double seconds = 0;
+    double cpu_seconds = 0;
     std::string metrics;
     {
       hydra::LoggerConfig cfg;
@@ -129,6 +139,7 @@ int full_disk(const Args& args) {
       hydra::Logger log(cfg);
       auto app = log.layer("APP");
       const auto start = Clock::now();
+      const double cpu_start = process_cpu_seconds();
       std::vector<std::thread> threads;
       for (int t = 0; t < args.threads; ++t) {
         threads.emplace_back([&] {
@@ -138,12 +149,13 @@ int full_disk(const Args& args) {
       for (auto& th : threads) th.join();
       log.flush();
       seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      cpu_seconds = process_cpu_seconds() - cpu_start;
       metrics = dropped_metrics(log.metrics());
     }  // closed: what is still held is reported
     // The limit stays: this file is small.
     std::FILE* out = std::fopen(out_path.c_str(), "w");
     if (out != nullptr) {
-      std::fprintf(out, "%.3f\n%s\n", seconds, metrics.c_str());
+      std::fprintf(out, "%.3f %.3f\n%s\n", seconds, cpu_seconds, metrics.c_str());
       std::fclose(out);
     }
     std::_Exit(0);
@@ -152,7 +164,11 @@ int full_disk(const Args& args) {
   ::waitpid(pid, &status, 0);
   const std::string result = read_file(out_path);
   const std::string err = read_file(err_path);
-  const double seconds = std::atof(result.c_str());
+  double seconds = 0;
+  double cpu_seconds = 0;
+  if (std::sscanf(result.c_str(), "%lf %lf", &seconds, &cpu_seconds) != 2) {
+    std::fprintf(stderr, "the child left no result\n");
+  }
   const std::string metrics = result.substr(result.find('\n') + 1);
   const long long logged = static_cast<long long>(args.records) * args.threads * 101;
   const long long written = static_cast<long long>(read_file(path).size());
@@ -178,7 +194,8 @@ int full_disk(const Args& args) {
   const long long records = static_cast<long long>(args.records) * args.threads;
   std::printf("full-disk mode=%s threads=%d records=%lld limit=%ld\n", args.mode.c_str(),
               args.threads, records, args.limit);
-  std::printf("  time: %.3f s (%.2f us a record)\n", seconds, seconds * 1e6 / records);
+  std::printf("  time: %.3f s wall, %.3f s CPU (all threads): %.2f us CPU a record\n", seconds,
+              cpu_seconds, cpu_seconds * 1e6 / records);
   std::printf("  bytes logged %lld, in the file %lld, reported lost on stderr %lld\n", logged,
               written, reported);
   std::printf("  lost without a report: %lld bytes (%.1f MB)\n", logged - written - reported,

@@ -98,7 +98,8 @@ FileSink::FileSink(FileSinkOptions options)
 FileSink::~FileSink() {
   std::lock_guard lock(mutex_);
   flush_locked();
-  report_losses(true);  // those since the last report, whatever the pace
+  take_back_partial_record();  // the file must not end inside a record
+  report_losses(true);         // those since the last report, whatever the pace
   if (!pending_.empty()) {
     const std::uint64_t records = pending_.records();
     const std::uint64_t bytes = pending_.size();
@@ -169,7 +170,7 @@ void FileSink::flush() {
 void FileSink::reopen() {
   std::lock_guard lock(mutex_);
   flush_locked();  // what fails stays buffered and goes to the new file
-  if (record_cut_) drop_rest_of_cut_record();
+  if (!take_back_partial_record()) drop_rest_of_partial_record();
   // -1 first: the crash handler must never write to a number being reused.
   const int fd = fd_.exchange(-1);
   if (fd >= 0) ::close(fd);
@@ -185,12 +186,13 @@ void FileSink::set_notice_formatter(NoticeFormatter format) {
 void FileSink::before_fork() {
   mutex_.lock_first();
   flush_locked();
+  take_back_partial_record();  // so that the child's first record starts a line
 }
 
 void FileSink::after_fork(bool in_child) {
   if (in_child) {
     pending_.clear();
-    record_cut_ = false;
+    partial_ = 0;
   }
   mutex_.unlock();
 }
@@ -256,8 +258,6 @@ bool FileSink::write_pending_locked() {
     }
     needs_newline_ = false;
   }
-  // The first block's written part ends on a record boundary here.
-  const std::string_view before = pending_.written_front();
   while (!pending_.empty()) {
     const std::string_view chunk = pending_.front();
     int error = 0;
@@ -271,47 +271,54 @@ bool FileSink::write_pending_locked() {
       const ssize_t n = ::write(fd, chunk.data(), chunk.size());
       const int saved = errno;
       if (n > 0) {
-        in_flight_end_.store(chunk.data() + n, std::memory_order_release);
-        pending_.consume(static_cast<std::size_t>(n));
+        const auto written = static_cast<std::size_t>(n);
+        // A block ends with a whole record; elsewhere, what follows the last
+        // '\n' written is the start of a record whose rest is still pending.
+        const std::size_t newline = chunk.rfind('\n', written - 1);
+        if (written == chunk.size()) {
+          partial_ = 0;
+        } else if (newline == std::string_view::npos) {
+          partial_ += written;
+        } else {
+          partial_ = written - newline - 1;
+        }
+        in_flight_end_.store(chunk.data() + written, std::memory_order_release);
+        pending_.consume(written);
       }
       in_flight_end_.store(nullptr, std::memory_order_release);
       if (n < 0 && saved == EINTR) continue;
       if (n <= 0) error = n < 0 ? saved : EIO;
     }
     if (error != 0) {
-      const std::string_view done = pending_.written_front();
-      const std::size_t from = done.data() == before.data() ? before.size() : 0;
-      if (done.size() > from) {
-        // A partial write: the file may now end inside a record.
-        const std::string_view attempt = done.substr(from);
-        const std::size_t newline = attempt.rfind('\n');
-        if (newline != std::string_view::npos) record_cut_ = false;
-        const std::size_t cut =
-            newline == std::string_view::npos ? attempt.size() : attempt.size() - newline - 1;
-        if (cut > 0) {
-          if (cut_file_tail(fd, cut)) {
-            pending_.unconsume(cut);  // written whole, later
-          } else {
-            record_cut_ = true;  // its rest goes to this file first
-          }
-        }
-      }
+      // A partial write leaves the file ending inside a record (partial_):
+      // its rest goes there first, by the next attempt, which fails at once
+      // while the device stays full (no repeated partial writes). It is
+      // taken back out of the file if the file is left before that.
       note_failure("write failed", error);
       return false;
     }
   }
-  record_cut_ = false;
   return true;
 }
 
-void FileSink::drop_rest_of_cut_record() {
-  // The file being closed ends inside the first pending record, which could
-  // not be taken out of it: its rest must not start the next file.
+bool FileSink::take_back_partial_record() {
+  if (partial_ == 0) return true;
+  const int fd = fd_.load(std::memory_order_relaxed);
+  if (fd < 0 || !cut_file_tail(fd, partial_)) return false;
+  pending_.unconsume(partial_);  // written whole, later or elsewhere
+  partial_ = 0;
+  return true;
+}
+
+void FileSink::drop_rest_of_partial_record() {
+  // The file being left ends inside the first pending record, which could
+  // not be taken out of it (another process appended after it, or the file
+  // system refused): its rest must not start the next file.
   const std::string_view rest = pending_.front();
   const std::size_t newline = rest.find('\n');
   const std::size_t size = newline == std::string_view::npos ? rest.size() : newline + 1;
   pending_.consume(size);
-  record_cut_ = false;
+  partial_ = 0;
   drop_locked(size);
 }
 

@@ -13,10 +13,12 @@
 //   and when writing works again; the file then gets an in-band notice (a
 //   line of its destination's format, see Sink::set_notice_formatter) saying
 //   how many records were lost;
-// - the file always ends on a record boundary: a record that a failing
-//   write(2) cut off is taken out of the file again and written whole later,
-//   and a file found ending mid-line (an earlier run killed mid-write) gets a
-//   newline before the first record;
+// - the file ends on a record boundary whenever the sink leaves it: a record
+//   that a failing write(2) cut short is finished there first when writing
+//   works again, or, if the file is closed, reopened or the process forks
+//   before that, taken out of it again (and written whole later); a file
+//   found ending mid-line (an earlier run killed mid-write) gets a newline
+//   before the first record;
 // - what is still buffered when the sink is destroyed is reported and
 //   counted as lost.
 // write() never throws and never blocks beyond the write(2) call itself.
@@ -105,8 +107,10 @@ class FileSink : public Sink {
   bool flush_locked();  // false: the bytes stay buffered (device failing)
   bool write_pending_locked();
   bool open_locked(bool truncate);
-  void cut_off_partial_record(std::size_t attempt_start, const char* attempt_block);
-  void drop_rest_of_cut_record();
+  // Before the file is closed, reopened or forked: cuts a record that a
+  // partial write left at the file's end back out of it (false: it could not).
+  bool take_back_partial_record();
+  void drop_rest_of_partial_record();
   void note_failure(std::string_view what, int error);
   void drop_locked(std::size_t size);
   // Reports the records dropped since the last report, at most every 5 s
@@ -130,9 +134,9 @@ class FileSink : public Sink {
   // pending_.front(), for the crash handler; stale values point before the
   // front and mean nothing.
   std::atomic<const char*> in_flight_end_{nullptr};
-  // The file ends inside pending_'s first record (a write(2) cut it off and
-  // it could not be taken out of the file): its rest must go there first.
-  bool record_cut_ = false;
+  // Bytes of pending_'s first record already in the file: a write(2) was cut
+  // short inside it. Its rest must go to this file first.
+  std::size_t partial_ = 0;
   bool needs_newline_ = false;  // the file ends mid-line (found at open)
   NoticeFormatter notice_formatter_;
 
