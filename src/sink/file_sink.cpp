@@ -178,9 +178,9 @@ void FileSink::reopen() {
   if (!open_locked(false)) note_failure("cannot reopen", errno);
 }
 
-void FileSink::set_notice_formatter(NoticeFormatter format) {
+void FileSink::set_notice_formatter(const NoticeFormatter& format) {
   std::lock_guard lock(mutex_);
-  notice_formatter_ = std::move(format);
+  notice_formatter_ = format;
 }
 
 void FileSink::before_fork() {

@@ -390,8 +390,8 @@ std::uint64_t RotatingFileSink::dropped_bytes() const {
   return impl_->file.dropped_bytes();
 }
 
-void RotatingFileSink::set_notice_formatter(NoticeFormatter format) {
-  impl_->file.set_notice_formatter(std::move(format));
+void RotatingFileSink::set_notice_formatter(const NoticeFormatter& format) {
+  impl_->file.set_notice_formatter(format);
 }
 
 void RotatingFileSink::before_fork() {

@@ -77,7 +77,7 @@ class FileSink : public Sink {
   std::uint64_t dropped_bytes() const override {
     return dropped_bytes_.load(std::memory_order_relaxed);
   }
-  void set_notice_formatter(NoticeFormatter format) override;
+  void set_notice_formatter(const NoticeFormatter& format) override;
   // Takes the lock after writing what is buffered; in the child, drops what
   // is still buffered (the parent writes it).
   void before_fork() override;

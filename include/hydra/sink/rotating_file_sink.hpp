@@ -51,7 +51,7 @@ class RotatingFileSink final : public Sink {
   // off into the next file.
   std::uint64_t dropped_records() const override;
   std::uint64_t dropped_bytes() const override;
-  void set_notice_formatter(NoticeFormatter format) override;
+  void set_notice_formatter(const NoticeFormatter& format) override;
   // Holds the rotation lock and the file's across fork(). The child does not
   // compress what the parent rotated (the parent does); its own rotations
   // are compressed by a compressor thread of its own.

@@ -48,7 +48,7 @@ class Sink {
   // layer and logger name. The logger sets one on each sink it builds; a sink
   // that writes notices in-band (among the records) uses it.
   using NoticeFormatter = std::function<std::string(Record& notice)>;
-  virtual void set_notice_formatter(NoticeFormatter /*format*/) {}
+  virtual void set_notice_formatter(const NoticeFormatter& /*format*/) {}
 
   // fork(): the logger's pthread_atfork handlers call before_fork() in the
   // forking thread, and after_fork() in the parent and in the child. A sink
