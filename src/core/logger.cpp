@@ -32,6 +32,7 @@
 #include "hydra/core/protector.hpp"
 #include "hydra/format/detail/escape.hpp"
 #include "hydra/format/text_formatter.hpp"
+#include "hydra/sink/detail/crash_lock.hpp"
 #include "message_template.hpp"
 #include "route.hpp"
 
@@ -157,12 +158,14 @@ using detail::DispatchScratch;
 // calls exit) are written. Never destroyed itself: safe in static teardown.
 //
 // It also carries every logger through fork(): before it, each logger writes
-// what it holds and takes its locks, so the child inherits quiet loggers with
-// empty buffers; after it, the locks are released and the child's loggers
-// start their threads again.
+// what it holds and takes its locks, then every sink does the same (each
+// once, though loggers may share one), so the child inherits quiet loggers
+// and sinks with empty buffers; after it, the locks are released and the
+// child's loggers start their threads again.
 struct LiveLoggers {
   std::mutex mutex;
   std::unordered_set<Logger*> loggers;
+  std::vector<Sink*> forking_sinks;  // between the prepare and the after hooks
   static LiveLoggers& get() {
     static auto* instance = [] {
       auto* l = new LiveLoggers;  // NOLINT: intentionally leaked
@@ -182,23 +185,10 @@ struct LiveLoggers {
 
 }  // namespace
 
-void detail::fork_hook(ForkStage stage) {
-  LiveLoggers& live = LiveLoggers::get();
-  switch (stage) {
-    case ForkStage::prepare:
-      live.mutex.lock();
-      for (Logger* logger : live.loggers) logger->before_fork();
-      break;
-    case ForkStage::parent:
-    case ForkStage::child:
-      if (stage == ForkStage::child) t_thread_id = 0;
-      for (Logger* logger : live.loggers) logger->after_fork(stage == ForkStage::child);
-      live.mutex.unlock();
-      break;
-  }
-}
-
 void detail::emergency_flush_all() noexcept {
+  // From here on, sink code on this thread never waits for a lock this
+  // thread holds (see hydra/sink/detail/crash_lock.hpp).
+  enter_crash_handler();
   LiveLoggers& live = LiveLoggers::get();
   // The registry changes only when loggers are made or destroyed; if its lock
   // is held (a logger being made as we crash), go on without it after a bound.
@@ -465,13 +455,33 @@ struct Logger::Impl {
   }
 
   // From the crash handler: the lock may be held by the crashed thread, so
-  // wait for it only a bounded time, then flush regardless.
+  // wait for it only a bounded time, then flush regardless. Each sink's
+  // emergency_flush never waits for a lock this thread holds.
   void emergency_flush_all() noexcept {
     bool locked = false;
     for (int i = 0; i < 100000 && !locked; ++i) locked = sinks_mutex.try_lock();
-    for (const auto& s : sinks) s->flush();
-    for (const auto& s : retired_sinks) s->flush();
+    for (const auto& s : sinks) s->emergency_flush();
+    for (const auto& s : retired_sinks) s->emergency_flush();
     if (locked) sinks_mutex.unlock();
+  }
+
+  // Lets every sink of `routes` render its own notices (a file's "N records
+  // lost") in the format of the first destination that uses it.
+  void attach_notice_formatters(const std::vector<std::unique_ptr<detail::Route>>& routes) const {
+    std::unordered_set<const Sink*> done;
+    for (const auto& route : routes) {
+      for (const detail::Destination& d : route->destinations) {
+        if (!done.insert(d.sink.get()).second) continue;
+        d.sink->set_notice_formatter(
+            [formatter = d.formatter, layer = route->name, logger = config.name](Record& notice) {
+              notice.layer = layer;
+              notice.logger = logger;
+              Buffer line;
+              formatter->format(notice, line);
+              return std::string(line.data(), line.size());
+            });
+      }
+    }
   }
 
   void reopen_all() {
@@ -528,6 +538,7 @@ Logger::Logger(LoggerConfig config) : impl_(std::make_unique<Impl>()) {
 
   Impl::Built built = Impl::build(im.config, {});
   im.routes = std::move(built.routes);
+  im.attach_notice_formatters(im.routes);
   im.sinks = std::move(built.sinks);
   im.sink_by_identity = std::move(built.sink_by_identity);
   if (im.config.protector) im.protectors.push_back(im.config.protector);
@@ -611,6 +622,36 @@ void Logger::flush() {
   }
 }
 
+void detail::fork_hook(ForkStage stage) {
+  LiveLoggers& live = LiveLoggers::get();
+  switch (stage) {
+    case ForkStage::prepare: {
+      live.mutex.lock();
+      for (Logger* logger : live.loggers) logger->before_fork();
+      // The loggers' sinks_mutex is held now: their sink lists stay as they are.
+      std::unordered_set<Sink*> seen;
+      live.forking_sinks.clear();
+      for (Logger* logger : live.loggers) {
+        for (const auto* list : {&logger->impl_->sinks, &logger->impl_->retired_sinks}) {
+          for (const auto& sink : *list) {
+            if (seen.insert(sink.get()).second) live.forking_sinks.push_back(sink.get());
+          }
+        }
+      }
+      for (Sink* sink : live.forking_sinks) sink->before_fork();
+      break;
+    }
+    case ForkStage::parent:
+    case ForkStage::child:
+      if (stage == ForkStage::child) t_thread_id = 0;
+      for (Sink* sink : live.forking_sinks) sink->after_fork(stage == ForkStage::child);
+      live.forking_sinks.clear();
+      for (Logger* logger : live.loggers) logger->after_fork(stage == ForkStage::child);
+      live.mutex.unlock();
+      break;
+  }
+}
+
 void Logger::before_fork() {
   impl_->reconfigure_mutex.lock();
   if (engine_ != nullptr) {
@@ -641,6 +682,10 @@ void Logger::preallocate() {
 }
 
 void Logger::flush_sinks() {
+  if (detail::in_crash_handler()) {
+    impl_->emergency_flush_all();  // this thread may hold sinks_mutex
+    return;
+  }
   impl_->flush_all();
 }
 
@@ -709,6 +754,7 @@ void Logger::reconfigure(LoggerConfig config) {
       Impl::refresh_threshold(s);
     }
   }
+  im.attach_notice_formatters(im.routes);  // (routes change only under reconfigure_mutex)
 
   std::vector<std::shared_ptr<Sink>> removed;
   {
@@ -771,7 +817,11 @@ LoggerMetrics Logger::metrics() const {
   m.protect_dropped = impl_->protect_dropped.load(std::memory_order_relaxed);
   {
     std::lock_guard lock(impl_->sinks_mutex);
-    for (const auto& s : impl_->sinks) m.write_errors += s->write_errors();
+    for (const auto& s : impl_->sinks) {
+      m.write_errors += s->write_errors();
+      m.sink_dropped_records += s->dropped_records();
+      m.sink_dropped_bytes += s->dropped_bytes();
+    }
   }
   if (engine_ != nullptr) m.async = engine_->metrics();
   return m;

@@ -14,7 +14,9 @@ namespace hydra::detail {
 
 struct Destination {
   std::shared_ptr<Sink> sink;
-  std::shared_ptr<const Formatter> formatter;  // built for it, or the caller's own
+  // Shared with the sink's notice formatter (Sink::set_notice_formatter),
+  // which may outlive the route.
+  std::shared_ptr<const Formatter> formatter;
   Level level = Level::trace;
   bool protect = true;  // gets the protected record (when there is a protector)
 };

@@ -27,12 +27,24 @@ ConsoleSink::ConsoleSink(int fd, std::string header) : fd_(fd), header_(std::mov
 void ConsoleSink::write(const Record& /*record*/, std::string_view bytes) {
   // One write(2) per record under the lock: records from several threads never
   // interleave mid-line, and nothing waits in a buffer if the process dies.
+  detail::WriteResult result;
+  if (detail::in_crash_handler()) [[unlikely]] {
+    const detail::CrashLock lock = detail::lock_in_crash(mutex_);
+    if (lock == detail::CrashLock::busy) {  // held by another thread for a second: give up
+      errors_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    result = detail::write_all(fd_, bytes, kAgainBudget);
+    if (lock == detail::CrashLock::taken) mutex_.unlock();
+    if (result.error != 0) errors_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   std::lock_guard lock(mutex_);
   if (!header_.empty()) {
     (void)detail::write_all(fd_, header_, kAgainBudget);  // a failure shows in the record's write
     header_.clear();
   }
-  const detail::WriteResult result = detail::write_all(fd_, bytes, kAgainBudget);
+  result = detail::write_all(fd_, bytes, kAgainBudget);
   if (result.error == 0) return;
   errors_.fetch_add(1, std::memory_order_relaxed);
   // A failing stderr cannot carry its own error report: just count.

@@ -1,9 +1,11 @@
 // Internal helpers shared by the sinks: a write(2) loop that survives EINTR,
-// partial writes and non-blocking descriptors, errno text, and the one-line
-// report to stderr that sinks use for "failed once, counting from now on".
+// partial writes and non-blocking descriptors, `mkdir -p` for a file's
+// directories, errno text, and the one-line report to stderr that sinks use
+// for "failed once, counting from now on".
 #pragma once
 
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -51,6 +53,28 @@ inline WriteResult write_all(int fd, std::string_view data,
     return result;
   }
   return result;
+}
+
+// Makes the directories above `path` that do not exist yet, like `mkdir -p`
+// (mode 0755, less the umask). Returns 0, or the errno of the first directory
+// that cannot be made (ENOTDIR: a file is in the way), with that directory in
+// `*failed`.
+inline int make_parent_directories(const std::string& path, std::string* failed) {
+  for (std::size_t slash = path.find('/', 1); slash != std::string::npos;
+       slash = path.find('/', slash + 1)) {
+    if (path[slash - 1] == '/') continue;  // "a//b"
+    const std::string directory = path.substr(0, slash);
+    if (::mkdir(directory.c_str(), 0755) == 0) continue;
+    int error = errno;
+    struct stat st {};
+    if (error == EEXIST) {
+      if (::stat(directory.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) continue;
+      error = ENOTDIR;
+    }
+    *failed = directory;
+    return error;
+  }
+  return 0;
 }
 
 // The errno text ("No space left on device"); thread-safe, unlike strerror.

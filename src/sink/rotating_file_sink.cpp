@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <string>
 #include <thread>
@@ -190,6 +191,9 @@ struct RotatingFileSink::Impl {
     rotation_failed(what + ": " + detail::errno_text(error));
   }
   void start_compression(const std::string& name);
+  // In a fork()ed child: the compressor thread is the parent's, and so are
+  // the queued jobs (their descriptors share the parent's file offsets).
+  void restart_compression_in_child();
 
   // Background compression of rotated files (path.1 -> path.1.zst).
   void compress_loop();
@@ -273,6 +277,7 @@ void RotatingFileSink::Impl::take_current_file() {
   current_size = found ? static_cast<std::uint64_t>(st.st_size) : 0;
   file_start.reset();
   if (current_size > 0) file_start = Clock::from_time_t(st.st_mtime);
+  current_size += file.pending_bytes();  // held for this file while its device fails
 }
 
 void RotatingFileSink::Impl::rotate_if_due(std::size_t incoming) {
@@ -293,6 +298,9 @@ void RotatingFileSink::Impl::rotate_if_due(std::size_t incoming) {
 
 void RotatingFileSink::Impl::rotate(Clock::time_point now) {
   file.flush();  // what cannot be written now stays buffered for the new file
+  // Nothing of this file reached the device (it fails): renaming it would
+  // only make an empty backup.
+  if (current_size <= file.pending_bytes()) return;
   // After a failure, current_size = 0: the rotation is tried again at the
   // next rotation point, not at every write.
   if (!path_is_regular_file()) {
@@ -499,6 +507,18 @@ void RotatingFileSink::Impl::start_compression(const std::string& name) {
   jobs.push_back({fd, name});
 }
 
+void RotatingFileSink::Impl::restart_compression_in_child() {
+  if (!compressor.joinable()) return;
+  // The handle names a thread that does not exist here: it is let go without
+  // join or detach. The condition variable may still count the parent
+  // thread's wait, so it is made afresh rather than notified or destroyed.
+  (void)new std::thread(std::move(compressor));  // NOLINT: intentionally leaked
+  new (&jobs_changed) std::condition_variable();
+  for (const CompressionJob& job : jobs) ::close(job.fd);
+  jobs.clear();
+  compressor = std::thread([this] { compress_loop(); });
+}
+
 void RotatingFileSink::Impl::compress_loop() {
 #if HYDRA_WITH_ZSTD
   std::unique_lock lock(mutex);
@@ -545,15 +565,34 @@ RotatingFileSink::RotatingFileSink(RotatingFileSinkOptions options)
 RotatingFileSink::~RotatingFileSink() = default;
 
 void RotatingFileSink::write(const Record& record, std::string_view bytes) {
+  if (detail::in_crash_handler()) [[unlikely]] {
+    impl_->file.write(record, bytes);  // no rotation in a crash handler, no waiting for our lock
+    return;
+  }
   std::lock_guard lock(impl_->mutex);
-  impl_->rotate_if_due(bytes.size());
+  Impl& im = *impl_;
+  im.rotate_if_due(bytes.size());
+  // Still past max_size after rotate_if_due with bytes held: the device
+  // fails, and they wait for this file. The record has no room in it; it is
+  // dropped (and counted) rather than make the file too large or start the
+  // next one before this one is complete.
+  if (im.options.max_size > 0 && im.current_size + bytes.size() > im.options.max_size &&
+      im.file.pending_bytes() > 0) {
+    im.file.drop_record(bytes.size());
+    return;
+  }
   // An empty file starts with the header (FileSinkOptions::header).
-  if (impl_->current_size == 0) impl_->current_size = impl_->options.file.header.size();
-  impl_->file.write(record, bytes);
-  impl_->current_size += bytes.size();
+  if (im.current_size == 0) im.current_size = im.options.file.header.size();
+  const std::uint64_t dropped = im.file.dropped_records();
+  im.file.write(record, bytes);
+  if (im.file.dropped_records() == dropped) im.current_size += bytes.size();
 }
 
 void RotatingFileSink::flush() {
+  if (detail::in_crash_handler()) [[unlikely]] {
+    impl_->file.emergency_flush();
+    return;
+  }
   std::lock_guard lock(impl_->mutex);
   impl_->file.flush();
 }
@@ -582,8 +621,31 @@ std::uint64_t RotatingFileSink::rotations() const {
   return impl_->rotation_count.load(std::memory_order_relaxed);
 }
 
+std::uint64_t RotatingFileSink::dropped_records() const {
+  return impl_->file.dropped_records();
+}
+
 std::uint64_t RotatingFileSink::dropped_bytes() const {
   return impl_->file.dropped_bytes();
+}
+
+void RotatingFileSink::set_notice_formatter(const NoticeFormatter& format) {
+  impl_->file.set_notice_formatter(format);
+}
+
+void RotatingFileSink::before_fork() {
+  impl_->mutex.lock();
+  impl_->file.before_fork();
+}
+
+void RotatingFileSink::after_fork(bool in_child) {
+  impl_->file.after_fork(in_child);
+  if (in_child) impl_->restart_compression_in_child();
+  impl_->mutex.unlock();
+}
+
+void RotatingFileSink::emergency_flush() noexcept {
+  impl_->file.emergency_flush();  // the file has its own lock; rotation state is not needed
 }
 
 }  // namespace hydra

@@ -2,8 +2,10 @@
 // in files.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <hydra/config/loader.hpp>
 #include <hydra/config/presets.hpp>
+#include <hydra/hydra.hpp>
 
 #include "config/config_test_util.hpp"
 
@@ -11,6 +13,7 @@ namespace {
 
 using hydra::test::config_error_of;
 using hydra::test::expect_mentions;
+using hydra::test::read_file;
 using hydra::test::TempDir;
 
 TEST(Presets, AllBuiltInsAreListed) {
@@ -128,6 +131,41 @@ TEST(Presets, FileOverridesOnTopOfAPreset) {
 
   expect_mentions(hydra::test::load_error(dir, "bad.toml", "name = \"a\"\npreset = \"prod\"\n"),
                   {"bad.toml:2", "preset", "'prod'", "production"});
+}
+
+// A fresh working directory has no logs/: the file destinations make it.
+TEST(Presets, EveryBuiltInStartsInAFreshDirectory) {
+  TempDir dir;
+  const std::filesystem::path old_cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path());
+  for (const auto& m : hydra::list_magic()) {
+    std::string error;
+    try {
+      hydra::Logger log(hydra::magic(m.name));
+      log.warning("started");
+    } catch (const hydra::ConfigError& e) {
+      error = e.what();
+    }
+    EXPECT_EQ(error, "") << m.name;
+  }
+  // The README's configuration file example.
+  std::string error = config_error_of([&] {
+    const hydra::LoggerConfig c = hydra::test::load_text(dir, "logging.toml",
+                                                         "mode = \"async\"\n"
+                                                         "[[layers.APP.destinations]]\n"
+                                                         "type = \"rotating_file\"\n"
+                                                         "path = \"${LOG_DIR:-logs}/app.jsonl\"\n"
+                                                         "format = \"json\"\n"
+                                                         "max_size = \"50MB\"\n"
+                                                         "backup_count = 10\n");
+    hydra::Logger log(c);
+    log.layer("APP").info("started");
+  });
+  std::filesystem::current_path(old_cwd);
+  EXPECT_EQ(error, "");
+  EXPECT_TRUE(std::filesystem::is_directory(dir.file("logs")));
+  EXPECT_NE(read_file(dir.file("logs/app.jsonl")).find("\"message\":\"started\""),
+            std::string::npos);
 }
 
 }  // namespace

@@ -196,7 +196,10 @@ TEST(RotationConfig, ADestinationFromCodeIsCheckedWhenTheLoggerIsBuilt) {
 
 // A reload that changes only how backups are named gets a sink that names
 // them so (sink reuse is keyed on every rotation option).
-TEST(RotationConfig, AReloadThatChangesTheNamingMakesANewSink) {
+// One file has one sink, and reconfigure() keeps the sink of a file that
+// stays configured: changing its naming is refused, naming the option, and
+// the running sink goes on as it was.
+TEST(RotationConfig, AReloadThatChangesTheNamingOfAnOpenFileIsRefused) {
   TempDir dir;
   const std::string path = dir.file("app.log");
   hydra::LoggerConfig cfg;
@@ -205,15 +208,21 @@ TEST(RotationConfig, AReloadThatChangesTheNamingMakesANewSink) {
   log.info("before the reload");
   hydra::LoggerConfig dated = cfg;
   dated.layers["APP"].destinations[0].backup_naming = BackupNaming::date;
-  log.reconfigure(dated);
+  try {
+    log.reconfigure(dated);
+    ADD_FAILURE() << "a reload that changes an open file's backup_naming was taken";
+  } catch (const hydra::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("backup_naming index, not date"), std::string::npos)
+        << e.what();
+  }
   for (int i = 0; i < 4; ++i) log.info("a record long enough to rotate the file twice");
   log.flush();
-  bool dated_backup = false;
+  bool indexed_backup = false;
   for (const std::string& name : dir.entries()) {
-    EXPECT_NE(name, "app.log.1");
-    if (name.starts_with("app.log.20")) dated_backup = true;  // app.log.2026-12-06
+    EXPECT_FALSE(name.starts_with("app.log.20")) << name;
+    if (name == "app.log.1") indexed_backup = true;
   }
-  EXPECT_TRUE(dated_backup) << "no dated backup in the directory";
+  EXPECT_TRUE(indexed_backup) << "the running sink stopped rotating";
 }
 
 }  // namespace

@@ -96,13 +96,12 @@ TEST(Builder, AModifierWithoutADestinationNamesTheCall) {
 
 TEST(Builder, BuildReportsConfigurationErrors) {
   hydra::LoggerBuilder b;
-  b.layer("APP").file("/nonexistent-hydra-dir/app.log");
+  b.layer("APP").file("/dev/null/app.log");
   try {
     (void)b.build();
     FAIL() << "an unopenable file was accepted";
   } catch (const hydra::ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("/nonexistent-hydra-dir/app.log"), std::string::npos)
-        << e.what();
+    EXPECT_NE(std::string(e.what()).find("/dev/null/app.log"), std::string::npos) << e.what();
   }
 }
 

@@ -471,15 +471,15 @@ TEST_P(MacrosTest, ArgumentsAreNotEvaluatedWhenDisabled) {
 TEST_P(ConfigTest, BadDestinationNamesLayerIndexPathAndErrno) {
   LoggerConfig cfg;
   cfg.mode = GetParam();
-  cfg.layers["APP"].destinations = {hydra::console(), hydra::file("/nonexistent-dir/x/app.log")};
+  cfg.layers["APP"].destinations = {hydra::console(), hydra::file("/dev/null/x/app.log")};
   try {
     hydra::Logger log(cfg);
     FAIL() << "expected ConfigError";
   } catch (const hydra::ConfigError& e) {
     const std::string what = e.what();
     EXPECT_NE(what.find("layers.APP.destinations[1]"), std::string::npos) << what;
-    EXPECT_NE(what.find("/nonexistent-dir/x/app.log"), std::string::npos) << what;
-    EXPECT_NE(what.find("No such file or directory"), std::string::npos) << what;
+    EXPECT_NE(what.find("/dev/null/x/app.log"), std::string::npos) << what;
+    EXPECT_NE(what.find("Not a directory"), std::string::npos) << what;
   }
 }
 

@@ -124,15 +124,14 @@ TEST_P(ReconfigureTest, FixedSettingsAndBadDestinationsChangeNothing) {
 
   LoggerConfig bad = a;
   bad.layers["APP"].level = Level::trace;
-  bad.layers["APP"].destinations.push_back(hydra::file("/nonexistent-dir/x/app.log"));
+  bad.layers["APP"].destinations.push_back(hydra::file("/dev/null/x/app.log"));
   try {
     log.reconfigure(bad);
     FAIL() << "an unopenable file was accepted";
   } catch (const hydra::ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("layers.APP.destinations[1]"), std::string::npos)
         << e.what();
-    EXPECT_NE(std::string(e.what()).find("/nonexistent-dir/x/app.log"), std::string::npos)
-        << e.what();
+    EXPECT_NE(std::string(e.what()).find("/dev/null/x/app.log"), std::string::npos) << e.what();
   }
   EXPECT_EQ(log.generation(), 0u);
   log.debug("still below info");

@@ -5,8 +5,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -112,16 +115,45 @@ TEST(FileSink, CreatesTheFileWithMode0644) {
   EXPECT_EQ(st.st_mode & 0777, 0644U);
 }
 
-TEST(FileSink, MissingDirectoryIsAConfigErrorNamingPathAndErrno) {
+TEST(FileSink, CreatesMissingParentDirectories) {
   TempDir dir;
-  const std::string path = dir.file("no/such/dir/app.log");
+  const std::string path = dir.file("logs/2026/app.log");
+  const mode_t old_mask = ::umask(022);
+  {
+    FileSink sink(options_for(path));
+    sink.write(record_at(), "in a fresh directory\n");
+  }
+  ::umask(old_mask);
+  EXPECT_EQ(read_file(path), "in a fresh directory\n");
+  struct stat st {};
+  ASSERT_EQ(::stat(dir.file("logs").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0755U);
+}
+
+TEST(FileSink, RelativePathInAFreshWorkingDirectory) {
+  TempDir dir;
+  const std::filesystem::path old_cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path());
+  {
+    FileSink sink(options_for("logs/app.log"));  // what the presets use
+    sink.write(record_at(), "relative\n");
+  }
+  std::filesystem::current_path(old_cwd);
+  EXPECT_EQ(read_file(dir.file("logs/app.log")), "relative\n");
+}
+
+TEST(FileSink, DirectoryThatCannotBeMadeIsAConfigErrorNamingIt) {
+  TempDir dir;
+  test::write_file(dir.file("plain"), "a file, not a directory\n");
+  const std::string path = dir.file("plain/sub/app.log");
   try {
     FileSink sink(options_for(path));
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& e) {
-    EXPECT_EQ(std::string(e.what()), "file '" + path + "': cannot open: No such file or directory");
+    EXPECT_EQ(std::string(e.what()), "file '" + path + "': cannot create directory '" +
+                                         dir.file("plain") + "': Not a directory");
   }
-  EXPECT_FALSE(std::filesystem::exists(dir.file("no")));  // directories are not created
 }
 
 TEST(FileSink, DirectoryPathIsAConfigError) {
@@ -179,7 +211,7 @@ TEST(FileSink, InjectedFailuresAreRetriedAndEverythingLandsInOrder) {
   EXPECT_EQ(count_of(err, "hydra: "), 2U) << err;
 }
 
-TEST(FileSink, PendingBytesAreCappedByDroppingTheOldestWholeLines) {
+TEST(FileSink, AtMaxPendingNewRecordsAreDroppedWholeAndCounted) {
   TempDir dir;
   FileSinkOptions o = options_for(dir.file("app.log"));
   o.max_pending = 100;
@@ -192,15 +224,148 @@ TEST(FileSink, PendingBytesAreCappedByDroppingTheOldestWholeLines) {
     all += line;
     sink.write(record_at(Level::error), line);
   }
+  EXPECT_EQ(sink.pending_bytes(), 99U);  // the oldest 9 records, all that fit
   sink.inject_write_failures(0, 0);
   sink.flush();
   const std::string err = testing::internal::GetCapturedStderr();
-  const std::string written = read_file(dir.file("app.log"));
-  EXPECT_LE(written.size(), 100U);
-  EXPECT_EQ(written.size() % 11, 0U);                           // whole lines only
-  EXPECT_EQ(all.substr(all.size() - written.size()), written);  // the newest are kept
-  EXPECT_EQ(sink.dropped_bytes(), all.size() - written.size());
-  EXPECT_NE(err.find("bytes were dropped meanwhile"), std::string::npos) << err;
+  // The oldest are kept: the file has no gap before the loss.
+  EXPECT_EQ(read_file(dir.file("app.log")), all.substr(0, 99));
+  EXPECT_EQ(sink.dropped_records(), 21U);
+  EXPECT_EQ(sink.dropped_bytes(), 21U * 11);
+  // The first loss is reported at once, the total when writing works again.
+  EXPECT_NE(err.find("hydra: file '" + dir.file("app.log") +
+                     "': 1 record (11 bytes) lost: No space left on device (99 bytes wait for "
+                     "the file; new records are dropped until writing works again)"),
+            std::string::npos)
+      << err;
+  EXPECT_EQ(sink.write_errors(), 30U);  // one attempt per record, kept or dropped
+  EXPECT_NE(err.find("writing again after 30 failed attempt(s); 21 records (231 bytes) were lost "
+                     "meanwhile"),
+            std::string::npos)
+      << err;
+}
+
+// A clock the test moves by hand, for the loss reports' pace.
+struct FakeSteadyClock {
+  std::chrono::steady_clock::time_point now{std::chrono::hours(1)};
+  std::function<std::chrono::steady_clock::time_point()> function() {
+    return [this] { return now; };
+  }
+};
+
+TEST(FileSink, LossesAreReportedEveryFiveSecondsWhileTheDeviceFails) {
+  TempDir dir;
+  FakeSteadyClock clock;
+  FileSinkOptions o = options_for(dir.file("app.log"));
+  o.max_pending = 50;
+  o.clock = clock.function();
+  testing::internal::CaptureStderr();
+  {
+    FileSink sink(o);
+    sink.inject_write_failures(1000000, EIO);
+    const auto write = [&](int count) {
+      for (int i = 0; i < count; ++i) sink.write(record_at(Level::error), "123456789\n");
+    };
+    write(10);  // 5 kept (50 bytes); the 6th is reported at once, 4 more are not yet
+    clock.now += std::chrono::seconds(4);
+    write(1);
+    clock.now += std::chrono::seconds(1);
+    write(1);  // 5 s after the first report: the 5 lost since then, before this one
+    write(3);
+    EXPECT_EQ(sink.dropped_records(), 10U);
+  }
+  const std::string reports = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(count_of(reports, " lost: "), 3U) << reports;
+  EXPECT_NE(reports.find("1 record (10 bytes) lost: Input/output error"), std::string::npos)
+      << reports;
+  EXPECT_NE(reports.find("5 records (50 bytes) lost: Input/output error"), std::string::npos)
+      << reports;
+  // At close: the 4 dropped since, and the 5 still held.
+  EXPECT_NE(reports.find("4 records (40 bytes) lost: Input/output error"), std::string::npos)
+      << reports;
+  EXPECT_NE(reports.find("5 records (50 bytes) could not be written before close and are lost"),
+            std::string::npos)
+      << reports;
+}
+
+TEST(FileSink, AFileEndingMidLineGetsANewlineBeforeTheFirstRecord) {
+  TempDir dir;
+  test::write_file(dir.file("app.log"), "complete\nkilled in the midd");
+  {
+    FileSink sink(options_for(dir.file("app.log")));
+    sink.write(record_at(), "next\n");
+  }
+  EXPECT_EQ(read_file(dir.file("app.log")), "complete\nkilled in the midd\nnext\n");
+}
+
+// Lines of 13 to 19 bytes, numbered: "record 007 ..\n".
+std::string numbered(int i) {
+  return "record " +
+         std::string(i < 10    ? "00"
+                     : i < 100 ? "0"
+                               : "") +
+         std::to_string(i) + " " + std::string(static_cast<std::size_t>(i % 7), '.') + "\n";
+}
+
+// Every line is whole and numbered, and the numbers only go up.
+void expect_whole_records_in_order(const std::string& contents, int* count) {
+  *count = 0;
+  int last = -1;
+  ASSERT_TRUE(contents.empty() || contents.back() == '\n') << "ends mid-record: " << contents;
+  for (const std::string& line : test::split_lines(contents)) {
+    int i = -1;
+    ASSERT_EQ(std::sscanf(line.c_str(), "record %d", &i), 1) << line;
+    ASSERT_EQ(line + "\n", numbered(i)) << "a cut record";
+    ASSERT_GT(i, last) << "out of order or twice";
+    last = i;
+    ++*count;
+  }
+}
+
+TEST(FileSink, AFullDeviceLeavesTheFileEndingOnARecord) {
+  TempDir dir;
+  const std::string path = dir.file("app.log");
+  constexpr rlim_t kLimit = 1000;
+  const int code = test::run_with_file_size_limit(kLimit, [&] {
+    FileSinkOptions o = options_for(path);
+    o.buffer_size = 100;
+    FileSink sink(o);
+    for (int i = 0; i < 200; ++i) sink.write(record_at(), numbered(i));
+  });  // closed while the device is still full
+  ASSERT_EQ(code, 0);
+  const std::string contents = read_file(path);
+  EXPECT_LE(contents.size(), kLimit);
+  EXPECT_GT(contents.size(), kLimit - 20);  // whole records up to the last that fitted
+  int count = 0;
+  expect_whole_records_in_order(contents, &count);
+  EXPECT_GT(count, 50);
+}
+
+TEST(FileSink, WhenTheDeviceRecoversEveryRecordIsWrittenOrCountedOnceAndWhole) {
+  TempDir dir;
+  const std::string path = dir.file("app.log");
+  const std::string counts = dir.file("counts");
+  const int code = test::run_with_file_size_limit(1000, [&] {
+    FileSinkOptions o = options_for(path);
+    o.buffer_size = 100;
+    o.max_pending = 500;
+    FileSink sink(o);
+    for (int i = 0; i < 150; ++i) sink.write(record_at(), numbered(i));
+    test::lift_file_size_limit();  // the device recovers
+    for (int i = 150; i < 200; ++i) sink.write(record_at(), numbered(i));
+    sink.flush();
+    test::write_file(
+        counts, std::to_string(sink.dropped_records()) + " " + std::to_string(sink.write_errors()));
+  });
+  ASSERT_EQ(code, 0);
+  int written = 0;
+  expect_whole_records_in_order(read_file(path), &written);
+  int dropped = -1;
+  int errors = -1;
+  ASSERT_EQ(std::sscanf(read_file(counts).c_str(), "%d %d", &dropped, &errors), 2);
+  EXPECT_GT(dropped, 0);
+  EXPECT_GT(errors, 0);
+  EXPECT_EQ(written + dropped, 200);
 }
 
 TEST(FileSink, ReopenAfterExternalRenameStartsAFreshFile) {

@@ -385,6 +385,65 @@ TEST(RotatingFileSink, ConcurrentWritersLoseNothingAcrossRotations) {
   }
 }
 
+// A device that fails and then recovers (RLIMIT_FSIZE = `limit` in a child
+// process, lifted half way): rotation never splits a record between files,
+// no file grows past max_size, and every record is either written once, in
+// order, or counted as dropped. Returns the number dropped.
+int log_through_a_failing_device(const TempDir& dir, rlim_t limit) {
+  const std::string path = dir.file("app.log");
+  const std::string counts = dir.file("counts");
+  constexpr std::uint64_t kMaxSize = 1000;
+  constexpr int kRecords = 300;
+  const int code = test::run_with_file_size_limit(limit, [&] {
+    RotatingFileSink sink(size_options(path, kMaxSize, 50));
+    for (int i = 0; i < kRecords / 2; ++i) sink.write(record_at(), rec(i));
+    test::lift_file_size_limit();  // the device recovers
+    for (int i = kRecords / 2; i < kRecords; ++i) sink.write(record_at(), rec(i));
+    sink.flush();
+    test::write_file(counts, std::to_string(sink.dropped_records()));
+  });
+  EXPECT_EQ(code, 0);
+  std::vector<std::string> files;  // oldest first
+  for (int i = 50; i >= 1; --i) {
+    if (std::filesystem::exists(path + "." + std::to_string(i))) {
+      files.push_back(path + "." + std::to_string(i));
+    }
+  }
+  files.push_back(path);
+  EXPECT_GT(files.size(), 2U);
+  int written = 0;
+  int last = -1;
+  for (const std::string& file : files) {
+    const std::string contents = read_file(file);
+    EXPECT_LE(contents.size(), kMaxSize) << file;
+    EXPECT_TRUE(contents.empty() || contents.back() == '\n') << file << " ends mid-record";
+    for (const std::string& line : test::split_lines(contents)) {
+      int i = -1;
+      EXPECT_EQ(std::sscanf(line.c_str(), "record %d", &i), 1) << file << ": " << line;
+      EXPECT_EQ(line + "\n", rec(i)) << file << ": a split record";
+      EXPECT_GT(i, last) << file << ": out of order or twice";
+      last = i;
+      ++written;
+    }
+  }
+  const int dropped = std::stoi("0" + read_file(counts));
+  EXPECT_EQ(written + dropped, kRecords);
+  return dropped;
+}
+
+// Each file takes 300 bytes, the write(2) that reaches them is cut short.
+TEST(RotatingFileSink, PartialWritesNeitherSplitRecordsNorOverfillFiles) {
+  TempDir dir;
+  log_through_a_failing_device(dir, 300);
+}
+
+// Nothing reaches the device: what waits for the current file fills it to
+// max_size, later records are dropped (no empty backups are made).
+TEST(RotatingFileSink, ADeadDeviceNeitherSplitsRecordsNorOverfillsFiles) {
+  TempDir dir;
+  EXPECT_GT(log_through_a_failing_device(dir, 0), 0);
+}
+
 TEST(RotatingFileSink, RejectsAConfigurationThatNeverRotates) {
   TempDir dir;
   RotatingFileSinkOptions o;

@@ -181,6 +181,12 @@ struct LoggerMetrics {
   std::uint64_t format_errors = 0;     // runtime templates that failed to format
   std::uint64_t protect_dropped = 0;   // records the protector withheld (drop action)
   AsyncMetrics async;                  // async mode's queues and backend
+  // Records (and their bytes) the sinks were given and will never write:
+  // dropped while a device failed past its file's max_pending, or unwritten
+  // when a sink closed. Each loss is also reported on stderr and, in a file,
+  // by a notice once writing works again (docs/sinks.md).
+  std::uint64_t sink_dropped_records = 0;
+  std::uint64_t sink_dropped_bytes = 0;
 };
 
 // Aligned to a cache line so that what every call reads (the members at the

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 
+#include "hydra/sink/detail/crash_lock.hpp"
 #include "hydra/sink/sink.hpp"
 
 namespace hydra {
@@ -26,11 +27,18 @@ class ConsoleSink final : public Sink {
   void flush() override {}
   bool is_terminal() const override;
   std::uint64_t write_errors() const override { return errors_.load(std::memory_order_relaxed); }
+  // The lock is held across fork(), so that the child never inherits it
+  // taken by a thread it does not have.
+  void before_fork() override { mutex_.lock_first(); }
+  void after_fork(bool /*in_child*/) override { mutex_.unlock(); }
+  // Nothing is buffered. A write() from the crash handler does not wait for
+  // the lock when the handler interrupted this very thread inside write():
+  // the record then follows whatever part of the interrupted one got out.
 
  private:
   int fd_;
   std::string header_;  // cleared once written
-  std::mutex mutex_;
+  detail::OwnedMutex mutex_;
   std::atomic<std::uint64_t> errors_{0};
   bool reported_ = false;
 };

@@ -14,6 +14,9 @@ class MemorySink final : public Sink {
  public:
   void write(const Record& record, std::string_view bytes) override;
   void flush() override {}
+  // The lock is held across fork(), so that the child never inherits it taken.
+  void before_fork() override { mutex_.lock(); }
+  void after_fork(bool /*in_child*/) override { mutex_.unlock(); }
 
   // Each write as it arrived (formatted bytes, line ending included).
   std::vector<std::string> lines() const;

@@ -62,8 +62,20 @@ class RotatingFileSink final : public Sink {
   std::uint64_t write_errors() const override;
   // Rotations done (each one moved or truncated the current file).
   std::uint64_t rotations() const;
-  // Bytes of the current file dropped while its device was failing.
-  std::uint64_t dropped_bytes() const;
+  // Records (and bytes) of the current file given up while its device was
+  // failing (see FileSink); also those that had no room left in it: while
+  // the device fails, what waits for the current file is kept for it, and a
+  // record that would take it past max_size is dropped rather than split
+  // off into the next file.
+  std::uint64_t dropped_records() const override;
+  std::uint64_t dropped_bytes() const override;
+  void set_notice_formatter(const NoticeFormatter& format) override;
+  // Holds the rotation lock and the file's across fork(). The child does not
+  // compress what the parent rotated (the parent does); its own rotations
+  // are compressed by a compressor thread of its own.
+  void before_fork() override;
+  void after_fork(bool in_child) override;
+  void emergency_flush() noexcept override;
 
  private:
   struct Impl;
