@@ -322,6 +322,37 @@ void expect_whole_records_in_order(const std::string& contents, int* count) {
   }
 }
 
+// A header (the CSV header) goes ahead of a file's first bytes, also when
+// those are records kept while the device failed; a reopen onto an empty file
+// starts it again, and a file that already has content gets none.
+TEST(FileSink, TheHeaderStartsTheFileAheadOfRecordsKeptThroughAFailingDevice) {
+  TempDir dir;
+  FileSinkOptions o = options_for(dir.file("app.csv"));
+  o.header = "time,level,message\n";
+  testing::internal::CaptureStderr();
+  {
+    FileSink sink(o);
+    sink.inject_write_failures(2, ENOSPC);
+    sink.write(record_at(Level::error), "t1,error,one\n");  // the header's write fails
+    sink.write(record_at(Level::error), "t2,error,two\n");  // so does this attempt
+    EXPECT_EQ(read_file(dir.file("app.csv")), "");
+    sink.flush();
+    EXPECT_EQ(read_file(dir.file("app.csv")), "time,level,message\nt1,error,one\nt2,error,two\n");
+    ASSERT_EQ(std::rename(dir.file("app.csv").c_str(), dir.file("app.csv.1").c_str()), 0);
+    sink.reopen();
+    sink.inject_write_failures(1, ENOSPC);
+    sink.write(record_at(Level::error), "t3,error,three\n");
+    sink.flush();
+    EXPECT_EQ(read_file(dir.file("app.csv")), "time,level,message\nt3,error,three\n");
+  }
+  {
+    FileSink sink(o);  // a restart appending to the file
+    sink.write(record_at(Level::error), "t4,error,four\n");
+  }
+  (void)testing::internal::GetCapturedStderr();
+  EXPECT_EQ(read_file(dir.file("app.csv")), "time,level,message\nt3,error,three\nt4,error,four\n");
+}
+
 TEST(FileSink, AFullDeviceLeavesTheFileEndingOnARecord) {
   TempDir dir;
   const std::string path = dir.file("app.log");
