@@ -128,11 +128,6 @@ extern "C" void on_sighup(int /*signo*/) {
   g_reopen_epoch.fetch_add(1, std::memory_order_relaxed);
 }
 
-bool is_reserved(std::string_view name) {
-  return name.size() >= 4 && name.starts_with("__") && name.ends_with("__") &&
-         name != kCentralizedLayer;
-}
-
 }  // namespace
 
 // Per-thread working storage for dispatch; a nested log call (a sink that
@@ -315,7 +310,7 @@ struct Logger::Impl {
     std::map<std::pair<dev_t, ino_t>, std::string> key_of_file;
     for (const auto& [name, layer] : config.layers) {
       if (name.empty()) throw ConfigError("layers: a layer name must not be empty");
-      if (is_reserved(name)) {
+      if (is_reserved_layer_name(name)) {
         throw ConfigError("layers." + name +
                           ": names of the form __X__ are reserved (only __CENTRALIZED__ may be "
                           "configured)");

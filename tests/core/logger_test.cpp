@@ -347,6 +347,17 @@ TEST_P(RoutingTest, ReservedNamesAreRejected) {
   }
 }
 
+// The one rule the logger, the config loader and `hydra pipe` share.
+TEST(LayerNames, TheDoubleUnderscoreFormsAreReservedButCentralized) {
+  EXPECT_TRUE(hydra::is_reserved_layer_name("__SECRET__"));
+  EXPECT_TRUE(hydra::is_reserved_layer_name("____"));
+  EXPECT_FALSE(hydra::is_reserved_layer_name("__CENTRALIZED__"));
+  EXPECT_FALSE(hydra::is_reserved_layer_name("___"));  // too short to be __X__
+  EXPECT_FALSE(hydra::is_reserved_layer_name("__APP"));
+  EXPECT_FALSE(hydra::is_reserved_layer_name("APP__"));
+  EXPECT_FALSE(hydra::is_reserved_layer_name("DEFAULT"));
+}
+
 TEST_P(LevelsTest, LayerAndDestinationLevelsBothFilter) {
   auto all = std::make_shared<RecordingSink>();
   auto errors = std::make_shared<RecordingSink>();

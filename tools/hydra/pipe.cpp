@@ -33,13 +33,6 @@ constexpr std::string_view kCommand = "pipe";
 constexpr std::string_view kOptions[] = {"--config", "--format", "--layer", "--level",
                                          "--color",  "--name",   "--mode"};
 
-// The library's rule (hydra/config/config.hpp): names of the form __X__ are
-// reserved, and __CENTRALIZED__ is the only one a configuration may use.
-bool is_reserved_layer(std::string_view name) {
-  return name.size() >= 4 && name.starts_with("__") && name.ends_with("__") &&
-         name != kCentralizedLayer;
-}
-
 }  // namespace
 
 // Every value is checked here, before a logger exists, so that a mistake is
@@ -84,7 +77,7 @@ int run_pipe(Args args) {
       format = value;
     } else if (opt == "--layer") {
       if (value.empty()) return option_error(kCommand, "--layer: a layer name must not be empty");
-      if (is_reserved_layer(value)) {
+      if (hydra::is_reserved_layer_name(value)) {
         return option_error(kCommand, "--layer: " + quote(value) +
                                           " is reserved (names of the form __X__ are Hydra's; "
                                           "only __CENTRALIZED__ may be used)");

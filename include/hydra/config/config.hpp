@@ -142,6 +142,13 @@ struct LayerConfig {
 inline constexpr std::string_view kDefaultLayer = "DEFAULT";
 inline constexpr std::string_view kCentralizedLayer = "__CENTRALIZED__";
 
+// Whether a configuration may not name this layer: names of the form __X__
+// are Hydra's, and __CENTRALIZED__ is the only one a configuration may use.
+constexpr bool is_reserved_layer_name(std::string_view name) {
+  return name.size() >= 4 && name.starts_with("__") && name.ends_with("__") &&
+         name != kCentralizedLayer;
+}
+
 // Where the pipeline runs: on the calling thread (sync) or on a backend
 // thread fed by per-thread queues (async). Both run the same stages.
 enum class LoggerMode { sync, async };

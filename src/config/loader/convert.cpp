@@ -766,8 +766,7 @@ LoggerConfig to_config(const Tree& tree, bool with_compliance) {
       if (!value.is_object()) w.wrong_type(key, value, "a table of layers");
       for (const auto& [name, body] : value.items()) {
         const std::string at = child_path(key, name);
-        if (name.size() >= 4 && name.starts_with("__") && name.ends_with("__") &&
-            name != kCentralizedLayer) {
+        if (is_reserved_layer_name(name)) {
           w.fail(at,
                  "names of the form __X__ are reserved (only __CENTRALIZED__ may be "
                  "configured)");
