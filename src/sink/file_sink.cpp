@@ -90,7 +90,8 @@ FileSink::FileSink(FileSinkOptions options)
       if (!open_locked(options_.truncate)) error = errno;
     }
     if (fd_.load(std::memory_order_relaxed) < 0) {
-      throw ConfigError("file '" + options_.path + "': cannot open: " + detail::errno_text(error));
+      throw ConfigError("file '" + options_.path + "': cannot open: " + detail::errno_text(error) +
+                        (error == ENXIO ? " (a FIFO with no reader)" : ""));
     }
   }
 }
@@ -214,12 +215,18 @@ void FileSink::inject_write_failures(int count, int error) {
 }
 
 bool FileSink::open_locked(bool truncate) {
-  const int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0);
+  // O_NONBLOCK: opening a FIFO that has no reader fails (ENXIO) instead of
+  // hanging the caller; it is cleared at once, so that writes to a FIFO or a
+  // terminal wait as they always do. It means nothing to a regular file.
+  const int flags =
+      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK | (truncate ? O_TRUNC : 0);
   int fd = -1;
   do {
     fd = ::open(options_.path.c_str(), flags, 0644);
   } while (fd < 0 && errno == EINTR);
   if (fd < 0) return false;
+  const int status = ::fcntl(fd, F_GETFL);
+  if (status != -1) (void)::fcntl(fd, F_SETFL, status & ~O_NONBLOCK);
   needs_newline_ = !truncate && ends_mid_line(fd, options_.path);
   fd_.store(fd, std::memory_order_release);
   start_file_locked();

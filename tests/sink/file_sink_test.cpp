@@ -1,11 +1,14 @@
 #include "hydra/sink/file_sink.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -320,6 +323,66 @@ void expect_whole_records_in_order(const std::string& contents, int* count) {
     last = i;
     ++*count;
   }
+}
+
+// A FIFO with no reader: opening it for writing would wait for a reader
+// forever. The sink is built in a child so that a regression shows as a hang
+// the watchdog reports rather than a stuck test.
+TEST(FileSink, AFifoWithNoReaderIsAConfigErrorNotAHang) {
+  TempDir dir;
+  const std::string path = dir.file("pipe");
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0) << std::strerror(errno);
+  int report[2];
+  ASSERT_EQ(::pipe(report), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(report[0]);
+    const std::string error = test::config_error_of([&] { FileSink sink(options_for(path)); });
+    (void)!::write(report[1], error.data(), error.size());
+    std::_Exit(0);
+  }
+  ::close(report[1]);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  int status = 0;
+  pid_t done = 0;
+  while ((done = ::waitpid(pid, &status, WNOHANG)) == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (done != pid) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+  }
+  std::string error(512, '\0');
+  const ssize_t n = ::read(report[0], error.data(), error.size());
+  ::close(report[0]);
+  error.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  ASSERT_EQ(done, pid) << "building a file sink on a FIFO with no reader hung";
+  EXPECT_EQ(error,
+            "file '" + path + "': cannot open: No such device or address (a FIFO with no reader)");
+}
+
+// A FIFO with a reader is written to like a file, and its writes wait for the
+// reader as they always did (the open's O_NONBLOCK is not left on).
+TEST(FileSink, AFifoWithAReaderIsWrittenTo) {
+  TempDir dir;
+  const std::string path = dir.file("pipe");
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0) << std::strerror(errno);
+  const int reader = ::open(path.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(reader, 0);
+  {
+    FileSink sink(options_for(path));
+    const int flags = ::fcntl(reader, F_GETFL);
+    ASSERT_EQ(::fcntl(reader, F_SETFL, flags & ~O_NONBLOCK), 0);
+    sink.write(record_at(Level::error), "through the pipe\n");
+  }
+  std::string got(64, '\0');
+  const ssize_t n = ::read(reader, got.data(), got.size());
+  ::close(reader);
+  ASSERT_GT(n, 0);
+  got.resize(static_cast<std::size_t>(n));
+  EXPECT_EQ(got, "through the pipe\n");
 }
 
 // A header (the CSV header) goes ahead of a file's first bytes, also when
