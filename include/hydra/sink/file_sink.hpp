@@ -131,12 +131,15 @@ class FileSink : public Sink {
   bool write_pending_in_crash() noexcept;
 
   FileSinkOptions options_;
-  mutable detail::OwnedMutex mutex_;
+  // The lock and the state every record changes (pending_'s size and last
+  // block) share one cache line: with threads taking turns at the lock, each
+  // turn then moves one contended line, not three.
+  alignas(64) mutable detail::OwnedMutex mutex_;
+  detail::PendingBytes pending_;
   // -1 after a failed reopen: opened again at the next flush. Atomic, and
   // set to -1 before a close, so that the crash handler never writes to a
   // descriptor number that is being reused.
   std::atomic<int> fd_{-1};
-  detail::PendingBytes pending_;
   // The end of the bytes a write(2) in progress is writing from
   // pending_.front(), for the crash handler; stale values point before the
   // front and mean nothing.

@@ -15,14 +15,29 @@
 
 namespace hydra::detail {
 
+// Callers inside OwnedMutex::lock_first / try_lock_first, process-wide: a
+// fork()'s prepare handler or the crash handler. Every OwnedMutex::lock()
+// reads it before it takes its mutex and it is almost never written, so it
+// stays in every core's cache; kept in the mutex itself it shared the mutex's
+// contended cache line, and that read fetched the line shared just before the
+// lock needed it exclusive: two transfers of the line per lock, which cost
+// two threads logging to one file in sync mode about a quarter of their
+// throughput (hydra-bench --scenarios throughput). A claim makes writers of
+// every sink yield, not only those of the sink being claimed: claims are
+// rare and short. So no thread may hold one OwnedMutex while it takes
+// another (a claimer waiting for the first would wait for ever); the sinks
+// never nest them.
+inline std::atomic<int> g_first_claims{0};
+
 // A mutex that knows which thread holds it (one relaxed store per lock and
-// unlock on top of std::mutex), and that a rare caller can take ahead of a
-// crowd of writers (std::mutex is not fair: fork()'s prepare handler or the
-// crash handler could otherwise wait long behind threads that log in a loop).
+// unlock on top of std::mutex, on the mutex's own cache line), and that a
+// rare caller can take ahead of a crowd of writers (std::mutex is not fair:
+// fork()'s prepare handler or the crash handler could otherwise wait long
+// behind threads that log in a loop).
 class OwnedMutex {
  public:
   void lock() {
-    while (first_claims_.load(std::memory_order_relaxed) != 0) ::sched_yield();
+    while (g_first_claims.load(std::memory_order_relaxed) != 0) ::sched_yield();
     mutex_.lock();
     holder_.store(::pthread_self(), std::memory_order_relaxed);
   }
@@ -39,18 +54,18 @@ class OwnedMutex {
   // in lock() until it is taken. Never call it with another lock that
   // writers of this one take first.
   void lock_first() {
-    first_claims_.fetch_add(1, std::memory_order_relaxed);
+    g_first_claims.fetch_add(1, std::memory_order_relaxed);
     lock_unclaimed();
-    first_claims_.fetch_sub(1, std::memory_order_relaxed);
+    g_first_claims.fetch_sub(1, std::memory_order_relaxed);
   }
   // The same, giving up at `deadline` (false).
   bool try_lock_first(std::chrono::steady_clock::time_point deadline) noexcept {
-    first_claims_.fetch_add(1, std::memory_order_relaxed);
+    g_first_claims.fetch_add(1, std::memory_order_relaxed);
     bool locked = false;
     while (!(locked = try_lock()) && std::chrono::steady_clock::now() < deadline) {
       ::sched_yield();
     }
-    first_claims_.fetch_sub(1, std::memory_order_relaxed);
+    g_first_claims.fetch_sub(1, std::memory_order_relaxed);
     return locked;
   }
   // True only while the calling thread holds it: a holder stores its own id
@@ -68,7 +83,6 @@ class OwnedMutex {
 
   std::mutex mutex_;
   std::atomic<pthread_t> holder_{};
-  std::atomic<int> first_claims_{0};  // callers in lock_first / try_lock_first
 };
 
 // Set once by the crash handler (emergency_flush_all, logger.cpp), on the

@@ -74,11 +74,13 @@ class PendingBytes {
   Block* take_block(std::size_t at_least);
   void recycle(Block* block) noexcept;
 
+  // size_ and last_ first: what every append changes or reads (FileSink
+  // keeps them on its lock's cache line).
+  std::size_t size_ = 0;
+  Block* last_ = nullptr;
   const std::size_t block_size_;
   std::atomic<Block*> first_{nullptr};
-  Block* last_ = nullptr;
   Block* spare_ = nullptr;  // one emptied usual-size block, kept for reuse
-  std::size_t size_ = 0;
 };
 
 template <typename Write>
