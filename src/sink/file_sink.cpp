@@ -28,11 +28,10 @@ std::string records_and_bytes(std::uint64_t records, std::uint64_t bytes) {
   return fmt::format("{} record{} ({} bytes)", records, records == 1 ? "" : "s", bytes);
 }
 
-// Whether the regular file open as `fd` is non-empty and does not end in
-// '\n' (a process was killed in the middle of writing a line).
-bool ends_mid_line(int fd, const std::string& path) {
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) return false;
+// Whether `path`, a file with status `st`, is a non-empty regular file that
+// does not end in '\n' (a process was killed in the middle of writing a line).
+bool ends_mid_line(const struct stat& st, const std::string& path) {
+  if (!S_ISREG(st.st_mode) || st.st_size == 0) return false;
   const int reader = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (reader < 0) return false;
   char last = '\n';
@@ -227,22 +226,35 @@ bool FileSink::open_locked(bool truncate) {
   if (fd < 0) return false;
   const int status = ::fcntl(fd, F_GETFL);
   if (status != -1) (void)::fcntl(fd, F_SETFL, status & ~O_NONBLOCK);
-  needs_newline_ = !truncate && ends_mid_line(fd, options_.path);
+  struct stat st {};
+  const bool known = ::fstat(fd, &st) == 0;
+  needs_newline_ = !truncate && known && ends_mid_line(st, options_.path);
+  // An empty file gets the header just ahead of its first record
+  // (write_pending_locked), so that a file never holds a header alone;
+  // records kept while the device failed are this file's first.
+  header_due_ = !options_.header.empty() && known && st.st_size == 0;
+  header_written_ = 0;
   fd_.store(fd, std::memory_order_release);
-  start_file_locked();
   return true;
 }
 
-void FileSink::start_file_locked() {
-  header_due_ = false;
-  header_written_ = 0;
-  if (options_.header.empty()) return;
-  struct stat st {};
-  if (::fstat(fd_.load(std::memory_order_relaxed), &st) != 0 || st.st_size != 0) return;
-  // Written just ahead of the file's first record (write_pending_locked), so
-  // that a file never holds a header alone; records kept while the device
-  // failed are this file's first.
-  header_due_ = true;
+int FileSink::injected_error() {
+  if (inject_count_ <= 0) return 0;
+  --inject_count_;
+  return inject_errno_;
+}
+
+bool FileSink::write_ahead_locked(int fd, std::string_view text, std::size_t& done) {
+  detail::WriteResult result{0, injected_error()};
+  if (result.error == 0) {
+    result = detail::write_all(fd, text.substr(done), std::chrono::milliseconds(0));
+  }
+  done += result.written;
+  if (result.error != 0) {
+    note_failure("write failed", result.error);
+    return false;
+  }
+  return true;
 }
 
 bool FileSink::flush_locked() {
@@ -268,36 +280,19 @@ bool FileSink::write_pending_locked() {
     fd = fd_.load(std::memory_order_relaxed);
   }
   if (needs_newline_) {
-    const int error =
-        inject_count_ > 0
-            ? (--inject_count_, inject_errno_)
-            : detail::write_all(fd, std::string_view("\n"), std::chrono::milliseconds(0)).error;
-    if (error != 0) {
-      note_failure("write failed", error);
-      return false;
-    }
+    std::size_t done = 0;
+    if (!write_ahead_locked(fd, "\n", done)) return false;
     needs_newline_ = false;
   }
   if (header_due_ && !pending_.empty()) {
-    const std::string_view rest = std::string_view(options_.header).substr(header_written_);
-    const detail::WriteResult result =
-        inject_count_ > 0 ? (--inject_count_, detail::WriteResult{0, inject_errno_})
-                          : detail::write_all(fd, rest, std::chrono::milliseconds(0));
-    header_written_ += result.written;
-    if (result.error != 0) {
-      note_failure("write failed", result.error);
-      return false;
-    }
+    if (!write_ahead_locked(fd, options_.header, header_written_)) return false;
     header_due_ = false;
     header_written_ = 0;
   }
   while (!pending_.empty()) {
     const std::string_view chunk = pending_.front();
-    int error = 0;
-    if (inject_count_ > 0) {
-      --inject_count_;
-      error = inject_errno_;
-    } else {
+    int error = injected_error();
+    if (error == 0) {
       // in_flight_end_ tells the crash handler, should it interrupt this
       // thread right after write(2), which bytes count as written.
       in_flight_end_.store(chunk.data() + chunk.size(), std::memory_order_release);

@@ -113,7 +113,11 @@ class FileSink : public Sink {
   bool flush_locked();  // false: the bytes stay buffered (device failing)
   bool write_pending_locked();
   bool open_locked(bool truncate);
-  void start_file_locked();  // after an open: is the header due?
+  // The failure inject_write_failures() set up for this attempt, or 0.
+  int injected_error();
+  // Writes, ahead of the pending records, what the file needs first (a
+  // newline, the header); `done` of its bytes are there already.
+  bool write_ahead_locked(int fd, std::string_view text, std::size_t& done);
   // Before the file is closed, reopened or forked: cuts a record that a
   // partial write left at the file's end back out of it (false: it could not).
   bool take_back_partial_record();
