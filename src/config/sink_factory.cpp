@@ -46,9 +46,7 @@ std::string header_of(const DestinationConfig& config) {
   // On a console `auto` never means csv, so a terminal's answer does not matter.
   if (iequals(format, "auto")) format = auto_format_for(config, false, detect_environment());
   if (!iequals(format, "csv")) return {};
-  FormatterOptions options;
-  options.csv_header = true;
-  return std::string(CsvFormatter(options).header());
+  return std::string(kCsvHeader);
 }
 
 namespace {

@@ -386,9 +386,7 @@ struct Logger::Impl {
   // of its own); else that of the layer it falls back to (DEFAULT,
   // __CENTRALIZED__); else default_level. Under slots_mutex.
   Level level_of(std::string_view name, const detail::Route& route) const {
-    for (const auto& r : routes) {
-      if (r->name == name) return r->level;
-    }
+    if (const detail::Route* own = find_layer(name)) return own->level;
     return route.last_resort ? config.default_level : route.level;
   }
 

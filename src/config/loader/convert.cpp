@@ -493,7 +493,7 @@ std::string time_of_day_text(std::chrono::minutes time) {
 std::string format_of(const Walker& w, const Json& v, const std::string& path) {
   std::string name = w.string(v, path);
   std::transform(name.begin(), name.end(), name.begin(), hydra::detail::ascii_lower);
-  if (name != "auto" && !is_format_name(name)) {
+  if (name != "auto" && !hydra::is_format_name(name)) {
     w.fail(path,
            describe(v) + " is not a format (valid: " + std::string(kFormatChoices) + ", auto)");
   }

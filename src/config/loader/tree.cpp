@@ -164,16 +164,6 @@ std::string describe(const Json& value) {
   return text;
 }
 
-bool is_format_name(std::string_view name) {
-  std::string_view rest = kFormatChoices;
-  while (!rest.empty()) {
-    const auto comma = rest.find(", ");
-    if (rest.substr(0, comma) == name) return true;
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 2);
-  }
-  return false;
-}
-
 void fail(const Tree& tree, std::string_view path, const std::string& what) {
   std::string message = tree.where(path);
   if (!path.empty()) {

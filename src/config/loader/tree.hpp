@@ -42,9 +42,6 @@ std::string index_path(std::string_view parent, std::size_t index);
 // (shortened when long).
 std::string describe(const Json& value);
 
-// Whether `name` is one of kFormatChoices (text, json, ...).
-bool is_format_name(std::string_view name);
-
 // Throws ConfigError("where: path: what").
 [[noreturn]] void fail(const Tree& tree, std::string_view path, const std::string& what);
 
