@@ -5,6 +5,7 @@
 #include <cctype>
 #include <string>
 
+#include "hydra/core/detail/ascii.hpp"
 #include "hydra/core/error.hpp"
 #include "hydra/format/detail/escape.hpp"
 
@@ -35,12 +36,6 @@ std::optional<Level> parse_level(std::string_view name) noexcept {
 
 namespace {
 
-std::string_view trim_blanks(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 Level spec_level(std::string_view text) {
   if (const auto level = parse_level(text)) return *level;
   throw ConfigError("'" + detail::to_printable(text) + "' is not a level (valid: " +
@@ -53,18 +48,18 @@ LevelSpec parse_level_spec(std::string_view text) {
   LevelSpec spec;
   while (true) {
     const auto comma = text.find(',');
-    const std::string_view item = trim_blanks(text.substr(0, comma));
+    const std::string_view item = detail::trim_blanks(text.substr(0, comma));
     if (!item.empty()) {
       const auto eq = item.find('=');
       if (eq == std::string_view::npos) {
         spec.overall = spec_level(item);
       } else {
-        const std::string_view layer = trim_blanks(item.substr(0, eq));
+        const std::string_view layer = detail::trim_blanks(item.substr(0, eq));
         if (layer.empty()) {
           throw ConfigError("'" + detail::to_printable(item) +
                             "' names no layer (valid: LEVEL or LAYER=LEVEL, comma-separated)");
         }
-        spec.layers.emplace_back(layer, spec_level(trim_blanks(item.substr(eq + 1))));
+        spec.layers.emplace_back(layer, spec_level(detail::trim_blanks(item.substr(eq + 1))));
       }
     }
     if (comma == std::string_view::npos) break;

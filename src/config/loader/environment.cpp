@@ -8,20 +8,11 @@
 #include <vector>
 
 #include "hydra/config/detect.hpp"
+#include "hydra/core/detail/ascii.hpp"
 #include "hydra/core/error.hpp"
 #include "tree.hpp"
 
 namespace hydra {
-
-namespace {
-
-std::string trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return std::string(s);
-}
-
-}  // namespace
 
 Env process_env() {
   return [](std::string_view name) -> std::optional<std::string> {
@@ -134,7 +125,7 @@ void compliance_from_environment(Tree& tree, const Env& env) {
   std::string_view rest = *value;
   while (true) {
     const auto comma = rest.find(',');
-    std::string item = trim(rest.substr(0, comma));
+    std::string item(detail::trim_blanks(rest.substr(0, comma)));
     if (!item.empty()) profiles.push_back(std::move(item));
     if (comma == std::string_view::npos) break;
     rest.remove_prefix(comma + 1);
