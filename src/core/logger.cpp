@@ -240,6 +240,13 @@ void require_same_sink_options(const SharedSink& shared, const detail::SinkSpec&
   }
 }
 
+// What `hydra::Logger log;` gets, at construction and when a reconfigure()
+// brings no layers: the environment's defaults, then the HYDRA_LOG_* variables.
+void apply_zero_config_and_variables(LoggerConfig& config) {
+  apply_zero_config(config, detect_environment());
+  apply_zero_config_environment(config);
+}
+
 }  // namespace
 
 struct Logger::Impl {
@@ -521,10 +528,7 @@ Logger::Logger(LoggerConfig config) : impl_(std::make_unique<Impl>()) {
   im.config = std::move(config);
   if (im.config.default_layer.empty()) throw ConfigError("default_layer: must not be empty");
   detail::check_limits(im.config.async);
-  if (im.config.layers.empty()) {
-    apply_zero_config(im.config, detect_environment());
-    apply_zero_config_environment(im.config);
-  }
+  if (im.config.layers.empty()) apply_zero_config_and_variables(im.config);
   for (const auto& [key, value] : im.config.static_fields) {
     im.static_fields.push_back(Field{key, FieldValue(std::string_view(value))});
   }
@@ -716,10 +720,7 @@ void Logger::reconfigure(LoggerConfig config) {
   // Unset static fields keep the logger's (zero-config may have added
   // detected resource fields); different ones are refused.
   if (config.static_fields.empty()) config.static_fields = im.config.static_fields;
-  if (config.layers.empty()) {
-    apply_zero_config(config, detect_environment());
-    apply_zero_config_environment(config);
-  }
+  if (config.layers.empty()) apply_zero_config_and_variables(config);
   if (config.static_fields != im.config.static_fields) fixed("static_fields");
 
   SinkTable reuse;
