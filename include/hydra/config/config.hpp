@@ -19,12 +19,16 @@
 #include "hydra/core/level.hpp"
 #include "hydra/format/color.hpp"
 #include "hydra/format/formatter.hpp"
+#include "hydra/plugin/options.hpp"
 
 namespace hydra {
 
 class Protector;
 class Sink;
 struct Environment;  // hydra/config/detect.hpp
+namespace plugin {
+class Plugin;
+}  // namespace plugin
 
 // How often a rotating file starts a new file by time: at every `period` of
 // local wall-clock time, counted from midnight (see rotation_time), or never
@@ -59,13 +63,19 @@ enum class BackupNaming { index, date };
 inline constexpr int kMaxBackupCount = 100000;
 
 struct DestinationConfig {
-  // console | file | rotating_file | null. Ignored when `sink` is set.
+  // console | file | rotating_file | null, or a sink type of the plugin
+  // registry (hydra/plugin/registry.hpp). Ignored when `sink` is set.
   std::string type = "console";
+  // The options of a registry sink type (checked against its declaration).
+  plugin::Options sink_options;
   // Records below this level are not written here. Unset: all the layer passes.
   std::optional<Level> level;
   // text | json | logfmt | csv | syslog | gelf | logstash | gcp_json, or
-  // "auto": chosen when the destination is built (auto_format_for).
+  // "auto": chosen when the destination is built (auto_format_for); or a
+  // formatter type of the plugin registry, with its options in
+  // format_options.
   std::string format = "text";
+  plugin::Options format_options;
   ColorMode color_mode = ColorMode::automatic;
   // The colours when the destination colours: a built-in theme and colours
   // laid over it; HYDRA_LOG_COLOR_<LEVEL> still applies on top.
@@ -149,6 +159,24 @@ constexpr bool is_reserved_layer_name(std::string_view name) {
          name != kCentralizedLayer;
 }
 
+// A filter or analytics instance: a registered type with its options, or
+// an object made by code (`instance`, a plugin::Filter or plugin::Analytics
+// as the list says), which is used as it is.
+struct PluginConfig {
+  std::string type;
+  plugin::Options options;
+  std::shared_ptr<plugin::Plugin> instance;
+};
+
+// A plugin file the configuration loaded (`plugins = [...]`): the logger
+// writes an audit record of each when it is built.
+struct LoadedPlugin {
+  std::string name;
+  std::string version;
+  std::string sha256;
+  std::string path;
+};
+
 // Where the pipeline runs: on the calling thread (sync) or on a backend
 // thread fed by per-thread queues (async). Both run the same stages.
 enum class LoggerMode { sync, async };
@@ -173,6 +201,20 @@ struct LoggerConfig {
   // (service.name, host.name, ...: see hydra/config/detect.hpp). Values are
   // strings.
   std::vector<std::pair<std::string, std::string>> static_fields;
+
+  // Plugins (docs/plugins.md). Filters run in this order on every record,
+  // before routing; analytics see every record after the protect stage and
+  // are ticked every analytics_interval.
+  std::vector<PluginConfig> filters;
+  std::vector<PluginConfig> analytics;
+  std::chrono::milliseconds analytics_interval{10000};
+  // A plugin instance that fails (throws, or returns an error through the C
+  // ABI) this many times in a row is disabled, with a notice in-band and on
+  // stderr: a disabled filter lets records through unchanged, a disabled
+  // analytics sees no more, a disabled sink counts what it is given as
+  // dropped.
+  int plugin_failure_limit = 5;
+  std::vector<LoadedPlugin> plugins;
 };
 
 // Helpers that read well at the call site:
