@@ -88,28 +88,30 @@ constexpr std::string_view level_name(Level level) noexcept {
 class Value {
  public:
   constexpr Value() noexcept { raw_.value.i64 = 0; }
-  constexpr Value(bool v) noexcept
-      : Value(HYDRA_VALUE_BOOL) {  // NOLINT(google-explicit-constructor)
+  // Implicit, so that a value reads as itself: add_field("rate", 10).
+  // NOLINTBEGIN(google-explicit-constructor)
+  constexpr Value(bool v) noexcept : Value(Typed{HYDRA_VALUE_BOOL}) {
     raw_.value.boolean = v ? 1 : 0;
   }
   template <typename T>
   requires(std::is_integral_v<T> && !std::is_same_v<T, bool> &&
            std::is_signed_v<T>) constexpr Value(T v) noexcept
-      : Value(HYDRA_VALUE_INT) {  // NOLINT
+      : Value(Typed{HYDRA_VALUE_INT}) {
     raw_.value.i64 = static_cast<std::int64_t>(v);
   }
   template <typename T>
   requires(std::is_integral_v<T> && !std::is_same_v<T, bool> &&
            std::is_unsigned_v<T>) constexpr Value(T v) noexcept
-      : Value(HYDRA_VALUE_UINT) {  // NOLINT
+      : Value(Typed{HYDRA_VALUE_UINT}) {
     raw_.value.u64 = static_cast<std::uint64_t>(v);
   }
-  constexpr Value(double v) noexcept : Value(HYDRA_VALUE_DOUBLE) { raw_.value.f64 = v; }  // NOLINT
-  constexpr Value(std::string_view v) noexcept : Value(HYDRA_VALUE_STRING) {              // NOLINT
+  constexpr Value(double v) noexcept : Value(Typed{HYDRA_VALUE_DOUBLE}) { raw_.value.f64 = v; }
+  constexpr Value(std::string_view v) noexcept : Value(Typed{HYDRA_VALUE_STRING}) {
     raw_.value.str = {v.data(), v.size()};
   }
-  constexpr Value(const char* v) noexcept : Value(std::string_view(v)) {}  // NOLINT
-  Value(const std::string& v) noexcept : Value(std::string_view(v)) {}     // NOLINT
+  constexpr Value(const char* v) noexcept : Value(std::string_view(v)) {}
+  Value(const std::string& v) noexcept : Value(std::string_view(v)) {}
+  // NOLINTEND(google-explicit-constructor)
 
   // The value of a host's field (its key is not kept).
   static Value of(const hydra_field& field) noexcept {
@@ -157,7 +159,10 @@ class Value {
   }
 
  private:
-  constexpr explicit Value(std::int32_t type) noexcept { raw_.type = type; }
+  struct Typed {  // a tag, so that Value(7) is an integer, never a type
+    std::int32_t type;
+  };
+  constexpr explicit Value(Typed typed) noexcept { raw_.type = typed.type; }
   hydra_field raw_{};
 };
 
