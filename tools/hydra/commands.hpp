@@ -14,6 +14,9 @@ int run_pipe(Args args);
 int run_redact(Args args);  // built with HYDRA_WITH_PROTECT only
 int run_audit(Args args);   // built with HYDRA_WITH_PROTECT only
 int run_config(Args args);  // built with HYDRA_WITH_CONFIG only
+// hydra plugin check: the arguments after "check". Built with the plugin
+// component only.
+int plugin_check(Args args);
 
 // Exit code for a usage error (as sysexits' EX_USAGE).
 inline constexpr int kUsageError = 64;

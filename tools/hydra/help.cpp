@@ -108,6 +108,21 @@ const std::vector<CommandHelp>& commands() {
        "0; 64 for a usage error; 78 for a mistake in FILE or the environment (the message names "
        "the file, line and key)"},
       {"config presets", {""}, "Lists the magic presets and what each is for.", {}, ""},
+      {"plugin check",
+       {"[--threads N] [--records M] [--option TYPE.KEY=VALUE]... PATH.so"},
+       "Loads the plugin PATH.so into a registry of its own and checks every type it declares "
+       "as the host will use it: creation from its options and refusal of bad ones, N threads "
+       "x M records with exact counts, hostile records (CR/LF, escapes, invalid UTF-8, 1 MB "
+       "values), health, reconfigure, flush and stop (docs/plugins-sdk.md). Prints a row per "
+       "check.",
+       {{"--threads N", "threads calling one instance at once (default: 4; at most 256)"},
+        {"--records M", "records each thread sends (default: 1000)"},
+        {"--option TYPE.KEY=VALUE",
+         "an option for type TYPE's instances, over its default; repeatable (a required option "
+         "without one gets a value of its type, and an option naming a path or file a file in "
+         "a scratch directory)"}},
+       "0 when every check passed; 1 when one failed (its row says FAIL and why); 64 for a "
+       "usage error"},
       {"help",
        {"[COMMAND]"},
        "Prints every command with its options; with COMMAND, that command's usage and options "
