@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Installs the build tree into a fresh prefix, then configures, builds and runs
-# an outside project that uses find_package(hydra CONFIG REQUIRED).
+# an outside project that uses find_package(hydra CONFIG REQUIRED). With
+# plugin_check=ON it also builds the example plugin (examples/plugins) against
+# the prefix, as a plugin's author would, and requires the installed
+# `hydra plugin check` to pass it.
 set -euo pipefail
-build_dir=$1 work=$2 consumer=$3 sanitize=${4:-}
+build_dir=$1 work=$2 consumer=$3 sanitize=${4:-} plugin_check=${5:-OFF}
+source_dir=$(cd "$(dirname "$0")/../.." && pwd)
 rm -rf "$work"
 cmake --install "$build_dir" --prefix "$work/prefix"
 test -f "$work/prefix/include/hydra/hydra.hpp"
@@ -16,3 +20,16 @@ out=$("$work/build/consumer")
 echo "$out"
 grep -q 'consumer says hello name=installed' <<<"$out"
 "$work/prefix/bin/hydra" version
+
+if [ "$plugin_check" = ON ]; then
+  test -f "$work/prefix/include/hydra/plugin/sdk.hpp"
+  cmake -S "$source_dir/examples/plugins" -B "$work/plugin" -G Ninja \
+    -DCMAKE_PREFIX_PATH="$work/prefix" "${flags[@]}"
+  cmake --build "$work/plugin"
+  # The plugin needs nothing of Hydra's libraries: it links only the C and C++ runtimes.
+  if ldd "$work/plugin/hydra-example.so" | grep -q libhydra; then
+    echo "hydra-example.so links a Hydra library" >&2
+    exit 1
+  fi
+  "$work/prefix/bin/hydra" plugin check "$work/plugin/hydra-example.so"
+fi
