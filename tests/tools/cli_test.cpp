@@ -50,6 +50,9 @@ std::vector<Command> commands() {
   all.push_back({{"config", "explain"}, {}});
   all.push_back({{"config", "presets"}, {}});
 #endif
+#if defined(HYDRA_CLI_WITH_PLUGIN)
+  all.push_back({{"plugin", "check"}, {"--threads", "--records", "--option"}});
+#endif
   return all;
 }
 
@@ -61,6 +64,9 @@ std::vector<std::string> groups() {
 #endif
 #if defined(HYDRA_CLI_WITH_CONFIG)
   all.emplace_back("config");
+#endif
+#if defined(HYDRA_CLI_WITH_PLUGIN)
+  all.emplace_back("plugin");
 #endif
   return all;
 }

@@ -83,7 +83,8 @@ int main(int argc, char** argv) {
     if (!rest.empty() && rest.front() == "check") return plugin_check(rest.subspan(1));
     if (!rest.empty() && is_help_option(rest.front())) return print_help("plugin");
     return usage_error(
-        "plugin", rest.empty() ? "which subcommand?" : "unknown subcommand " + quote(rest.front()));
+        "plugin", rest.empty() ? "which subcommand?"
+                               : "unknown subcommand " + quote(rest.front()) + " (valid: check)");
   }
 #else
   if (command == "plugin") return without_module(command, "plugin");
