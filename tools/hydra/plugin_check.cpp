@@ -555,14 +555,16 @@ std::string hostile(const Instance& instance) {
                      records.size());
 }
 
-std::string lifecycle(Instance& instance, const Made& made) {
+std::string lifecycle(const plugin::Registry& registry, const TypeInfo& type, Instance& instance,
+                      const Made& made) {
   plugin::Plugin* plugin = instance.lifecycle();
   std::vector<std::string> done;
   if (plugin != nullptr) {
     const std::string health = plugin->health();
     if (!is_json_object(health)) throw CheckFailed("health() is not a JSON object: " + health);
     done.push_back("health " + health);
-    const bool took = plugin->reconfigure(made.options);
+    // As a reload would: the same options, checked and completed by the host.
+    const bool took = plugin->reconfigure(registry.check(type.kind, type.name, made.options));
     done.push_back(took ? "reconfigure taken" : "reconfigure declined (a reload makes a new one)");
   }
   if (instance.sink) {
@@ -732,7 +734,7 @@ int plugin_check(Args args) {
     }
     report.run(name + threads, [&] { return concurrency(instance, made, settings); });
     report.run(name + "hostile records", [&] { return hostile(instance); });
-    report.run(name + "lifecycle", [&] { return lifecycle(instance, made); });
+    report.run(name + "lifecycle", [&] { return lifecycle(registry, type, instance, made); });
   }
   report.summary();
   return report.passed() ? 0 : 1;
