@@ -136,9 +136,9 @@ TEST(PluginCheck, FailsAnalyticsWhoseInsightsAreNotJson) {
   EXPECT_NE(r.detail.find("not a JSON object"), std::string::npos) << r.detail;
 }
 
-TEST(PluginCheck, FailsADetectorWhoseSpansAreOutOfBounds) {
+TEST(PluginCheck, FailsADetectorWhoseSpansAreOutOfOrder) {
   const Row r = failing(fixture("broken_bad_spans.so"), "detector bad_spans: 3 threads");
-  EXPECT_NE(r.detail.find("past the end"), std::string::npos) << r.detail;
+  EXPECT_NE(r.detail.find("overlaps or precedes the one before"), std::string::npos) << r.detail;
 }
 
 TEST(PluginCheck, FailsAnOptionWhoseDefaultIsNotOfItsType) {
@@ -154,17 +154,32 @@ TEST(PluginCheck, FailsAnOptionWhoseDefaultIsNotOfItsType) {
 TEST(PluginCheck, FailsAPluginThatFailsOrThrowsOnEveryCall) {
   const ProcessResult r = check({fixture("throwing.so")});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  // Errors returned through the ABI: start() already fails.
   for (const std::string type :
-       {"sink failing_sink", "filter failing_filter", "analytics failing_analytics",
-        "sink throwing_sink", "filter throwing_filter", "analytics throwing_analytics"}) {
+       {"sink failing_sink", "filter failing_filter", "analytics failing_analytics"}) {
+    const auto create = row(r.out, type + ": create");
+    ASSERT_TRUE(create) << type << "\n" << r.out;
+    EXPECT_EQ(create->outcome, "FAIL") << type;
+    EXPECT_NE(create->detail.find("start failed: failing: start failed"), std::string::npos)
+        << create->detail;
+  }
+  // Exceptions, which the SDK turned into errors with their what().
+  for (const auto& [type, reason] : std::vector<std::pair<std::string, std::string>>{
+           {"sink throwing_sink", "write failed: throwing: write threw over two lines"},
+           {"filter throwing_filter", "filter failed: throwing: filter threw"},
+           {"analytics throwing_analytics", "observe failed: throwing: observe threw"}}) {
     const auto threads = row(r.out, type + ": 3 threads");
     ASSERT_TRUE(threads) << type << "\n" << r.out;
     EXPECT_EQ(threads->outcome, "FAIL") << type;
+    EXPECT_NE(threads->detail.find("600 of 600 calls failed, first: "), std::string::npos)
+        << threads->detail;
+    EXPECT_NE(threads->detail.find(reason), std::string::npos) << threads->detail;
   }
-  EXPECT_EQ(row(r.out, "filter refusing_filter: create")->outcome, "FAIL");
-  EXPECT_NE(
-      row(r.out, "filter refusing_filter: create")->detail.find("refuses every configuration"),
-      std::string::npos);
+  const auto refused = row(r.out, "filter refusing_filter: create");
+  ASSERT_TRUE(refused) << r.out;
+  EXPECT_EQ(refused->outcome, "FAIL");
+  EXPECT_NE(refused->detail.find("refusing_filter: refuses every configuration"), std::string::npos)
+      << refused->detail;
   EXPECT_EQ(row(r.out, "filter refusing_filter: hostile records")->outcome, "SKIP");
 }
 

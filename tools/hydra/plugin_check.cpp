@@ -73,6 +73,8 @@ class Report {
       ++passed_;
     } catch (const CheckFailed& e) {
       fail(name, e.what());
+    } catch (const ConfigError& e) {  // the host refused: the message says why
+      fail(name, e.what());
     } catch (const std::exception& e) {
       fail(name, std::string("threw: ") + e.what());
     } catch (...) {
@@ -99,14 +101,14 @@ class Report {
     // The detail may quote what the plugin produced: one line, escaped.
     std::string shown = quote(detail);
     shown = shown.substr(1, shown.size() - 2);
-    constexpr std::size_t kMaxDetail = 160;
+    constexpr std::size_t kMaxDetail = 300;
     if (shown.size() > kMaxDetail) shown = shown.substr(0, kMaxDetail) + "...";
     std::printf("%.*s  %-*.*s  %s\n", static_cast<int>(outcome.size()), outcome.data(),
                 static_cast<int>(width_), static_cast<int>(name.size()), name.data(),
                 shown.c_str());
     std::fflush(stdout);
   }
-  std::size_t width_ = 4;
+  std::size_t width_ = 40;
   int passed_ = 0;
   int failed_ = 0;
   int skipped_ = 0;
@@ -486,10 +488,13 @@ std::string concurrency(const Instance& instance, const Made& made, const Settin
   std::string tick_error;
   std::thread ticker([&] {
     try {
-      while (!done.load()) {
+      // A tick now and then, not a busy loop that would starve the observers.
+      constexpr int kMaxTicks = 1000;
+      while (!done.load() && ticks < kMaxTicks) {
         instance.analytics->tick(std::chrono::system_clock::now(), emitter);
         (void)instance.analytics->insights();
         ++ticks;
+        std::this_thread::yield();
       }
     } catch (const std::exception& e) {
       tick_error = e.what();
@@ -723,7 +728,7 @@ int plugin_check(Args args) {
     report.run(name + "create", [&] {
       instance = make(registry, type, made.options);
       if (plugin::Plugin* p = instance.lifecycle()) p->start();
-      return describe(made.options) + ", started";
+      return describe(registry.check(type.kind, type.name, made.options)) + ", started";
     });
     report.run(name + "bad options", [&] { return refuses(registry, type, made.options); });
     if (instance.empty()) {
