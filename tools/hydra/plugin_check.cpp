@@ -699,9 +699,14 @@ int plugin_check(Args args) {
   Report report;
   plugin::Registry registry;
   plugin::PluginFile file;
+  const std::string threads =
+      fmt::format("{} threads x {} records", settings.threads, settings.records);
   report.run("load", [&] {
     file = plugin::load_plugin(fs::absolute(settings.plugin), registry);
     if (file.types.empty()) throw CheckFailed("the plugin declares no type");
+    // One column for every row's name: "analytics NAME: 4 threads x 1000 records".
+    for (const TypeInfo& type : file.types)
+      report.widen(plugin::kind_name(type.kind).size() + type.name.size() + 3 + threads.size());
     return fmt::format("{} {} (ABI {}.{}): {} types, sha256 {:.12}", file.name, file.version,
                        file.abi_major, file.abi_minor, file.types.size(), file.sha256);
   });
@@ -715,11 +720,6 @@ int plugin_check(Args args) {
       report.fail("--option " + type_name, "the plugin has no type of that name");
   }
 
-  const std::string threads =
-      fmt::format("{} threads x {} records", settings.threads, settings.records);
-  for (const TypeInfo& type : file.types) {
-    report.widen(plugin::kind_name(type.kind).size() + type.name.size() + 3 + threads.size());
-  }
   ScratchDir scratch;
   for (const TypeInfo& type : file.types) {
     const std::string name = fmt::format("{} {}: ", plugin::kind_name(type.kind), type.name);
