@@ -201,7 +201,8 @@ struct Instance {
   std::shared_ptr<plugin::Analytics> analytics;
 
   bool empty() const noexcept { return !sink && !formatter && !filter && !detector && !analytics; }
-  // Its lifecycle, when the host's adapter exposes one (every plugin type does).
+  // Its lifecycle: a filter's, detector's or analytics'; a sink's or
+  // formatter's only when the host's adapter is a plugin::Plugin too.
   plugin::Plugin* lifecycle() const {
     if (filter) return filter.get();
     if (analytics) return analytics.get();
