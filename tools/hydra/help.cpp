@@ -157,7 +157,11 @@ const std::vector<CommandHelp>& commands() {
        "Lists the installed plugins: name, version, SHA-256 and the key that signed their index.",
        {},
        ""},
-      {"plugin remove", {"NAME"}, "Uninstalls plugin NAME.", {}, "0; 1 when NAME is not installed"},
+      {"plugin remove",
+       {"NAME"},
+       "Uninstalls plugin NAME.",
+       {},
+       "0; 1 when NAME is not installed; 64 for a usage error"},
       {"plugin verify",
        {"[NAME]"},
        "Checks that each installed plugin (or NAME) is still the file that was installed: its "
