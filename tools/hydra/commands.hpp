@@ -14,8 +14,8 @@ int run_pipe(Args args);
 int run_redact(Args args);  // built with HYDRA_WITH_PROTECT only
 int run_audit(Args args);   // built with HYDRA_WITH_PROTECT only
 int run_config(Args args);  // built with HYDRA_WITH_CONFIG only
-// hydra plugin check: the arguments after "check". Built with the plugin
-// component only.
+int run_plugin(Args args);  // built with HYDRA_WITH_PLUGINS only
+// hydra plugin check (plugin_check.cpp): the arguments after "check".
 int plugin_check(Args args);
 
 // Exit code for a usage error (as sysexits' EX_USAGE).

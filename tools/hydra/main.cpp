@@ -77,17 +77,10 @@ int main(int argc, char** argv) {
 #else
   if (command == "config") return without_module(command, "config");
 #endif
-#if defined(HYDRA_WITH_PLUGIN)
-  // Only `check` for now; tools/hydra/plugin.cpp dispatches every subcommand.
-  if (command == "plugin") {
-    if (!rest.empty() && rest.front() == "check") return plugin_check(rest.subspan(1));
-    if (!rest.empty() && is_help_option(rest.front())) return print_help("plugin");
-    return usage_error(
-        "plugin", rest.empty() ? "which subcommand?"
-                               : "unknown subcommand " + quote(rest.front()) + " (valid: check)");
-  }
+#if defined(HYDRA_WITH_PLUGINS)
+  if (command == "plugin") return run_plugin(rest);
 #else
-  if (command == "plugin") return without_module(command, "plugin");
+  if (command == "plugin") return without_module(command, "plugins");
 #endif
   if (command == "help" || is_help_option(command)) return run_help(rest);
   if (command == "version" || command == "--version") return run_version(rest);

@@ -1,0 +1,165 @@
+// Plugins in configuration files: [[filters]], [[analytics]], registry sink
+// and formatter types, `plugins = [...]`, checked as strictly as Hydra's own
+// keys.
+#include <gtest/gtest.h>
+
+#include <hydra/config/loader.hpp>
+#include <hydra/hydra.hpp>
+#include <hydra/plugin/registry.hpp>
+#include <memory>
+#include <string>
+
+#include "config_test_util.hpp"
+
+namespace {
+
+using hydra::test::expect_mentions;
+using hydra::test::load_error;
+using hydra::test::load_text;
+using hydra::test::TempDir;
+
+class KeepFilter final : public hydra::plugin::Filter {
+ public:
+  Verdict filter(const hydra::Record&, hydra::plugin::RecordEdit&) override {
+    return Verdict::keep;
+  }
+};
+class NoSink final : public hydra::Sink {
+ public:
+  void write(const hydra::Record&, std::string_view) override {}
+  void flush() override {}
+};
+class NoFormatter final : public hydra::Formatter {
+ public:
+  void format(const hydra::Record&, hydra::Buffer& out) const override { out.push_back('\n'); }
+};
+
+void register_types() {
+  using hydra::plugin::OptionType;
+  auto& r = hydra::plugin::Registry::global();
+  r.add_filter({.name = "cfg_sample",
+                .options = {{.name = "every",
+                             .type = OptionType::integer,
+                             .required = true,
+                             .doc = "keep one in N",
+                             .min = 1,
+                             .max = 100},
+                            {.name = "keys",
+                             .type = OptionType::string_list,
+                             .default_value = "user",
+                             .doc = "who"},
+                            {.name = "window",
+                             .type = OptionType::duration,
+                             .default_value = "1m",
+                             .doc = "how long"}}},
+               [](const hydra::plugin::Options&) { return std::make_shared<KeepFilter>(); });
+  r.add_sink({.name = "cfg_sink",
+              .options = {{.name = "endpoint", .required = true, .doc = "where"},
+                          {.name = "batch",
+                           .type = OptionType::integer,
+                           .default_value = "100",
+                           .doc = "records per batch",
+                           .min = 1,
+                           .max = 10000}}},
+             [](const hydra::plugin::Options&) { return std::make_shared<NoSink>(); });
+  r.add_formatter({.name = "cfg_format",
+                   .options = {{.name = "pretty",
+                                .type = OptionType::boolean,
+                                .default_value = "false",
+                                .doc = "indent"}}},
+                  [](const hydra::plugin::Options&) { return std::make_shared<NoFormatter>(); });
+}
+
+TEST(PluginConfig, FiltersAndRegistryTypesLoadWithTheirOptions) {
+  register_types();
+  TempDir dir;
+  const auto cfg = load_text(dir, "c.toml", R"(
+plugin_failure_limit = 7
+analytics_interval = "30s"
+[[filters]]
+type = "cfg_sample"
+every = 3
+keys = ["user", "ip"]
+
+[[layers.APP.destinations]]
+type = "cfg_sink"
+endpoint = "http://127.0.0.1:1"
+format = "cfg_format"
+format_options = { pretty = true }
+)");
+  ASSERT_EQ(cfg.filters.size(), 1u);
+  EXPECT_EQ(cfg.filters[0].type, "cfg_sample");
+  EXPECT_EQ(cfg.filters[0].options.integer("every"), 3);
+  EXPECT_EQ(cfg.filters[0].options.list("keys"), (std::vector<std::string>{"user", "ip"}));
+  EXPECT_EQ(cfg.filters[0].options.duration("window"), std::chrono::minutes(1));  // the default
+  EXPECT_EQ(cfg.plugin_failure_limit, 7);
+  EXPECT_EQ(cfg.analytics_interval, std::chrono::seconds(30));
+  const auto& d = cfg.layers.at("APP").destinations.at(0);
+  EXPECT_EQ(d.type, "cfg_sink");
+  EXPECT_EQ(d.sink_options.text("endpoint"), "http://127.0.0.1:1");
+  EXPECT_EQ(d.sink_options.integer("batch"), 100);
+  EXPECT_EQ(d.format, "cfg_format");
+  EXPECT_TRUE(d.format_options.boolean("pretty"));
+  hydra::Logger log(cfg);  // and they build
+  log.info("x");
+}
+
+TEST(PluginConfig, MistakesNameTheFileTheKeyAndWhatIsValid) {
+  register_types();
+  TempDir dir;
+  expect_mentions(
+      load_error(dir, "a.toml", "[[filters]]\ntype = \"cfg_sample\"\nevery = 0\n"),
+      {"a.toml:1", "filters[0]", "option 'every': '0' is not valid", "an integer from 1 to 100"});
+  expect_mentions(load_error(dir, "b.toml", "[[filters]]\ntype = \"nope\"\n"),
+                  {"b.toml", "filters[0]", "'nope' is not a registered filter type", "cfg_sample"});
+  expect_mentions(load_error(dir, "c.toml", "[[filters]]\nevery = 2\n"),
+                  {"filters[0]", "needs a type", "cfg_sample"});
+  expect_mentions(
+      load_error(dir, "d.toml",
+                 "[[layers.APP.destinations]]\ntype = \"cfg_sink\"\nendpoint = \"x\"\nbach = 5\n"),
+      {"d.toml", "layers.APP.destinations[0].bach", "unknown key", "endpoint", "batch"});
+  expect_mentions(load_error(dir, "e.toml", "[[layers.APP.destinations]]\ntype = \"cfg_sink\"\n"),
+                  {"layers.APP.destinations[0]", "option 'endpoint' is required"});
+  expect_mentions(
+      load_error(dir, "f.toml",
+                 "[[layers.APP.destinations]]\ntype = \"console\"\nformat_options = { a = 1 }\n"),
+      {"format_options", "only a formatter type of the plugin registry"});
+  expect_mentions(
+      load_error(dir, "g.toml", "[[layers.APP.destinations]]\ntype = \"pigeon\"\n"),
+      {"'pigeon' is not a destination type", "rotating_file", "registered sink type", "cfg_sink"});
+  expect_mentions(load_error(dir, "h.toml", "[[filters]]\ntype = \"cfg_sample\"\nevery = [[1]]\n"),
+                  {"filters[0].every[0]", "expected a string, a number or a boolean"});
+  expect_mentions(load_error(dir, "i.toml", "plugin_failure_limit = 0\n"),
+                  {"plugin_failure_limit", "0"});
+}
+
+TEST(PluginConfig, PluginFilesThatCannotBeFoundAreNamed) {
+  TempDir dir;
+  expect_mentions(load_error(dir, "a.toml", "plugins = [\"./missing.so\"]\n"),
+                  {"a.toml", "plugins[0]", "missing.so", "no such file"});
+  setenv("HYDRA_PLUGIN_PATH", dir.path().c_str(), 1);
+  expect_mentions(load_error(dir, "b.toml", "plugins = [\"nowhere\"]\n"),
+                  {"plugins[0]", "no plugin named 'nowhere'", "nowhere.so", "libnowhere.so",
+                   dir.path().string()});
+  unsetenv("HYDRA_PLUGIN_PATH");
+  // Not a shared object at all.
+  hydra::test::write_file(dir.file("junk.so"), "this is not an ELF file\n");
+  expect_mentions(load_error(dir, "c.toml", "plugins = [\"junk.so\"]\n"),
+                  {"plugins[0]", "junk.so", "cannot be loaded"});
+}
+
+TEST(PluginConfig, ExplainShowsEveryPluginOptionWithItsDefault) {
+  register_types();
+  TempDir dir;
+  hydra::test::write_file(dir.file("c.toml"), "[[filters]]\ntype = \"cfg_sample\"\nevery = 4\n");
+  hydra::ConfigSources sources;
+  sources.file = dir.file("c.toml");
+  sources.env = hydra::env_from_map({});
+  const auto resolved = hydra::resolve_config(sources);
+  EXPECT_EQ(resolved.values.at("filters[0].every"), "\"4\"");
+  EXPECT_EQ(resolved.values.at("filters[0].window"), "\"60000\"");
+  EXPECT_EQ(resolved.values.at("filters[0].keys"), "\"user\"");
+  EXPECT_NE(resolved.origins.at("filters[0].every").find("c.toml"), std::string::npos);
+}
+
+}  // namespace
