@@ -1,0 +1,14 @@
+// Hydra's built-in plugin types, registered in Registry::global() from the
+// start: the analytics `rates` and `security_bursts`
+// (src/plugin/analytics/).
+#pragma once
+
+#include "hydra/plugin/registry.hpp"
+
+namespace hydra::plugin {
+
+// Registers `rates` and `security_bursts` (origin "built-in") with their
+// option specs and factories.
+void register_builtin_analytics(Registry& registry);
+
+}  // namespace hydra::plugin
