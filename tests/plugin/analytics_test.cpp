@@ -184,6 +184,45 @@ TEST(Rates, TopTemplatesInOrder) {
             "order {order} shipped to {customer}");
 }
 
+TEST(Rates, CountsByCallSiteAndGeneralisesItsText) {
+  Rates rates(RatesSettings{});
+  const hydra::SourceLocation login{"src/auth.cpp", "login", 42};
+  const hydra::SourceLocation logout{"src/auth.cpp", "logout", 50};
+  const char* const users[] = {"bob", "eve", "mallory"};
+  for (int i = 0; i < 10; ++i) {
+    const std::string message = "user " + std::string(users[i % 3]) + " logged in";
+    Record r = record(kT0, Level::info, "APP", message);
+    r.source = login;
+    rates.observe(r);
+  }
+  for (int i = 0; i < 3; ++i) {
+    const std::string message = "bob logged out after " + std::to_string(i) + "s";
+    Record r = record(kT0, Level::info, "APP", message);
+    r.source = logout;
+    rates.observe(r);
+  }
+  // The same text without a call site is counted by its shape, apart.
+  rates.observe(record(kT0, Level::info, "APP", "user bob logged in"));
+  const json j = json::parse(rates.insights_at(kT0));
+  EXPECT_EQ(j["top_templates"], json::parse(R"([
+    {"template":"user <*> logged in","count":10,"source":"src/auth.cpp:42"},
+    {"template":"bob logged out after <n>","count":3,"source":"src/auth.cpp:50"},
+    {"template":"user bob logged in","count":1}])"));
+}
+
+TEST(Rates, AThreadThatExitsLeavesItsCountsAndItsShardToOthers) {
+  Rates rates(RatesSettings{});
+  for (int t = 0; t < 3; ++t) {
+    std::thread([&] {
+      for (int i = 0; i < 100; ++i) rates.observe(record(kT0, Level::info, "APP", "x"));
+    }).join();
+  }
+  rates.observe(record(kT0, Level::error, "APP", "y"));
+  const json j = json::parse(rates.insights_at(kT0));
+  EXPECT_EQ(j["by_layer"]["APP"], json::parse(R"({"info":300,"error":1})"));
+  EXPECT_EQ(j["top_templates"][0], json::parse(R"({"template":"x","count":300})"));
+}
+
 TEST(Rates, MemoryIsBoundedAndTickMakesRoom) {
   Rates rates(RatesSettings{.top = 10, .max_templates = 4});
   const std::vector<std::string> words = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta"};
@@ -200,16 +239,17 @@ TEST(Rates, MemoryIsBoundedAndTickMakesRoom) {
   ASSERT_EQ(j["top_templates"].size(), 4u);
   EXPECT_EQ(j["top_templates"][3], json::parse(R"({"template":"delta happened","count":3})"));
 
-  // The table is full: tick() keeps the more frequent half.
+  // The table is full: tick() has the more frequent half kept, by the
+  // observing thread at its next record.
   FakeEmitter emitter;
   rates.tick(kT0, emitter);
   EXPECT_TRUE(emitter.records.empty());
-  j = json::parse(rates.insights_at(kT0));
-  EXPECT_EQ(j["templates_tracked"], 2);
-  EXPECT_EQ(j["templates_evicted"], 2);
   for (int i = 0; i < 9; ++i) rates.observe(record(kT0, Level::info, "APP", "late but busy"));
   j = json::parse(rates.insights_at(kT0));
+  EXPECT_EQ(j["templates_tracked"], 3);
+  EXPECT_EQ(j["templates_evicted"], 2);
   EXPECT_EQ(j["top_templates"][0], json::parse(R"({"template":"late but busy","count":9})"));
+  EXPECT_EQ(j["top_templates"][1], json::parse(R"({"template":"alpha happened","count":6})"));
   EXPECT_EQ(j["templates_untracked"], 3);
 
   // Thousands of distinct templates (words without digits are not

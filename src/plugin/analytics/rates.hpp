@@ -1,28 +1,48 @@
 // The built-in analytics `rates`: how many records each layer got at each
 // level, at what rate over the last `window`, and the most frequent message
-// templates (their shapes, see message_shape.hpp).
+// templates.
+//
+// A template is counted by call site when the record has one (its source
+// file and line: one log statement, one template), by message shape
+// otherwise (records from `hydra pipe` and the like; see message_shape.hpp).
+// The text shown for a call site is the shape of its first message, checked
+// against later ones (its 2nd, 4th, 8th, ... record, then every 1024th): words
+// that differ become <*>, so "user bob logged in" and "user eve logged in"
+// from one statement show as "user <*> logged in".
 //
 // insights():
 //   {"records":N,"window_s":60,
 //    "by_layer":{"APP":{"info":12,"error":1}},"by_level":{"info":12,"error":1},
 //    "rate_per_s":{"APP":0.2},
-//    "top_templates":[{"template":"user {user} logged in","count":42}],
+//    "top_templates":[{"template":"user {user} logged in","count":42,
+//                      "source":"src/auth.cpp:42"}],
 //    "templates_tracked":7,"templates_untracked":0,"templates_evicted":0}
 //
-// Cost: observe() reads at most kShapeInput bytes of the message once,
-// hashes the shape, and updates counters under one mutex; it allocates only
-// when it meets a new template or layer. Memory is bounded: at most
-// max_templates templates (and kMaxLayers layers) are tracked. A record
-// whose template is new while the table is full is counted in
-// templates_untracked; tick() makes room again when the table is full, by
-// forgetting the less frequent half of the templates (templates_evicted
-// counts them), so that a template that becomes frequent late still shows.
+// Cost: observe() takes no lock and does no atomic read-modify-write. Each
+// observing thread counts into a shard of its own (one in async mode: the
+// backend), with plain stores that insights() and tick() may read at any
+// time; a shard's lock is taken only to add a layer or a template, which
+// readers take too. A record with a call site costs a hash of the site; one
+// without, one pass over at most kShapeInput bytes of its message.
+// bench/plugin_bench.cpp measures it.
+//
+// Memory is bounded: a shard tracks at most max_templates templates and
+// kMaxLayers layers (further layers are counted together as "(other)"); a
+// shard is reused by a new thread once its thread has exited, so there are
+// no more shards than threads that observe at once. A record whose template
+// is new while its shard's table is full is counted in templates_untracked;
+// tick() asks each full shard to make room, which it does at its next
+// record by forgetting the less frequent half of its templates
+// (templates_evicted counts them), so that a template that becomes frequent
+// late still shows.
 #pragma once
 
-#include <array>
+#pragma once
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -34,18 +54,25 @@ namespace hydra::plugin::analytics {
 struct RatesSettings {
   std::size_t top = 10;                      // templates shown by insights()
   std::chrono::milliseconds window{60'000};  // of rate_per_s
-  std::size_t max_templates = 1000;
+  std::size_t max_templates = 1000;          // per shard
 };
+
+namespace detail {
+struct RatesShard;
+}  // namespace detail
 
 class Rates final : public Analytics {
  public:
-  // Layers tracked one by one; the records of any more are counted under
-  // the layer "(other)".
+  // Layers a shard tracks one by one; the records of any more are counted
+  // under the layer "(other)".
   static constexpr std::size_t kMaxLayers = 64;
   // The rate window is kept in this many steps of window / kSteps.
   static constexpr std::size_t kSteps = 60;
 
   explicit Rates(RatesSettings settings);
+  ~Rates() override;
+  Rates(const Rates&) = delete;
+  Rates& operator=(const Rates&) = delete;
 
   void observe(const Record& record) override;
   void tick(std::chrono::system_clock::time_point now, Emitter& emit) override;
@@ -54,46 +81,13 @@ class Rates final : public Analytics {
   std::string insights_at(std::chrono::system_clock::time_point now) const;
 
  private:
-  struct Step {
-    std::int64_t index = -1;  // time / step width
-    std::uint64_t count = 0;
-  };
-  struct LayerStats {
-    std::string name;
-    std::array<std::uint64_t, kLevelCount> by_level{};
-    std::array<Step, kSteps> steps{};
-  };
-  struct Template {
-    std::string text;
-    std::uint64_t hash;
-    std::uint64_t count;
-  };
-
-  LayerStats& layer_of(std::string_view name);
-  // The template with this hash, or nullptr when it is new and there is no
-  // room for it. `shape` is copied only when the template is new.
-  Template* template_of(std::uint64_t hash, std::string_view shape);
-  void rebuild_index();
-  std::int64_t step_of(std::chrono::system_clock::time_point t) const;
+  // The calling thread's shard, claimed or made on its first record.
+  detail::RatesShard& shard();
 
   const RatesSettings settings_;
-  const std::int64_t step_ms_;
-
-  mutable std::mutex mutex_;
-  std::uint64_t records_ = 0;
-  std::vector<LayerStats> layers_;
-  std::size_t last_layer_ = 0;  // where the previous record's layer was
-  std::vector<Template> templates_;
-  // Open addressing, linear probing, a power of two at least twice
-  // max_templates long so that probes stay short. entry: index into
-  // templates_ + 1 (0: a free slot).
-  struct Slot {
-    std::uint64_t hash = 0;
-    std::uint32_t entry = 0;
-  };
-  std::vector<Slot> index_;
-  std::uint64_t untracked_ = 0;
-  std::uint64_t evicted_ = 0;
+  const std::uint64_t id_;    // unique in the process: threads find their shard by it
+  mutable std::mutex mutex_;  // guards shards_ (the list, not the shards)
+  std::vector<std::shared_ptr<detail::RatesShard>> shards_;
 };
 
 }  // namespace hydra::plugin::analytics
