@@ -4,6 +4,7 @@
 // bounded memory); and message_shape, which makes the templates.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -391,6 +392,41 @@ TEST(SecurityBursts, WhatCountsAsAFailedLogin) {
   const SecurityBursts custom(SecurityBurstsSettings{.match = {"ACCESS DENIED", ""}});
   EXPECT_TRUE(custom.is_failure(record(kT0, Level::info, "AUTH", "access denied to x")));
   EXPECT_FALSE(custom.is_failure(record(kT0, Level::info, "AUTH", "login failed")));
+}
+
+TEST(SecurityBursts, ThePhraseSearchFindsEveryPlaceAndNothingElse) {
+  const SecurityBursts s(SecurityBurstsSettings{.match = {"login failed", "Bad PIN", "denied"}});
+  const auto failure = [&](std::string_view message) {
+    return s.is_failure(record(kT0, Level::info, "AUTH", message));
+  };
+  for (const char* yes : {"login failed", "LOGIN FAILED: x", "x: login failed", "bad pin",
+                          "xx bad pinx", "denied", "access DENIED.", "login faile denied"}) {
+    EXPECT_TRUE(failure(yes)) << yes;
+  }
+  for (const char* no : {"", "login", "login faile", "ogin failed", "bad pi", "deny", "denie",
+                         "login  failed", "bad_pin"}) {
+    EXPECT_FALSE(failure(no)) << no;
+  }
+  // Against the obvious search, on random texts over the phrases' letters.
+  const std::vector<std::string> phrases = {"login failed", "bad pin", "denied"};
+  const std::string letters = "loginfaedbpLOGINFAEDBP ";
+  std::uint64_t seed = 12345;
+  for (int i = 0; i < 20000; ++i) {
+    std::string text;
+    const std::size_t size = (seed >> 33) % 40;
+    for (std::size_t k = 0; k < size; ++k) {
+      seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+      text.push_back(letters[(seed >> 33) % letters.size()]);
+    }
+    if (i % 3 == 0 && size > 0) {
+      text.insert((seed >> 40) % text.size(), phrases[(seed >> 50) % phrases.size()]);
+    }
+    std::string lower = text;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    bool expected = false;
+    for (const std::string& p : phrases) expected = expected || lower.find(p) != std::string::npos;
+    ASSERT_EQ(failure(text), expected) << '"' << text << '"';
+  }
 }
 
 TEST(SecurityBursts, ItsOwnRecordsComingBackAreNotCounted) {

@@ -53,7 +53,25 @@ constexpr char kSeparator = '\x1f';  // between key and value in the map's keys
 SecurityBursts::SecurityBursts(SecurityBurstsSettings settings)
     : settings_(checked(std::move(settings))),
       step_ms_(std::max<std::int64_t>(1, settings_.window.count() / std::int64_t{kSteps})) {
-  for (const std::string& m : settings_.match) first_byte_[static_cast<unsigned char>(m[0])] = true;
+  // Set Horspool over the phrases' first `prefix_` bytes (the shortest
+  // phrase's length): a window's last byte says how far the next window
+  // can start, and only when it may end a prefix are the phrases compared.
+  if (settings_.match.empty()) return;
+  std::size_t shortest = settings_.match[0].size();
+  for (const std::string& m : settings_.match) shortest = std::min(shortest, m.size());
+  prefix_ = std::min<std::size_t>(shortest, 255);
+  shift_.fill(static_cast<std::uint8_t>(prefix_));
+  const auto both_cases = [](char c, auto&& set) {
+    set(static_cast<unsigned char>(c));
+    if (c >= 'a' && c <= 'z') set(static_cast<unsigned char>(c - 32));
+  };
+  for (const std::string& m : settings_.match) {
+    for (std::size_t j = 0; j + 1 < prefix_; ++j) {
+      const auto distance = static_cast<std::uint8_t>(prefix_ - 1 - j);
+      both_cases(m[j], [&](unsigned char b) { shift_[b] = std::min(shift_[b], distance); });
+    }
+    both_cases(m[prefix_ - 1], [&](unsigned char b) { ends_prefix_[b] = true; });
+  }
 }
 
 std::int64_t SecurityBursts::step_of(std::chrono::system_clock::time_point t) const {
@@ -72,19 +90,18 @@ bool SecurityBursts::is_failure(const Record& record) const {
       failure = true;
     }
   }
-  if (failure) return true;
-  // Each byte is looked up once; a phrase is compared only where its first
-  // byte stands.
+  if (failure || prefix_ == 0) return failure;
   const std::string_view m = record.message;
-  for (std::size_t i = 0; i < m.size(); ++i) {
-    const char c = lower(m[i]);
-    if (!first_byte_[static_cast<unsigned char>(c)]) continue;
-    for (const std::string& phrase : settings_.match) {
-      if (phrase[0] == c && m.size() - i >= phrase.size() &&
-          equals_lower(m.substr(i, phrase.size()), phrase)) {
-        return true;
+  for (std::size_t at = 0; at + prefix_ <= m.size();) {
+    const auto last = static_cast<unsigned char>(m[at + prefix_ - 1]);
+    if (ends_prefix_[last]) {
+      for (const std::string& phrase : settings_.match) {
+        if (m.size() - at >= phrase.size() && equals_lower(m.substr(at, phrase.size()), phrase)) {
+          return true;
+        }
       }
     }
+    at += shift_[last];
   }
   return false;
 }

@@ -87,7 +87,12 @@ class SecurityBursts final : public Analytics {
 
   const SecurityBurstsSettings settings_;
   const std::int64_t step_ms_;
-  std::array<bool, 256> first_byte_{};  // of the (lower-case) match phrases
+  // The phrase search (see the constructor): a window of prefix_ bytes;
+  // by its last byte, how far the next window starts, and whether that
+  // byte may end a phrase's prefix (then the phrases are compared).
+  std::size_t prefix_ = 0;
+  std::array<std::uint8_t, 256> shift_{};
+  std::array<bool, 256> ends_prefix_{};
 
   mutable std::mutex mutex_;
   // By key + '\x1f' + value.
