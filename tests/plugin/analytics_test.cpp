@@ -345,6 +345,21 @@ TEST(SecurityBursts, ABurstAtTheThresholdIsWrittenOncePerWindow) {
   EXPECT_EQ(j["top"], json::parse(R"([{"key":"user","value":"bob","count":5}])"));
 }
 
+TEST(SecurityBursts, ForgettingAQuietKeyDoesNotLetASecondRecordThroughEarly) {
+  SecurityBursts s(SecurityBurstsSettings{});  // 5 in 60s
+  FakeEmitter emitter;
+  for (int i = 0; i < 5; ++i) fail(s, kT0 + seconds(i), {{"user", "bob"}});
+  s.tick(kT0 + seconds(55), emitter);
+  ASSERT_EQ(emitter.records.size(), 1u);
+  // No failure for a window: but the burst was reported 11s ago.
+  s.tick(kT0 + seconds(66), emitter);
+  for (int i = 0; i < 5; ++i) fail(s, kT0 + seconds(67 + i), {{"user", "bob"}});
+  s.tick(kT0 + seconds(72), emitter);
+  EXPECT_EQ(emitter.records.size(), 1u);
+  s.tick(kT0 + seconds(115), emitter);
+  ASSERT_EQ(emitter.records.size(), 2u);
+}
+
 TEST(SecurityBursts, FailuresSpreadOverMoreThanAWindowAreNoBurst) {
   SecurityBursts s(SecurityBurstsSettings{.threshold = 3, .window = seconds(60)});
   FakeEmitter emitter;

@@ -37,8 +37,6 @@
 // late still shows.
 #pragma once
 
-#pragma once
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>

@@ -165,8 +165,12 @@ std::uint64_t SecurityBursts::count_at(const Tracked& t, std::int64_t now_step) 
 }
 
 void SecurityBursts::forget_quiet(std::int64_t now_step) {
+  // Quiet: no failure in the window, and no burst reported in it either (so
+  // that forgetting a pair never lets a second record through early).
+  const std::int64_t before = now_step - std::int64_t{kSteps};
   std::erase_if(tracked_, [&](const auto& entry) {
-    return entry.second.last_step <= now_step - std::int64_t{kSteps};
+    const Tracked& t = entry.second;
+    return t.last_step <= before && (!t.last_burst_step || *t.last_burst_step <= before);
   });
 }
 

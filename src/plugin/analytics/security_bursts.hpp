@@ -18,7 +18,8 @@
 // a whole window, give or take a step. Memory is bounded: at most
 // max_tracked key/value pairs are tracked; a failure for a new one while the
 // table is full (and none has gone quiet for a window, to make room) is
-// counted in failures_untracked. tick() forgets pairs quiet for a window.
+// counted in failures_untracked. tick() forgets pairs quiet for a window
+// (no failure, no burst reported).
 //
 // insights():
 //   {"tracked":2,"failures":9,"failures_untracked":0,"bursts":1,
