@@ -211,6 +211,26 @@ TEST(Rates, CountsByCallSiteAndGeneralisesItsText) {
     {"template":"user bob logged in","count":1}])"));
 }
 
+TEST(Rates, ACallSiteOfManyShapesIsCountedByShape) {
+  Rates rates(RatesSettings{});
+  const hydra::SourceLocation wrapper{"src/log_helper.cpp", "log_it", 7};
+  const auto log_it = [&](std::string_view message) {
+    Record r = record(kT0, Level::info, "APP", message);
+    r.source = wrapper;
+    rates.observe(r);
+  };
+  log_it("disk full");
+  log_it("cache cleared in 5 ms");  // its 2nd record: not one statement's shapes
+  for (int i = 0; i < 3; ++i) log_it("disk full");
+  for (int i = 0; i < 2; ++i) log_it("cache cleared in " + std::to_string(i) + " ms");
+  const json j = json::parse(rates.insights_at(kT0));
+  EXPECT_EQ(j["top_templates"], json::parse(R"([
+    {"template":"disk full","count":3},
+    {"template":"<*>","count":2,"source":"src/log_helper.cpp:7"},
+    {"template":"cache cleared in <n> ms","count":2}])"));
+  EXPECT_EQ(j["records"], 7);
+}
+
 TEST(Rates, AThreadThatExitsLeavesItsCountsAndItsShardToOthers) {
   Rates rates(RatesSettings{});
   for (int t = 0; t < 3; ++t) {

@@ -60,8 +60,10 @@ std::uint64_t site_hash(const SourceLocation& source) {
 }
 
 // Words of `kept` (split at spaces) that differ from those of `other`
-// become <*>. Shapes of different word counts are left as they are.
-void generalise(std::string& kept, std::string_view other) {
+// become <*>. Returns false, leaving `kept` as it was, when the two do not
+// look like one statement's: their word counts differ, or more of the
+// words would be <*> than not.
+bool generalise(std::string& kept, std::string_view other) {
   const auto words = [](std::string_view s) {
     std::vector<std::string_view> out;
     for (std::size_t at = 0; at <= s.size();) {
@@ -73,13 +75,18 @@ void generalise(std::string& kept, std::string_view other) {
   };
   const std::vector<std::string_view> a = words(kept);
   const std::vector<std::string_view> b = words(other);
-  if (a.size() != b.size()) return;
+  if (a.size() != b.size()) return false;
   std::string merged;
+  std::size_t varying = 0;
   for (std::size_t i = 0; i < a.size(); ++i) {
     if (i > 0) merged.push_back(' ');
-    merged.append(a[i] == b[i] ? a[i] : std::string_view("<*>"));
+    const bool differs = a[i] != b[i] || a[i] == "<*>";
+    merged.append(differs ? std::string_view("<*>") : a[i]);
+    varying += differs ? 1 : 0;
   }
+  if (2 * varying > a.size()) return false;
   kept = std::move(merged);
+  return true;
 }
 
 RatesSettings checked(RatesSettings s) {
@@ -118,6 +125,10 @@ struct detail::RatesShard {
     std::uint64_t hash = 0;
     std::uint64_t count = 0;
     SourceLocation source;  // file "" when counted by shape
+    // A call site whose messages take many shapes (a wrapper of the
+    // logger's calls, a runtime format string): its records are counted by
+    // shape from then on. Its text is "<*>".
+    bool mixed = false;
   };
   // Open addressing, linear probing; at most half full. entry: index into
   // templates + 1 (0: a free slot).
@@ -299,6 +310,12 @@ void detail::RatesShard::count(const Record& record, bool sited, std::uint64_t h
         return std::string(site_shape, message_shape(record, site_shape));
       },
       fresh);
+  if (t != nullptr && sited && t->mixed) {
+    const std::string_view own(site_shape, message_shape(record, site_shape));
+    t = template_of(
+        shape_hash(own), [&] { return std::string(own); }, fresh);
+    sited = false;
+  }
   if (t == nullptr) {
     bump(untracked);
     return;
@@ -317,9 +334,14 @@ void detail::RatesShard::count(const Record& record, bool sited, std::uint64_t h
     const std::string_view now_shape(site_shape, message_shape(record, site_shape));
     if (now_shape != t->text) {
       std::string text = t->text;
-      generalise(text, now_shape);
+      const bool one_statement = generalise(text, now_shape);
       const std::lock_guard lock(structure);
-      t->text = std::move(text);
+      if (one_statement) {
+        t->text = std::move(text);
+      } else {
+        t->text = "<*>";
+        t->mixed = true;
+      }
     }
   }
 }

@@ -8,7 +8,11 @@
 // The text shown for a call site is the shape of its first message, checked
 // against later ones (its 2nd, 4th, 8th, ... record, then every 1024th): words
 // that differ become <*>, so "user bob logged in" and "user eve logged in"
-// from one statement show as "user <*> logged in".
+// from one statement show as "user <*> logged in". A call site whose
+// messages do not look like one statement's (their word counts differ, or
+// most words would be <*>: a wrapper around the logger's calls, a runtime
+// format string) shows as "<*>" with what it counted so far, and its
+// records are counted by shape from then on.
 //
 // insights():
 //   {"records":N,"window_s":60,
