@@ -14,6 +14,8 @@
 #include "hydra/config/limits.hpp"
 #include "hydra/core/detail/ascii.hpp"
 #include "hydra/core/error.hpp"
+#include "hydra/format/detail/escape.hpp"
+#include "hydra/plugin/registry.hpp"
 
 namespace hydra {
 namespace {
@@ -150,6 +152,14 @@ void check_limits(const AsyncOptions& options) {
   check_duration("async.health_interval", options.health_interval, limits::kHealthInterval);
 }
 
+void check_plugin_limits(const LoggerConfig& config) {
+  if (config.plugin_failure_limit < 1 || config.plugin_failure_limit > 1000000) {
+    throw ConfigError(fmt::format("plugin_failure_limit: {} is out of range (valid: 1 to 1000000)",
+                                  config.plugin_failure_limit));
+  }
+  check_duration("analytics_interval", config.analytics_interval, limits::kAnalyticsInterval);
+}
+
 void check_limits(const DestinationConfig& destination) {
   // By type, not by sink: a reload that keeps a file's sink may still change
   // its flush_interval.
@@ -171,6 +181,19 @@ Destination build_destination(const DestinationConfig& config) {
   d.level = config.level.value_or(Level::trace);
   if (config.formatter) {  // the caller's own: the named formats' options do not apply
     d.formatter = config.formatter;
+    return d;
+  }
+  if (!iequals(config.format, "auto") && !is_format_name(config.format)) {
+    // A formatter type of the plugin registry (an unknown name is an error
+    // that lists the registered ones with the built-in formats).
+    if (!plugin::Registry::global().has(plugin::Kind::formatter, config.format)) {
+      throw ConfigError(
+          fmt::format("format: '{}' is not a format (valid: {}, auto, or a "
+                      "registered formatter type: {})",
+                      to_printable(config.format), kFormatChoices,
+                      plugin::Registry::global().names(plugin::Kind::formatter)));
+    }
+    d.formatter = plugin::Registry::global().make_formatter(config.format, config.format_options);
     return d;
   }
   const bool terminal = d.sink->is_terminal();

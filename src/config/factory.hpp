@@ -43,6 +43,10 @@ SinkSpec sink_spec(const DestinationConfig& config);
 // choices, or the path and errno text of a file that cannot be opened.
 std::shared_ptr<Sink> make_sink(const DestinationConfig& config);
 
+// console, file, rotating_file, null, audit: the types Hydra makes itself;
+// any other is looked up in the plugin registry.
+bool is_builtin_sink_type(std::string_view type);
+
 // A complete destination: sink, formatter (with the colour decision made for
 // that sink), level. `default_level` applies when the destination sets none.
 Destination build_destination(const DestinationConfig& config);

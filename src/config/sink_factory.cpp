@@ -12,6 +12,7 @@
 #include "hydra/core/error.hpp"
 #include "hydra/format/csv_formatter.hpp"
 #include "hydra/format/detail/escape.hpp"
+#include "hydra/plugin/registry.hpp"
 #include "hydra/sink/console_sink.hpp"
 #include "hydra/sink/file_sink.hpp"
 #include "hydra/sink/null_sink.hpp"
@@ -98,6 +99,17 @@ SinkSpec sink_spec(const DestinationConfig& config) {
     spec.options.emplace_back("type", config.type);
     return spec;
   }
+  if (!is_builtin_sink_type(config.type) &&
+      plugin::Registry::global().has(plugin::Kind::sink, config.type)) {
+    // A registry type: one instance per type and options, kept across a
+    // reconfigure() that asks for the same.
+    const plugin::Options options =
+        plugin::Registry::global().check(plugin::Kind::sink, config.type, config.sink_options);
+    spec.key = "plugin:" + config.type;
+    for (const auto& [key, value] : options.values()) spec.key += "|" + key + "=" + value;
+    spec.what = "plugin sink '" + config.type + "'";
+    return spec;
+  }
   if (config.type == "console") {
     spec.key = "console:" + config.stream;
     spec.what = "console " + detail::to_printable(config.stream);
@@ -148,8 +160,18 @@ std::shared_ptr<Sink> make_sink(const DestinationConfig& config) {
     return std::make_shared<RotatingFileSink>(std::move(o));  // checks the options first
   }
   if (config.type == "null") return std::make_shared<NullSink>();
-  throw ConfigError("type: '" + config.type +
-                    "' is not a destination type (valid: console, file, rotating_file, null)");
+  if (plugin::Registry::global().has(plugin::Kind::sink, config.type)) {
+    return plugin::Registry::global().make_sink(config.type, config.sink_options);
+  }
+  throw ConfigError("type: '" + detail::to_printable(config.type) +
+                    "' is not a destination type (valid: console, file, rotating_file, null, "
+                    "or a registered sink type: " +
+                    plugin::Registry::global().names(plugin::Kind::sink) + ")");
+}
+
+bool is_builtin_sink_type(std::string_view type) {
+  return type == "console" || type == "file" || type == "rotating_file" || type == "null" ||
+         type == "audit";
 }
 
 }  // namespace hydra::detail

@@ -23,15 +23,20 @@
 #include <utility>
 
 #include "../config/factory.hpp"
+#include "../plugin/guard.hpp"
 #include "hydra/async/crash_handler.hpp"
 #include "hydra/config/detect.hpp"
 #include "hydra/config/limits.hpp"
 #include "hydra/core/context.hpp"
+#include "hydra/core/detail/ascii.hpp"
 #include "hydra/core/detail/thread_instance.hpp"
 #include "hydra/core/error.hpp"
 #include "hydra/core/protector.hpp"
 #include "hydra/format/detail/escape.hpp"
 #include "hydra/format/text_formatter.hpp"
+#include "hydra/plugin/analytics.hpp"
+#include "hydra/plugin/filter.hpp"
+#include "hydra/plugin/registry.hpp"
 #include "hydra/sink/detail/crash_lock.hpp"
 #include "message_template.hpp"
 #include "route.hpp"
@@ -141,6 +146,7 @@ struct detail::DispatchScratch {
   std::vector<Field> fields;
   std::vector<FieldSpan> field_spans;
   ProtectedParts protect;
+  plugin::RecordEdit edit;  // what the filters change
   bool busy = false;
 };
 
@@ -249,7 +255,113 @@ void apply_zero_config_and_variables(LoggerConfig& config) {
 
 }  // namespace
 
+namespace {
+
+// A filter or analytics instance as the pipeline calls it: behind a guard.
+template <typename T>
+struct PluginSlot {
+  std::shared_ptr<T> instance;
+  std::string type;         // the registered type, or "custom" for code's own
+  plugin::Options options;  // as checked by the registry (empty for code's own)
+  bool from_registry = false;
+  std::unique_ptr<plugin::detail::Guard> guard;
+};
+
+}  // namespace
+
+// The filters and analytics of one configuration. Replaced whole by
+// reconfigure(); a replaced set stays alive while a call may still use it.
+struct detail::PluginSet {
+  std::vector<PluginSlot<plugin::Filter>> filters;
+  std::vector<PluginSlot<plugin::Analytics>> analytics;
+  bool empty() const { return filters.empty() && analytics.empty(); }
+};
+using detail::PluginSet;
+
+namespace {
+
+template <typename T>
+std::string_view kind_word() {
+  if constexpr (std::is_same_v<T, plugin::Filter>) {
+    return "filters";
+  } else {
+    return "analytics";
+  }
+}
+
+// The slots of one list of LoggerConfig (filters or analytics). An entry of
+// the same type at the same place as in `old` keeps its instance: unchanged
+// options need nothing, changed ones go to the instance's reconfigure()
+// (`to_reconfigure`, done once the whole configuration is known to be
+// good). New instances go to `to_start`.
+template <typename T>
+std::vector<PluginSlot<T>> build_slots(const std::vector<PluginConfig>& list,
+                                       const std::vector<PluginSlot<T>>* old, int limit,
+                                       std::atomic<std::uint64_t>* failures,
+                                       std::vector<std::shared_ptr<plugin::Plugin>>& to_start,
+                                       std::vector<std::size_t>& to_reconfigure) {
+  constexpr plugin::Kind kind =
+      std::is_same_v<T, plugin::Filter> ? plugin::Kind::filter : plugin::Kind::analytics;
+  std::vector<PluginSlot<T>> slots;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const PluginConfig& pc = list[i];
+    const std::string where = fmt::format("{}[{}]", kind_word<T>(), i);
+    PluginSlot<T> slot;
+    try {
+      if (pc.instance) {
+        slot.instance = std::dynamic_pointer_cast<T>(pc.instance);
+        if (!slot.instance) {
+          throw ConfigError(fmt::format("the instance is not a plugin::{}",
+                                        kind == plugin::Kind::filter ? "Filter" : "Analytics"));
+        }
+        slot.type = pc.type.empty() ? "custom" : pc.type;
+        const bool running =
+            old != nullptr && i < old->size() && (*old)[i].instance == slot.instance;
+        if (!running) to_start.push_back(slot.instance);
+      } else {
+        if (pc.type.empty()) {
+          throw ConfigError(fmt::format("needs a type (registered {} types: {})",
+                                        plugin::kind_name(kind),
+                                        plugin::Registry::global().names(kind)));
+        }
+        slot.type = pc.type;
+        slot.from_registry = true;
+        slot.options = plugin::Registry::global().check(kind, pc.type, pc.options);
+        const PluginSlot<T>* before = old != nullptr && i < old->size() ? &(*old)[i] : nullptr;
+        if (before != nullptr && before->from_registry && before->type == slot.type) {
+          slot.instance = before->instance;
+          if (!(before->options == slot.options)) to_reconfigure.push_back(i);
+        } else {
+          if constexpr (kind == plugin::Kind::filter) {
+            slot.instance = plugin::Registry::global().make_filter(pc.type, pc.options);
+          } else {
+            slot.instance = plugin::Registry::global().make_analytics(pc.type, pc.options);
+          }
+          to_start.push_back(slot.instance);
+        }
+      }
+    } catch (const ConfigError& e) {
+      throw ConfigError(where + ": " + e.what());
+    }
+    slot.guard = std::make_unique<plugin::detail::Guard>(
+        fmt::format("{} '{}'", kind == plugin::Kind::filter ? "filter" : "analytics", slot.type),
+        limit, failures);
+    slots.push_back(std::move(slot));
+  }
+  return slots;
+}
+
+// Appends `text` as a JSON string.
+void append_json(std::string& out, std::string_view text) {
+  Buffer b;
+  append_json_string(text, b);
+  out.append(b.data(), b.size());
+}
+
+}  // namespace
+
 struct Logger::Impl {
+  Logger* owner = nullptr;
   LoggerConfig config;
   std::vector<std::unique_ptr<detail::Route>> routes;  // configured layers, under slots_mutex
   detail::Route last_resort;
@@ -270,6 +382,18 @@ struct Logger::Impl {
   // Views of config.static_fields: the first fields of every record.
   std::vector<Field> static_fields;
 
+  // Plugins: the filters and analytics (null when there are none: one load
+  // per record), every set made (the current one last), and the counters.
+  std::atomic<const PluginSet*> plugin_set{nullptr};
+  std::vector<std::unique_ptr<PluginSet>> plugin_sets;  // under reconfigure_mutex
+  std::atomic<std::uint64_t> filter_dropped{0};
+  std::atomic<std::uint64_t> plugin_failures{0};
+  // Notices of plugins disabled, to be written in-band: by the pipeline
+  // after the record in hand, or by the housekeeping thread.
+  std::mutex plugin_notice_mutex;
+  std::vector<std::string> plugin_notices;
+  std::atomic<bool> has_plugin_notices{false};
+
   mutable std::shared_mutex slots_mutex;
   std::deque<detail::LayerSlot> slots;  // deque: addresses stay stable
   std::unordered_map<std::string_view, detail::LayerSlot*> slot_index;
@@ -289,10 +413,13 @@ struct Logger::Impl {
   std::atomic<std::uint64_t> protect_dropped{0};
   std::atomic<std::uint64_t> seen_reopen_epoch{0};
 
+  // The housekeeping thread: flushes files every flush_period and ticks the
+  // analytics every tick_period.
   std::mutex flusher_mutex;
   std::condition_variable flusher_cv;
   bool stopping = false;
   std::chrono::milliseconds flush_period{0};
+  std::chrono::milliseconds tick_period{0};
   // Owned through a pointer: in a fork()ed child the thread does not exist
   // and its handle is abandoned rather than joined.
   std::unique_ptr<std::thread> flusher;
@@ -310,7 +437,8 @@ struct Logger::Impl {
   // `reuse`: the running configuration's sinks, which a destination on the
   // same file (or stream) takes over. Throws ConfigError for two
   // destinations on one file with different sink options, naming both.
-  static Built build(const LoggerConfig& config, const SinkTable& reuse) {
+  // Sinks and formatters from the plugin registry are put behind a guard.
+  Built build(const LoggerConfig& config, const SinkTable& reuse) {
     Built built;
     std::unordered_map<const Sink*, bool> seen;
     // Hard links: one file under two names, told by its device and inode.
@@ -343,7 +471,22 @@ struct Logger::Impl {
             require_same_sink_options(old->second, spec, true);
             dc.sink = old->second.sink;
           }
+          if (!dc.sink && !dc.make_sink && !detail::is_builtin_sink_type(dc.type) &&
+              plugin::Registry::global().has(plugin::Kind::sink, dc.type)) {
+            auto guarded = std::make_shared<plugin::detail::GuardedSink>(
+                plugin::Registry::global().make_sink(dc.type, dc.sink_options),
+                "sink '" + dc.type + "'", config.plugin_failure_limit, &plugin_failures);
+            guarded->set_notify([this](const std::string& n) { queue_plugin_notice(n); });
+            dc.sink = std::move(guarded);
+          }
           route->destinations.push_back(detail::build_destination(dc));
+          if (!dc.formatter && !detail::iequals(dc.format, "auto") && !is_format_name(dc.format)) {
+            auto guarded = std::make_shared<plugin::detail::GuardedFormatter>(
+                route->destinations.back().formatter, "formatter '" + dc.format + "'",
+                config.plugin_failure_limit, &plugin_failures);
+            guarded->set_notify([this](const std::string& n) { queue_plugin_notice(n); });
+            route->destinations.back().formatter = std::move(guarded);
+          }
           route->destinations.back().protect = dc.protect.value_or(layer.protect.value_or(true));
         } catch (const ConfigError& e) {
           throw ConfigError(where + ": " + e.what());
@@ -364,6 +507,89 @@ struct Logger::Impl {
       built.routes.push_back(std::move(route));
     }
     return built;
+  }
+
+  void queue_plugin_notice(const std::string& notice) {
+    std::lock_guard lock(plugin_notice_mutex);
+    plugin_notices.push_back(notice);
+    has_plugin_notices.store(true, std::memory_order_release);
+  }
+  std::vector<std::string> take_plugin_notices() {
+    std::lock_guard lock(plugin_notice_mutex);
+    has_plugin_notices.store(false, std::memory_order_relaxed);
+    return std::exchange(plugin_notices, {});
+  }
+
+  // The filters and analytics of `config`, keeping the instances of the
+  // running set (`old`) where the same type stays at the same place. Throws
+  // ConfigError naming the entry (filters[1]: ...) before anything changes.
+  struct BuiltPlugins {
+    std::unique_ptr<PluginSet> set;
+    std::vector<std::shared_ptr<plugin::Plugin>> to_start;
+    std::vector<std::size_t> filters_to_reconfigure;
+    std::vector<std::size_t> analytics_to_reconfigure;
+  };
+  BuiltPlugins build_plugins(const LoggerConfig& c, const PluginSet* old) {
+    BuiltPlugins b;
+    b.set = std::make_unique<PluginSet>();
+    b.set->filters = build_slots<plugin::Filter>(c.filters, old ? &old->filters : nullptr,
+                                                 c.plugin_failure_limit, &plugin_failures,
+                                                 b.to_start, b.filters_to_reconfigure);
+    b.set->analytics = build_slots<plugin::Analytics>(c.analytics, old ? &old->analytics : nullptr,
+                                                      c.plugin_failure_limit, &plugin_failures,
+                                                      b.to_start, b.analytics_to_reconfigure);
+    return b;
+  }
+
+  // Makes a built set current: reconfigures the instances it keeps with new
+  // options (one that declines, or fails, is replaced by a new instance;
+  // if that cannot be made either, the old one goes on with its options,
+  // with a notice), starts the new ones.
+  void install_plugins(BuiltPlugins b) {
+    const auto reconfigure = [this](auto& slot) {
+      bool taken = false;
+      const auto outcome =
+          slot.guard->run([&] { taken = slot.instance->reconfigure(slot.options); });
+      if (outcome == plugin::detail::Guard::Outcome::ok && taken) return;
+      try {
+        if constexpr (std::is_same_v<std::decay_t<decltype(*slot.instance)>, plugin::Filter>) {
+          slot.instance = plugin::Registry::global().make_filter(slot.type, slot.options);
+        } else {
+          slot.instance = plugin::Registry::global().make_analytics(slot.type, slot.options);
+        }
+        (void)slot.guard->run([&] { slot.instance->start(); });
+      } catch (const std::exception& e) {
+        queue_plugin_notice(slot.guard->what() +
+                            ": the new options were refused, and a new "
+                            "instance could not be made (" +
+                            e.what() + "); it goes on with its old options");
+      }
+    };
+    for (std::size_t i : b.filters_to_reconfigure) reconfigure(b.set->filters[i]);
+    for (std::size_t i : b.analytics_to_reconfigure) reconfigure(b.set->analytics[i]);
+    for (const auto& p : b.to_start) {
+      try {
+        p->start();
+      } catch (const std::exception& e) {
+        queue_plugin_notice(std::string("a plugin failed to start: ") + e.what());
+      }
+    }
+    plugin_set.store(b.set->empty() ? nullptr : b.set.get(), std::memory_order_release);
+    plugin_sets.push_back(std::move(b.set));
+  }
+
+  // Stops every instance of every set once (they may be shared by sets).
+  void stop_plugins() {
+    std::unordered_set<const plugin::Plugin*> stopped;
+    const auto stop = [&stopped](auto& slot) {
+      if (stopped.insert(slot.instance.get()).second) {
+        (void)slot.guard->run([&] { slot.instance->stop(); });
+      }
+    };
+    for (auto& set : plugin_sets) {
+      for (auto& f : set->filters) stop(f);
+      for (auto& a : set->analytics) stop(a);
+    }
   }
 
   const detail::Route* find_route(std::string_view name) const {
@@ -495,17 +721,37 @@ struct Logger::Impl {
     if (epoch != seen && seen_reopen_epoch.compare_exchange_strong(seen, epoch)) reopen_all();
   }
 
-  void start_flusher(std::chrono::milliseconds period) {
-    flush_period = period;
+  // Ticks every analytics instance of the current set, then writes the
+  // notices of plugins disabled meanwhile.
+  void tick_plugins(std::chrono::system_clock::time_point now);
+
+  // The housekeeping thread, when there is something to do: flushing files
+  // (flush > 0) and ticking analytics (tick > 0).
+  void start_flusher(std::chrono::milliseconds flush, std::chrono::milliseconds tick) {
+    flush_period = flush;
+    tick_period = tick;
     stopping = false;
-    flusher = std::make_unique<std::thread>([this, period] {
+    if (flush.count() <= 0 && tick.count() <= 0) return;
+    flusher = std::make_unique<std::thread>([this, flush, tick] {
+      using Clock = std::chrono::steady_clock;
+      constexpr auto never = Clock::time_point::max();
+      Clock::time_point next_flush = flush.count() > 0 ? Clock::now() + flush : never;
+      Clock::time_point next_tick = tick.count() > 0 ? Clock::now() + tick : never;
       std::unique_lock lock(flusher_mutex);
       while (!stopping) {
-        flusher_cv.wait_for(lock, period, [this] { return stopping; });
+        flusher_cv.wait_until(lock, std::min(next_flush, next_tick), [this] { return stopping; });
         if (stopping) break;
         lock.unlock();
-        check_reopen();
-        flush_all();
+        const auto now = Clock::now();
+        if (now >= next_flush) {
+          check_reopen();
+          flush_all();
+          next_flush = now + flush;
+        }
+        if (now >= next_tick) {
+          tick_plugins(std::chrono::system_clock::now());
+          next_tick = now + tick;
+        }
         lock.lock();
       }
     });
@@ -525,6 +771,7 @@ Logger::Logger() : Logger(LoggerConfig{}) {}
 
 Logger::Logger(LoggerConfig config) : impl_(std::make_unique<Impl>()) {
   Impl& im = *impl_;
+  im.owner = this;
   im.config = std::move(config);
   if (im.config.default_layer.empty()) throw ConfigError("default_layer: must not be empty");
   detail::check_limits(im.config.async);
@@ -533,7 +780,9 @@ Logger::Logger(LoggerConfig config) : impl_(std::make_unique<Impl>()) {
     im.static_fields.push_back(Field{key, FieldValue(std::string_view(value))});
   }
 
-  Impl::Built built = Impl::build(im.config, {});
+  detail::check_plugin_limits(im.config);
+  Impl::Built built = im.build(im.config, {});
+  Impl::BuiltPlugins plugins = im.build_plugins(im.config, nullptr);
   im.routes = std::move(built.routes);
   im.attach_notice_formatters(im.routes);
   im.sinks = std::move(built.sinks);
@@ -565,10 +814,31 @@ Logger::Logger(LoggerConfig config) : impl_(std::make_unique<Impl>()) {
     engine_id_.store(engine_->id(), std::memory_order_relaxed);
   }
   if (im.config.crash_handler) install_crash_handler();
-  if (built.flush_period.count() > 0) im.start_flusher(built.flush_period);
-  LiveLoggers& live = LiveLoggers::get();
-  std::lock_guard lock(live.mutex);
-  live.loggers.insert(this);
+  im.install_plugins(std::move(plugins));
+  im.start_flusher(built.flush_period,
+                   im.plugin_set.load() != nullptr && !im.plugin_set.load()->analytics.empty()
+                       ? im.config.analytics_interval
+                       : std::chrono::milliseconds(0));
+  {
+    LiveLoggers& live = LiveLoggers::get();
+    std::lock_guard lock(live.mutex);
+    live.loggers.insert(this);
+  }
+  log_plugin_loads({});
+}
+
+void Logger::log_plugin_loads(const std::vector<LoadedPlugin>& before) {
+  for (const LoadedPlugin& p : impl_->config.plugins) {
+    const bool known = std::any_of(before.begin(), before.end(), [&p](const LoadedPlugin& b) {
+      return b.path == p.path && b.sha256 == p.sha256;
+    });
+    if (known) continue;
+    const Field fields[] = {{"plugin.name", FieldValue(std::string_view(p.name))},
+                            {"plugin.version", FieldValue(std::string_view(p.version))},
+                            {"plugin.sha256", FieldValue(std::string_view(p.sha256))},
+                            {"plugin.path", FieldValue(std::string_view(p.path))}};
+    write_to(*impl_->audit_slot, Level::audit, "plugin loaded", fields);
+  }
 }
 
 Logger::~Logger() {
@@ -578,6 +848,7 @@ Logger::~Logger() {
     live.loggers.erase(this);
   }
   shutdown();
+  impl_->stop_plugins();
 }
 
 detail::LayerSlot& Logger::slot_named(std::string_view name) {
@@ -667,7 +938,7 @@ void Logger::after_fork(bool in_child) {
     (void)impl_->flusher.release();  // the parent's thread: nothing to join here
     impl_->flusher_mutex.unlock();
     if (engine_ != nullptr) engine_->after_fork(true);
-    if (!impl_->stopping) impl_->start_flusher(impl_->flush_period);
+    if (!impl_->stopping) impl_->start_flusher(impl_->flush_period, impl_->tick_period);
     return;
   }
   impl_->flusher_mutex.unlock();
@@ -722,13 +993,16 @@ void Logger::reconfigure(LoggerConfig config) {
   if (config.static_fields.empty()) config.static_fields = im.config.static_fields;
   if (config.layers.empty()) apply_zero_config_and_variables(config);
   if (config.static_fields != im.config.static_fields) fixed("static_fields");
+  detail::check_plugin_limits(config);
 
   SinkTable reuse;
   {
     std::lock_guard lock(im.sinks_mutex);
     reuse = im.sink_by_identity;
   }
-  Impl::Built built = Impl::build(config, reuse);  // throws before anything changes
+  Impl::Built built = im.build(config, reuse);  // throws before anything changes
+  Impl::BuiltPlugins plugins =
+      im.build_plugins(config, im.plugin_sets.empty() ? nullptr : im.plugin_sets.back().get());
 
   // Async mode: what was logged before the call goes where it was logged to.
   if (engine_ != nullptr) engine_->flush();
@@ -777,16 +1051,48 @@ void Logger::reconfigure(LoggerConfig config) {
     for (auto& r : old_routes) im.retired_routes.push_back(std::move(r));
   }
 
-  if (built.flush_period != im.flush_period) {
+  // The new filters and analytics. In async mode the old set is out of use
+  // once the backend has written what was queued (above): instances it
+  // alone had are stopped now; in sync mode a call in flight may still use
+  // them, so they stop when the logger is destroyed.
+  std::vector<std::unique_ptr<PluginSet>> old_sets;
+  if (engine_ != nullptr) old_sets = std::exchange(im.plugin_sets, {});
+  im.install_plugins(std::move(plugins));
+  if (engine_ != nullptr) {
+    engine_->flush();
+    std::unordered_set<const plugin::Plugin*> kept;
+    for (const auto& f : im.plugin_sets.back()->filters) kept.insert(f.instance.get());
+    for (const auto& a : im.plugin_sets.back()->analytics) kept.insert(a.instance.get());
+    const auto stop = [&kept](auto& slot) {
+      if (kept.insert(slot.instance.get()).second) {
+        (void)slot.guard->run([&] { slot.instance->stop(); });
+      }
+    };
+    for (auto& set : old_sets) {
+      for (auto& f : set->filters) stop(f);
+      for (auto& a : set->analytics) stop(a);
+    }
+  }
+  const std::vector<LoadedPlugin> loaded_before = std::exchange(im.config.plugins, config.plugins);
+  im.config.filters = std::move(config.filters);
+  im.config.analytics = std::move(config.analytics);
+  im.config.analytics_interval = config.analytics_interval;
+  im.config.plugin_failure_limit = config.plugin_failure_limit;
+
+  const std::chrono::milliseconds tick =
+      im.plugin_set.load() != nullptr && !im.plugin_set.load()->analytics.empty()
+          ? config.analytics_interval
+          : std::chrono::milliseconds(0);
+  if (built.flush_period != im.flush_period || tick != im.tick_period) {
     im.stop_flusher();
-    im.flush_period = built.flush_period;
-    if (built.flush_period.count() > 0) im.start_flusher(built.flush_period);
+    im.start_flusher(built.flush_period, tick);
   }
   if (config.crash_handler && !im.config.crash_handler) {
     im.config.crash_handler = true;
     install_crash_handler();
   }
   im.generation.fetch_add(1, std::memory_order_release);
+  log_plugin_loads(loaded_before);
 }
 
 std::uint64_t Logger::generation() const noexcept {
@@ -809,12 +1115,24 @@ LoggerMetrics Logger::metrics() const {
   m.fallback_records = impl_->fallback_records.load(std::memory_order_relaxed);
   m.format_errors = impl_->format_errors.load(std::memory_order_relaxed);
   m.protect_dropped = impl_->protect_dropped.load(std::memory_order_relaxed);
+  m.filter_dropped = impl_->filter_dropped.load(std::memory_order_relaxed);
+  m.plugin_failures = impl_->plugin_failures.load(std::memory_order_relaxed);
   {
     std::lock_guard lock(impl_->sinks_mutex);
     for (const auto& s : impl_->sinks) {
       m.write_errors += s->write_errors();
       m.sink_dropped_records += s->dropped_records();
       m.sink_dropped_bytes += s->dropped_bytes();
+      if (const auto* g = dynamic_cast<const plugin::detail::GuardedSink*>(s.get())) {
+        m.plugins_disabled += g->guard().disabled() ? 1 : 0;
+      }
+    }
+  }
+  {
+    std::lock_guard lock(impl_->reconfigure_mutex);
+    if (const PluginSet* set = impl_->plugin_set.load(std::memory_order_acquire)) {
+      for (const auto& f : set->filters) m.plugins_disabled += f.guard->disabled() ? 1 : 0;
+      for (const auto& a : set->analytics) m.plugins_disabled += a.guard->disabled() ? 1 : 0;
     }
   }
   if (engine_ != nullptr) m.async = engine_->metrics();
@@ -985,15 +1303,15 @@ void Logger::write_to(detail::LayerSlot& slot, Level level, std::string_view mes
 void Logger::deliver(DispatchScratch& scratch, const detail::Capture& capture,
                      std::string_view message) {
   Impl& im = *impl_;
-  detail::LayerSlot& slot = *capture.slot;
-  const Level level = capture.level;
+  detail::LayerSlot* slot_ptr = capture.slot;
+  Level level = capture.level;
   if (level == Level::security || level == Level::audit || level == Level::compliance) {
     add_accountability_fields(scratch.fields, capture.thread_id);
   }
   Record record;
   record.time = capture.time;
   record.level = level;
-  record.layer = slot.name;
+  record.layer = slot_ptr->name;
   record.logger = im.config.name;
   record.message = message;
   record.fields = scratch.fields;
@@ -1002,6 +1320,16 @@ void Logger::deliver(DispatchScratch& scratch, const detail::Capture& capture,
   record.thread_id = capture.thread_id;
   record.sequence = im.sequence.fetch_add(1, std::memory_order_relaxed);
 
+  // Plugins: filters first, before routing (they may move the record).
+  const PluginSet* plugins = im.plugin_set.load(std::memory_order_acquire);
+  if (plugins != nullptr && !plugins->filters.empty() &&
+      !run_filters(scratch, *plugins, record, slot_ptr)) {
+    take_plugin_notices_in_pipeline();
+    return;
+  }
+  level = record.level;
+  detail::LayerSlot& slot = *slot_ptr;
+
   im.check_reopen();
   const detail::Route& route = *slot.route.load(std::memory_order_acquire);
   if (route.last_resort) {
@@ -1009,38 +1337,41 @@ void Logger::deliver(DispatchScratch& scratch, const detail::Capture& capture,
     im.notice_fallback(slot);
   }
   // The protect stage: run once, when the first destination that takes the
-  // protected record is reached; the others get the record as it is.
+  // protected record is reached (or the analytics); the others get the
+  // record as it is.
   const Protector* protector = im.protector.load(std::memory_order_acquire);
   const bool always_protect =
       level == Level::security || level == Level::audit || level == Level::compliance;
   Record protected_record;
   enum class Stage : std::uint8_t { not_run, unchanged, changed, dropped };
   Stage stage = protector == nullptr ? Stage::unchanged : Stage::not_run;
+  const auto protect = [&] {
+    if (stage != Stage::not_run) return;
+    scratch.protect.clear();
+    switch (protector->protect(record, scratch.protect)) {
+      case Protector::Verdict::unchanged: stage = Stage::unchanged; break;
+      case Protector::Verdict::drop:
+        stage = Stage::dropped;
+        im.protect_dropped.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case Protector::Verdict::changed: {
+        stage = Stage::changed;
+        protected_record = record;
+        const ProtectedParts& p = scratch.protect;
+        if (p.message_changed) {
+          protected_record.message = std::string_view(p.message.data(), p.message.size());
+          protected_record.field_spans = {};  // places in the old text
+        }
+        if (p.fields_changed) protected_record.fields = p.fields;
+        break;
+      }
+    }
+  };
   for (const detail::Destination& dest : route.destinations) {
     if (!passes(level, dest.level)) continue;
     const Record* out = &record;
     if (protector != nullptr && (dest.protect || always_protect)) {
-      if (stage == Stage::not_run) {
-        scratch.protect.clear();
-        switch (protector->protect(record, scratch.protect)) {
-          case Protector::Verdict::unchanged: stage = Stage::unchanged; break;
-          case Protector::Verdict::drop:
-            stage = Stage::dropped;
-            im.protect_dropped.fetch_add(1, std::memory_order_relaxed);
-            break;
-          case Protector::Verdict::changed: {
-            stage = Stage::changed;
-            protected_record = record;
-            const ProtectedParts& p = scratch.protect;
-            if (p.message_changed) {
-              protected_record.message = std::string_view(p.message.data(), p.message.size());
-              protected_record.field_spans = {};  // places in the old text
-            }
-            if (p.fields_changed) protected_record.fields = p.fields;
-            break;
-          }
-        }
-      }
+      protect();
       if (stage == Stage::dropped) continue;
       if (stage == Stage::changed) out = &protected_record;
     }
@@ -1054,6 +1385,176 @@ void Logger::deliver(DispatchScratch& scratch, const detail::Capture& capture,
       im.report_lost(e);
     }
   }
+  // Analytics: every record, as the protect stage leaves it.
+  if (plugins != nullptr && !plugins->analytics.empty()) {
+    if (protector != nullptr) protect();
+    if (stage != Stage::dropped) {
+      const Record& seen = stage == Stage::changed ? protected_record : record;
+      for (const auto& a : plugins->analytics) {
+        if (a.guard->run([&] { a.instance->observe(seen); }) ==
+            plugin::detail::Guard::Outcome::just_disabled) {
+          im.queue_plugin_notice(a.guard->disabled_notice());
+        }
+      }
+    }
+  }
+  if (im.has_plugin_notices.load(std::memory_order_relaxed)) take_plugin_notices_in_pipeline();
+}
+
+bool Logger::run_filters(DispatchScratch& scratch, const PluginSet& plugins, Record& record,
+                         detail::LayerSlot*& slot) {
+  Impl& im = *impl_;
+  plugin::RecordEdit& edit = scratch.edit;
+  edit.clear();
+  std::size_t applied = 0;  // edit.added() already in scratch.fields
+  bool moved = false;
+  for (const auto& f : plugins.filters) {
+    plugin::Filter::Verdict verdict = plugin::Filter::Verdict::keep;
+    const auto outcome = f.guard->run([&] { verdict = f.instance->filter(record, edit); });
+    if (outcome == plugin::detail::Guard::Outcome::just_disabled) {
+      im.queue_plugin_notice(f.guard->disabled_notice());
+    }
+    // A filter that fails lets the record through as it stands.
+    if (outcome == plugin::detail::Guard::Outcome::ok && verdict == plugin::Filter::Verdict::drop) {
+      im.filter_dropped.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+    if (edit.empty()) continue;
+    const auto& added = edit.added();
+    if (applied < added.size()) {
+      scratch.fields.insert(scratch.fields.end(),
+                            added.begin() + static_cast<std::ptrdiff_t>(applied), added.end());
+      applied = added.size();
+      record.fields = scratch.fields;
+    }
+    if (edit.level() && *edit.level() != record.level) {
+      record.level = *edit.level();
+      moved = true;
+    }
+    if (edit.layer() && *edit.layer() != slot->name) {
+      slot = &im.slot(*edit.layer());
+      record.layer = slot->name;
+      moved = true;
+    }
+  }
+  // A record moved to a level its (new) layer does not let through.
+  if (moved && !enabled(*slot, record.level)) {
+    im.filter_dropped.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  return true;
+}
+
+void Logger::take_plugin_notices_in_pipeline() {
+  if (!impl_->has_plugin_notices.load(std::memory_order_acquire)) return;
+  for (const std::string& notice : impl_->take_plugin_notices()) {
+    process_now(*impl_->default_slot, Level::error, {}, "hydra: " + notice, false, true,
+                SourceLocation{}, {}, {});
+  }
+}
+
+namespace {
+
+// Records an analytics instance writes from tick(): into the logger, with
+// plugin=<type> added.
+class LoggerEmitter final : public plugin::Emitter {
+ public:
+  LoggerEmitter(Logger& logger, std::string_view type, std::string_view default_layer)
+      : logger_(logger), type_(type), default_layer_(default_layer) {}
+  void emit(Level level, std::string_view layer, std::string_view message,
+            std::span<const Field> fields) override {
+    fields_.assign(fields.begin(), fields.end());
+    fields_.push_back(Field{"plugin", FieldValue(type_)});
+    logger_.layer(layer.empty() ? default_layer_ : layer).write(level, message, fields_);
+  }
+
+ private:
+  Logger& logger_;
+  std::string_view type_;
+  std::string_view default_layer_;
+  std::vector<Field> fields_;
+};
+
+}  // namespace
+
+void Logger::Impl::tick_plugins(std::chrono::system_clock::time_point now) {
+  if (const PluginSet* set = plugin_set.load(std::memory_order_acquire)) {
+    for (const auto& a : set->analytics) {
+      LoggerEmitter emitter(*owner, a.type, config.default_layer);
+      if (a.guard->run([&] { a.instance->tick(now, emitter); }) ==
+          plugin::detail::Guard::Outcome::just_disabled) {
+        queue_plugin_notice(a.guard->disabled_notice());
+      }
+    }
+  }
+  if (!has_plugin_notices.load(std::memory_order_acquire)) return;
+  for (const std::string& notice : take_plugin_notices()) {
+    owner->write_to(*default_slot, Level::error, "hydra: " + notice);
+  }
+}
+
+void detail::tick_plugins_for_test(Logger& logger, std::chrono::system_clock::time_point now) {
+  logger.impl_->tick_plugins(now);
+}
+
+std::string Logger::insights() const {
+  std::lock_guard lock(impl_->reconfigure_mutex);
+  const PluginSet* set = impl_->plugin_set.load(std::memory_order_acquire);
+  std::string out = "{";
+  if (set != nullptr) {
+    std::map<std::string, int, std::less<>> seen;
+    for (const auto& a : set->analytics) {
+      const int n = ++seen[a.type];
+      std::string snapshot;
+      if (a.guard->run([&] { snapshot = a.instance->insights(); }) !=
+          plugin::detail::Guard::Outcome::ok) {
+        snapshot.clear();
+      }
+      if (out.size() > 1) out += ',';
+      append_json(out, n == 1 ? a.type : a.type + "#" + std::to_string(n));
+      out += ':';
+      out += snapshot.empty() ? "null" : snapshot;
+    }
+  }
+  out += '}';
+  return out;
+}
+
+std::string Logger::plugin_health() const {
+  std::string out = "[";
+  const auto entry = [&out](std::string_view kind, std::string_view type,
+                            const plugin::detail::Guard& guard, const std::string& health) {
+    if (out.size() > 1) out += ',';
+    out += R"({"kind":)";
+    append_json(out, kind);
+    out += R"(,"type":)";
+    append_json(out, type);
+    out += fmt::format(R"(,"failures":{},"disabled":{},"health":{}}})", guard.failures(),
+                       guard.disabled() ? "true" : "false", health.empty() ? "null" : health);
+  };
+  {
+    std::lock_guard lock(impl_->reconfigure_mutex);
+    if (const PluginSet* set = impl_->plugin_set.load(std::memory_order_acquire)) {
+      const auto add = [&entry](std::string_view kind, const auto& slot) {
+        std::string health;
+        if (slot.guard->run([&] { health = slot.instance->health(); }) !=
+            plugin::detail::Guard::Outcome::ok) {
+          health.clear();
+        }
+        entry(kind, slot.type, *slot.guard, health);
+      };
+      for (const auto& f : set->filters) add("filter", f);
+      for (const auto& a : set->analytics) add("analytics", a);
+    }
+  }
+  std::lock_guard lock(impl_->sinks_mutex);
+  for (const auto& s : impl_->sinks) {
+    if (const auto* g = dynamic_cast<const plugin::detail::GuardedSink*>(s.get())) {
+      entry("sink", g->guard().what(), g->guard(), "");
+    }
+  }
+  out += ']';
+  return out;
 }
 
 }  // namespace hydra

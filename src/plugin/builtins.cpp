@@ -109,3 +109,11 @@ void register_builtin_analytics(Registry& registry) {
 }
 
 }  // namespace hydra::plugin
+
+namespace hydra::plugin::detail {
+
+void register_builtins(Registry& registry) {
+  register_builtin_analytics(registry);
+}
+
+}  // namespace hydra::plugin::detail

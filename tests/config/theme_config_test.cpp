@@ -228,7 +228,7 @@ format = "AUTO"
 [[layers.APP.destinations]]
 format = "xml"
 )"),
-                  {"'xml' is not a format", "logstash", "auto)"});
+                  {"'xml' is not a format", "logstash", "auto, or a registered formatter type"});
   const std::string json = hydra::config_to_json(c);
   EXPECT_EQ(hydra::config_to_json(hydra::parse_config(json, hydra::ConfigFormat::json)), json);
 }

@@ -14,6 +14,7 @@ namespace hydra {
 
 struct AsyncOptions;
 struct DestinationConfig;
+struct LoggerConfig;
 
 // A closed range of bytes.
 struct SizeLimit {
@@ -51,6 +52,9 @@ inline constexpr DurationLimit kHealthInterval{std::chrono::microseconds{0},
 inline constexpr SizeLimit kBufferSize{0, 64 * kMiB};
 // flush_interval of a file or rotating_file destination (0: none).
 inline constexpr DurationLimit kFlushInterval{std::chrono::microseconds{0}, std::chrono::hours{1}};
+// analytics_interval: how often analytics are ticked (0: never).
+inline constexpr DurationLimit kAnalyticsInterval{std::chrono::microseconds{0},
+                                                  std::chrono::hours{24}};
 // max_size of a rotating_file or audit destination (0: no rotation by size).
 inline constexpr SizeLimit kRotationSize{0, 1024 * kGiB};
 
@@ -73,6 +77,8 @@ std::string range_text(const DurationLimit& limit);
 // types that use them (file, rotating_file).
 void check_limits(const AsyncOptions& options);
 void check_limits(const DestinationConfig& destination);
+// plugin_failure_limit (1 to 1000000) and analytics_interval.
+void check_plugin_limits(const LoggerConfig& config);
 
 }  // namespace detail
 }  // namespace hydra

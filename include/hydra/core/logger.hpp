@@ -55,6 +55,7 @@ class Logger;
 namespace detail {
 
 struct DispatchScratch;  // per-thread working storage of Logger::process (logger.cpp)
+struct PluginSet;        // the filters and analytics of a configuration (logger.cpp)
 
 // Test hook: holds an async logger's backend (it neither drains nor beats),
 // or lets it go. No effect in sync mode.
@@ -64,6 +65,10 @@ void pause_backend_for_test(Logger& logger, bool paused);
 // the current time on first use, and moves it on by `by`. No effect in sync
 // mode.
 void advance_stall_clock_for_test(Logger& logger, std::chrono::nanoseconds by);
+
+// Test hook: ticks the logger's analytics now, as its housekeeping thread
+// does every analytics_interval, at the time given.
+void tick_plugins_for_test(Logger& logger, std::chrono::system_clock::time_point now);
 
 // Writes every live logger's queued records and flushes its sinks, from the
 // crash handler (see hydra/async/crash_handler.hpp).
@@ -187,6 +192,13 @@ struct LoggerMetrics {
   // by a notice once writing works again (docs/sinks.md).
   std::uint64_t sink_dropped_records = 0;
   std::uint64_t sink_dropped_bytes = 0;
+  // Plugins (docs/plugins.md): records a filter dropped (or moved to a
+  // level their new layer does not let through); calls into plugin
+  // instances that failed; instances disabled for failing
+  // plugin_failure_limit times in a row.
+  std::uint64_t filter_dropped = 0;
+  std::uint64_t plugin_failures = 0;
+  std::uint64_t plugins_disabled = 0;
 };
 
 // Aligned to a cache line so that what every call reads (the members at the
@@ -256,6 +268,13 @@ class alignas(64) Logger : public LevelMethods<Logger> {
 
   const std::string& name() const noexcept;
   LoggerMetrics metrics() const;
+  // The analytics' snapshots as one JSON object, by type ("rates": {...});
+  // a type configured twice appears as "rates#2". "{}" without analytics.
+  std::string insights() const;
+  // Every plugin instance's state as JSON: for filters, analytics, sinks and
+  // formatters from the registry, its type, failures, whether it is
+  // disabled, and its own health().
+  std::string plugin_health() const;
 
   template <typename... Args>
   HYDRA_CALL_INLINE void emit(Level level, const basic_format_string<Args...>& f, Args&&... args) {
@@ -346,6 +365,14 @@ class alignas(64) Logger : public LevelMethods<Logger> {
                std::string_view message);
   // A runtime template failed to render (on the caller, in async mode).
   void count_format_error() noexcept;
+  // Runs the filters on `record`, applying their changes (fields, level,
+  // layer: `slot` follows the layer). False: the record is dropped.
+  bool run_filters(detail::DispatchScratch& scratch, const detail::PluginSet& plugins,
+                   Record& record, detail::LayerSlot*& slot);
+  // Writes the notices of plugins disabled meanwhile, from the pipeline.
+  void take_plugin_notices_in_pipeline();
+  // An audit record for each plugin file of the configuration not in `before`.
+  void log_plugin_loads(const std::vector<LoadedPlugin>& before);
   // Security, audit and compliance records carry who and where: host, pid,
   // process, os_user, thread and a per-process sequence number (seq); a field
   // the caller gave under one of these keys keeps its value.
@@ -355,6 +382,8 @@ class alignas(64) Logger : public LevelMethods<Logger> {
   detail::LayerSlot& slot_named(std::string_view name);
   friend void detail::pause_backend_for_test(Logger& logger, bool paused);
   friend void detail::advance_stall_clock_for_test(Logger& logger, std::chrono::nanoseconds by);
+  friend void detail::tick_plugins_for_test(Logger& logger,
+                                            std::chrono::system_clock::time_point now);
   friend void detail::emergency_flush_all() noexcept;
   friend void detail::fork_hook(detail::ForkStage stage);
   void before_fork();

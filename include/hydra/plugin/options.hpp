@@ -61,9 +61,7 @@ class Options {
   std::chrono::milliseconds duration(std::string_view key) const;
   std::vector<std::string> list(std::string_view key) const;
 
-  const std::map<std::string, std::string, std::less<>>& values() const noexcept {
-    return values_;
-  }
+  const std::map<std::string, std::string, std::less<>>& values() const noexcept { return values_; }
   friend bool operator==(const Options&, const Options&) = default;
 
  private:

@@ -19,6 +19,10 @@
 #include "hydra/core/detail/ascii.hpp"
 #include "hydra/core/error.hpp"
 #include "hydra/core/protector.hpp"
+#include "hydra/plugin/registry.hpp"
+#if defined(HYDRA_CONFIG_WITH_PLUGINS)
+#include "hydra/plugin/loader.hpp"
+#endif
 #if defined(HYDRA_CONFIG_WITH_PROTECT)
 #include "hydra/protect/audit_chain.hpp"
 #include "hydra/protect/compliance.hpp"
@@ -32,20 +36,35 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 13> kTopKeys = {
-    "name",   "mode",    "default_level", "default_layer", "layers",        "async", "extends",
-    "preset", "log_dir", "redact",        "compliance",    "crash_handler", "theme"};
+constexpr std::array<std::string_view, 18> kTopKeys = {"name",
+                                                       "mode",
+                                                       "default_level",
+                                                       "default_layer",
+                                                       "layers",
+                                                       "async",
+                                                       "extends",
+                                                       "preset",
+                                                       "log_dir",
+                                                       "redact",
+                                                       "compliance",
+                                                       "crash_handler",
+                                                       "theme",
+                                                       "plugins",
+                                                       "filters",
+                                                       "analytics",
+                                                       "analytics_interval",
+                                                       "plugin_failure_limit"};
 constexpr std::array<std::string_view, 3> kLayerKeys = {"level", "destinations", "protect"};
 constexpr std::array<std::string_view, 8> kAsyncKeys = {
     "queue_capacity", "overflow",      "grow_limit",      "grow_fallback",
     "idle_wait",      "stall_timeout", "health_interval", "health_layer"};
 
 // Keys every destination type takes (format and its options).
-constexpr std::array<std::string_view, 13> kCommonKeys = {
-    "type",           "protect",     "level",       "format",
-    "color_mode",     "date_format", "time_format", "logger_name_format",
-    "message_format", "csv_header",  "app_name",    "syslog_facility",
-    "theme"};
+constexpr std::array<std::string_view, 14> kCommonKeys = {
+    "type",           "protect",       "level",       "format",
+    "color_mode",     "date_format",   "time_format", "logger_name_format",
+    "message_format", "csv_header",    "app_name",    "syslog_facility",
+    "theme",          "format_options"};
 // A theme table: the built-in theme it starts from, and colours over it.
 constexpr std::array<std::string_view, 11> kThemeKeys = {
     "base",     "trace",    "debug", "info",       "warning", "error",
@@ -494,10 +513,113 @@ std::string format_of(const Walker& w, const Json& v, const std::string& path) {
   std::string name = w.string(v, path);
   std::transform(name.begin(), name.end(), name.begin(), hydra::detail::ascii_lower);
   if (name != "auto" && !hydra::is_format_name(name)) {
-    w.fail(path,
-           describe(v) + " is not a format (valid: " + std::string(kFormatChoices) + ", auto)");
+    const std::string given = w.string(v, path);  // registry types keep their case
+    if (plugin::Registry::global().has(plugin::Kind::formatter, given)) return given;
+    w.fail(path, describe(v) + " is not a format (valid: " + std::string(kFormatChoices) +
+                     ", auto, or a registered formatter type: " +
+                     plugin::Registry::global().names(plugin::Kind::formatter) + ")");
   }
   return name;
+}
+
+// A plugin option's value as text: strings as they are, numbers and
+// booleans as written, a list of scalars joined with ','.
+std::string option_text(const Walker& w, const Json& v, const std::string& path) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+  if (v.is_number_integer() || v.is_number_unsigned() || v.is_number_float()) return v.dump();
+  if (v.is_array()) {
+    std::string out;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const Json& item = v[i];
+      if (item.is_object() || item.is_array() || item.is_null()) {
+        w.wrong_type(index_path(path, i), item, "a string, a number or a boolean");
+      }
+      const std::string text = option_text(w, item, index_path(path, i));
+      if (text.find(',') != std::string::npos) {
+        w.fail(index_path(path, i), "a list item of a plugin option must not contain ','");
+      }
+      out += (i == 0 ? "" : ",") + text;
+    }
+    return out;
+  }
+  w.wrong_type(path, v, "a string, a number, a boolean or a list");
+}
+
+// A table of plugin options (all keys but those in `skip`).
+plugin::Options plugin_options(const Walker& w, const Json& v, const std::string& path, Keys skip) {
+  if (!v.is_object()) w.wrong_type(path, v, "a table of options");
+  plugin::Options options;
+  for (const auto& [key, value] : v.items()) {
+    if (contains(skip, key)) continue;
+    options.set(key, option_text(w, value, child_path(path, key)));
+  }
+  return options;
+}
+
+// [[filters]] and [[analytics]]: each a table with a registered `type` and
+// that type's options, checked here as strictly as Hydra's own.
+std::vector<PluginConfig> plugin_list(const Walker& w, const Json& v, const std::string& path,
+                                      plugin::Kind kind) {
+  if (!v.is_array()) {
+    w.wrong_type(path, v, "a list of tables ([[" + path + "]] in TOML), each with a type");
+  }
+  constexpr std::array<std::string_view, 1> kSkip = {"type"};
+  std::vector<PluginConfig> list;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const std::string at = index_path(path, i);
+    const Json& entry = v[i];
+    if (!entry.is_object()) w.wrong_type(at, entry, "a table with a type");
+    if (!entry.contains("type")) {
+      w.fail(at, "needs a type (registered " + std::string(plugin::kind_name(kind)) +
+                     " types: " + plugin::Registry::global().names(kind) + ")");
+    }
+    PluginConfig pc;
+    pc.type = w.string(entry["type"], child_path(at, "type"));
+    const plugin::Options given = plugin_options(w, entry, at, kSkip);
+    try {
+      pc.options = plugin::Registry::global().check(kind, pc.type, given);
+    } catch (const ConfigError& e) {
+      w.fail(at, e.what());
+    }
+    list.push_back(std::move(pc));
+  }
+  return list;
+}
+
+// `plugins = [...]`: loads each (a path relative to the file that names it,
+// or a name looked up as hydra::plugin::find_plugin says) so that the types
+// it provides can be named below. Loading runs the plugin's code: a
+// configuration names only plugins it trusts.
+void load_plugins(const Walker& w, const Tree& tree, const Json& v, LoggerConfig& config) {
+  if (!v.is_array()) w.wrong_type("plugins", v, "a list of plugin paths or names");
+#if defined(HYDRA_CONFIG_WITH_PLUGINS)
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const std::string at = index_path("plugins", i);
+    const std::string entry = w.string(v[i], at);
+    // Relative to the file that wrote the entry.
+    std::filesystem::path base = std::filesystem::current_path();
+    const auto origin = tree.origins.find(at);
+    const std::string source = origin != tree.origins.end() ? origin->second.source : tree.source;
+    std::error_code ec;
+    if (!source.empty() && std::filesystem::is_regular_file(source, ec)) {
+      base = std::filesystem::absolute(source, ec).parent_path();
+    }
+    try {
+      const plugin::PluginFile file = plugin::load_plugin(plugin::find_plugin(entry, base));
+      config.plugins.push_back(
+          LoadedPlugin{file.name, file.version, file.sha256, file.path.string()});
+    } catch (const ConfigError& e) {
+      w.fail(at, e.what());
+    }
+  }
+#else
+  (void)tree;
+  (void)config;
+  w.fail("plugins",
+         "loadable plugins need the plugin module, and this hydra was built without it "
+         "(HYDRA_WITH_PLUGINS=OFF)");
+#endif
 }
 
 // `theme` is the top-level one, for destinations that name none.
@@ -506,11 +628,26 @@ DestinationConfig destination(const Walker& w, const Json& v, const std::string&
   if (!v.is_object()) w.wrong_type(path, v, "a table (a destination)");
   DestinationConfig d;
   d.theme = theme;
+  std::optional<plugin::TypeInfo> plugin_sink;
   if (v.contains("type")) {
-    d.type =
-        kTypeNames[w.choice(v["type"], child_path(path, "type"), kTypeNames, "a destination type")];
+    const std::string at = child_path(path, "type");
+    const std::string name = w.string(v["type"], at);
+    plugin_sink = plugin::Registry::global().find(plugin::Kind::sink, name);
+    if (plugin_sink) {
+      d.type = name;
+    } else if (std::none_of(kTypeNames.begin(), kTypeNames.end(),
+                            [&name](std::string_view t) { return iequals(t, name); })) {
+      w.fail(at, describe(v["type"]) + " is not a destination type (valid: " + join(kTypeNames) +
+                     ", or a registered sink type: " +
+                     plugin::Registry::global().names(plugin::Kind::sink) + ")");
+    } else {
+      d.type = kTypeNames[w.choice(v["type"], at, kTypeNames, "a destination type")];
+    }
   }
   std::vector<std::string_view> valid(kCommonKeys.begin(), kCommonKeys.end());
+  if (plugin_sink) {
+    for (const plugin::OptionSpec& o : plugin_sink->options) valid.emplace_back(o.name);
+  }
   if (d.type == "console") valid.insert(valid.end(), kConsoleKeys.begin(), kConsoleKeys.end());
   if (d.type == "file" || d.type == "rotating_file") {
     valid.insert(valid.end(), kFileKeys.begin(), kFileKeys.end());
@@ -527,6 +664,11 @@ DestinationConfig destination(const Walker& w, const Json& v, const std::string&
   for (const auto& [key, value] : v.items()) {
     const std::string at = child_path(path, key);
     if (key == "type") continue;
+    if (plugin_sink && !contains(kCommonKeys, key)) {
+      d.sink_options.set(key, option_text(w, value, at));
+      continue;
+    }
+    if (key == "format_options") d.format_options = plugin_options(w, value, at, {});
     if (key == "protect") d.protect = w.boolean(value, at);
     if (key == "level") d.level = w.level(value, at);
     if (key == "format") d.format = format_of(w, value, at);
@@ -562,6 +704,26 @@ DestinationConfig destination(const Walker& w, const Json& v, const std::string&
     w.fail(path, "a " + d.type + " destination needs a path (add path = \"...\")");
   }
   if (d.type == "audit") audit_destination(w, v, path, d);
+  if (plugin_sink) {
+    try {
+      d.sink_options = plugin::Registry::global().check(plugin::Kind::sink, d.type, d.sink_options);
+    } catch (const ConfigError& e) {
+      w.fail(path, e.what());
+    }
+  }
+  if (is_format_name(d.format) || d.format == "auto") {
+    if (v.contains("format_options")) {
+      w.fail(child_path(path, "format_options"),
+             "only a formatter type of the plugin registry takes format_options");
+    }
+  } else {
+    try {
+      d.format_options =
+          plugin::Registry::global().check(plugin::Kind::formatter, d.format, d.format_options);
+    } catch (const ConfigError& e) {
+      w.fail(v.contains("format_options") ? child_path(path, "format_options") : path, e.what());
+    }
+  }
   if (d.type == "rotating_file" && d.max_size == 0 && d.rotation == RotationInterval::none) {
     w.fail(path,
            "a rotating_file destination needs max_size and/or rotation (hourly, daily, or an "
@@ -739,7 +901,18 @@ LoggerConfig to_config(const Tree& tree, bool with_compliance) {
   // The top-level theme is every destination's that names none.
   ColorTheme theme;
   if (top.contains("theme")) theme = color_theme(w, top["theme"], "theme");
+  // Plugins first: the types they provide may be named anywhere below.
+  if (top.contains("plugins")) load_plugins(w, tree, top["plugins"], config);
   for (const auto& [key, value] : top.items()) {
+    if (key == "filters") config.filters = plugin_list(w, value, key, plugin::Kind::filter);
+    if (key == "analytics") config.analytics = plugin_list(w, value, key, plugin::Kind::analytics);
+    if (key == "analytics_interval") {
+      config.analytics_interval =
+          w.duration<std::chrono::milliseconds>(value, key, limits::kAnalyticsInterval);
+    }
+    if (key == "plugin_failure_limit") {
+      config.plugin_failure_limit = static_cast<int>(w.integer(value, key, 1, 1000000));
+    }
     if (key == "name") config.name = w.string(value, key);
     if (key == "mode") {
       config.mode =
@@ -849,6 +1022,12 @@ Json to_json(const LoggerConfig& config) {
       j["app_name"] = d.app_name;
       j["syslog_facility"] = d.syslog_facility;
       if (d.type == "console") j["stream"] = d.stream;
+      for (const auto& [key, value] : d.sink_options.values()) j[key] = value;
+      if (!d.format_options.values().empty()) {
+        Json fo = Json::object();
+        for (const auto& [key, value] : d.format_options.values()) fo[key] = value;
+        j["format_options"] = std::move(fo);
+      }
       if (d.type == "audit") j["path"] = d.path;  // its key stays out of the output
       if (d.type == "file" || d.type == "rotating_file") {
         j["path"] = d.path;
@@ -870,6 +1049,23 @@ Json to_json(const LoggerConfig& config) {
     layers[name] = std::move(layer);
   }
   top["layers"] = std::move(layers);
+  top["analytics_interval"] = duration_text(config.analytics_interval);
+  top["plugin_failure_limit"] = config.plugin_failure_limit;
+  const auto plugin_json = [](const std::vector<PluginConfig>& list) {
+    Json out = Json::array();
+    for (const PluginConfig& pc : list) {
+      Json j = Json::object();
+      j["type"] = pc.instance && pc.type.empty() ? "custom" : pc.type;
+      for (const auto& [key, value] : pc.options.values()) j[key] = value;
+      out.push_back(std::move(j));
+    }
+    return out;
+  };
+  top["filters"] = plugin_json(config.filters);
+  top["analytics"] = plugin_json(config.analytics);
+  Json plugins = Json::array();
+  for (const LoadedPlugin& p : config.plugins) plugins.push_back(p.path);
+  top["plugins"] = std::move(plugins);
   return top;
 }
 
