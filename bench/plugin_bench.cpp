@@ -11,6 +11,8 @@
 // Rows, in ns per record of the calling thread's CPU time:
 //   logger:          a sync Logger, text format, a sink that discards, one
 //                    call with two positional arguments (the denominator)
+//   logger + filter + rates: the same with a filter that keeps every record
+//                    and the rates analytics configured
 //   no-op analytics: an observe() that does next to nothing: the cost of the
 //                    call and of this program's loop, to subtract
 //   rates:           rates.observe() on records of 16 message shapes from
@@ -35,6 +37,7 @@
 #include <vector>
 
 #include <hydra/hydra.hpp>
+#include <hydra/plugin/filter.hpp>
 
 #include "plugin/analytics/rates.hpp"
 #include "plugin/analytics/security_bursts.hpp"
@@ -132,6 +135,13 @@ Corpus make_corpus(std::size_t distinct) {
 // divide).
 constexpr std::size_t kDistinct = 4096;
 
+class KeepAll final : public hydra::plugin::Filter {
+ public:
+  Verdict filter(const Record& /*record*/, hydra::plugin::RecordEdit& /*edit*/) override {
+    return Verdict::keep;
+  }
+};
+
 // What a call to observe() costs by itself, with this program's loop.
 class Nothing final : public hydra::plugin::Analytics {
  public:
@@ -174,15 +184,25 @@ int main(int argc, char** argv) {
     if (only.empty() || only == name) print(name, measure(runs, records, run));
   };
 
-  {
+  // The logger itself, then with a filter that keeps everything and the
+  // rates analytics (the plugin stages' cost in a real pipeline).
+  for (const bool plugins : {false, true}) {
     auto sink = std::make_shared<Discard>();
     hydra::LoggerConfig cfg;
     cfg.name = "bench";
     cfg.layers["APP"].destinations = {hydra::to_sink(sink)};
+    if (plugins) {
+      hydra::PluginConfig keep;
+      keep.instance = std::make_shared<KeepAll>();
+      cfg.filters.push_back(keep);
+      hydra::PluginConfig rates;
+      rates.type = "rates";
+      cfg.analytics.push_back(rates);
+    }
     hydra::Logger log(cfg);
-    row("logger (sync, text)", [&] {
+    row(plugins ? "logger + filter + rates" : "logger (sync, text)", [&] {
       for (std::size_t i = 0; i < records; ++i) {
-        log.info("user {} logged in from {}", i, corpus.users[i % corpus.users.size()]);
+        log.info("user {} logged in from {}", i, corpus.users[i & 31]);
       }
     });
   }

@@ -142,7 +142,13 @@ struct detail::RatesShard {
 
   // Counts one record; `shape` is its shape when it has no call site.
   void count(const Record& record, bool sited, std::uint64_t hash, std::string_view shape);
-  Layer& layer_of(std::string_view name);
+  Layer& layer_of(std::string_view name) {
+    if (last_layer < layers.size() && same(layers[last_layer].name, name)) {
+      return layers[last_layer];
+    }
+    return find_layer(name);
+  }
+  Layer& find_layer(std::string_view name);
   std::int64_t record_step(std::chrono::system_clock::time_point t);
   // The template with this hash, added when new (with its text made by
   // `text()`), or nullptr when there is no room.
@@ -195,10 +201,16 @@ struct Bindings {
 // destructors, are not counted.
 thread_local bool t_bindings_gone = false;
 thread_local Bindings t_bindings;
+// The binding used last, for the common case of one Rates per thread: read
+// without the call that guards t_bindings' construction. The shard is kept
+// alive by t_bindings; ids are never reused.
+thread_local std::uint64_t t_last_rates = 0;
+thread_local detail::RatesShard* t_last_shard = nullptr;
 
 Bindings::~Bindings() {
   for (const Binding& b : list) b.shard->owned.store(false, std::memory_order_release);
   t_bindings_gone = true;
+  t_last_rates = 0;
 }
 
 std::atomic<std::uint64_t> g_next_id{1};
@@ -216,10 +228,7 @@ std::int64_t detail::RatesShard::record_step(std::chrono::system_clock::time_poi
   return step;
 }
 
-detail::RatesShard::Layer& detail::RatesShard::layer_of(std::string_view name) {
-  if (last_layer < layers.size() && same(layers[last_layer].name, name)) {
-    return layers[last_layer];
-  }
+detail::RatesShard::Layer& detail::RatesShard::find_layer(std::string_view name) {
   std::size_t i = 0;
   while (i < layers.size() && !same(layers[i].name, name)) ++i;
   if (i == layers.size()) {
@@ -355,13 +364,17 @@ Rates::~Rates() {
 }
 
 detail::RatesShard& Rates::shard() {
+  if (t_last_rates == id_) return *t_last_shard;
+  detail::RatesShard& found = bind();
+  t_last_rates = id_;
+  t_last_shard = &found;
+  return found;
+}
+
+detail::RatesShard& Rates::bind() {
   std::vector<Binding>& list = t_bindings.list;
-  if (!list.empty() && list.back().rates == id_) return *list.back().shard;
   for (Binding& b : list) {
-    if (b.rates == id_) {
-      std::swap(b, list.back());  // the most recent last
-      return *list.back().shard;
-    }
+    if (b.rates == id_) return *b.shard;
   }
   std::erase_if(list,
                 [](const Binding& b) { return b.shard->retired.load(std::memory_order_acquire); });
@@ -383,7 +396,9 @@ detail::RatesShard& Rates::shard() {
 }
 
 void Rates::observe(const Record& record) {
-  if (t_bindings_gone) return;
+  if (t_bindings_gone) [[unlikely]] {
+    return;
+  }
   // A call site is hashed in a few instructions; a message shape costs a
   // pass over the message. (has_source(), inline.)
   const bool sited =

@@ -85,6 +85,7 @@ class Rates final : public Analytics {
  private:
   // The calling thread's shard, claimed or made on its first record.
   detail::RatesShard& shard();
+  detail::RatesShard& bind();  // shard() without the last one used
 
   const RatesSettings settings_;
   const std::uint64_t id_;    // unique in the process: threads find their shard by it
