@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <utility>
 #include <variant>
 
@@ -162,10 +163,31 @@ class detail::Engine {
   template <typename Out>
   [[gnu::noinline]] Outcome scan(std::string_view in, Out& out) const;
 
-  // Appends the custom patterns' findings, then the plugins', and sorts
-  // them by start.
-  void collect_custom(std::string_view in, std::vector<Finding>& found) const;
-  void collect_plugins(std::string_view in, std::vector<Finding>& found) const;
+  // Working storage of scan() for custom patterns and plugins.
+  struct Scratch {
+    std::vector<Finding> found;
+    std::vector<std::pair<std::size_t, std::size_t>> spans;  // one plugin's
+    bool busy = false;
+  };
+  // Fills scratch.found with the custom patterns' findings, then the
+  // plugins', sorted by start.
+  void collect_custom(std::string_view in, Scratch& scratch) const;
+  // Marks a Scratch busy for its lifetime.
+  class ScratchLease {
+   public:
+    explicit ScratchLease(Scratch* s) : s_(s) {
+      if (s_ != nullptr) s_->busy = true;
+    }
+    ~ScratchLease() {
+      if (s_ != nullptr) s_->busy = false;
+    }
+    ScratchLease(const ScratchLease&) = delete;
+    ScratchLease& operator=(const ScratchLease&) = delete;
+
+   private:
+    Scratch* s_;
+  };
+  void collect_plugins(std::string_view in, Scratch& scratch) const;
 
   const FieldRule* field_rule(std::string_view key) const {
     std::size_t k = key.size();
@@ -363,7 +385,8 @@ detail::Engine::Engine(RedactorOptions o)
   }
 }
 
-void detail::Engine::collect_custom(std::string_view in, std::vector<Finding>& found) const {
+void detail::Engine::collect_custom(std::string_view in, Scratch& scratch) const {
+  std::vector<Finding>& found = scratch.found;
   found.clear();
   const re2::StringPiece text(in.data(), in.size());
   for (const Custom& c : custom) {
@@ -381,7 +404,7 @@ void detail::Engine::collect_custom(std::string_view in, std::vector<Finding>& f
       pos = end > begin ? end : end + 1;  // step over an empty match
     }
   }
-  collect_plugins(in, found);
+  collect_plugins(in, scratch);
   std::sort(found.begin(), found.end(), [](const Finding& a, const Finding& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
   });
@@ -392,8 +415,8 @@ void detail::Engine::collect_custom(std::string_view in, std::vector<Finding>& f
 // it is cut at the end; order and overlaps are the Writer's business after
 // the sort), and a detect() that throws is counted and contributes nothing,
 // not even the spans it appended before throwing.
-void detail::Engine::collect_plugins(std::string_view in, std::vector<Finding>& found) const {
-  thread_local std::vector<std::pair<std::size_t, std::size_t>> spans;
+void detail::Engine::collect_plugins(std::string_view in, Scratch& scratch) const {
+  std::vector<std::pair<std::size_t, std::size_t>>& spans = scratch.spans;
   for (const Plugin& p : plugins) {
     spans.clear();
     try {
@@ -405,7 +428,7 @@ void detail::Engine::collect_plugins(std::string_view in, std::vector<Finding>& 
     for (const auto& [begin, end_given] : spans) {
       const std::size_t end = std::min(end_given, in.size());
       if (begin >= end) continue;
-      found.push_back({begin, end, p.type, p.action, Canonical::raw});
+      scratch.found.push_back({begin, end, p.type, p.action, Canonical::raw});
     }
   }
 }
@@ -413,11 +436,17 @@ void detail::Engine::collect_plugins(std::string_view in, std::vector<Finding>& 
 template <typename Out>
 Outcome detail::Engine::scan(std::string_view in, Out& out) const {
   const std::vector<Finding>* custom_found = nullptr;
-  if (!custom.empty() || !plugins.empty()) {
-    // One buffer per thread: after warm-up, custom patterns allocate nothing.
-    thread_local std::vector<Finding> found;
-    collect_custom(in, found);
-    custom_found = &found;
+  // One Scratch per thread: after warm-up, custom patterns and plugins
+  // allocate nothing. A plugin's detect() may redact on the same thread
+  // (when it logs): that nested scan gets a Scratch of its own.
+  thread_local Scratch own;
+  std::optional<Scratch> nested;
+  Scratch* scratch = nullptr;
+  if (!custom.empty() || !plugins.empty()) scratch = own.busy ? &nested.emplace() : &own;
+  const ScratchLease lease(scratch);
+  if (scratch != nullptr) {
+    collect_custom(in, *scratch);
+    custom_found = &scratch->found;
   }
   Writer<Out> writer(*this, in, out, custom_found);
   scanner.scan(in, writer);

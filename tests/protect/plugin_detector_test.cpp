@@ -168,6 +168,34 @@ TEST(PluginDetector, SpansOutOfRangeOutOfOrderOrOverlappingAreSafe) {
   EXPECT_EQ(huge.redacted("abcdef"), "abc[REDACTED_BAD]");
 }
 
+// A detector that redacts another text with the same Redactor from detect(),
+// as one that logs would: the nested scan must not disturb the outer one.
+class Nesting final : public hydra::plugin::Detector {
+ public:
+  void detect(std::string_view text, Spans& spans) const override {
+    if (redactor != nullptr && !text.starts_with("EMP-999999")) {
+      nested_output = redactor->redacted("EMP-999999 zzzzzzzzzzzzzzzz mail bob@example.com");
+    }
+    EmployeeIds().detect(text, spans);
+  }
+  std::string_view token() const override { return "EMPLOYEE_ID"; }
+  const Redactor* redactor = nullptr;
+  mutable std::string nested_output;
+};
+
+TEST(PluginDetector, ARedactionInsideDetectDoesNotDisturbTheOuterOne) {
+  RedactorOptions o;
+  o.custom.push_back({"order", R"(order=(\d+))", "ORDER"});
+  auto nesting = std::make_shared<Nesting>();
+  o.plugin_detectors.push_back({nesting, Action::redact});
+  const Redactor r(std::move(o));
+  nesting->redactor = &r;
+  EXPECT_EQ(r.redacted("id EMP-123456 order=77 carol@example.com"),
+            "id [REDACTED_EMPLOYEE_ID] order=[REDACTED_ORDER] [REDACTED_EMAIL]");
+  EXPECT_EQ(nesting->nested_output,
+            "[REDACTED_EMPLOYEE_ID] zzzzzzzzzzzzzzzz mail [REDACTED_EMAIL]");
+}
+
 class PluginDetectorPipeline : public ::testing::TestWithParam<hydra::LoggerMode> {};
 
 TEST_P(PluginDetectorPipeline, EmployeeIdsAreRedactedBeforeTheSink) {
