@@ -50,6 +50,16 @@ std::vector<Command> commands() {
   all.push_back({{"config", "explain"}, {}});
   all.push_back({{"config", "presets"}, {}});
 #endif
+#if defined(HYDRA_CLI_WITH_PLUGINS)
+  all.push_back({{"plugin", "index", "build"}, {"--out", "--publisher", "--base-url"}});
+  all.push_back({{"plugin", "index", "sign"}, {"--key"}});
+  all.push_back({{"plugin", "search"}, {"--index", "--key"}});
+  all.push_back({{"plugin", "info"}, {"--index", "--key"}});
+  all.push_back({{"plugin", "install"}, {"--index", "--key", "--allow-unsigned"}});
+  for (const char* sub : {"list", "remove", "verify", "trust"}) {
+    all.push_back({{"plugin", sub}, {}});
+  }
+#endif
   return all;
 }
 
@@ -61,6 +71,9 @@ std::vector<std::string> groups() {
 #endif
 #if defined(HYDRA_CLI_WITH_CONFIG)
   all.emplace_back("config");
+#endif
+#if defined(HYDRA_CLI_WITH_PLUGINS)
+  all.emplace_back("plugin");
 #endif
   return all;
 }

@@ -14,6 +14,7 @@ int run_pipe(Args args);
 int run_redact(Args args);  // built with HYDRA_WITH_PROTECT only
 int run_audit(Args args);   // built with HYDRA_WITH_PROTECT only
 int run_config(Args args);  // built with HYDRA_WITH_CONFIG only
+int run_plugin(Args args);  // built with HYDRA_WITH_PLUGINS only
 
 // Exit code for a usage error (as sysexits' EX_USAGE).
 inline constexpr int kUsageError = 64;

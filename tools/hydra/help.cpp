@@ -108,6 +108,72 @@ const std::vector<CommandHelp>& commands() {
        "0; 64 for a usage error; 78 for a mistake in FILE or the environment (the message names "
        "the file, line and key)"},
       {"config presets", {""}, "Lists the magic presets and what each is for.", {}, ""},
+      {"plugin index build",
+       {"[--out FILE] [--publisher NAME] [--base-url URL] DIR"},
+       "Writes a plugin index with one entry for each *.so in DIR: its name, version, "
+       "description, kinds, ABI version and SHA-256, read by loading it (docs/plugin-index.md).",
+       {{"--out FILE", "where to write the index (default: DIR/index.json)"},
+        {"--publisher NAME", "the publisher every entry names (default: unknown)"},
+        {"--base-url URL",
+         "an https URL the files will be served from; each location is URL/FILE (default: the "
+         "file's path relative to the index)"}},
+       "0; 64 for a usage error; 1 when a file cannot be inspected or the index written"},
+      {"plugin index sign",
+       {"--key KEY INDEX"},
+       "Signs INDEX with the Ed25519 private key in KEY (PEM: openssl genpkey -algorithm "
+       "ed25519): sets each entry's key id to KEY's and writes INDEX.sig beside it.",
+       {{"--key KEY", "the private key file"}},
+       "0; 64 for a usage error; 1 when INDEX or KEY cannot be read or signed"},
+      {"plugin search",
+       {"[--index FILE] [--key PUB]... TERM"},
+       "Lists the plugins of the index whose name, description or kinds contain TERM (case "
+       "does not matter); warns when the index's signature does not verify.",
+       {{"--index FILE", "the index (default: $HYDRA_PLUGIN_INDEX)"},
+        {"--key PUB",
+         "a publisher's public key to trust, besides those in "
+         "$XDG_CONFIG_HOME/hydra/trusted-keys (repeatable)"}},
+       "0; 1 when nothing matches or the index cannot be read; 64 for a usage error"},
+      {"plugin info",
+       {"[--index FILE] [--key PUB]... NAME"},
+       "Prints the index's entry for plugin NAME and whether the index's signature verified.",
+       {{"--index FILE", "the index (default: $HYDRA_PLUGIN_INDEX)"},
+        {"--key PUB", "a publisher's public key to trust (repeatable)"}},
+       "0; 1 when the index has no NAME or cannot be read; 64 for a usage error"},
+      {"plugin install",
+       {"[--index FILE] [--key PUB]... [--allow-unsigned] NAME", "--allow-unsigned FILE.so"},
+       "Installs plugin NAME from a signed index into the user's plugin directory "
+       "($XDG_DATA_HOME/hydra/plugins, else ~/.local/share/hydra/plugins), where configuration "
+       "finds it by name. Refuses an index that is unsigned or not signed by a trusted key or "
+       "changed since, and a file whose SHA-256 is not the index's.",
+       {{"--index FILE", "the index (default: $HYDRA_PLUGIN_INDEX)"},
+        {"--key PUB", "a publisher's public key to trust (repeatable)"},
+        {"--allow-unsigned",
+         "use an index whose signature is missing or does not verify (the file's SHA-256 is "
+         "still checked), or install a FILE.so that no index vouches for"}},
+       "0; 1 when refused (the message names the index, key id, plugin or digests); 64 for a "
+       "usage error"},
+      {"plugin list",
+       {""},
+       "Lists the installed plugins: name, version, SHA-256 and the key that signed their index.",
+       {},
+       ""},
+      {"plugin remove",
+       {"NAME"},
+       "Uninstalls plugin NAME.",
+       {},
+       "0; 1 when NAME is not installed; 64 for a usage error"},
+      {"plugin verify",
+       {"[NAME]"},
+       "Checks that each installed plugin (or NAME) is still the file that was installed: its "
+       "SHA-256 against the one recorded at install.",
+       {},
+       "0 when every file is intact; 1 naming each changed or missing one"},
+      {"plugin trust",
+       {"PUB"},
+       "Adds the Ed25519 public key in PUB (or a private key's public half) to the trusted keys "
+       "($XDG_CONFIG_HOME/hydra/trusted-keys, else ~/.config/hydra/trusted-keys).",
+       {},
+       "0; 1 when PUB holds no Ed25519 key"},
       {"help",
        {"[COMMAND]"},
        "Prints every command with its options; with COMMAND, that command's usage and options "

@@ -77,6 +77,11 @@ int main(int argc, char** argv) {
 #else
   if (command == "config") return without_module(command, "config");
 #endif
+#if defined(HYDRA_WITH_PLUGINS)
+  if (command == "plugin") return run_plugin(rest);
+#else
+  if (command == "plugin") return without_module(command, "plugins");
+#endif
   if (command == "help" || is_help_option(command)) return run_help(rest);
   if (command == "version" || command == "--version") return run_version(rest);
   const std::string text = "hydra: unknown command " + quote(command) + "\n\n" + overview();
