@@ -6,9 +6,12 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
+#include <utility>
 #include <variant>
 
 #include "hydra/core/error.hpp"
@@ -133,6 +136,11 @@ class detail::Engine {
     std::string type;
     Action action;
   };
+  struct Plugin {
+    std::shared_ptr<const hydra::plugin::Detector> detector;
+    std::string type;  // its token(), read once
+    Action action;
+  };
 
   explicit Engine(RedactorOptions o);
 
@@ -143,9 +151,10 @@ class detail::Engine {
     if (in.empty()) return Outcome::unchanged;
     // Short texts (most field values: names, states, ids) rarely hold a
     // byte that could start a match; when none does, the scan would find
-    // nothing, so its setup is skipped. Custom patterns can match anything:
-    // RE2 runs.
-    if (in.size() < kQuickCheckSize && custom.empty() && !scanner.may_match(in)) {
+    // nothing, so its setup is skipped. Custom patterns and plugins can match
+    // anything: they run.
+    if (in.size() < kQuickCheckSize && custom.empty() && plugins.empty() &&
+        !scanner.may_match(in)) {
       return Outcome::unchanged;
     }
     return scan(in, out);
@@ -154,7 +163,31 @@ class detail::Engine {
   template <typename Out>
   [[gnu::noinline]] Outcome scan(std::string_view in, Out& out) const;
 
-  void collect_custom(std::string_view in, std::vector<Finding>& found) const;
+  // Working storage of scan() for custom patterns and plugins.
+  struct Scratch {
+    std::vector<Finding> found;
+    std::vector<std::pair<std::size_t, std::size_t>> spans;  // one plugin's
+    bool busy = false;
+  };
+  // Fills scratch.found with the custom patterns' findings, then the
+  // plugins', sorted by start.
+  void collect_custom(std::string_view in, Scratch& scratch) const;
+  // Marks a Scratch busy for its lifetime.
+  class ScratchLease {
+   public:
+    explicit ScratchLease(Scratch* s) : s_(s) {
+      if (s_ != nullptr) s_->busy = true;
+    }
+    ~ScratchLease() {
+      if (s_ != nullptr) s_->busy = false;
+    }
+    ScratchLease(const ScratchLease&) = delete;
+    ScratchLease& operator=(const ScratchLease&) = delete;
+
+   private:
+    Scratch* s_;
+  };
+  void collect_plugins(std::string_view in, Scratch& scratch) const;
 
   const FieldRule* field_rule(std::string_view key) const {
     std::size_t k = key.size();
@@ -184,6 +217,9 @@ class detail::Engine {
   detail::Scanner scanner;
   std::string hash_key;
   std::vector<Custom> custom;
+  std::vector<Plugin> plugins;
+  // detect() calls that threw (Redactor::plugin_failures()).
+  mutable std::atomic<std::uint64_t> plugin_failures{0};
   std::vector<FieldRule> fields;
   // Indexes into `fields` by the last byte of the normalised name, in
   // order: a key can only match rules ending in its own last byte, so a
@@ -329,9 +365,28 @@ detail::Engine::Engine(RedactorOptions o)
     const bool group = re->NumberOfCapturingGroups() > 0;
     custom.push_back({std::move(c.type), c.action, std::move(re), group});
   }
+
+  for (std::size_t i = 0; i < o.plugin_detectors.size(); ++i) {
+    PluginDetector& p = o.plugin_detectors[i];
+    const std::string who = "detector plugin #" + std::to_string(i + 1);
+    if (p.detector == nullptr) throw ConfigError("protect: " + who + " is null");
+    std::string type;
+    try {
+      type = std::string(p.detector->token());
+    } catch (const std::exception& e) {
+      throw ConfigError("protect: " + who + ": token() threw: " + e.what());
+    }
+    if (!valid_type(type)) {
+      throw ConfigError("protect: " + who + ": token '" + type +
+                        "' must be letters, digits and '_'");
+    }
+    require_key(p.action, who + " (token '" + type + "')");
+    plugins.push_back({std::move(p.detector), std::move(type), p.action});
+  }
 }
 
-void detail::Engine::collect_custom(std::string_view in, std::vector<Finding>& found) const {
+void detail::Engine::collect_custom(std::string_view in, Scratch& scratch) const {
+  std::vector<Finding>& found = scratch.found;
   found.clear();
   const re2::StringPiece text(in.data(), in.size());
   for (const Custom& c : custom) {
@@ -349,19 +404,49 @@ void detail::Engine::collect_custom(std::string_view in, std::vector<Finding>& f
       pos = end > begin ? end : end + 1;  // step over an empty match
     }
   }
+  collect_plugins(in, scratch);
   std::sort(found.begin(), found.end(), [](const Finding& a, const Finding& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
   });
 }
 
+// A plugin is code we do not control: its spans are checked one by one (an
+// empty one or one that starts past the text is ignored, one that ends past
+// it is cut at the end; order and overlaps are the Writer's business after
+// the sort), and a detect() that throws is counted and contributes nothing,
+// not even the spans it appended before throwing.
+void detail::Engine::collect_plugins(std::string_view in, Scratch& scratch) const {
+  std::vector<std::pair<std::size_t, std::size_t>>& spans = scratch.spans;
+  for (const Plugin& p : plugins) {
+    spans.clear();
+    try {
+      p.detector->detect(in, spans);
+    } catch (...) {
+      plugin_failures.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    for (const auto& [begin, end_given] : spans) {
+      const std::size_t end = std::min(end_given, in.size());
+      if (begin >= end) continue;
+      scratch.found.push_back({begin, end, p.type, p.action, Canonical::raw});
+    }
+  }
+}
+
 template <typename Out>
 Outcome detail::Engine::scan(std::string_view in, Out& out) const {
   const std::vector<Finding>* custom_found = nullptr;
-  if (!custom.empty()) {
-    // One buffer per thread: after warm-up, custom patterns allocate nothing.
-    thread_local std::vector<Finding> found;
-    collect_custom(in, found);
-    custom_found = &found;
+  // One Scratch per thread: after warm-up, custom patterns and plugins
+  // allocate nothing. A plugin's detect() may redact on the same thread
+  // (when it logs): that nested scan gets a Scratch of its own.
+  thread_local Scratch own;
+  std::optional<Scratch> nested;
+  Scratch* scratch = nullptr;
+  if (!custom.empty() || !plugins.empty()) scratch = own.busy ? &nested.emplace() : &own;
+  const ScratchLease lease(scratch);
+  if (scratch != nullptr) {
+    collect_custom(in, *scratch);
+    custom_found = &scratch->found;
   }
   Writer<Out> writer(*this, in, out, custom_found);
   scanner.scan(in, writer);
@@ -454,6 +539,10 @@ Outcome Redactor::redact(std::string_view in, std::string& out) const {
 
 Outcome Redactor::redact(std::string_view in, fmt::memory_buffer& out) const {
   return engine_->redact(in, out);
+}
+
+std::uint64_t Redactor::plugin_failures() const noexcept {
+  return engine_->plugin_failures.load(std::memory_order_relaxed);
 }
 
 std::string Redactor::redacted(std::string_view in) const {

@@ -13,7 +13,7 @@
 // where one could; the time is linear in the text whatever it holds
 // (docs/protect.md has the measured MB/s). Clean text allocates nothing.
 // Custom patterns add one RE2 search per pattern per text (and a match list
-// kept per thread).
+// kept per thread); detector plugins one detect() call each per text.
 //
 // Thread safety: a Redactor is immutable once built; any number of threads
 // may call its const members at once. A moved-from Redactor may only be
@@ -76,7 +76,8 @@ class Redactor {
   // Throws hydra::ConfigError, naming the culprit, when a custom pattern does
   // not compile (the message holds the detector's name, the pattern and
   // RE2's error), a custom detector or field has no name or a type that is
-  // not [A-Za-z0-9_]+, or an action is `hash` while hash_key is empty.
+  // not [A-Za-z0-9_]+, a detector plugin is null or has a token that is not
+  // [A-Za-z0-9_]+, or an action is `hash` while hash_key is empty.
   explicit Redactor(RedactorOptions options);
   ~Redactor();
   Redactor(Redactor&&) noexcept;
@@ -101,6 +102,13 @@ class Redactor {
   // every other string value is scanned as redact() does. Keys are never
   // changed. See RedactedFields for where the result is.
   Outcome redact_fields(std::span<const Field> in, RedactedFields& out) const;
+
+  // How many times a detector plugin (RedactorOptions::plugin_detectors)
+  // threw from detect() since construction. Each such call counts as no
+  // finding: the text goes on with what the other detectors found. To read
+  // it for a logger's protect stage, build the Redactor yourself and share
+  // it with make_protector(std::shared_ptr<const Redactor>).
+  std::uint64_t plugin_failures() const noexcept;
 
  private:
   std::unique_ptr<const detail::Engine> engine_;

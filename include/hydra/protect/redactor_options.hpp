@@ -5,9 +5,11 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "hydra/plugin/detector.hpp"
 #include "hydra/protect/detector.hpp"
 
 namespace hydra::protect {
@@ -26,6 +28,18 @@ struct CustomDetector {
   std::string name;     // for error messages
   std::string pattern;  // RE2 syntax
   std::string type;     // the <TYPE> written: letters, digits and '_'
+  Action action = Action::redact;
+};
+
+// A detector plugin (hydra/plugin/detector.hpp): code of one's own that
+// reports the spans to replace with [REDACTED_<token>] (or masks, hashes or
+// drops them, as `action` says). It runs after the built-in detectors and the
+// custom patterns, on the same texts (messages and string field values).
+// The engine does not trust it: spans out of range are clipped or ignored,
+// overlapping ones are merged, and a detect() that throws counts as no
+// finding (see Redactor::plugin_failures()).
+struct PluginDetector {
+  std::shared_ptr<const hydra::plugin::Detector> detector;
   Action action = Action::redact;
 };
 
@@ -65,6 +79,9 @@ struct RedactorOptions {
 
   // Run after the built-in detectors are configured, over the same text.
   std::vector<CustomDetector> custom;
+
+  // Run after the custom patterns, over the same text.
+  std::vector<PluginDetector> plugin_detectors;
 };
 
 }  // namespace hydra::protect
