@@ -26,6 +26,8 @@
 //     file holds its first record (construct, log one record, flush).
 //   redaction: Hydra's throughput with the protect stage (default detectors)
 //     on and off, on a clean line with and without fields.
+//   plugins: Hydra's throughput with a no-op filter plus the built-in
+//     `rates` analytics against without, sync and async (docs/plugins.md).
 //   compile: compiling one generated translation unit with 500 distinct log
 //     statements, Hydra against spdlog, with the same compiler and flags
 //     (Hydra's also with named placeholders, and with HYDRA_INLINE_CALLS).
@@ -100,6 +102,7 @@
 #include <filesystem>
 #include <fstream>
 #include <hydra/hydra.hpp>
+#include <hydra/plugin/filter.hpp>
 #if defined(HYDRA_BENCH_WITH_CONFIG)
 #include <hydra/config/presets.hpp>
 #endif
@@ -290,6 +293,15 @@ struct Setup {
   std::size_t in_flight = 0;
   int threads = 1;
   bool redact = false;  // Hydra: the protect stage with the default detectors
+  bool plugins = false;  // Hydra: a no-op filter and the built-in `rates` analytics
+};
+
+// The cheapest filter there is: what a filter costs the pipeline by itself.
+class NoopFilter final : public hydra::plugin::Filter {
+ public:
+  Verdict filter(const hydra::Record&, hydra::plugin::RecordEdit&) override {
+    return Verdict::keep;
+  }
 };
 
 std::unique_ptr<hydra::Logger> g_hydra;
@@ -437,6 +449,10 @@ void open_subject(const Subject& s, const std::string& path, const Setup& setup)
 #if defined(HYDRA_BENCH_WITH_PROTECT)
     if (setup.redact) cfg.protector = hydra::protect::make_protector();
 #endif
+    if (setup.plugins) {
+      cfg.filters.push_back({.type = "noop", .instance = std::make_shared<NoopFilter>()});
+      cfg.analytics.push_back({.type = "rates"});
+    }
     g_hydra = std::make_unique<hydra::Logger>(cfg);
   } else if (s.kind == Kind::ring) {
     g_ring = std::make_unique<BareRing>(setup.in_flight);
@@ -1320,6 +1336,58 @@ void scenario_redaction(Context& ctx) {
 #endif
 }
 
+// The cost of plugins: Hydra's throughput with one no-op filter plus the
+// built-in `rates` analytics against without, in both modes; the same
+// alternating pairs as the redaction scenario.
+void scenario_plugins(Context& ctx) {
+  const auto& o = ctx.opt;
+  struct Row {
+    Subject subject;
+    std::vector<double> off, on;
+    Sample last_off{}, last_on{};
+    bool ok = true;
+  };
+  std::vector<Row> rows;
+  for (const Subject& s : ctx.subjects()) {
+    if (s.kind == Kind::hydra) rows.push_back({s, {}, {}});
+  }
+  std::printf(
+      "\nplugins: %zu records from 1 thread, median of %d runs, a no-op filter plus the rates "
+      "analytics (on/off: the median of each run's off/on pair)\n",
+      o.records, o.runs);
+  std::printf("%-14s %14s %14s %8s\n", "logger", "off rec/s", "on rec/s", "on/off");
+  for (int r = 0; r < o.runs; ++r) {
+    for (Row& row : rows) {
+      for (bool plugins : {r % 2 == 1, r % 2 == 0}) {
+        Setup setup;
+        setup.plugins = plugins;
+        const std::string path = ctx.path(std::string(row.subject.name) + "-plugins");
+        const Sample s = run_throughput<LineMsg>(row.subject, path, 1, o.records, setup);
+        const std::string what = std::string(row.subject.name) + (plugins ? " plugins" : " none");
+        if (!verify(what.c_str(), s.file, o.records)) row.ok = false;
+        (plugins ? row.on : row.off).push_back(s.seconds);
+        (plugins ? row.last_on : row.last_off) = s;
+        fs::remove(path);
+      }
+    }
+  }
+  const double n = static_cast<double>(o.records);
+  for (const Row& row : rows) {
+    const double off = median(row.off), on = median(row.on);
+    std::vector<double> pairs;
+    for (std::size_t k = 0; k < row.off.size() && k < row.on.size(); ++k) {
+      pairs.push_back(row.off[k] / row.on[k]);
+    }
+    const double ratio = median(pairs);
+    std::printf("%-14s %14.0f %14.0f %8.2f\n", row.subject.name, n / off, n / on, ratio);
+    Json& j = ctx.out["plugins"][row.subject.name];
+    j["off"] = throughput_row(n, row.last_off, off, row.ok);
+    j["on"] = throughput_row(n, row.last_on, on, row.ok);
+    j["on_over_off"] = ratio;
+    ctx.ok = ctx.ok && row.ok;
+  }
+}
+
 // --------------------------------------------------- memory and start-up
 // Both run hydra-bench again as a child (--child ROLE, hidden): a fresh
 // process per measurement, so that one scenario's memory or warm caches do
@@ -1653,6 +1721,8 @@ const Scenario kScenarios[] = {
      scenario_formats},
     {"redaction", true, "Hydra throughput with the protect stage (redaction) on and off",
      scenario_redaction},
+    {"plugins", true, "Hydra throughput with a no-op filter plus the rates analytics, and without",
+     scenario_plugins},
     {"memory", true, "peak RSS per workload in a child process; async queue footprint",
      scenario_memory},
     {"startup", true, "process spawn to first record in the file", scenario_startup},

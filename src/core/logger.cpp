@@ -1408,18 +1408,24 @@ bool Logger::run_filters(DispatchScratch& scratch, const PluginSet& plugins, Rec
   edit.clear();
   std::size_t applied = 0;  // edit.added() already in scratch.fields
   bool moved = false;
+  const bool accountable = record.level == Level::security || record.level == Level::audit ||
+                           record.level == Level::compliance;
   for (const auto& f : plugins.filters) {
     plugin::Filter::Verdict verdict = plugin::Filter::Verdict::keep;
     const auto outcome = f.guard->run([&] { verdict = f.instance->filter(record, edit); });
     if (outcome == plugin::detail::Guard::Outcome::just_disabled) {
       im.queue_plugin_notice(f.guard->disabled_notice());
     }
-    // A filter that fails lets the record through as it stands.
-    if (outcome == plugin::detail::Guard::Outcome::ok && verdict == plugin::Filter::Verdict::drop) {
+    // A filter that fails lets the record through as it stands. Security,
+    // audit and compliance records are enriched, never dropped or moved:
+    // their trail must stay whole (and seq gapless).
+    if (outcome == plugin::detail::Guard::Outcome::ok && verdict == plugin::Filter::Verdict::drop &&
+        !accountable) {
       im.filter_dropped.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
     if (edit.empty()) continue;
+    if (accountable) edit.keep_fields_only();
     const auto& added = edit.added();
     if (applied < added.size()) {
       scratch.fields.insert(scratch.fields.end(),

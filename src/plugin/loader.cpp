@@ -213,9 +213,9 @@ class Instance {
       rc = call(&error.c);
     }
     if (rc < 0) {
-      throw PluginCallError(
-          fmt::format("{} '{}': {} failed: {}", kind_name_of(), kind_->type, what,
-                      error.text.empty() ? "no reason given" : printable(error.text)));
+      // The caller's messages name the instance ("sink 'x' disabled ...").
+      throw PluginCallError(fmt::format(
+          "{} failed: {}", what, error.text.empty() ? "no reason given" : printable(error.text)));
     }
     return rc;
   }
@@ -236,9 +236,9 @@ class Instance {
   bool reconfigure(const Options& options) {
     if (kind().reconfigure == nullptr) return false;
     std::vector<hydra_option> c = c_options(options);
-    invoke("reconfigure",
-           [&](hydra_buffer* e) { return kind().reconfigure(self_, c.data(), c.size(), e); });
-    return true;
+    return invoke("reconfigure", [&](hydra_buffer* e) {
+             return kind().reconfigure(self_, c.data(), c.size(), e);
+           }) != HYDRA_RECONFIGURE_DECLINED;
   }
   std::string health() const {
     if (kind().health == nullptr) return R"({"ok":true})";
@@ -254,15 +254,6 @@ class Instance {
   }
 
  private:
-  std::string_view kind_name_of() const {
-    switch (kind().kind) {
-      case HYDRA_KIND_SINK: return "sink";
-      case HYDRA_KIND_FORMATTER: return "formatter";
-      case HYDRA_KIND_FILTER: return "filter";
-      case HYDRA_KIND_DETECTOR: return "detector";
-      default: return "analytics";
-    }
-  }
   std::shared_ptr<const LoadedKind> kind_;
   void* self_;
   bool serial_;
@@ -283,9 +274,15 @@ std::shared_ptr<Instance> create(const std::shared_ptr<const LoadedKind>& kind,
   return instance;
 }
 
-class CSink final : public Sink {
+// Sinks and formatters are also plugin::Plugin, so that their health and
+// reconfigure are reachable (hydra plugin check); they are started when
+// made and stopped with their last reference.
+class CSink final : public Sink, public Plugin {
  public:
   explicit CSink(std::shared_ptr<Instance> i) : i_(std::move(i)) { i_->start(); }
+  void stop() override { i_->stop(); }
+  bool reconfigure(const Options& o) override { return i_->reconfigure(o); }
+  std::string health() const override { return i_->health(); }
   void write(const Record& record, std::string_view bytes) override {
     const CRecord r(record);
     i_->invoke("write", [&](hydra_buffer* e) {
@@ -301,9 +298,12 @@ class CSink final : public Sink {
   std::shared_ptr<Instance> i_;
 };
 
-class CFormatter final : public Formatter {
+class CFormatter final : public Formatter, public Plugin {
  public:
   explicit CFormatter(std::shared_ptr<Instance> i) : i_(std::move(i)) { i_->start(); }
+  void stop() override { i_->stop(); }
+  bool reconfigure(const Options& o) override { return i_->reconfigure(o); }
+  std::string health() const override { return i_->health(); }
   void format(const Record& record, Buffer& out) const override {
     const CRecord r(record);
     hydra_buffer b = buffer_into(out);

@@ -87,6 +87,38 @@ TEST_P(PluginPipelineTest, FilterDropsAddsFieldsAndMovesRecords) {
   EXPECT_EQ(log.metrics().filter_dropped, 2u);
 }
 
+// Drops every record and tries to move it; tags it first.
+class DropAll final : public Filter {
+ public:
+  Verdict filter(const hydra::Record&, RecordEdit& edit) override {
+    edit.add_field("seen_by", "drop_all");
+    edit.set_layer("OTHER");
+    edit.set_level(Level::trace);
+    return Verdict::drop;
+  }
+};
+
+TEST_P(PluginPipelineTest, SecurityAuditAndComplianceRecordsAreEnrichedNeverDroppedOrMoved) {
+  auto cfg = config();
+  cfg.layers["AUDIT"] = {Level::info, {hydra::to_sink(sink)}};
+  cfg.layers["SECURITY"] = {Level::info, {hydra::to_sink(sink)}};
+  cfg.filters.push_back({.instance = std::make_shared<DropAll>()});
+  hydra::Logger log(cfg);
+  log.info("dropped");
+  log.audit("user {user} exported the ledger", "bob");
+  log.security("login failed for {user}", "eve");
+  log.flush();
+  const auto r = sink->records();
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].layer, "AUDIT");
+  EXPECT_EQ(r[0].level, Level::audit);
+  EXPECT_EQ(r[0].field("seen_by"), "drop_all");
+  EXPECT_EQ(r[1].layer, "SECURITY");
+  EXPECT_EQ(r[1].level, Level::security);
+  EXPECT_TRUE(other->records().empty());
+  EXPECT_EQ(log.metrics().filter_dropped, 1u);
+}
+
 // Sees every record; counts what it sees and remembers the messages.
 class Collector final : public hydra::plugin::Analytics {
  public:
@@ -283,7 +315,9 @@ TEST_P(PluginPipelineTest, RegistryTypesAreMadeByNameAndReconfiguredOnReload) {
   EXPECT_EQ(r[0].field("tag"), "one");
   EXPECT_EQ(r[1].field("tag"), "two");
   EXPECT_EQ(r[2].field("tag"), "three");
-  if (GetParam() == LoggerMode::async) EXPECT_EQ(g_tag_life.stopped.load(), 1);
+  if (GetParam() == LoggerMode::async) {
+    EXPECT_EQ(g_tag_life.stopped.load(), 1);
+  }
 }
 
 TEST(PluginRegistry, BadTypesAndOptionsNameWhatIsWrong) {

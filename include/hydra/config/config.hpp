@@ -163,9 +163,9 @@ constexpr bool is_reserved_layer_name(std::string_view name) {
 // an object made by code (`instance`, a plugin::Filter or plugin::Analytics
 // as the list says), which is used as it is.
 struct PluginConfig {
-  std::string type;
-  plugin::Options options;
-  std::shared_ptr<plugin::Plugin> instance;
+  std::string type{};
+  plugin::Options options{};
+  std::shared_ptr<plugin::Plugin> instance{};
 };
 
 // A plugin file the configuration loaded (`plugins = [...]`): the logger

@@ -61,8 +61,8 @@ enum hydra_level {
 enum hydra_value_type {
   HYDRA_VALUE_NULL = 0,
   HYDRA_VALUE_BOOL = 1,
-  HYDRA_VALUE_INT = 2,    /* int64_t */
-  HYDRA_VALUE_UINT = 3,   /* uint64_t */
+  HYDRA_VALUE_INT = 2,  /* int64_t */
+  HYDRA_VALUE_UINT = 3, /* uint64_t */
   HYDRA_VALUE_DOUBLE = 4,
   HYDRA_VALUE_STRING = 5
 };
@@ -138,10 +138,10 @@ typedef struct hydra_option {
 
 enum hydra_option_type {
   HYDRA_OPTION_STRING = 0,
-  HYDRA_OPTION_INTEGER = 1,  /* within [min, max] */
-  HYDRA_OPTION_NUMBER = 2,   /* within [min, max] */
-  HYDRA_OPTION_BOOLEAN = 3,  /* "true" or "false" */
-  HYDRA_OPTION_DURATION = 4, /* "250ms", "10s", "5m", "1h"; given in milliseconds */
+  HYDRA_OPTION_INTEGER = 1,    /* within [min, max] */
+  HYDRA_OPTION_NUMBER = 2,     /* within [min, max] */
+  HYDRA_OPTION_BOOLEAN = 3,    /* "true" or "false" */
+  HYDRA_OPTION_DURATION = 4,   /* "250ms", "10s", "5m", "1h"; given in milliseconds */
   HYDRA_OPTION_STRING_LIST = 5 /* "a,b,c" */
 };
 
@@ -169,6 +169,10 @@ enum hydra_kind_type {
 /* hydra_kind.flags */
 #define HYDRA_KIND_THREAD_SAFE 1u /* the host may call one instance from several threads */
 
+/* reconfigure()'s answer when the instance cannot take the new options
+ * (not a failure): the host stops it and makes a new one from them. */
+#define HYDRA_RECONFIGURE_DECLINED 1
+
 /* filter()'s verdicts */
 #define HYDRA_FILTER_KEEP 0
 #define HYDRA_FILTER_DROP 1
@@ -177,8 +181,8 @@ enum hydra_kind_type {
  * returned; callbacks a kind does not use are NULL. Return values: 0 (or a
  * verdict) on success, negative on failure with a reason in `error`. */
 typedef struct hydra_kind {
-  uint32_t size; /* sizeof(hydra_kind) as the plugin compiled it */
-  int32_t kind;  /* enum hydra_kind_type */
+  uint32_t size;           /* sizeof(hydra_kind) as the plugin compiled it */
+  int32_t kind;            /* enum hydra_kind_type */
   const char* type_name;   /* the name configuration uses: [a-z0-9_]+ */
   const char* description; /* one line */
   const hydra_option_spec* options;
@@ -187,8 +191,9 @@ typedef struct hydra_kind {
   const char* token; /* detectors: the <TYPE> of [REDACTED_<TYPE>] */
 
   /* The lifecycle: create(options) -> start -> reconfigure(options)* -> stop
-   * -> destroy. create returns NULL on failure. reconfigure may be NULL (the
-   * host then makes a new instance on a configuration reload). */
+   * -> destroy. create returns NULL on failure. reconfigure returns 0 when
+   * it took the options, HYDRA_RECONFIGURE_DECLINED when it cannot; it may
+   * be NULL (the host then makes a new instance on a configuration reload). */
   void* (*create)(const hydra_option* options, size_t option_count, hydra_buffer* error);
   int (*start)(void* self, hydra_buffer* error);
   int (*reconfigure)(void* self, const hydra_option* options, size_t option_count,

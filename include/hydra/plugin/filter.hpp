@@ -2,7 +2,9 @@
 // the backend thread in async mode). It may drop the record (counted in
 // LoggerMetrics::filter_dropped), add fields, or change its level or layer;
 // a record whose new level its (new) layer does not let through is dropped
-// and counted the same way. Examples: sampling, adding a build id, dropping
+// and counted the same way. Records at the security, audit and compliance
+// levels may be given fields, but a filter never drops or moves them: their
+// trail stays whole. Examples: sampling, adding a build id, dropping
 // health-check noise.
 //
 //   class AddBuild : public hydra::plugin::Filter {
@@ -48,6 +50,11 @@ class RecordEdit {
   const std::optional<Level>& level() const noexcept { return level_; }
   const std::optional<std::string>& layer() const noexcept { return layer_; }
   bool empty() const noexcept { return added_.empty() && !level_ && !layer_; }
+  // Forgets the level and layer asked for (a record that may not move).
+  void keep_fields_only() noexcept {
+    level_.reset();
+    layer_.reset();
+  }
   void clear() noexcept {
     added_.clear();
     level_.reset();

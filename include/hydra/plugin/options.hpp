@@ -30,11 +30,11 @@ enum class OptionType : std::uint8_t {
 std::string_view option_type_name(OptionType type) noexcept;
 
 struct OptionSpec {
-  std::string name;  // [a-z0-9_]+
+  std::string name{};  // [a-z0-9_]+
   OptionType type = OptionType::string;
   bool required = false;
-  std::optional<std::string> default_value;  // as text; unset: none
-  std::string doc;                           // one line
+  std::optional<std::string> default_value{};  // as text; unset: none
+  std::string doc{};                           // one line
   // integer, number, duration (milliseconds): the bounds; min > max: none.
   double min = 1;
   double max = 0;

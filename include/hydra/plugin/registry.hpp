@@ -39,9 +39,9 @@ std::string_view kind_name(Kind kind) noexcept;
 // What a type declares.
 struct TypeInfo {
   Kind kind = Kind::filter;
-  std::string name;  // [a-z0-9_]+
-  std::string description;
-  std::vector<OptionSpec> options;
+  std::string name{};  // [a-z0-9_]+
+  std::string description{};
+  std::vector<OptionSpec> options{};
   // "built-in", "code", or the plugin file that provides it.
   std::string origin = "code";
 };

@@ -604,9 +604,7 @@ struct Callbacks {
   static int reconfigure(void* p, const hydra_option* options, std::size_t count,
                          hydra_buffer* error) noexcept {
     return guard(error, [&] {
-      if (self(p).reconfigure(Options(options, count))) return 0;
-      report(error, "the instance cannot take these options");
-      return -1;
+      return self(p).reconfigure(Options(options, count)) ? 0 : HYDRA_RECONFIGURE_DECLINED;
     });
   }
   static void stop(void* p) noexcept {
