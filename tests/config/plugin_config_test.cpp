@@ -163,3 +163,55 @@ TEST(PluginConfig, ExplainShowsEveryPluginOptionWithItsDefault) {
 }
 
 }  // namespace
+
+#if defined(HYDRA_CONFIG_TEST_WITH_PROTECT)
+namespace {
+
+// Finds EMP-dddddd employee ids.
+class EmployeeIds final : public hydra::plugin::Detector {
+ public:
+  void detect(std::string_view text,
+              std::vector<std::pair<std::size_t, std::size_t>>& spans) const override {
+    for (std::size_t at = text.find("EMP-"); at != std::string_view::npos;
+         at = text.find("EMP-", at + 1)) {
+      if (at + 10 <= text.size()) spans.emplace_back(at, at + 10);
+    }
+  }
+  std::string_view token() const override { return "EMPLOYEE_ID"; }
+};
+
+TEST(PluginConfig, DetectorsJoinTheProtectStage) {
+  hydra::plugin::Registry::global().add_detector(
+      {.name = "cfg_employee_ids"},
+      [](const hydra::plugin::Options&) { return std::make_shared<EmployeeIds>(); });
+  TempDir dir;
+  auto cfg = load_text(dir, "d.toml", R"(
+[[detectors]]
+type = "cfg_employee_ids"
+[[layers.APP.destinations]]
+type = "file"
+path = "out.log"
+format = "logfmt"
+)");
+  cfg.layers["APP"].destinations[0].path = dir.file("out.log");
+  {
+    hydra::Logger log(cfg);
+    log.info("badge {id} used by alice@example.com", "EMP-123456");
+  }
+  const std::string out = hydra::test::read_file(dir.file("out.log"));
+  EXPECT_NE(out.find("badge [REDACTED_EMPLOYEE_ID] used by [REDACTED_EMAIL]"), std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("EMP-123456"), std::string::npos) << out;
+
+  expect_mentions(
+      load_error(dir, "e.toml", "redact = false\n[[detectors]]\ntype = \"cfg_employee_ids\"\n"),
+      {"detectors", "redact = false"});
+  expect_mentions(
+      load_error(dir, "f.toml", "[[detectors]]\ntype = \"cfg_employee_ids\"\naction = \"shred\"\n"),
+      {"detectors[0].action", "'shred' is not an action", "redact, mask, hash, drop"});
+  expect_mentions(load_error(dir, "g.toml", "[[detectors]]\ntype = \"nope\"\n"),
+                  {"detectors[0]", "'nope' is not a registered detector type", "cfg_employee_ids"});
+}
+
+}  // namespace
+#endif

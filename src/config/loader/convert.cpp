@@ -36,7 +36,7 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 18> kTopKeys = {"name",
+constexpr std::array<std::string_view, 19> kTopKeys = {"name",
                                                        "mode",
                                                        "default_level",
                                                        "default_layer",
@@ -53,7 +53,8 @@ constexpr std::array<std::string_view, 18> kTopKeys = {"name",
                                                        "filters",
                                                        "analytics",
                                                        "analytics_interval",
-                                                       "plugin_failure_limit"};
+                                                       "plugin_failure_limit",
+                                                       "detectors"};
 constexpr std::array<std::string_view, 3> kLayerKeys = {"level", "destinations", "protect"};
 constexpr std::array<std::string_view, 8> kAsyncKeys = {
     "queue_capacity", "overflow",      "grow_limit",      "grow_fallback",
@@ -849,6 +850,48 @@ std::string without_prefix(std::string_view what) {
 // The profiles laid over `config` by protect::apply_compliance(); its audit
 // chain (hipaa, sox) is made when the logger is built, so loading, explaining
 // and reloading the file touch nothing.
+// [[detectors]]: detector plugins for the protect stage, each a table with a
+// registered `type`, an `action` (redact, mask, hash, drop; default redact)
+// and the type's options. Made (and started) here: a detector lives in the
+// redactor the protector holds.
+std::vector<protect::PluginDetector> plugin_detectors(const Walker& w, const Tree& tree) {
+  std::vector<protect::PluginDetector> out;
+  if (!tree.value.is_object() || !tree.value.contains("detectors")) return out;
+  const Json& v = tree.value["detectors"];
+  if (!v.is_array()) w.wrong_type("detectors", v, "a list of tables ([[detectors]] in TOML)");
+  constexpr std::array<std::string_view, 2> kSkip = {"type", "action"};
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const std::string at = index_path("detectors", i);
+    const Json& entry = v[i];
+    if (!entry.is_object()) w.wrong_type(at, entry, "a table with a type");
+    if (!entry.contains("type")) {
+      w.fail(at, "needs a type (registered detector types: " +
+                     plugin::Registry::global().names(plugin::Kind::detector) + ")");
+    }
+    protect::PluginDetector d;
+    if (entry.contains("action")) {
+      const std::string action = w.string(entry["action"], child_path(at, "action"));
+      const auto parsed = protect::parse_action(action);
+      if (!parsed) {
+        w.fail(child_path(at, "action"), describe(entry["action"]) + " is not an action (valid: " +
+                                             std::string(protect::kActionChoices) + ")");
+      }
+      d.action = *parsed;
+    }
+    const std::string type = w.string(entry["type"], child_path(at, "type"));
+    try {
+      auto made =
+          plugin::Registry::global().make_detector(type, plugin_options(w, entry, at, kSkip));
+      std::const_pointer_cast<plugin::Detector>(made)->start();
+      d.detector = std::move(made);
+    } catch (const ConfigError& e) {
+      w.fail(at, e.what());
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
 void apply_file_compliance(const Walker& w, const FileCompliance& c, const std::string& path,
                            LoggerConfig& config) {
   using protect::ComplianceProfile;
@@ -865,6 +908,30 @@ void apply_file_compliance(const Walker& w, const FileCompliance& c, const std::
   }
 }
 #endif
+
+// The protector of `redact = true` (or of no `redact` key) with the file's
+// [[detectors]]; ConfigError for detectors with `redact = false`.
+void apply_detectors(const Walker& w, const Tree& tree, LoggerConfig& config) {
+  if (!tree.value.is_object() || !tree.value.contains("detectors")) return;
+#if defined(HYDRA_CONFIG_WITH_PROTECT)
+  if (tree.value.contains("redact") && tree.value["redact"].is_boolean() &&
+      !tree.value["redact"].get<bool>()) {
+    w.fail("detectors", "detectors run in the protect stage, which redact = false turns off");
+  }
+  protect::RedactorOptions options;
+  options.plugin_detectors = plugin_detectors(w, tree);
+  try {
+    config.protector = protect::make_protector(std::move(options));
+  } catch (const ConfigError& e) {
+    w.fail("detectors", e.what());
+  }
+#else
+  (void)config;
+  w.fail("detectors",
+         "detectors need the protect module, and this hydra was built without it "
+         "(HYDRA_WITH_PROTECT=OFF)");
+#endif
+}
 
 template <typename E, std::size_t N>
 std::string name_of(E value, const std::array<E, N>& values,
@@ -958,6 +1025,7 @@ LoggerConfig to_config(const Tree& tree, bool with_compliance) {
       for (DestinationConfig& d : l.destinations) d.theme = theme;
     }
   }
+  apply_detectors(w, tree, config);
   if (with_compliance) apply_compliance_table(tree, config);
   return config;
 }
@@ -966,7 +1034,8 @@ void apply_compliance_table(const Tree& tree, LoggerConfig& config) {
   if (!tree.value.is_object() || !tree.value.contains("compliance")) return;
   const Walker w(tree);
 #if defined(HYDRA_CONFIG_WITH_PROTECT)
-  const FileCompliance c = compliance_table(w, tree.value["compliance"], "compliance");
+  FileCompliance c = compliance_table(w, tree.value["compliance"], "compliance");
+  c.options.base.plugin_detectors = plugin_detectors(w, tree);  // the profiles keep them
   apply_file_compliance(w, c, "compliance", config);
 #else
   (void)config;
