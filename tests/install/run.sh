@@ -33,3 +33,31 @@ if [ "$plugin_check" = ON ]; then
   fi
   "$work/prefix/bin/hydra" plugin check "$work/plugin/hydra-example.so"
 fi
+
+if [ "$plugin_check" = ON ]; then
+  # The project's own plugin index, as a publisher and a user work with it:
+  # built over the plugins the project ships (the example, as built above),
+  # signed with a throw-away key, then searched, installed, listed and
+  # verified with the installed hydra.
+  hydra="$work/prefix/bin/hydra"
+  index_dir="$work/index"
+  mkdir -p "$index_dir"
+  cp "$work/plugin/hydra-example.so" "$index_dir/"
+  openssl genpkey -algorithm ed25519 -out "$work/publisher.pem"
+  openssl pkey -in "$work/publisher.pem" -pubout -out "$work/publisher.pub.pem"
+  "$hydra" plugin index build --publisher hydra-logger "$index_dir"
+  "$hydra" plugin index sign --key "$work/publisher.pem" "$index_dir/index.json"
+  export XDG_DATA_HOME="$work/data" XDG_CONFIG_HOME="$work/config"
+  "$hydra" plugin search --index "$index_dir/index.json" --key "$work/publisher.pub.pem" example |
+    grep -q hydra-example
+  # Without the publisher's key the index is not trusted.
+  if "$hydra" plugin install --index "$index_dir/index.json" hydra-example 2>/dev/null; then
+    echo "an index signed by an untrusted key was installed from" >&2
+    exit 1
+  fi
+  "$hydra" plugin install --index "$index_dir/index.json" --key "$work/publisher.pub.pem" \
+    hydra-example
+  "$hydra" plugin list | grep -q hydra-example
+  "$hydra" plugin verify hydra-example
+  test -f "$XDG_DATA_HOME/hydra/plugins/hydra-example.so"
+fi
