@@ -292,7 +292,7 @@ struct Setup {
   // caller waiting (0: the loggers' defaults), and how many threads log.
   std::size_t in_flight = 0;
   int threads = 1;
-  bool redact = false;  // Hydra: the protect stage with the default detectors
+  bool redact = false;   // Hydra: the protect stage with the default detectors
   bool plugins = false;  // Hydra: a no-op filter and the built-in `rates` analytics
 };
 
@@ -1272,13 +1272,15 @@ void scenario_growth(Context& ctx) {
   }
 }
 
-// The cost of the protect stage: Hydra's throughput with redaction (default
-// detectors) on against off, on a clean line with and without fields.
-void scenario_redaction(Context& ctx) {
-#if !defined(HYDRA_BENCH_WITH_PROTECT)
-  std::printf("\nredaction: skipped (built without the protect module)\n");
-  (void)ctx;
-#else
+// Hydra's throughput with a feature off and on (`turn_on` sets it in a
+// Setup), from 1 thread, for each Hydra logger, on the plain line and, with
+// `with_fields`, on the line with named fields. Each run times off and on
+// back to back, in alternating order, and the ratio shown is the median of
+// those pairs: a noisy spell on this shared machine then slows both sides of
+// a pair, or spoils one pair only. Results go to ctx.out[scenario][logger]
+// (and ["plain"|"fields"] with_fields).
+void run_on_off(Context& ctx, const char* scenario, const std::string& heading, bool with_fields,
+                void (*turn_on)(Setup&)) {
   const auto& o = ctx.opt;
   struct Row {
     Subject subject;
@@ -1290,29 +1292,28 @@ void scenario_redaction(Context& ctx) {
   std::vector<Row> rows;
   for (const Subject& s : ctx.subjects()) {
     if (s.kind != Kind::hydra) continue;
-    for (bool fields : {false, true}) rows.push_back({s, fields, {}, {}});
+    rows.push_back({s, false, {}, {}});
+    if (with_fields) rows.push_back({s, true, {}, {}});
   }
   std::printf(
-      "\nredaction: %zu records from 1 thread, median of %d runs, default detectors on a clean "
-      "line (on/off: the median of each run's off/on pair)\n",
-      o.records, o.runs);
+      "\n%s: %zu records from 1 thread, median of %d runs, %s (on/off: the median of "
+      "each run's off/on pair)\n",
+      scenario, o.records, o.runs, heading.c_str());
   std::printf("%-14s %-6s %14s %14s %8s\n", "logger", "fields", "off rec/s", "on rec/s", "on/off");
-  // Each run times off and on back to back, in alternating order, and the
-  // ratio shown is the median of those pairs: a noisy spell on this shared
-  // machine then slows both sides of a pair, or spoils one pair only.
   for (int r = 0; r < o.runs; ++r) {
     for (Row& row : rows) {
-      for (bool redact : {r % 2 == 1, r % 2 == 0}) {
+      for (bool on : {r % 2 == 1, r % 2 == 0}) {
         Setup setup;
-        setup.redact = redact;
-        const std::string path = ctx.path(std::string(row.subject.name) + "-redact");
+        if (on) turn_on(setup);
+        const std::string path = ctx.path(std::string(row.subject.name) + "-" + scenario);
         const Sample s = row.fields
                              ? run_throughput<LineFieldsMsg>(row.subject, path, 1, o.records, setup)
                              : run_throughput<LineMsg>(row.subject, path, 1, o.records, setup);
-        const std::string what = std::string(row.subject.name) + (redact ? " redact on" : " off");
+        const std::string what =
+            std::string(row.subject.name) + " " + scenario + (on ? " on" : " off");
         if (!verify(what.c_str(), s.file, o.records)) row.ok = false;
-        (redact ? row.on : row.off).push_back(s.seconds);
-        (redact ? row.last_on : row.last_off) = s;
+        (on ? row.on : row.off).push_back(s.seconds);
+        (on ? row.last_on : row.last_off) = s;
         fs::remove(path);
       }
     }
@@ -1327,65 +1328,32 @@ void scenario_redaction(Context& ctx) {
     const double ratio = median(pairs);
     std::printf("%-14s %-6s %14.0f %14.0f %8.2f\n", row.subject.name, row.fields ? "yes" : "no",
                 n / off, n / on, ratio);
-    Json& j = ctx.out["redaction"][row.subject.name][row.fields ? "fields" : "plain"];
+    Json& j = with_fields ? ctx.out[scenario][row.subject.name][row.fields ? "fields" : "plain"]
+                          : ctx.out[scenario][row.subject.name];
     j["off"] = throughput_row(n, row.last_off, off, row.ok);
     j["on"] = throughput_row(n, row.last_on, on, row.ok);
     j["on_over_off"] = ratio;  // the median of the runs' pairs
     ctx.ok = ctx.ok && row.ok;
   }
+}
+
+// The cost of the protect stage: redaction (default detectors) on against
+// off, on a clean line with and without fields.
+void scenario_redaction(Context& ctx) {
+#if !defined(HYDRA_BENCH_WITH_PROTECT)
+  std::printf("\nredaction: skipped (built without the protect module)\n");
+  (void)ctx;
+#else
+  run_on_off(ctx, "redaction", "default detectors on a clean line", true,
+             [](Setup& s) { s.redact = true; });
 #endif
 }
 
-// The cost of plugins: Hydra's throughput with one no-op filter plus the
-// built-in `rates` analytics against without, in both modes; the same
-// alternating pairs as the redaction scenario.
+// The cost of plugins: one no-op filter plus the built-in `rates` analytics
+// against none, in both modes.
 void scenario_plugins(Context& ctx) {
-  const auto& o = ctx.opt;
-  struct Row {
-    Subject subject;
-    std::vector<double> off, on;
-    Sample last_off{}, last_on{};
-    bool ok = true;
-  };
-  std::vector<Row> rows;
-  for (const Subject& s : ctx.subjects()) {
-    if (s.kind == Kind::hydra) rows.push_back({s, {}, {}});
-  }
-  std::printf(
-      "\nplugins: %zu records from 1 thread, median of %d runs, a no-op filter plus the rates "
-      "analytics (on/off: the median of each run's off/on pair)\n",
-      o.records, o.runs);
-  std::printf("%-14s %14s %14s %8s\n", "logger", "off rec/s", "on rec/s", "on/off");
-  for (int r = 0; r < o.runs; ++r) {
-    for (Row& row : rows) {
-      for (bool plugins : {r % 2 == 1, r % 2 == 0}) {
-        Setup setup;
-        setup.plugins = plugins;
-        const std::string path = ctx.path(std::string(row.subject.name) + "-plugins");
-        const Sample s = run_throughput<LineMsg>(row.subject, path, 1, o.records, setup);
-        const std::string what = std::string(row.subject.name) + (plugins ? " plugins" : " none");
-        if (!verify(what.c_str(), s.file, o.records)) row.ok = false;
-        (plugins ? row.on : row.off).push_back(s.seconds);
-        (plugins ? row.last_on : row.last_off) = s;
-        fs::remove(path);
-      }
-    }
-  }
-  const double n = static_cast<double>(o.records);
-  for (const Row& row : rows) {
-    const double off = median(row.off), on = median(row.on);
-    std::vector<double> pairs;
-    for (std::size_t k = 0; k < row.off.size() && k < row.on.size(); ++k) {
-      pairs.push_back(row.off[k] / row.on[k]);
-    }
-    const double ratio = median(pairs);
-    std::printf("%-14s %14.0f %14.0f %8.2f\n", row.subject.name, n / off, n / on, ratio);
-    Json& j = ctx.out["plugins"][row.subject.name];
-    j["off"] = throughput_row(n, row.last_off, off, row.ok);
-    j["on"] = throughput_row(n, row.last_on, on, row.ok);
-    j["on_over_off"] = ratio;
-    ctx.ok = ctx.ok && row.ok;
-  }
+  run_on_off(ctx, "plugins", "a no-op filter plus the rates analytics", false,
+             [](Setup& s) { s.plugins = true; });
 }
 
 // --------------------------------------------------- memory and start-up
