@@ -114,13 +114,20 @@ class GuardedSink final : public Sink {
   void reopen() override {
     handle(guard_.run([&] { sink_->reopen(); }), 0, false);
   }
-  std::uint64_t write_errors() const override { return guard_.failures(); }
+  bool is_terminal() const override { return sink_->is_terminal(); }
+  std::uint64_t write_errors() const override { return guard_.failures() + sink_->write_errors(); }
+  // What it lost itself, and what the guard counted for it.
   std::uint64_t dropped_records() const override {
-    return dropped_records_.load(std::memory_order_relaxed);
+    return dropped_records_.load(std::memory_order_relaxed) + sink_->dropped_records();
   }
   std::uint64_t dropped_bytes() const override {
-    return dropped_bytes_.load(std::memory_order_relaxed);
+    return dropped_bytes_.load(std::memory_order_relaxed) + sink_->dropped_bytes();
   }
+  void set_notice_formatter(const NoticeFormatter& format) override {
+    sink_->set_notice_formatter(format);
+  }
+  void before_fork() override { sink_->before_fork(); }
+  void after_fork(bool in_child) override { sink_->after_fork(in_child); }
   void emergency_flush() noexcept override {
     (void)guard_.run([&] { sink_->emergency_flush(); });
   }
