@@ -257,6 +257,12 @@ void apply_zero_config_and_variables(LoggerConfig& config) {
 
 namespace {
 
+// Security, audit and compliance records: they carry accountability fields,
+// are protected everywhere, and no filter drops or moves them.
+constexpr bool is_accountable(Level level) noexcept {
+  return level == Level::security || level == Level::audit || level == Level::compliance;
+}
+
 // A filter or analytics instance as the pipeline calls it: behind a guard.
 template <typename T>
 struct PluginSlot {
@@ -1305,7 +1311,7 @@ void Logger::deliver(DispatchScratch& scratch, const detail::Capture& capture,
   Impl& im = *impl_;
   detail::LayerSlot* slot_ptr = capture.slot;
   Level level = capture.level;
-  if (level == Level::security || level == Level::audit || level == Level::compliance) {
+  if (is_accountable(level)) {
     add_accountability_fields(scratch.fields, capture.thread_id);
   }
   Record record;
@@ -1340,8 +1346,7 @@ void Logger::deliver(DispatchScratch& scratch, const detail::Capture& capture,
   // protected record is reached (or the analytics); the others get the
   // record as it is.
   const Protector* protector = im.protector.load(std::memory_order_acquire);
-  const bool always_protect =
-      level == Level::security || level == Level::audit || level == Level::compliance;
+  const bool always_protect = is_accountable(level);
   Record protected_record;
   enum class Stage : std::uint8_t { not_run, unchanged, changed, dropped };
   Stage stage = protector == nullptr ? Stage::unchanged : Stage::not_run;
@@ -1408,8 +1413,7 @@ bool Logger::run_filters(DispatchScratch& scratch, const PluginSet& plugins, Rec
   edit.clear();
   std::size_t applied = 0;  // edit.added() already in scratch.fields
   bool moved = false;
-  const bool accountable = record.level == Level::security || record.level == Level::audit ||
-                           record.level == Level::compliance;
+  const bool accountable = is_accountable(record.level);
   for (const auto& f : plugins.filters) {
     plugin::Filter::Verdict verdict = plugin::Filter::Verdict::keep;
     const auto outcome = f.guard->run([&] { verdict = f.instance->filter(record, edit); });
