@@ -8,7 +8,7 @@ packages=(
   libgtest-dev libgmock-dev nlohmann-json3-dev
   libspdlog-dev python3 gnuplot-nox
   rsyslog
-  libre2-dev libssl-dev openssl
+  libre2-dev libssl-dev openssl libcurl4-openssl-dev
   libtomlplusplus-dev libyaml-cpp-dev
 )
 missing=()

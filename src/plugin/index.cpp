@@ -4,18 +4,23 @@
 #include <cctype>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <string>
 #include <system_error>
 
 #include <nlohmann/json.hpp>
 
 #include "file_util.hpp"
+#include "hydra/plugin/download.hpp"
 #include "hydra/plugin/loader.hpp"
 
 namespace hydra::plugin {
 namespace {
 
 using Json = nlohmann::ordered_json;
+
+// A downloaded index (or signature) larger than this is refused.
+constexpr std::uint64_t kMaxIndexBytes = std::uint64_t{16} << 20;
 
 bool is_plugin_name(std::string_view name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
@@ -225,21 +230,38 @@ std::string sign_index(const std::filesystem::path& index_file,
   return key_id;
 }
 
-OpenedIndex open_index(const std::filesystem::path& index_file, std::span<const PublicKey> trusted,
-                       bool allow_unsigned) {
+OpenedIndex open_index(const std::string& location, std::span<const PublicKey> trusted,
+                       bool allow_unsigned, const DownloadOptions& download_options) {
   OpenedIndex opened;
-  opened.file = absolute_path(index_file);
-  const std::string name = index_file.string();
-  const std::string bytes = detail::read_whole_file(index_file, "index");
+  const bool remote = is_url(location);
+  opened.location = remote ? location : absolute_path(location).string();
+  const std::string name = location;
+  const std::string sig_location = location + ".sig";
+  DownloadOptions index_download = download_options;
+  index_download.max_bytes = std::min<std::uint64_t>(index_download.max_bytes, kMaxIndexBytes);
+  const std::string bytes = remote ? download(location, "index", index_download)
+                                   : detail::read_whole_file(location, "index");
   opened.index = parse_index(bytes, name);
-  const std::filesystem::path sig_file = signature_path(index_file);
-  std::error_code ec;
   try {
-    if (!std::filesystem::exists(sig_file, ec)) {
-      throw PluginError("index '" + name + "' is not signed (no '" + sig_file.string() + "')");
+    std::optional<std::string> signature;
+    if (remote) {
+      // A missing signature is an answer (404), not a failure to reach the
+      // server: the index was just fetched from it.
+      try {
+        signature = download(sig_location, "signature", index_download);
+      } catch (const PluginError& e) {
+        if (std::string_view(e.what()).find("HTTP 404") == std::string_view::npos) throw;
+      }
+    } else {
+      std::error_code ec;
+      if (std::filesystem::exists(sig_location, ec)) {
+        signature = detail::read_whole_file(sig_location, "signature");
+      }
     }
-    PublicKey signer = verify_detached(bytes, detail::read_whole_file(sig_file, "signature"),
-                                       trusted, "index '" + name + "'");
+    if (!signature) {
+      throw PluginError("index '" + name + "' is not signed (no '" + sig_location + "')");
+    }
+    PublicKey signer = verify_detached(bytes, *signature, trusted, "index '" + name + "'");
     for (const auto& e : opened.index.plugins) {
       if (e.key_id != signer.key_id) {
         throw PluginError("index '" + name + "': plugin '" + e.name + "' names key id '" +
@@ -256,23 +278,22 @@ OpenedIndex open_index(const std::filesystem::path& index_file, std::span<const 
   return opened;
 }
 
-std::filesystem::path default_index_file() {
+std::string default_index() {
   const char* env = std::getenv("HYDRA_PLUGIN_INDEX");
   if (env == nullptr || *env == '\0') {
-    throw PluginError("which index? give --index FILE or set HYDRA_PLUGIN_INDEX");
+    throw PluginError("which index? give --index FILE|URL or set HYDRA_PLUGIN_INDEX");
   }
   return env;
 }
 
-std::filesystem::path entry_file(const OpenedIndex& index, const IndexEntry& entry) {
-  if (entry.location.starts_with("https://") || entry.location.starts_with("http://")) {
-    throw PluginError("plugin '" + entry.name + "': location '" + entry.location +
-                      "' is a URL; downloading plugins is not supported yet (download the file "
-                      "and use an index that names its path)");
-  }
+std::string entry_location(const OpenedIndex& index, const IndexEntry& entry) {
+  if (is_url(index.location)) return resolve_url(index.location, entry.location);
+  if (is_url(entry.location)) return entry.location;  // download() refuses all but https
   const std::filesystem::path location(entry.location);
-  if (location.is_absolute()) return location;
-  return (index.file.parent_path() / location).lexically_normal();
+  if (location.is_absolute()) return location.string();
+  return (std::filesystem::path(index.location).parent_path() / location)
+      .lexically_normal()
+      .string();
 }
 
 }  // namespace hydra::plugin

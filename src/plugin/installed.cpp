@@ -9,6 +9,7 @@
 
 #include "file_util.hpp"
 #include "hydra/plugin/abi.h"
+#include "hydra/plugin/download.hpp"
 
 namespace hydra::plugin {
 namespace {
@@ -110,12 +111,12 @@ std::vector<InstalledPlugin> installed_plugins(const std::filesystem::path& dir)
 }
 
 InstalledPlugin install_plugin(const OpenedIndex& index, std::string_view name,
-                               const std::filesystem::path& dir) {
+                               const std::filesystem::path& dir, const DownloadOptions& download) {
   const IndexEntry* entry = index.index.find(name);
   if (entry == nullptr) {
     std::string names;
     for (const auto& e : index.index.plugins) names += (names.empty() ? "" : ", ") + e.name;
-    throw PluginError("index '" + index.file.string() + "' has no plugin '" + std::string(name) +
+    throw PluginError("index '" + index.location + "' has no plugin '" + std::string(name) +
                       "' (it has: " + (names.empty() ? "none" : names) + ")");
   }
   if (!loadable_abi(entry->abi)) {
@@ -124,18 +125,34 @@ InstalledPlugin install_plugin(const OpenedIndex& index, std::string_view name,
                       ".0 to " + std::to_string(HYDRA_PLUGIN_ABI_MAJOR) + "." +
                       std::to_string(HYDRA_PLUGIN_ABI_MINOR));
   }
-  const std::filesystem::path file = entry_file(index, *entry);
+  const std::string location = entry_location(index, *entry);
+  const bool remote = is_url(location);
+  std::filesystem::path file = location;
+  if (remote) {  // fetched beside its destination, checked, then placed
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) throw PluginError("cannot create '" + dir.string() + "': " + ec.message());
+    file = dir / (entry->name + ".so.download");
+    download_to_file(location, file, "plugin '" + entry->name + "'", download);
+  }
+  struct RemoveDownload {
+    const std::filesystem::path* file;
+    ~RemoveDownload() {
+      std::error_code ec;
+      if (file != nullptr) std::filesystem::remove(*file, ec);
+    }
+  } cleanup{remote ? &file : nullptr};
   const std::string actual = sha256_file(file);
   if (actual != entry->sha256) {
-    throw PluginError("plugin '" + entry->name + "': '" + file.string() + "' has SHA-256 " +
-                      actual + ", the index says " + entry->sha256 +
+    throw PluginError("plugin '" + entry->name + "': '" + location + "' has SHA-256 " + actual +
+                      ", the index says " + entry->sha256 +
                       "; the file is not the one the index describes");
   }
   InstalledPlugin plugin;
   plugin.name = entry->name;
   plugin.version = entry->version;
   plugin.sha256 = entry->sha256;
-  plugin.source = index.file.string();
+  plugin.source = index.location;
   plugin.key_id = index.signer ? index.signer->key_id : "";
   return place(file, std::move(plugin), dir);
 }

@@ -21,6 +21,7 @@
 #include <hydra/plugin/signature.hpp>
 #include <nlohmann/json.hpp>
 
+#include "support/https_files.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -172,20 +173,97 @@ TEST_F(IndexTest, BuildListsEachPluginFileAndSignStampsTheKeyId) {
   EXPECT_EQ(sig["signature"].get<std::string>().size(), 88u);  // 64 bytes in base64
 }
 
-TEST_F(IndexTest, BaseUrlLocationsAreRefusedAsNotYetSupported) {
-  hydra::plugin::IndexBuildOptions options;
-  options.base_url = "https://plugins.example.org/hydra/";
-  options.index_dir = plugins_;
-  const auto index = hydra::plugin::build_index(plugins_, options);
-  EXPECT_EQ(index.plugins[0].location, "https://plugins.example.org/hydra/alpha.so");
-  hydra::plugin::OpenedIndex opened{index_, index, std::nullopt, "unsigned"};
+// An index and its plugins served over https (a real TLS server on
+// 127.0.0.1 with a CA made for the test): the index and its signature are
+// fetched and verified, the plugin downloaded, checked and installed.
+TEST_F(IndexTest, AnIndexAndItsPluginsAreInstalledFromAnHttpsServer) {
+  const KeyPair key = make_key(dir_.path(), "publisher");
+  signed_index(key);
+  hydra::test::HttpsFiles server(plugins_, dir_.path() / "server");
+  ASSERT_TRUE(server.ok()) << server.errors();
+  hydra::plugin::DownloadOptions download;
+  download.ca_file = server.ca_file();
+  const std::string url = server.url("/index.json");
+
+  const auto opened = hydra::plugin::open_index(url, trust(key), false, download);
+  ASSERT_TRUE(opened.signer.has_value());
+  EXPECT_EQ(opened.signer->key_id, key.key_id);
+  EXPECT_EQ(opened.location, url);
+  EXPECT_EQ(hydra::plugin::entry_location(opened, *opened.index.find("alpha")),
+            server.url("/alpha.so"));
+  const auto installed = hydra::plugin::install_plugin(opened, "alpha", installed_, download);
+  EXPECT_EQ(installed.source, url);
+  EXPECT_EQ(installed.key_id, key.key_id);
+  EXPECT_EQ(read_file(installed_ / "alpha.so"), read_file(plugins_ / "alpha.so"));
+  EXPECT_FALSE(fs::exists(installed_ / "alpha.so.download"));
+  EXPECT_EQ(read_file(server.request_log()),
+            "GET /index.json\nGET /index.json.sig\nGET /alpha.so\n");
+}
+
+TEST_F(IndexTest, AnAlteredDownloadIsRefusedAndNothingIsInstalled) {
+  const KeyPair key = make_key(dir_.path(), "publisher");
+  signed_index(key);
+  const std::string expected = hydra::plugin::sha256_file(plugins_ / "alpha.so");
+  // A new file, not the old one truncated: building the index loaded the
+  // old one into this process, and its mapped pages must stay valid.
+  fs::remove(plugins_ / "alpha.so");
+  write_file(plugins_ / "alpha.so", "not the plugin the index describes");
+  hydra::test::HttpsFiles server(plugins_, dir_.path() / "server");
+  ASSERT_TRUE(server.ok()) << server.errors();
+  hydra::plugin::DownloadOptions download;
+  download.ca_file = server.ca_file();
+  const auto opened =
+      hydra::plugin::open_index(server.url("/index.json"), trust(key), false, download);
   const std::string error =
-      error_of([&] { hydra::plugin::install_plugin(opened, "alpha", installed_); });
-  EXPECT_NE(error.find("plugin 'alpha': location 'https://plugins.example.org/hydra/alpha.so' is a "
-                       "URL; downloading plugins is not supported yet"),
+      error_of([&] { hydra::plugin::install_plugin(opened, "alpha", installed_, download); });
+  EXPECT_EQ(error, "plugin 'alpha': '" + server.url("/alpha.so") + "' has SHA-256 " +
+                       hydra::plugin::sha256_file(plugins_ / "alpha.so") + ", the index says " +
+                       expected + "; the file is not the one the index describes");
+  EXPECT_FALSE(fs::exists(installed_ / "alpha.so"));
+  EXPECT_FALSE(fs::exists(installed_ / "alpha.so.download"));
+  EXPECT_TRUE(hydra::plugin::installed_plugins(installed_).empty());
+}
+
+TEST_F(IndexTest, ARemoteIndexWithoutSignatureOrWithAnotherKeyIsRefused) {
+  const KeyPair key = make_key(dir_.path(), "publisher");
+  const KeyPair other = make_key(dir_.path(), "other");
+  signed_index(key);
+  hydra::test::HttpsFiles server(plugins_, dir_.path() / "server");
+  ASSERT_TRUE(server.ok()) << server.errors();
+  hydra::plugin::DownloadOptions download;
+  download.ca_file = server.ca_file();
+  const std::string url = server.url("/index.json");
+  std::string error =
+      error_of([&] { hydra::plugin::open_index(url, trust(other), false, download); });
+  EXPECT_NE(error.find("is signed with key id " + key.key_id + ", which is not a trusted key"),
             std::string::npos)
       << error;
-  EXPECT_FALSE(fs::exists(installed_ / "alpha.so"));
+  fs::remove(index_.string() + ".sig");  // now the server answers 404 for it
+  error = error_of([&] { hydra::plugin::open_index(url, trust(key), false, download); });
+  EXPECT_EQ(error, "index '" + url + "' is not signed (no '" + url +
+                       ".sig'); refusing it (--allow-unsigned uses it anyway)");
+  // A server that cannot be trusted is a failure to read the index, never
+  // "unsigned": --allow-unsigned does not get past it.
+  error = error_of([&] { hydra::plugin::open_index(url, trust(key), true, {}); });
+  EXPECT_TRUE(error.starts_with("index '" + url + "': SSL certificate problem")) << error;
+}
+
+TEST_F(IndexTest, BaseUrlLocationsAreDownloadedFromThere) {
+  const KeyPair key = make_key(dir_.path(), "publisher");
+  hydra::test::HttpsFiles server(plugins_, dir_.path() / "server");
+  ASSERT_TRUE(server.ok()) << server.errors();
+  hydra::plugin::IndexBuildOptions options;
+  options.base_url = server.url("/");
+  options.index_dir = dir_.path();
+  const fs::path local_index = dir_.path() / "index.json";  // a local index naming https files
+  hydra::plugin::write_index(local_index, hydra::plugin::build_index(plugins_, options));
+  hydra::plugin::sign_index(local_index, key.private_pem);
+  const auto opened = hydra::plugin::open_index(local_index, trust(key), false);
+  EXPECT_EQ(opened.index.plugins[0].location, server.url("/alpha.so"));
+  hydra::plugin::DownloadOptions download;
+  download.ca_file = server.ca_file();
+  hydra::plugin::install_plugin(opened, "beta", installed_, download);
+  EXPECT_EQ(read_file(installed_ / "beta.so"), read_file(plugins_ / "beta.so"));
 }
 
 TEST_F(IndexTest, AnUnsignedIndexIsRefusedUnlessAllowed) {
@@ -417,6 +495,42 @@ TEST_F(IndexTest, CommandBuildsSignsInstallsListsVerifiesAndRemoves) {
                        "'\n");
 }
 
+TEST_F(IndexTest, CommandInstallsFromAnHttpsIndexWithTheCaItIsGiven) {
+  const KeyPair key = make_key(dir_.path(), "ci");
+  signed_index(key);
+  hydra::test::HttpsFiles server(plugins_, dir_.path() / "server");
+  ASSERT_TRUE(server.ok()) << server.errors();
+  const std::string url = server.url("/index.json");
+  env_.unset("HYDRA_PLUGIN_CA_FILE");
+
+  // Without the test's CA the server is not trusted: refused, nothing installed.
+  auto r = hydra_plugin({"install", "alpha", "--index", url, "--key", key.public_pem.string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(
+      r.err.starts_with("hydra plugin install: index '" + url + "': SSL certificate problem"))
+      << r.err;
+  EXPECT_FALSE(fs::exists(installed_ / "alpha.so"));
+
+  r = hydra_plugin({"install", "alpha", "--index", url, "--key", key.public_pem.string(),
+                    "--ca-file", server.ca_file().string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "installed alpha 0.3.1 to " + (installed_ / "alpha.so").string() +
+                       " (signed by key id " + key.key_id + ")\n");
+  EXPECT_EQ(read_file(installed_ / "alpha.so"), read_file(plugins_ / "alpha.so"));
+
+  env_.set("HYDRA_PLUGIN_CA_FILE", server.ca_file().string());
+  r = hydra_plugin({"search", "sink", "--index", url, "--key", key.public_pem.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.out.starts_with("beta 0.3.1  ")) << r.out;
+  EXPECT_EQ(r.err, "");
+
+  r = hydra_plugin({"install", "--allow-unsigned", server.url("/beta.so")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "hydra plugin install: '" + server.url("/beta.so") +
+                       "' is a URL; plugins are downloaded only through a signed index that "
+                       "lists them (--index URL, then the name)\n");
+}
+
 TEST_F(IndexTest, CommandRefusesUnsignedIndexesAndFilesUnlessAllowed) {
   const KeyPair key = make_key(dir_.path(), "ci");
   signed_index(key);
@@ -454,7 +568,7 @@ TEST_F(IndexTest, CommandUsageErrors) {
   r = hydra_plugin({"install", "alpha"});  // no --index, no HYDRA_PLUGIN_INDEX
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err,
-            "hydra plugin install: which index? give --index FILE or set "
+            "hydra plugin install: which index? give --index FILE|URL or set "
             "HYDRA_PLUGIN_INDEX\n");
   r = hydra_plugin({"index", "sign", "x.json"});
   EXPECT_EQ(r.exit_code, 64);

@@ -140,27 +140,44 @@ const std::vector<CommandHelp>& commands() {
        {{"--key KEY", "the private key file"}},
        "0; 64 for a usage error; 1 when INDEX or KEY cannot be read or signed"},
       {"plugin search",
-       {"[--index FILE] [--key PUB]... TERM"},
+       {"[--index FILE|URL] [--key PUB]... [--ca-file PEM] TERM"},
        "Lists the plugins of the index whose name, description or kinds contain TERM (case "
        "does not matter); warns when the index's signature does not verify.",
-       {{"--index FILE", "the index (default: $HYDRA_PLUGIN_INDEX)"},
+       {{"--index FILE|URL",
+         "the index: a file, or an https URL (default: $HYDRA_PLUGIN_INDEX); its signature is "
+         "FILE.sig or URL.sig"},
+        {"--ca-file PEM",
+         "CA certificates that verify an https server (default: $HYDRA_PLUGIN_CA_FILE, else the "
+         "system's)"},
         {"--key PUB",
          "a publisher's public key to trust, besides those in "
          "$XDG_CONFIG_HOME/hydra/trusted-keys (repeatable)"}},
        "0; 1 when nothing matches or the index cannot be read; 64 for a usage error"},
       {"plugin info",
-       {"[--index FILE] [--key PUB]... NAME"},
+       {"[--index FILE|URL] [--key PUB]... [--ca-file PEM] NAME"},
        "Prints the index's entry for plugin NAME and whether the index's signature verified.",
-       {{"--index FILE", "the index (default: $HYDRA_PLUGIN_INDEX)"},
+       {{"--index FILE|URL",
+         "the index: a file, or an https URL (default: $HYDRA_PLUGIN_INDEX); its signature is "
+         "FILE.sig or URL.sig"},
+        {"--ca-file PEM",
+         "CA certificates that verify an https server (default: $HYDRA_PLUGIN_CA_FILE, else the "
+         "system's)"},
         {"--key PUB", "a publisher's public key to trust (repeatable)"}},
        "0; 1 when the index has no NAME or cannot be read; 64 for a usage error"},
       {"plugin install",
-       {"[--index FILE] [--key PUB]... [--allow-unsigned] NAME", "--allow-unsigned FILE.so"},
+       {"[--index FILE|URL] [--key PUB]... [--ca-file PEM] [--allow-unsigned] NAME",
+        "--allow-unsigned FILE.so"},
        "Installs plugin NAME from a signed index into the user's plugin directory "
        "($XDG_DATA_HOME/hydra/plugins, else ~/.local/share/hydra/plugins), where configuration "
-       "finds it by name. Refuses an index that is unsigned or not signed by a trusted key or "
-       "changed since, and a file whose SHA-256 is not the index's.",
-       {{"--index FILE", "the index (default: $HYDRA_PLUGIN_INDEX)"},
+       "finds it by name. A location that is an https URL is downloaded (https only, the "
+       "server's certificate verified). Refuses an index that is unsigned or not signed by a "
+       "trusted key or changed since, and a file whose SHA-256 is not the index's.",
+       {{"--index FILE|URL",
+         "the index: a file, or an https URL (default: $HYDRA_PLUGIN_INDEX); its signature is "
+         "FILE.sig or URL.sig"},
+        {"--ca-file PEM",
+         "CA certificates that verify an https server (default: $HYDRA_PLUGIN_CA_FILE, else the "
+         "system's)"},
         {"--key PUB", "a publisher's public key to trust (repeatable)"},
         {"--allow-unsigned",
          "use an index whose signature is missing or does not verify (the file's SHA-256 is "

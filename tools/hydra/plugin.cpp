@@ -17,6 +17,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <hydra/plugin/download.hpp>
 #include <hydra/plugin/index.hpp>
 #include <hydra/plugin/installed.hpp>
 #include <hydra/plugin/loader.hpp>
@@ -37,7 +38,7 @@ constexpr int kFailed = 1;
 struct Parsed {
   std::vector<std::string> operands;
   std::vector<fs::path> keys;  // --key, repeatable
-  std::optional<std::string> index, out, publisher, base_url;
+  std::optional<std::string> index, out, publisher, base_url, ca_file;
   bool allow_unsigned = false;
   bool help = false;  // -h or --help stood where an option may
 };
@@ -72,6 +73,7 @@ std::optional<std::string> parse(Args args, const std::vector<std::string_view>&
       std::optional<std::string>& slot = arg == "--index"       ? p.index
                                          : arg == "--out"       ? p.out
                                          : arg == "--publisher" ? p.publisher
+                                         : arg == "--ca-file"   ? p.ca_file
                                                                 : p.base_url;
       if (slot) return "option " + quote(arg) + " given twice";
       slot = value;
@@ -88,15 +90,22 @@ int fail(std::string_view command, const std::string& message) {
   return kFailed;
 }
 
-fs::path index_file(const Parsed& p) {
-  return p.index ? fs::path(*p.index) : plugin::default_index_file();
+std::string index_location(const Parsed& p) {
+  return p.index ? *p.index : plugin::default_index();
+}
+
+plugin::DownloadOptions download_options(const Parsed& p) {
+  plugin::DownloadOptions options;
+  if (p.ca_file) options.ca_file = *p.ca_file;
+  return options;
 }
 
 // The index for reading (search, info): used even when it does not verify,
 // with a warning, since nothing is installed from it.
 plugin::OpenedIndex open_for_reading(std::string_view command, const Parsed& p) {
   const auto keys = plugin::trusted_keys(p.keys);
-  plugin::OpenedIndex opened = plugin::open_index(index_file(p), keys, true);
+  plugin::OpenedIndex opened =
+      plugin::open_index(index_location(p), keys, true, download_options(p));
   if (!opened.signer) {
     std::fprintf(stderr, "hydra %.*s: warning: %s\n", static_cast<int>(command.size()),
                  command.data(), opened.problem.c_str());
@@ -160,7 +169,7 @@ int info(const Parsed& p) {
   const plugin::IndexEntry* e = opened.index.find(p.operands.front());
   if (e == nullptr) {
     return fail("plugin info",
-                "index '" + opened.file.string() + "' has no plugin " + quote(p.operands.front()));
+                "index '" + opened.location + "' has no plugin " + quote(p.operands.front()));
   }
   fmt::print("name:        {}\nversion:     {}\ndescription: {}\nkinds:       {}\n", e->name,
              e->version, e->description, join(e->kinds));
@@ -181,6 +190,11 @@ int install(const Parsed& p) {
   const std::string& what = p.operands.front();
   const fs::path dir = plugin::user_plugin_dir();
   plugin::InstalledPlugin installed;
+  if (plugin::is_url(what)) {
+    return fail("plugin install", "'" + what +
+                                      "' is a URL; plugins are downloaded only through a signed "
+                                      "index that lists them (--index URL, then the name)");
+  }
   if (what.find('/') != std::string::npos || what.ends_with(".so")) {
     if (!p.allow_unsigned) {
       return fail("plugin install", "'" + what +
@@ -190,14 +204,15 @@ int install(const Parsed& p) {
     installed = plugin::install_plugin_file(what, dir);
   } else {
     const auto keys = plugin::trusted_keys(p.keys);
-    const auto opened = plugin::open_index(index_file(p), keys, p.allow_unsigned);
+    const auto opened =
+        plugin::open_index(index_location(p), keys, p.allow_unsigned, download_options(p));
     if (!opened.signer) {
       std::fprintf(stderr,
                    "hydra plugin install: warning: %s; installing anyway "
                    "(--allow-unsigned)\n",
                    opened.problem.c_str());
     }
-    installed = plugin::install_plugin(opened, what, dir);
+    installed = plugin::install_plugin(opened, what, dir, download_options(p));
   }
   fmt::print(
       "installed {} {} to {}{}\n", installed.name, installed.version,
@@ -273,9 +288,9 @@ struct Subcommand {
 const Subcommand kSubcommands[] = {
     {"index build", {"--out", "--publisher", "--base-url"}, 1, 1, index_build},
     {"index sign", {"--key"}, 1, 1, index_sign},
-    {"search", {"--index", "--key"}, 1, 1, search},
-    {"info", {"--index", "--key"}, 1, 1, info},
-    {"install", {"--index", "--key", "--allow-unsigned"}, 1, 1, install},
+    {"search", {"--index", "--key", "--ca-file"}, 1, 1, search},
+    {"info", {"--index", "--key", "--ca-file"}, 1, 1, info},
+    {"install", {"--index", "--key", "--ca-file", "--allow-unsigned"}, 1, 1, install},
     {"list", {}, 0, 0, list},
     {"remove", {}, 1, 1, remove},
     {"verify", {}, 0, 1, verify},

@@ -2,8 +2,9 @@
 // version, kinds, ABI version, SHA-256, where the file is, publisher, key
 // id), signed by a detached Ed25519 signature beside it (INDEX.sig, see
 // hydra/plugin/signature.hpp). Publishers make one with build_index() and
-// sign_index(); `hydra plugin install` reads one with open_index(), which
-// refuses an unsigned, untrusted or altered index unless told to allow it.
+// sign_index(); `hydra plugin install` reads one, from a file or an https
+// URL, with open_index(), which refuses an unsigned, untrusted or altered
+// index unless told to allow it.
 // The format and the messages: docs/plugin-index.md.
 #pragma once
 
@@ -14,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hydra/plugin/download.hpp"
 #include "hydra/plugin/signature.hpp"
 
 namespace hydra::plugin {
@@ -83,7 +85,7 @@ std::string sign_index(const std::filesystem::path& index_file,
 
 // An index as read for use, and how far it can be trusted.
 struct OpenedIndex {
-  std::filesystem::path file;  // absolute
+  std::string location;  // the index file's absolute path, or its https URL
   PluginIndex index;
   // The trusted key that verified the signature, or nothing when the index
   // is used unverified (allow_unsigned).
@@ -93,21 +95,22 @@ struct OpenedIndex {
   std::string problem;
 };
 
-// Reads `index_file` and checks its signature with `trusted` (see
-// verify_detached) and that every entry's key_id is the signer's. Throws
-// PluginError when the index cannot be read or parsed, or, unless
-// `allow_unsigned`, when it is unsigned or does not verify; the message
-// names the file, the key id and the entry at fault.
-OpenedIndex open_index(const std::filesystem::path& index_file, std::span<const PublicKey> trusted,
-                       bool allow_unsigned);
+// Reads the index at `location` (a file, or an https URL fetched with
+// `download`) and checks its signature (location + ".sig") with `trusted`
+// (see verify_detached) and that every entry's key_id is the signer's.
+// Throws PluginError when the index cannot be read, fetched or parsed, or,
+// unless `allow_unsigned`, when it is unsigned or does not verify; the
+// message names the index, the key id and the entry at fault.
+OpenedIndex open_index(const std::string& location, std::span<const PublicKey> trusted,
+                       bool allow_unsigned, const DownloadOptions& download = {});
 
 // The index `hydra plugin` uses without --index: $HYDRA_PLUGIN_INDEX.
 // Throws PluginError when it is not set.
-std::filesystem::path default_index_file();
+std::string default_index();
 
-// The local file an entry's location names (resolved against the index's
-// directory). Throws PluginError for an https location: downloading is not
-// supported yet.
-std::filesystem::path entry_file(const OpenedIndex& index, const IndexEntry& entry);
+// Where an entry's file is: its location resolved against the index's (an
+// absolute path, or an https URL for a remote index or an https location).
+// Throws PluginError for a local path named by a remote index.
+std::string entry_location(const OpenedIndex& index, const IndexEntry& entry);
 
 }  // namespace hydra::plugin

@@ -21,7 +21,7 @@ struct InstalledPlugin {
   std::string version;
   std::string sha256;
   std::string file;    // its file name in the plugin directory: "<name>.so"
-  std::string source;  // the index it came from, or the file installed as is
+  std::string source;  // the index it came from (path or URL), or the file installed as is
   std::string key_id;  // the key that signed that index; empty: installed unverified
 };
 
@@ -33,13 +33,15 @@ std::filesystem::path manifest_path(const std::filesystem::path& dir);
 std::vector<InstalledPlugin> installed_plugins(const std::filesystem::path& dir);
 
 // Copies entry `name` of `index` to <dir>/<name>.so (replacing an earlier
-// install) and records it. Throws PluginError, naming the plugin and the
-// file, when the index has no such entry (listing those it has), the
-// location is an https URL, the file is missing, its SHA-256 is not the
-// entry's ("has SHA-256 <actual>, the index says <expected>"), or its ABI
-// version is one this build cannot load.
+// install) and records it; an https location is fetched with `download`
+// first. Throws PluginError, naming the plugin and the file or URL, when the
+// index has no such entry (listing those it has), the file is missing or
+// cannot be fetched, its SHA-256 is not the entry's ("has SHA-256 <actual>,
+// the index says <expected>"), or its ABI version is one this build cannot
+// load. Nothing is installed then.
 InstalledPlugin install_plugin(const OpenedIndex& index, std::string_view name,
-                               const std::filesystem::path& dir);
+                               const std::filesystem::path& dir,
+                               const DownloadOptions& download = {});
 
 // Installs a plugin file that no index vouches for (--allow-unsigned): its
 // name and version from inspect_plugin(), which dlopen()s it.
