@@ -140,8 +140,27 @@ struct detail::RatesShard {
   explicit RatesShard(const RatesSettings& s)
       : max_templates(s.max_templates), step_ms(step_ms_of(s)), index(64) {}
 
-  // Counts one record; `shape` is its shape when it has no call site.
-  void count(const Record& record, bool sited, std::uint64_t hash, std::string_view shape);
+  // Counts one record of a call site: the usual case, kept short;
+  // count_slow() when its site is not the last one's.
+  void count_site(const Record& record);
+  // Counts one record without a call site, by its message shape.
+  void count_shape(const Record& record);
+  // The layer, level and step counts of a record.
+  void count_common(const Record& record);
+  // The template part of count_site() for a template not cached: found or
+  // made, and for a site whose messages take many shapes, counted by shape.
+  void count_slow(const Record& record, std::uint64_t hash);
+  // The template part of a record counted by shape `shape`.
+  void count_template_by_shape(std::string_view shape);
+  // The text check of a sited template at its 2nd, 4th, ... record (see
+  // the header).
+  void check_text(const Record& record, Template& t);
+  // Forgets the cached template and step (the lists they point into change).
+  void forget_cached() noexcept {
+    cached_site = {};
+    cached_template = nullptr;
+    cached_step = nullptr;
+  }
   Layer& layer_of(std::string_view name) {
     if (last_layer < layers.size() && same(layers[last_layer].name, name)) {
       return layers[last_layer];
@@ -182,6 +201,13 @@ struct detail::RatesShard {
   std::int64_t step = 0;
   std::chrono::system_clock::rep step_begin = 0;
   std::chrono::system_clock::rep step_end = 0;
+  // The template of the last sited record, by its site (never a mixed one),
+  // and the step of the last record with the layer it belongs to: a run of
+  // records from one statement, the common case, skips the lookups.
+  SourceLocation cached_site;  // file pointer and line: compared, not hashed
+  Template* cached_template = nullptr;
+  Step* cached_step = nullptr;
+  const Layer* cached_step_layer = nullptr;
 };
 
 namespace {
@@ -235,10 +261,14 @@ detail::RatesShard::Layer& detail::RatesShard::find_layer(std::string_view name)
     const std::lock_guard lock(structure);
     if (layers.size() >= Rates::kMaxLayers) {
       // Every further layer shares one entry, the last.
-      if (layers.size() == Rates::kMaxLayers) layers.push_back({std::string(kOtherLayer)});
+      if (layers.size() == Rates::kMaxLayers) {
+        layers.push_back({std::string(kOtherLayer)});
+        forget_cached();
+      }
       return layers.back();
     }
     layers.push_back({std::string(name)});
+    forget_cached();  // the vector may have moved
   }
   last_layer = i;
   return layers[i];
@@ -258,6 +288,7 @@ detail::RatesShard::Template* detail::RatesShard::template_of(std::uint64_t hash
       const std::lock_guard lock(structure);
       templates.push_back({std::move(made), hash, 0, {}});
     }
+    forget_cached();  // the vector may have moved
     fresh = true;
     s = {hash, static_cast<std::uint32_t>(templates.size())};
     if (2 * templates.size() > index.size()) {
@@ -288,18 +319,24 @@ void detail::RatesShard::evict_locked() {
   const std::size_t keep = templates.size() / 2;
   store(evicted, load(evicted) + (templates.size() - keep));
   templates.erase(templates.begin() + static_cast<std::ptrdiff_t>(keep), templates.end());
+  forget_cached();
   rebuild_index();
 }
 
-void detail::RatesShard::count(const Record& record, bool sited, std::uint64_t hash,
-                               std::string_view shape) {
-  if (evict_requested.load(kRelaxed)) {
+void detail::RatesShard::count_common(const Record& record) {
+  if (evict_requested.load(kRelaxed)) [[unlikely]] {
     const std::lock_guard lock(structure);
     evict_locked();
   }
   Layer& layer = layer_of(record.layer);
   const auto level = static_cast<std::size_t>(record.level);
   if (level < layer.by_level.size()) bump(layer.by_level[level]);
+  const auto ticks = record.time.time_since_epoch().count();
+  if (ticks >= step_begin && ticks < step_end && cached_step_layer == &layer &&
+      cached_step != nullptr) {
+    bump(cached_step->count);  // the step of the record before, which set it up
+    return;
+  }
   const std::int64_t now = record_step(record.time);
   Step& s = layer.steps[static_cast<std::size_t>(now) % Rates::kSteps];
   // A step is reused once its time has passed; a record older than what a
@@ -308,50 +345,89 @@ void detail::RatesShard::count(const Record& record, bool sited, std::uint64_t h
     store(s.count, std::uint64_t{0});
     store(s.index, now);
   }
-  if (s.index == now) bump(s.count);
-
-  char site_shape[kShapeCapacity];
-  bool fresh = false;
-  Template* t = template_of(
-      hash,
-      [&] {
-        if (!sited) return std::string(shape);
-        return std::string(site_shape, message_shape(record, site_shape));
-      },
-      fresh);
-  if (t != nullptr && sited && t->mixed) {
-    const std::string_view own(site_shape, message_shape(record, site_shape));
-    t = template_of(
-        shape_hash(own), [&] { return std::string(own); }, fresh);
-    sited = false;
+  if (s.index == now) {
+    bump(s.count);
+    cached_step = &s;
+    cached_step_layer = &layer;
+  } else {
+    cached_step = nullptr;
   }
-  if (t == nullptr) {
-    bump(untracked);
+}
+
+void detail::RatesShard::count_site(const Record& record) {
+  count_common(record);
+  Template* t = cached_template;
+  // The same statement as the last record: its file (the pointer:
+  // source_location's strings are static) and line.
+  if (record.source.file != cached_site.file || record.source.line != cached_site.line ||
+      t == nullptr) [[unlikely]] {
+    count_slow(record, site_hash(record.source));
     return;
   }
   const std::uint64_t n = load(t->count) + 1;
   store(t->count, n);
-  if (!sited) return;
+  // Rare (see the header): the 2nd, 4th, ... 1024th record, then every
+  // 1024th.
+  if ((n & (n - 1)) == 0 || n % 1024 == 0) [[unlikely]] {
+    check_text(record, *t);
+  }
+}
+
+void detail::RatesShard::count_shape(const Record& record) {
+  count_common(record);
+  char shape[kShapeCapacity];
+  count_template_by_shape(std::string_view(shape, message_shape(record, shape)));
+}
+
+void detail::RatesShard::count_template_by_shape(std::string_view shape) {
+  bool fresh = false;
+  Template* t = template_of(
+      shape_hash(shape), [&] { return std::string(shape); }, fresh);
+  if (t == nullptr) {
+    bump(untracked);
+    return;
+  }
+  store(t->count, load(t->count) + 1);
+}
+
+void detail::RatesShard::count_slow(const Record& record, std::uint64_t hash) {
+  char site_shape[kShapeCapacity];
+  bool fresh = false;
+  Template* t = template_of(
+      hash, [&] { return std::string(site_shape, message_shape(record, site_shape)); }, fresh);
+  if (t == nullptr) {
+    bump(untracked);
+    return;
+  }
+  if (t->mixed) {
+    count_template_by_shape(std::string_view(site_shape, message_shape(record, site_shape)));
+    return;
+  }
+  const std::uint64_t n = load(t->count) + 1;
+  store(t->count, n);
+  cached_site = record.source;
+  cached_template = t;
   if (fresh) {
     const std::lock_guard lock(structure);
     t->source = record.source;
     return;
   }
-  // Rare (see the header): the 2nd, 4th, ... 1024th record, then every
-  // 1024th.
-  if ((n & (n - 1)) == 0 || n % 1024 == 0) {
-    const std::string_view now_shape(site_shape, message_shape(record, site_shape));
-    if (now_shape != t->text) {
-      std::string text = t->text;
-      const bool one_statement = generalise(text, now_shape);
-      const std::lock_guard lock(structure);
-      if (one_statement) {
-        t->text = std::move(text);
-      } else {
-        t->text = "<*>";
-        t->mixed = true;
-      }
-    }
+  if ((n & (n - 1)) == 0 || n % 1024 == 0) check_text(record, *t);
+}
+
+void detail::RatesShard::check_text(const Record& record, Template& t) {
+  char site_shape[kShapeCapacity];
+  const std::string_view now_shape(site_shape, message_shape(record, site_shape));
+  if (now_shape == t.text) return;
+  std::string text = t.text;
+  const bool one_statement = generalise(text, now_shape);
+  const std::lock_guard lock(structure);
+  if (one_statement) {
+    t.text = std::move(text);
+  } else {
+    t.text = "<*>";
+    t.mixed = true;
+    forget_cached();  // a mixed site is counted by shape from now on
   }
 }
 
@@ -399,20 +475,15 @@ void Rates::observe(const Record& record) {
   if (t_bindings_gone) [[unlikely]] {
     return;
   }
+  detail::RatesShard& s = t_last_rates == id_ ? *t_last_shard : shard();
   // A call site is hashed in a few instructions; a message shape costs a
   // pass over the message. (has_source(), inline.)
-  const bool sited =
-      record.source.file != nullptr && record.source.file[0] != '\0' && record.source.line != 0;
-  char shape[kShapeCapacity];
-  std::size_t shape_size = 0;
-  std::uint64_t hash;
-  if (sited) {
-    hash = site_hash(record.source);
+  if (record.source.file != nullptr && record.source.file[0] != '\0' && record.source.line != 0)
+      [[likely]] {
+    s.count_site(record);
   } else {
-    shape_size = message_shape(record, shape);
-    hash = shape_hash(std::string_view(shape, shape_size));
+    s.count_shape(record);
   }
-  shard().count(record, sited, hash, std::string_view(shape, shape_size));
 }
 
 void Rates::tick(std::chrono::system_clock::time_point /*now*/, Emitter& /*emit*/) {
