@@ -211,6 +211,38 @@ TEST(Rates, CountsByCallSiteAndGeneralisesItsText) {
     {"template":"user bob logged in","count":1}])"));
 }
 
+// A run of records from one statement takes a cached path (its template
+// and step remembered); the counts stay exact when the run crosses layers
+// and steps, and when the table the cache points into is evicted under it.
+TEST(Rates, RunsOfOneStatementStayExactAcrossLayersStepsAndEviction) {
+  Rates rates(RatesSettings{.window = seconds(60), .max_templates = 2});
+  const hydra::SourceLocation hot{"src/hot.cpp", "work", 7};
+  const hydra::SourceLocation other{"src/other.cpp", "other", 9};
+  const auto sited = [](Time t, std::string_view layer, const hydra::SourceLocation& at,
+                        std::string_view message) {
+    Record r = record(t, Level::info, layer, message);
+    r.source = at;
+    return r;
+  };
+  // 30 in APP and 10 in DB, alternating, over 4 one-second steps.
+  for (int i = 0; i < 40; ++i) {
+    const Time t = kT0 - seconds(3) + seconds(i / 10);
+    rates.observe(sited(t, i % 4 == 3 ? "DB" : "APP", hot, "job done"));
+  }
+  rates.observe(sited(kT0, "APP", other, "other thing"));  // the table is full now
+  FakeEmitter emitter;
+  rates.tick(kT0, emitter);  // asks for room: taken at the next record, under the cache
+  for (int i = 0; i < 5; ++i) rates.observe(sited(kT0, "APP", hot, "job done"));
+  const json j = json::parse(rates.insights_at(kT0));
+  EXPECT_EQ(j["records"], 46);
+  EXPECT_EQ(j["by_layer"], json::parse(R"({"APP":{"info":36},"DB":{"info":10}})"));
+  EXPECT_DOUBLE_EQ(j["rate_per_s"]["APP"].get<double>(), 36.0 / 60);
+  EXPECT_DOUBLE_EQ(j["rate_per_s"]["DB"].get<double>(), 10.0 / 60);
+  EXPECT_EQ(j["templates_evicted"], 1);
+  EXPECT_EQ(j["top_templates"],
+            json::parse(R"([{"template":"job done","count":45,"source":"src/hot.cpp:7"}])"));
+}
+
 TEST(Rates, ACallSiteOfManyShapesIsCountedByShape) {
   Rates rates(RatesSettings{});
   const hydra::SourceLocation wrapper{"src/log_helper.cpp", "log_it", 7};
