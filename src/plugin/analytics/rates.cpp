@@ -155,15 +155,17 @@ struct detail::RatesShard {
   // The text check of a sited template at its 2nd, 4th, ... record (see
   // the header).
   void check_text(const Record& record, Template& t);
-  // Forgets the cached template and step (the lists they point into change).
+  // Forgets the cached layer, template and step (the lists they point into
+  // change).
   void forget_cached() noexcept {
+    last_layer = nullptr;
     cached_site = {};
     cached_template = nullptr;
     cached_step = nullptr;
   }
   Layer& layer_of(std::string_view name) {
-    if (last_layer < layers.size() && same(layers[last_layer].name, name)) {
-      return layers[last_layer];
+    if (last_layer != nullptr && same(last_layer->name, name)) {
+      return *last_layer;
     }
     return find_layer(name);
   }
@@ -194,7 +196,7 @@ struct detail::RatesShard {
 
   // The owner's alone.
   std::vector<Slot> index;
-  std::size_t last_layer = 0;
+  Layer* last_layer = nullptr;  // the layer of the last record
   // The step of the previous record and its bounds in clock ticks: most
   // records fall in the step of the one before, and a division costs more
   // than the rest of count().
@@ -270,7 +272,7 @@ detail::RatesShard::Layer& detail::RatesShard::find_layer(std::string_view name)
     layers.push_back({std::string(name)});
     forget_cached();  // the vector may have moved
   }
-  last_layer = i;
+  last_layer = &layers[i];
   return layers[i];
 }
 
