@@ -10,7 +10,9 @@
 #
 #   plain  RelWithDebInfo, no sanitizer; tests, the hydra command, the
 #          benchmarks (the quick run) and the examples
-#   asan   Debug with ASan+UBSan; tests, the hydra command, the examples
+#   asan   Debug with ASan+UBSan; tests (without the second, inline-call
+#          build of the async and logger tests: plain and tsan run it), the
+#          hydra command, the examples
 #   tsan   RelWithDebInfo with TSan; the tests only
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,15 +32,15 @@ common=(-DHYDRA_BUILD_TESTS=ON -DHYDRA_WITH_ZSTD=ON -DHYDRA_WITH_PROTECT=ON
 case $suite in
   plain)
     own=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DHYDRA_SANITIZE= -DHYDRA_BUILD_TOOLS=ON
-      -DHYDRA_BUILD_BENCH=ON -DHYDRA_BUILD_EXAMPLES=ON)
+      -DHYDRA_BUILD_BENCH=ON -DHYDRA_BUILD_EXAMPLES=ON -DHYDRA_TEST_INLINE_CALLS=ON)
     ;;
   asan)
     own=(-DCMAKE_BUILD_TYPE=Debug "-DHYDRA_SANITIZE=address,undefined" -DHYDRA_BUILD_TOOLS=ON
-      -DHYDRA_BUILD_BENCH=OFF -DHYDRA_BUILD_EXAMPLES=ON)
+      -DHYDRA_BUILD_BENCH=OFF -DHYDRA_BUILD_EXAMPLES=ON -DHYDRA_TEST_INLINE_CALLS=OFF)
     ;;
   tsan)
     own=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DHYDRA_SANITIZE=thread -DHYDRA_BUILD_TOOLS=OFF
-      -DHYDRA_BUILD_BENCH=OFF -DHYDRA_BUILD_EXAMPLES=OFF)
+      -DHYDRA_BUILD_BENCH=OFF -DHYDRA_BUILD_EXAMPLES=OFF -DHYDRA_TEST_INLINE_CALLS=ON)
     ;;
   *)
     echo "configure-suite.sh: unknown suite '$suite' (valid: plain, asan, tsan)" >&2

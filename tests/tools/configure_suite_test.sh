@@ -26,7 +26,7 @@ configure_the_other_way() {
   cmake -S "$root" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DHYDRA_BUILD_TESTS=OFF \
     -DHYDRA_BUILD_TOOLS=OFF -DHYDRA_BUILD_BENCH=OFF -DHYDRA_BUILD_EXAMPLES=OFF \
     -DHYDRA_WITH_ZSTD=OFF -DHYDRA_WITH_PROTECT=OFF -DHYDRA_WITH_CONFIG=OFF \
-    -DHYDRA_INLINE_CALLS=ON -DHYDRA_SANITIZE=thread >/dev/null
+    -DHYDRA_INLINE_CALLS=ON -DHYDRA_SANITIZE=thread -DHYDRA_TEST_INLINE_CALLS=OFF >/dev/null
 }
 
 # cached NAME: the value CMakeCache.txt holds for NAME.
@@ -62,15 +62,18 @@ for suite in plain asan tsan; do
       expect plain HYDRA_BUILD_TOOLS ON
       expect plain HYDRA_BUILD_BENCH ON
       expect plain HYDRA_BUILD_EXAMPLES ON
+      expect plain HYDRA_TEST_INLINE_CALLS ON
       ;;
     asan)
       expect asan CMAKE_BUILD_TYPE Debug
       expect asan HYDRA_SANITIZE address,undefined
       expect asan HYDRA_BUILD_TOOLS ON
+      expect asan HYDRA_TEST_INLINE_CALLS OFF
       ;;
     tsan)
       expect tsan CMAKE_BUILD_TYPE RelWithDebInfo
       expect tsan HYDRA_SANITIZE thread
+      expect tsan HYDRA_TEST_INLINE_CALLS ON
       ;;
   esac
   # Tests are registered (those gtest_discover_tests adds appear only once
