@@ -130,6 +130,14 @@ class IndexTest : public ::testing::Test {
     return {hydra::plugin::read_public_key(key.public_pem)};
   }
 
+  // plugins/ served over https by a server of its own CA, which download_
+  // trusts.
+  const hydra::test::HttpsFiles& serve_plugins() {
+    server_ = std::make_unique<hydra::test::HttpsFiles>(plugins_, dir_.path() / "server");
+    download_.ca_file = server_->ca_file();
+    return *server_;
+  }
+
   static std::string error_of(const std::function<void()>& f) {
     try {
       f();
@@ -144,6 +152,8 @@ class IndexTest : public ::testing::Test {
   fs::path plugins_ = dir_.path() / "plugins";
   fs::path index_ = plugins_ / "index.json";
   fs::path installed_ = dir_.path() / "data" / "hydra" / "plugins";
+  std::unique_ptr<hydra::test::HttpsFiles> server_;
+  hydra::plugin::DownloadOptions download_;
 };
 
 TEST_F(IndexTest, BuildListsEachPluginFileAndSignStampsTheKeyId) {
@@ -179,19 +189,17 @@ TEST_F(IndexTest, BuildListsEachPluginFileAndSignStampsTheKeyId) {
 TEST_F(IndexTest, AnIndexAndItsPluginsAreInstalledFromAnHttpsServer) {
   const KeyPair key = make_key(dir_.path(), "publisher");
   signed_index(key);
-  hydra::test::HttpsFiles server(plugins_, dir_.path() / "server");
+  const hydra::test::HttpsFiles& server = serve_plugins();
   ASSERT_TRUE(server.ok()) << server.errors();
-  hydra::plugin::DownloadOptions download;
-  download.ca_file = server.ca_file();
   const std::string url = server.url("/index.json");
 
-  const auto opened = hydra::plugin::open_index(url, trust(key), false, download);
+  const auto opened = hydra::plugin::open_index(url, trust(key), false, download_);
   ASSERT_TRUE(opened.signer.has_value());
   EXPECT_EQ(opened.signer->key_id, key.key_id);
   EXPECT_EQ(opened.location, url);
   EXPECT_EQ(hydra::plugin::entry_location(opened, *opened.index.find("alpha")),
             server.url("/alpha.so"));
-  const auto installed = hydra::plugin::install_plugin(opened, "alpha", installed_, download);
+  const auto installed = hydra::plugin::install_plugin(opened, "alpha", installed_, download_);
   EXPECT_EQ(installed.source, url);
   EXPECT_EQ(installed.key_id, key.key_id);
   EXPECT_EQ(read_file(installed_ / "alpha.so"), read_file(plugins_ / "alpha.so"));
@@ -208,14 +216,12 @@ TEST_F(IndexTest, AnAlteredDownloadIsRefusedAndNothingIsInstalled) {
   // old one into this process, and its mapped pages must stay valid.
   fs::remove(plugins_ / "alpha.so");
   write_file(plugins_ / "alpha.so", "not the plugin the index describes");
-  hydra::test::HttpsFiles server(plugins_, dir_.path() / "server");
+  const hydra::test::HttpsFiles& server = serve_plugins();
   ASSERT_TRUE(server.ok()) << server.errors();
-  hydra::plugin::DownloadOptions download;
-  download.ca_file = server.ca_file();
   const auto opened =
-      hydra::plugin::open_index(server.url("/index.json"), trust(key), false, download);
+      hydra::plugin::open_index(server.url("/index.json"), trust(key), false, download_);
   const std::string error =
-      error_of([&] { hydra::plugin::install_plugin(opened, "alpha", installed_, download); });
+      error_of([&] { hydra::plugin::install_plugin(opened, "alpha", installed_, download_); });
   EXPECT_EQ(error, "plugin 'alpha': '" + server.url("/alpha.so") + "' has SHA-256 " +
                        hydra::plugin::sha256_file(plugins_ / "alpha.so") + ", the index says " +
                        expected + "; the file is not the one the index describes");
@@ -228,18 +234,16 @@ TEST_F(IndexTest, ARemoteIndexWithoutSignatureOrWithAnotherKeyIsRefused) {
   const KeyPair key = make_key(dir_.path(), "publisher");
   const KeyPair other = make_key(dir_.path(), "other");
   signed_index(key);
-  hydra::test::HttpsFiles server(plugins_, dir_.path() / "server");
+  const hydra::test::HttpsFiles& server = serve_plugins();
   ASSERT_TRUE(server.ok()) << server.errors();
-  hydra::plugin::DownloadOptions download;
-  download.ca_file = server.ca_file();
   const std::string url = server.url("/index.json");
   std::string error =
-      error_of([&] { hydra::plugin::open_index(url, trust(other), false, download); });
+      error_of([&] { hydra::plugin::open_index(url, trust(other), false, download_); });
   EXPECT_NE(error.find("is signed with key id " + key.key_id + ", which is not a trusted key"),
             std::string::npos)
       << error;
   fs::remove(index_.string() + ".sig");  // now the server answers 404 for it
-  error = error_of([&] { hydra::plugin::open_index(url, trust(key), false, download); });
+  error = error_of([&] { hydra::plugin::open_index(url, trust(key), false, download_); });
   EXPECT_EQ(error, "index '" + url + "' is not signed (no '" + url +
                        ".sig'); refusing it (--allow-unsigned uses it anyway)");
   // A server that cannot be trusted is a failure to read the index, never
@@ -250,7 +254,7 @@ TEST_F(IndexTest, ARemoteIndexWithoutSignatureOrWithAnotherKeyIsRefused) {
 
 TEST_F(IndexTest, BaseUrlLocationsAreDownloadedFromThere) {
   const KeyPair key = make_key(dir_.path(), "publisher");
-  hydra::test::HttpsFiles server(plugins_, dir_.path() / "server");
+  const hydra::test::HttpsFiles& server = serve_plugins();
   ASSERT_TRUE(server.ok()) << server.errors();
   hydra::plugin::IndexBuildOptions options;
   options.base_url = server.url("/");
@@ -260,9 +264,7 @@ TEST_F(IndexTest, BaseUrlLocationsAreDownloadedFromThere) {
   hydra::plugin::sign_index(local_index, key.private_pem);
   const auto opened = hydra::plugin::open_index(local_index, trust(key), false);
   EXPECT_EQ(opened.index.plugins[0].location, server.url("/alpha.so"));
-  hydra::plugin::DownloadOptions download;
-  download.ca_file = server.ca_file();
-  hydra::plugin::install_plugin(opened, "beta", installed_, download);
+  hydra::plugin::install_plugin(opened, "beta", installed_, download_);
   EXPECT_EQ(read_file(installed_ / "beta.so"), read_file(plugins_ / "beta.so"));
 }
 
@@ -498,7 +500,7 @@ TEST_F(IndexTest, CommandBuildsSignsInstallsListsVerifiesAndRemoves) {
 TEST_F(IndexTest, CommandInstallsFromAnHttpsIndexWithTheCaItIsGiven) {
   const KeyPair key = make_key(dir_.path(), "ci");
   signed_index(key);
-  hydra::test::HttpsFiles server(plugins_, dir_.path() / "server");
+  const hydra::test::HttpsFiles& server = serve_plugins();
   ASSERT_TRUE(server.ok()) << server.errors();
   const std::string url = server.url("/index.json");
   env_.unset("HYDRA_PLUGIN_CA_FILE");

@@ -27,6 +27,16 @@ struct CommandHelp {
   std::string_view exit_status;         // the codes it exits with (empty: not shown)
 };
 
+// The options of the commands that read a plugin index.
+constexpr OptionHelp kIndexOption{
+    "--index FILE|URL",
+    "the index: a file, or an https URL (default: $HYDRA_PLUGIN_INDEX); its signature is FILE.sig "
+    "or URL.sig"};
+constexpr OptionHelp kCaFileOption{
+    "--ca-file PEM",
+    "CA certificates that verify an https server (default: $HYDRA_PLUGIN_CA_FILE, else the "
+    "system's)"};
+
 // Texts may name {formats} and {levels}: the library's own lists of what it
 // accepts, so the help cannot fall behind them.
 const std::vector<CommandHelp>& commands() {
@@ -143,12 +153,8 @@ const std::vector<CommandHelp>& commands() {
        {"[--index FILE|URL] [--key PUB]... [--ca-file PEM] TERM"},
        "Lists the plugins of the index whose name, description or kinds contain TERM (case "
        "does not matter); warns when the index's signature does not verify.",
-       {{"--index FILE|URL",
-         "the index: a file, or an https URL (default: $HYDRA_PLUGIN_INDEX); its signature is "
-         "FILE.sig or URL.sig"},
-        {"--ca-file PEM",
-         "CA certificates that verify an https server (default: $HYDRA_PLUGIN_CA_FILE, else the "
-         "system's)"},
+       {kIndexOption,
+        kCaFileOption,
         {"--key PUB",
          "a publisher's public key to trust, besides those in "
          "$XDG_CONFIG_HOME/hydra/trusted-keys (repeatable)"}},
@@ -156,12 +162,8 @@ const std::vector<CommandHelp>& commands() {
       {"plugin info",
        {"[--index FILE|URL] [--key PUB]... [--ca-file PEM] NAME"},
        "Prints the index's entry for plugin NAME and whether the index's signature verified.",
-       {{"--index FILE|URL",
-         "the index: a file, or an https URL (default: $HYDRA_PLUGIN_INDEX); its signature is "
-         "FILE.sig or URL.sig"},
-        {"--ca-file PEM",
-         "CA certificates that verify an https server (default: $HYDRA_PLUGIN_CA_FILE, else the "
-         "system's)"},
+       {kIndexOption,
+        kCaFileOption,
         {"--key PUB", "a publisher's public key to trust (repeatable)"}},
        "0; 1 when the index has no NAME or cannot be read; 64 for a usage error"},
       {"plugin install",
@@ -172,12 +174,8 @@ const std::vector<CommandHelp>& commands() {
        "finds it by name. A location that is an https URL is downloaded (https only, the "
        "server's certificate verified). Refuses an index that is unsigned or not signed by a "
        "trusted key or changed since, and a file whose SHA-256 is not the index's.",
-       {{"--index FILE|URL",
-         "the index: a file, or an https URL (default: $HYDRA_PLUGIN_INDEX); its signature is "
-         "FILE.sig or URL.sig"},
-        {"--ca-file PEM",
-         "CA certificates that verify an https server (default: $HYDRA_PLUGIN_CA_FILE, else the "
-         "system's)"},
+       {kIndexOption,
+        kCaFileOption,
         {"--key PUB", "a publisher's public key to trust (repeatable)"},
         {"--allow-unsigned",
          "use an index whose signature is missing or does not verify (the file's SHA-256 is "
