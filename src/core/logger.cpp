@@ -364,6 +364,10 @@ void append_json(std::string& out, std::string_view text) {
   out.append(b.data(), b.size());
 }
 
+std::uint64_t protect_failures_of(const Protector* protector) noexcept {
+  return protector == nullptr ? 0 : protector->plugin_failures();
+}
+
 }  // namespace
 
 struct Logger::Impl {
@@ -385,6 +389,13 @@ struct Logger::Impl {
   // shared pointers keep each one alive for calls still using it.
   std::atomic<const Protector*> protector{nullptr};
   std::vector<std::shared_ptr<const Protector>> protectors;  // under reconfigure_mutex
+  // metrics().plugin_failures counts the failures of the protectors' own
+  // plugin calls (Protector::plugin_failures()) while this logger held them:
+  // config.protector's count plus this base, which reconfigure() moves on so
+  // that the count of a retired protector stays in, and which leaves out what
+  // a protector counted before (arithmetic modulo 2^64: the base may wrap).
+  // Under reconfigure_mutex.
+  std::uint64_t protect_failures_base = 0;
   // Views of config.static_fields: the first fields of every record.
   std::vector<Field> static_fields;
 
@@ -795,6 +806,7 @@ Logger::Logger(LoggerConfig config) : impl_(std::make_unique<Impl>()) {
   im.sink_by_identity = std::move(built.sink_by_identity);
   if (im.config.protector) im.protectors.push_back(im.config.protector);
   im.protector.store(im.config.protector.get(), std::memory_order_release);
+  im.protect_failures_base = 0 - protect_failures_of(im.config.protector.get());
 
   DestinationConfig fallback = hydra::console();
   fallback.stream = "stderr";
@@ -1019,6 +1031,8 @@ void Logger::reconfigure(LoggerConfig config) {
     old_routes = std::exchange(im.routes, std::move(built.routes));
     im.config.layers = std::move(config.layers);
     im.config.default_level = config.default_level;
+    im.protect_failures_base += protect_failures_of(im.config.protector.get()) -
+                                protect_failures_of(config.protector.get());
     im.config.protector = config.protector;
     im.protector.store(config.protector.get(), std::memory_order_release);
     for (detail::LayerSlot& s : im.slots) {
@@ -1136,6 +1150,8 @@ LoggerMetrics Logger::metrics() const {
   }
   {
     std::lock_guard lock(impl_->reconfigure_mutex);
+    m.plugin_failures +=
+        impl_->protect_failures_base + protect_failures_of(impl_->config.protector.get());
     if (const PluginSet* set = impl_->plugin_set.load(std::memory_order_acquire)) {
       for (const auto& f : set->filters) m.plugins_disabled += f.guard->disabled() ? 1 : 0;
       for (const auto& a : set->analytics) m.plugins_disabled += a.guard->disabled() ? 1 : 0;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <utility>
@@ -95,6 +96,8 @@ class RedactingProtector final : public hydra::Protector {
     if (message == Outcome::drop || fields == Outcome::drop) return Verdict::drop;
     return out.message_changed || out.fields_changed ? Verdict::changed : Verdict::unchanged;
   }
+
+  std::uint64_t plugin_failures() const noexcept override { return redactor_->plugin_failures(); }
 
  private:
   std::shared_ptr<const Redactor> redactor_;

@@ -6,8 +6,11 @@
 #include <hydra/config/loader.hpp>
 #include <hydra/hydra.hpp>
 #include <hydra/plugin/registry.hpp>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "config_test_util.hpp"
 
@@ -211,6 +214,114 @@ format = "logfmt"
       {"detectors[0].action", "'shred' is not an action", "redact, mask, hash, drop"});
   expect_mentions(load_error(dir, "g.toml", "[[detectors]]\ntype = \"nope\"\n"),
                   {"detectors[0]", "'nope' is not a registered detector type", "cfg_employee_ids"});
+}
+
+// Finds what follows `prefix`: `width` characters.
+class Prefixed final : public hydra::plugin::Detector {
+ public:
+  explicit Prefixed(const hydra::plugin::Options& o)
+      : prefix_(o.text("prefix")), width_(static_cast<std::size_t>(o.integer("width"))) {}
+  void detect(std::string_view text,
+              std::vector<std::pair<std::size_t, std::size_t>>& spans) const override {
+    for (std::size_t at = text.find(prefix_); at != std::string_view::npos;
+         at = text.find(prefix_, at + 1)) {
+      if (at + prefix_.size() + width_ <= text.size()) {
+        spans.emplace_back(at + prefix_.size(), at + prefix_.size() + width_);
+      }
+    }
+  }
+  std::string_view token() const override { return "PREFIXED"; }
+
+ private:
+  std::string prefix_;
+  std::size_t width_;
+};
+
+TEST(PluginConfig, ExplainShowsEachDetectorWithItsTokenActionAndOptions) {
+  using hydra::plugin::OptionType;
+  hydra::plugin::Registry::global().add_detector(
+      {.name = "cfg_prefixed",
+       .options = {{.name = "prefix", .required = true, .doc = "what precedes"},
+                   {.name = "width",
+                    .type = OptionType::integer,
+                    .default_value = "6",
+                    .doc = "how many characters",
+                    .min = 1,
+                    .max = 64}}},
+      [](const hydra::plugin::Options& o) { return std::make_shared<Prefixed>(o); });
+  TempDir dir;
+  hydra::test::write_file(dir.file("d.toml"), R"(name = "x"
+[[detectors]]
+type = "cfg_prefixed"
+prefix = "ACCT-"
+action = "mask"
+
+[[detectors]]
+type = "cfg_prefixed"
+width = 4
+prefix = "PIN:"
+)");
+  hydra::ConfigSources sources;
+  sources.file = dir.file("d.toml");
+  sources.env = hydra::env_from_map({});
+  auto resolved = hydra::resolve_config(sources);
+  const std::string at = dir.file("d.toml") + ":";
+  const std::map<std::string, std::pair<std::string, std::string>> expected = {
+      {"detectors[0].type", {"\"cfg_prefixed\"", at + "3"}},
+      {"detectors[0].token", {"\"PREFIXED\"", at + "3"}},  // the type's line
+      {"detectors[0].action", {"\"mask\"", at + "5"}},
+      {"detectors[0].prefix", {"\"ACCT-\"", at + "4"}},
+      {"detectors[0].width", {"\"6\"", "default"}},
+      {"detectors[1].type", {"\"cfg_prefixed\"", at + "8"}},
+      {"detectors[1].token", {"\"PREFIXED\"", at + "8"}},
+      {"detectors[1].action", {"\"redact\"", "default"}},
+      {"detectors[1].prefix", {"\"PIN:\"", at + "10"}},
+      {"detectors[1].width", {"\"4\"", at + "9"}},
+  };
+  std::map<std::string, std::pair<std::string, std::string>> listed;
+  for (const auto& [path, value] : resolved.values) {
+    if (path.starts_with("detectors")) listed[path] = {value, resolved.origins.at(path)};
+  }
+  EXPECT_EQ(listed, expected);
+  EXPECT_EQ(resolved.values.at("redact"), "true");
+  EXPECT_EQ(resolved.origins.at("redact"), at + "2");  // the detectors turn it on
+
+  // Compliance profiles keep the detectors: still listed.
+  hydra::test::write_file(dir.file("c.toml"), R"([[detectors]]
+type = "cfg_prefixed"
+prefix = "ACCT-"
+[compliance]
+profiles = ["pci"]
+)");
+  sources.file = dir.file("c.toml");
+  resolved = hydra::resolve_config(sources);
+  EXPECT_EQ(resolved.values.at("detectors[0].prefix"), "\"ACCT-\"");
+  EXPECT_EQ(resolved.origins.at("detectors[0].prefix"), dir.file("c.toml") + ":3");
+  EXPECT_EQ(resolved.values.count("detectors"), 0u);
+
+  // A protector without them (the environment's, code's): none listed, and
+  // `detectors = []` credited to what replaced them.
+  sources.file = dir.file("d.toml");
+  sources.env = hydra::env_from_map({{"HYDRA_LOG_REDACT_SENSITIVE", "true"}});
+  resolved = hydra::resolve_config(sources);
+  EXPECT_EQ(resolved.values.count("detectors[0].type"), 0u);
+  EXPECT_EQ(resolved.values.at("detectors"), "[]");
+  EXPECT_EQ(resolved.origins.at("detectors"), "environment HYDRA_LOG_REDACT_SENSITIVE");
+  EXPECT_EQ(resolved.origins.at("redact"), "environment HYDRA_LOG_REDACT_SENSITIVE");
+  sources.env = hydra::env_from_map({});
+  sources.code = [](hydra::LoggerConfig& c) { c.protector = nullptr; };
+  resolved = hydra::resolve_config(sources);
+  EXPECT_EQ(resolved.values.count("detectors[0].type"), 0u);
+  EXPECT_EQ(resolved.origins.at("detectors"), "code");
+  EXPECT_EQ(resolved.origins.at("redact"), "code");
+
+  // No [[detectors]]: an empty list, by default.
+  hydra::test::write_file(dir.file("n.toml"), "name = \"x\"\n");
+  sources.file = dir.file("n.toml");
+  sources.code = nullptr;
+  resolved = hydra::resolve_config(sources);
+  EXPECT_EQ(resolved.values.at("detectors"), "[]");
+  EXPECT_EQ(resolved.origins.at("detectors"), "default");
 }
 
 }  // namespace

@@ -251,6 +251,58 @@ TEST_P(PluginDetectorPipeline, AThrowingDetectorLosesNoRecord) {
   EXPECT_GE(redactor->plugin_failures(), 5u);
 }
 
+// Each record below is one text (a message, no fields), so one detect() call
+// of the throwing detector, one failure in the logger's metrics.
+TEST_P(PluginDetectorPipeline, FailuresCountInTheLoggersMetricsAcrossReloads) {
+  auto sink = std::make_shared<hydra::MemorySink>();
+  const auto throwing = [] {
+    return std::make_shared<const Redactor>(with(std::make_shared<Scripted>(Spans{}, true)));
+  };
+  // Failures a redactor counted before the logger took it are not the logger's.
+  const auto first = throwing();
+  (void)first->redacted("before the logger");
+  ASSERT_EQ(first->plugin_failures(), 1u);
+  hydra::LoggerConfig cfg;
+  cfg.name = "plugin";
+  cfg.mode = GetParam();
+  cfg.protector = hydra::protect::make_protector(first);
+  cfg.layers["APP"].destinations = {hydra::to_sink(sink, "json")};
+  hydra::Logger log(cfg);
+  EXPECT_EQ(log.metrics().plugin_failures, 0u);
+  for (int i = 0; i < 3; ++i) log.info("first protector");
+  log.flush();
+  EXPECT_EQ(log.metrics().plugin_failures, 3u);
+
+  // A new protector: the retired one's failures stay counted.
+  cfg.protector = hydra::protect::make_protector(throwing());
+  log.reconfigure(cfg);
+  EXPECT_EQ(log.metrics().plugin_failures, 3u);
+  for (int i = 0; i < 2; ++i) log.info("second protector");
+  log.flush();
+  EXPECT_EQ(log.metrics().plugin_failures, 5u);
+
+  // The same protector again is not counted twice, nor is one that shares
+  // the first one's redactor.
+  log.reconfigure(cfg);
+  log.info("second protector again");
+  log.flush();
+  EXPECT_EQ(log.metrics().plugin_failures, 6u);
+  cfg.protector = hydra::protect::make_protector(first);
+  log.reconfigure(cfg);
+  log.info("first redactor again");
+  log.flush();
+  EXPECT_EQ(log.metrics().plugin_failures, 7u);
+  EXPECT_EQ(first->plugin_failures(), 5u);  // 1 before + 3 + 1
+
+  // No protector: the count stays.
+  cfg.protector = nullptr;
+  log.reconfigure(cfg);
+  log.info("unprotected");
+  log.flush();
+  EXPECT_EQ(log.metrics().plugin_failures, 7u);
+  EXPECT_EQ(sink->lines().size(), 8u);  // every record written
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, PluginDetectorPipeline,
                          ::testing::Values(hydra::LoggerMode::sync, hydra::LoggerMode::async),
                          [](const auto& info) {

@@ -67,9 +67,13 @@ struct ConfigSources {
 struct ResolvedConfig {
   LoggerConfig config;
   // For each setting (key path as in config_to_json, e.g. "layers.APP.level",
-  // plus "compliance.profiles", which config_to_json has no place for):
-  // "default", "preset NAME", "FILE:LINE" (or "FILE"), "environment VAR" or
-  // "code" — the last source that set it.
+  // plus what config_to_json has no place for: "compliance.profiles", and
+  // each [[detectors]] entry of the file as "detectors[N].type", ".token",
+  // ".action" and one key per option of its type, or "detectors" = [] when
+  // the effective protector holds none): "default", "preset NAME",
+  // "FILE:LINE" (or "FILE"), "environment VAR" or "code" — the last source
+  // that set it. A detector's token (what its instance writes) is credited to
+  // its type's line.
   std::map<std::string, std::string> origins;
   // The same keys, each with its value as JSON text ("\"info\"", "5242880").
   std::map<std::string, std::string> values;

@@ -62,6 +62,10 @@ class Protector {
   // Called for every record, from any thread (callers in sync mode, the
   // backend in async mode), concurrently: must be thread-safe. Must not log.
   virtual Verdict protect(const Record& record, ProtectedParts& out) const = 0;
+  // Calls into plugin code of its own that failed (the redacting protector:
+  // detector plugins whose detect() threw), counted since it was made;
+  // Logger::metrics().plugin_failures includes them. Thread-safe.
+  virtual std::uint64_t plugin_failures() const noexcept { return 0; }
 };
 
 }  // namespace hydra

@@ -105,9 +105,9 @@ class Redactor {
 
   // How many times a detector plugin (RedactorOptions::plugin_detectors)
   // threw from detect() since construction. Each such call counts as no
-  // finding: the text goes on with what the other detectors found. To read
-  // it for a logger's protect stage, build the Redactor yourself and share
-  // it with make_protector(std::shared_ptr<const Redactor>).
+  // finding: the text goes on with what the other detectors found. A
+  // logger's Logger::metrics().plugin_failures includes the count of its
+  // protector's Redactor (Protector::plugin_failures()).
   std::uint64_t plugin_failures() const noexcept;
 
  private:

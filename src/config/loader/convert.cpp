@@ -6,6 +6,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <limits>
 #include <span>
 #include <string>
@@ -854,7 +855,10 @@ std::string without_prefix(std::string_view what) {
 // registered `type`, an `action` (redact, mask, hash, drop; default redact)
 // and the type's options. Made (and started) here: a detector lives in the
 // redactor the protector holds.
-std::vector<protect::PluginDetector> plugin_detectors(const Walker& w, const Tree& tree) {
+// `described`, when given, gets each entry as `hydra config explain` shows it
+// (see to_config()).
+std::vector<protect::PluginDetector> plugin_detectors(const Walker& w, const Tree& tree,
+                                                      Json* described = nullptr) {
   std::vector<protect::PluginDetector> out;
   if (!tree.value.is_object() || !tree.value.contains("detectors")) return out;
   const Json& v = tree.value["detectors"];
@@ -879,11 +883,27 @@ std::vector<protect::PluginDetector> plugin_detectors(const Walker& w, const Tre
       d.action = *parsed;
     }
     const std::string type = w.string(entry["type"], child_path(at, "type"));
+    const plugin::Options given = plugin_options(w, entry, at, kSkip);
     try {
-      auto made =
-          plugin::Registry::global().make_detector(type, plugin_options(w, entry, at, kSkip));
+      auto made = plugin::Registry::global().make_detector(type, given);
       std::const_pointer_cast<plugin::Detector>(made)->start();
       d.detector = std::move(made);
+      if (described != nullptr) {
+        Json j = Json::object();
+        j["type"] = type;
+        // A token() that throws fails make_protector() next, naming the entry.
+        try {
+          j["token"] = std::string(d.detector->token());
+        } catch (const std::exception&) {
+        }
+        j["action"] = std::string(protect::action_name(d.action));
+        // Every option, defaults filled in (make_detector() checked them);
+        // an option named `token` stands in the token's place.
+        const plugin::Options all =
+            plugin::Registry::global().check(plugin::Kind::detector, type, given);
+        for (const auto& [key, value] : all.values()) j[key] = value;
+        described->push_back(std::move(j));
+      }
     } catch (const ConfigError& e) {
       w.fail(at, e.what());
     }
@@ -911,7 +931,7 @@ void apply_file_compliance(const Walker& w, const FileCompliance& c, const std::
 
 // The protector of `redact = true` (or of no `redact` key) with the file's
 // [[detectors]]; ConfigError for detectors with `redact = false`.
-void apply_detectors(const Walker& w, const Tree& tree, LoggerConfig& config) {
+void apply_detectors(const Walker& w, const Tree& tree, LoggerConfig& config, Json* described) {
   if (!tree.value.is_object() || !tree.value.contains("detectors")) return;
 #if defined(HYDRA_CONFIG_WITH_PROTECT)
   if (tree.value.contains("redact") && tree.value["redact"].is_boolean() &&
@@ -919,14 +939,17 @@ void apply_detectors(const Walker& w, const Tree& tree, LoggerConfig& config) {
     w.fail("detectors", "detectors run in the protect stage, which redact = false turns off");
   }
   protect::RedactorOptions options;
-  options.plugin_detectors = plugin_detectors(w, tree);
+  Json entries = Json::array();
+  options.plugin_detectors = plugin_detectors(w, tree, described != nullptr ? &entries : nullptr);
   try {
     config.protector = protect::make_protector(std::move(options));
+    if (described != nullptr) *described = std::move(entries);
   } catch (const ConfigError& e) {
     w.fail("detectors", e.what());
   }
 #else
   (void)config;
+  (void)described;
   w.fail("detectors",
          "detectors need the protect module, and this hydra was built without it "
          "(HYDRA_WITH_PROTECT=OFF)");
@@ -961,7 +984,7 @@ std::shared_ptr<const Protector> default_protector() {
 #endif
 }
 
-LoggerConfig to_config(const Tree& tree, bool with_compliance) {
+LoggerConfig to_config(const Tree& tree, bool with_compliance, Json* detectors) {
   const Walker w(tree);
   const Json& top = w.object(tree.value, "", kTopKeys, "at the top level");
   LoggerConfig config;
@@ -1025,7 +1048,7 @@ LoggerConfig to_config(const Tree& tree, bool with_compliance) {
       for (DestinationConfig& d : l.destinations) d.theme = theme;
     }
   }
-  apply_detectors(w, tree, config);
+  apply_detectors(w, tree, config, detectors);
   if (with_compliance) apply_compliance_table(tree, config);
   return config;
 }

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -166,8 +167,9 @@ struct Layered {
   StaticFields static_fields;
 };
 
-LoggerConfig to_config(const Layered& layered, bool with_compliance = true) {
-  LoggerConfig config = config_detail::to_config(layered.tree, with_compliance);
+LoggerConfig to_config(const Layered& layered, bool with_compliance = true,
+                       Json* detectors = nullptr) {
+  LoggerConfig config = config_detail::to_config(layered.tree, with_compliance, detectors);
   config.static_fields = layered.static_fields;
   return config;
 }
@@ -301,11 +303,30 @@ ResolvedConfig resolve_config(const ConfigSources& sources) {
   ResolvedConfig resolved;
   // The compliance profiles act on the configuration the environment leaves
   // (applied below).
-  resolved.config = to_config(layered, false);
+  // The file's [[detectors]] (`detectors`, as explain lists them) live in
+  // the protector, which config_to_json shows only as `redact`: they are
+  // listed while the effective protector is one made with them.
+  Json detectors = Json::array();
+  resolved.config = to_config(layered, false, &detectors);
+  std::shared_ptr<const Protector> with_detectors;
+  if (!detectors.empty()) with_detectors = resolved.config.protector;
+  std::string detectors_gone;  // the step that replaced that protector
+  const auto check_detectors = [&](const std::string& step) {
+    if (with_detectors && resolved.config.protector != with_detectors) {
+      with_detectors = nullptr;
+      detectors_gone = step;
+      resolved.origins["redact"] = step;  // even if it is still on
+    }
+  };
   const Tree& tree = layered.tree;
   for (const auto& [path, value] : leaves(resolved.config)) {
     auto it = tree.origins.find(path);
     resolved.origins[path] = it == tree.origins.end() ? "default" : it->second.where();
+  }
+  // [[detectors]] without `redact` turn the protect stage on.
+  if (resolved.config.protector && tree.origins.contains("detectors") &&
+      !tree.origins.contains("redact")) {
+    resolved.origins["redact"] = tree.where("detectors");
   }
 
   // < environment < code: a setting is credited to the last step that changed it.
@@ -332,6 +353,7 @@ ResolvedConfig resolve_config(const ConfigSources& sources) {
     return path.ends_with("format") ? "environment HYDRA_LOG_FORMAT"
                                     : "environment HYDRA_LOG_LEVEL";
   });
+  check_detectors("environment HYDRA_LOG_REDACT_SENSITIVE");
   // What the profiles change is credited to where they were named (the
   // file's line, or HYDRA_LOG_COMPLIANCE).
   const bool compliance = tree.value.contains("compliance");
@@ -340,11 +362,17 @@ ResolvedConfig resolve_config(const ConfigSources& sources) {
     before = leaves(resolved.config);
     config_detail::apply_compliance_table(tree, resolved.config);
     credit(before, [&profiles_where](const std::string&) { return profiles_where; });
+    // The profiles' protector is made with the file's detectors.
+    if (!detectors.empty()) {
+      with_detectors = resolved.config.protector;
+      detectors_gone.clear();
+    }
   }
   if (sources.code) {
     before = leaves(resolved.config);
     sources.code(resolved.config);
     credit(before, [](const std::string&) -> std::string { return "code"; });
+    check_detectors("code");
   }
   resolved.values = leaves(resolved.config);
   if (compliance) {
@@ -352,6 +380,28 @@ ResolvedConfig resolve_config(const ConfigSources& sources) {
     // such key); listed here so that `hydra config explain` shows them.
     resolved.values["compliance.profiles"] = tree.value.at("compliance").at("profiles").dump();
     resolved.origins["compliance.profiles"] = profiles_where;
+  }
+  if (with_detectors) {
+    // Each key from its line in the file, else "default" (an action or an
+    // option not written); the token, which the type's instance gives, from
+    // the type's line.
+    for (std::size_t i = 0; i < detectors.size(); ++i) {
+      const std::string at = config_detail::index_path("detectors", i);
+      for (const auto& [key, value] : detectors[i].items()) {
+        const std::string path = config_detail::child_path(at, key);
+        resolved.values[path] = value.dump();
+        auto it = tree.origins.find(key == "token" && !tree.origins.contains(path)
+                                        ? config_detail::child_path(at, "type")
+                                        : path);
+        resolved.origins[path] = it == tree.origins.end() ? "default" : it->second.where();
+      }
+    }
+  } else {
+    resolved.values["detectors"] = "[]";
+    auto it = tree.origins.find("detectors");
+    resolved.origins["detectors"] = !detectors_gone.empty()    ? detectors_gone
+                                    : it != tree.origins.end() ? it->second.where()
+                                                               : "default";
   }
   return resolved;
 }

@@ -95,7 +95,12 @@ void apply_python_schema(Tree& tree);
 // must have been resolved (removed) before. The `compliance` table is applied
 // last, over everything else, unless `with_compliance` is false: then
 // resolve_config() applies it (apply_compliance_table) after the environment.
-LoggerConfig to_config(const Tree& tree, bool with_compliance = true);
+// `detectors`, when given, gets the file's [[detectors]] as `hydra config
+// explain` lists them, which the built protector keeps no record of: an array
+// with, per entry, its `type`, the `token` its instance writes, its `action`
+// and every option of its type (defaults filled in), values as in the file's
+// [[filters]]. Left as it is when the file has no [[detectors]].
+LoggerConfig to_config(const Tree& tree, bool with_compliance = true, Json* detectors = nullptr);
 // The tree's `compliance` table, if it has one, laid over `config` (the
 // protect module's profiles); ConfigError naming the key for a bad table, and
 // when built without hydra::protect.
