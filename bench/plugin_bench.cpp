@@ -16,7 +16,9 @@
 //   no-op analytics: an observe() that does next to nothing: the cost of the
 //                    call and of this program's loop, to subtract
 //   rates:           rates.observe() on records of 16 message shapes from
-//                    16 call sites
+//                    16 call sites, in turn
+//   rates (one statement): records of one call site and layer, the path a
+//                    run of records from one statement takes
 //   rates (no call site): the same records without their call site, so
 //                    counted by message shape
 //   security_bursts: its observe() on the same records (1 in 16 a failure)
@@ -212,6 +214,20 @@ int main(int argc, char** argv) {
 
   hydra::plugin::analytics::Rates rates(hydra::plugin::analytics::RatesSettings{});
   row("rates", [&] { feed(rates, records); });
+
+  // A run of records from one statement (one layer, one call site): the
+  // path rates caches, as in a loop that logs.
+  Corpus one = make_corpus(kDistinct);
+  for (std::size_t i = 0; i < one.records.size(); ++i) {
+    Record& r = one.records[i];
+    r.layer = "APP";
+    r.message = one.messages[i - i % 16];  // the first shape's, its numbers varying
+    r.source = {"src/service/handler.cpp", "handle", 100};
+  }
+  hydra::plugin::analytics::Rates one_site(hydra::plugin::analytics::RatesSettings{});
+  row("rates (one statement)", [&] {
+    for (std::size_t i = 0; i < records; ++i) one_site.observe(one.records[i & (kDistinct - 1)]);
+  });
 
   // Records without a call site (hydra pipe's): counted by message shape.
   Corpus unsited = make_corpus(kDistinct);
