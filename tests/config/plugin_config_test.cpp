@@ -299,15 +299,51 @@ profiles = ["pci"]
   EXPECT_EQ(resolved.origins.at("detectors[0].prefix"), dir.file("c.toml") + ":3");
   EXPECT_EQ(resolved.values.count("detectors"), 0u);
 
-  // A protector without them (the environment's, code's): none listed, and
-  // `detectors = []` credited to what replaced them.
+  // HYDRA_LOG_REDACT_SENSITIVE=true asks for redaction, which the file's
+  // detectors already give: they stay, and so does the credit for `redact`.
   sources.file = dir.file("d.toml");
   sources.env = hydra::env_from_map({{"HYDRA_LOG_REDACT_SENSITIVE", "true"}});
+  resolved = hydra::resolve_config(sources);
+  EXPECT_EQ(resolved.values.at("detectors[1].prefix"), "\"PIN:\"");
+  EXPECT_EQ(resolved.origins.at("redact"), at + "2");
+  // =false turns the protect stage off, detectors and all.
+  sources.env = hydra::env_from_map({{"HYDRA_LOG_REDACT_SENSITIVE", "false"}});
   resolved = hydra::resolve_config(sources);
   EXPECT_EQ(resolved.values.count("detectors[0].type"), 0u);
   EXPECT_EQ(resolved.values.at("detectors"), "[]");
   EXPECT_EQ(resolved.origins.at("detectors"), "environment HYDRA_LOG_REDACT_SENSITIVE");
+  EXPECT_EQ(resolved.values.at("redact"), "false");
   EXPECT_EQ(resolved.origins.at("redact"), "environment HYDRA_LOG_REDACT_SENSITIVE");
+
+  // A preset's `redact = false` is a default: the file's detectors turn the
+  // protect stage on over it. The file's own `redact = false` contradicts
+  // them: an error naming both.
+  hydra::test::write_file(dir.file("p.toml"), R"(preset = "production"
+[[detectors]]
+type = "cfg_prefixed"
+prefix = "ACCT-"
+)");
+  sources.file = dir.file("p.toml");
+  sources.env = hydra::env_from_map({});
+  resolved = hydra::resolve_config(sources);
+  EXPECT_EQ(resolved.values.at("redact"), "true");
+  EXPECT_EQ(resolved.origins.at("redact"), dir.file("p.toml") + ":2");
+  EXPECT_EQ(resolved.values.at("detectors[0].prefix"), "\"ACCT-\"");
+  hydra::test::write_file(dir.file("f.toml"), R"(preset = "production"
+redact = false
+[[detectors]]
+type = "cfg_prefixed"
+prefix = "ACCT-"
+)");
+  sources.file = dir.file("f.toml");
+  const std::string error = hydra::test::config_error_of([&] { hydra::resolve_config(sources); });
+  EXPECT_NE(error.find("detectors run in the protect stage, which redact = false turns off"),
+            std::string::npos)
+      << error;
+
+  // A protector without them (code's): none listed, and `detectors = []`
+  // credited to what replaced them.
+  sources.file = dir.file("d.toml");
   sources.env = hydra::env_from_map({});
   sources.code = [](hydra::LoggerConfig& c) { c.protector = nullptr; };
   resolved = hydra::resolve_config(sources);

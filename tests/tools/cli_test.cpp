@@ -54,9 +54,9 @@ std::vector<Command> commands() {
   all.push_back({{"plugin", "check"}, {"--threads", "--records", "--option"}});
   all.push_back({{"plugin", "index", "build"}, {"--out", "--publisher", "--base-url"}});
   all.push_back({{"plugin", "index", "sign"}, {"--key"}});
-  all.push_back({{"plugin", "search"}, {"--index", "--key"}});
-  all.push_back({{"plugin", "info"}, {"--index", "--key"}});
-  all.push_back({{"plugin", "install"}, {"--index", "--key", "--allow-unsigned"}});
+  all.push_back({{"plugin", "search"}, {"--index", "--key", "--ca-file"}});
+  all.push_back({{"plugin", "info"}, {"--index", "--key", "--ca-file"}});
+  all.push_back({{"plugin", "install"}, {"--index", "--key", "--ca-file", "--allow-unsigned"}});
   for (const char* sub : {"list", "remove", "verify", "trust"}) {
     all.push_back({{"plugin", sub}, {}});
   }

@@ -934,7 +934,12 @@ void apply_file_compliance(const Walker& w, const FileCompliance& c, const std::
 void apply_detectors(const Walker& w, const Tree& tree, LoggerConfig& config, Json* described) {
   if (!tree.value.is_object() || !tree.value.contains("detectors")) return;
 #if defined(HYDRA_CONFIG_WITH_PROTECT)
-  if (tree.value.contains("redact") && tree.value["redact"].is_boolean() &&
+  // A file's own `redact = false` contradicts its detectors; a preset's
+  // (origin line 0: no file line) is a default the detectors override.
+  const auto redact_origin = tree.origins.find("redact");
+  const bool redact_in_a_file =
+      redact_origin != tree.origins.end() && redact_origin->second.line > 0;
+  if (redact_in_a_file && tree.value.contains("redact") && tree.value["redact"].is_boolean() &&
       !tree.value["redact"].get<bool>()) {
     w.fail("detectors", "detectors run in the protect stage, which redact = false turns off");
   }

@@ -86,7 +86,10 @@ void apply_environment(LoggerConfig& config, const Env& env) {
     }
   }
 
-  if (redact) config.protector = protector;
+  // On keeps a protect stage the configuration has already (a file's
+  // detectors, its compliance profiles, code's own): the variable asks for
+  // redaction, not for other detectors. Off removes it.
+  if (redact && (!*redact || config.protector == nullptr)) config.protector = protector;
   if (overall) {
     config.default_level = *overall;
     for (auto& [name, layer] : config.layers) {

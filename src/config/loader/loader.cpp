@@ -323,9 +323,11 @@ ResolvedConfig resolve_config(const ConfigSources& sources) {
     auto it = tree.origins.find(path);
     resolved.origins[path] = it == tree.origins.end() ? "default" : it->second.where();
   }
-  // [[detectors]] without `redact` turn the protect stage on.
+  // [[detectors]] without `redact` in a file (none, or a preset's) turn the
+  // protect stage on.
+  const auto redact_origin = tree.origins.find("redact");
   if (resolved.config.protector && tree.origins.contains("detectors") &&
-      !tree.origins.contains("redact")) {
+      (redact_origin == tree.origins.end() || redact_origin->second.line == 0)) {
     resolved.origins["redact"] = tree.where("detectors");
   }
 
