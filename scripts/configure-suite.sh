@@ -28,7 +28,7 @@ shift 2
 # compiled the usual way (the HYDRA_INLINE_CALLS tests build their own copy;
 # with the option on they are left out).
 common=(-DHYDRA_BUILD_TESTS=ON -DHYDRA_WITH_ZSTD=ON -DHYDRA_WITH_PROTECT=ON
-  -DHYDRA_WITH_CONFIG=ON -DHYDRA_INLINE_CALLS=OFF)
+  -DHYDRA_WITH_CONFIG=ON -DHYDRA_WITH_PLUGINS=ON -DHYDRA_WITH_NET=ON -DHYDRA_INLINE_CALLS=OFF)
 case $suite in
   plain)
     own=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DHYDRA_SANITIZE= -DHYDRA_BUILD_TOOLS=ON

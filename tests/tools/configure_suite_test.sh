@@ -26,6 +26,7 @@ configure_the_other_way() {
   cmake -S "$root" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DHYDRA_BUILD_TESTS=OFF \
     -DHYDRA_BUILD_TOOLS=OFF -DHYDRA_BUILD_BENCH=OFF -DHYDRA_BUILD_EXAMPLES=OFF \
     -DHYDRA_WITH_ZSTD=OFF -DHYDRA_WITH_PROTECT=OFF -DHYDRA_WITH_CONFIG=OFF \
+    -DHYDRA_WITH_PLUGINS=OFF -DHYDRA_WITH_NET=OFF \
     -DHYDRA_INLINE_CALLS=ON -DHYDRA_SANITIZE=thread -DHYDRA_TEST_INLINE_CALLS=OFF >/dev/null
 }
 
@@ -51,7 +52,8 @@ grep -q "No tests were found" "$work/ctest.log" || fail "ctest did not say it fo
 for suite in plain asan tsan; do
   configure_the_other_way
   "$configure" "$dir" "$suite" >/dev/null
-  for option in HYDRA_BUILD_TESTS HYDRA_WITH_ZSTD HYDRA_WITH_PROTECT HYDRA_WITH_CONFIG; do
+  for option in HYDRA_BUILD_TESTS HYDRA_WITH_ZSTD HYDRA_WITH_PROTECT HYDRA_WITH_CONFIG \
+    HYDRA_WITH_PLUGINS HYDRA_WITH_NET; do
     expect "$suite" "$option" ON
   done
   expect "$suite" HYDRA_INLINE_CALLS OFF
