@@ -1,0 +1,234 @@
+// The disk spool on real files: order across segments and restarts, the
+// size cap, a torn tail, corruption in the middle, a failed write (the file
+// size limit standing in for a full disk), the lock, and the format pinned
+// byte for byte.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <hydra/net/spool.hpp>
+
+#include "test_util.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using hydra::net::Spool;
+using hydra::net::SpoolOptions;
+
+std::string payload(std::uint64_t id) {
+  return "record " + std::to_string(id) + " " + std::string(id % 7 * 5, 'x');
+}
+
+std::vector<fs::path> segments(const fs::path& dir) {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() == ".hspool") out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::uint64_t> ids(const std::vector<hydra::net::SpooledRecord>& records) {
+  std::vector<std::uint64_t> out;
+  for (const auto& r : records) out.push_back(r.id);
+  return out;
+}
+
+std::vector<std::uint64_t> range(std::uint64_t from, std::uint64_t to) {
+  std::vector<std::uint64_t> out;
+  for (std::uint64_t i = from; i < to; ++i) out.push_back(i);
+  return out;
+}
+
+class SpoolTest : public ::testing::Test {
+ protected:
+  SpoolOptions options(std::uint64_t segment_bytes = 1024) {
+    SpoolOptions o;
+    o.dir = dir_.path() / "spool";
+    o.segment_bytes = segment_bytes;
+    o.fsync_interval = std::chrono::milliseconds(0);
+    return o;
+  }
+  hydra::test::TempDir dir_;
+};
+
+TEST_F(SpoolTest, ReplaysInOrderAcrossSegmentsAndRestarts) {
+  {
+    Spool spool(options());
+    for (std::uint64_t i = 0; i < 100; ++i) {
+      ASSERT_EQ(spool.append(i, 1000 + static_cast<std::int64_t>(i), payload(i)),
+                Spool::Append::ok);
+    }
+    EXPECT_EQ(spool.stats().records, 100u);
+    EXPECT_GT(spool.stats().segments, 3u);  // 1 KiB segments
+    EXPECT_EQ(spool.stats().oldest_time_ns, 1000);
+    const auto first = spool.peek(30, 1 << 20);
+    EXPECT_EQ(ids(first), range(0, 30));
+    EXPECT_EQ(first[7].bytes, payload(7));
+    EXPECT_EQ(first[7].time_ns, 1007);
+    spool.pop(30);
+    EXPECT_EQ(spool.stats().records, 70u);
+    EXPECT_EQ(spool.stats().oldest_time_ns, 1030);
+  }
+  // A new process: the consumed records stay consumed.
+  Spool spool(options());
+  EXPECT_EQ(spool.stats().records, 70u);
+  EXPECT_EQ(spool.stats().oldest_time_ns, 1030);
+  ASSERT_EQ(spool.append(100, 1100, payload(100)), Spool::Append::ok);
+  std::vector<std::uint64_t> seen;
+  for (;;) {
+    const auto batch = spool.peek(16, 300);  // small batches, bounded in bytes
+    if (batch.empty()) break;
+    EXPECT_LE(batch.size(), 16u);
+    for (const auto& r : batch) {
+      EXPECT_EQ(r.bytes, payload(r.id));
+      seen.push_back(r.id);
+    }
+    spool.pop(batch.size());
+  }
+  EXPECT_EQ(seen, range(30, 101));
+  EXPECT_EQ(spool.stats().records, 0u);
+  EXPECT_EQ(spool.stats().bytes, 0u);
+  EXPECT_TRUE(segments(options().dir).empty());  // wholly consumed: nothing left on disk
+}
+
+TEST_F(SpoolTest, TheCapRefusesAndCountsAndRoomComesBack) {
+  SpoolOptions o = options(512);
+  o.max_bytes = 2048;
+  Spool spool(o);
+  std::uint64_t id = 0;
+  while (spool.append(id, 0, payload(id)) == Spool::Append::ok) ++id;
+  EXPECT_GT(id, 10u);
+  EXPECT_EQ(spool.stats().refused_full, 1u);
+  EXPECT_LE(spool.stats().bytes, 2048u);
+  std::uint64_t on_disk = 0;
+  for (const auto& p : segments(o.dir)) on_disk += fs::file_size(p);
+  EXPECT_EQ(on_disk, spool.stats().bytes);
+  EXPECT_EQ(spool.append(id, 0, payload(id)), Spool::Append::full);
+  EXPECT_EQ(spool.stats().refused_full, 2u);
+  const auto segments_before = spool.stats().segments;
+  spool.pop(spool.peek(20, 1 << 20).size());           // more than a 512-byte segment holds
+  EXPECT_LT(spool.stats().segments, segments_before);  // consumed segments are deleted
+  EXPECT_EQ(spool.append(id, 0, payload(id)), Spool::Append::ok);
+  EXPECT_EQ(ids(spool.peek(1000, 1 << 20)).back(), id);
+}
+
+TEST_F(SpoolTest, ATornTailIsCutCountedAndAppendedAfter) {
+  {
+    Spool spool(options(1 << 20));
+    for (std::uint64_t i = 0; i < 5; ++i)
+      ASSERT_EQ(spool.append(i, 0, payload(i)), Spool::Append::ok);
+  }
+  const fs::path file = segments(options().dir).at(0);
+  const auto size = fs::file_size(file);
+  fs::resize_file(file, size - 7);  // a crash in the middle of the last record
+  Spool spool(options(1 << 20));
+  EXPECT_EQ(spool.stats().records, 4u);
+  EXPECT_EQ(spool.stats().torn_bytes, 28 + payload(4).size() - 7);
+  ASSERT_EQ(spool.append(9, 0, payload(9)), Spool::Append::ok);
+  EXPECT_EQ(ids(spool.peek(100, 1 << 20)), (std::vector<std::uint64_t>{0, 1, 2, 3, 9}));
+}
+
+TEST_F(SpoolTest, CorruptionInTheMiddleIsSkippedAndCounted) {
+  std::uint64_t offset_of_5 = 16;
+  {
+    Spool spool(options(1 << 20));
+    for (std::uint64_t i = 0; i < 10; ++i) {
+      if (i < 5) offset_of_5 += 28 + payload(i).size();
+      ASSERT_EQ(spool.append(i, 0, payload(i)), Spool::Append::ok);
+    }
+  }
+  const fs::path file = segments(options().dir).at(0);
+  {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(offset_of_5 + 24 + 3));  // in record 5's payload
+    f.put('#');
+  }
+  std::uint64_t offset_of_21 = 16;
+  {
+    Spool spool(options(1 << 20));
+    EXPECT_EQ(spool.stats().records, 9u);
+    EXPECT_EQ(spool.stats().corrupt_bytes, 28 + payload(5).size());
+    EXPECT_EQ(ids(spool.peek(100, 1 << 20)),
+              (std::vector<std::uint64_t>{0, 1, 2, 3, 4, 6, 7, 8, 9}));
+    spool.pop(9);  // all consumed: the next records begin a new segment
+    for (std::uint64_t i = 20; i < 24; ++i) {
+      if (i < 21) offset_of_21 += 28 + payload(i).size();
+      ASSERT_EQ(spool.append(i, 0, payload(i)), Spool::Append::ok);
+    }
+  }
+  // A bad size in a record's head: the records after it are found again.
+  const fs::path second = segments(options().dir).at(0);
+  {
+    std::fstream f(second, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(offset_of_21 + 4 + 3));  // the size's high byte
+    f.put('\x7f');
+  }
+  Spool spool(options(1 << 20));
+  EXPECT_EQ(spool.stats().records, 3u);
+  EXPECT_EQ(spool.stats().corrupt_bytes, 28 + payload(21).size());
+  EXPECT_EQ(ids(spool.peek(100, 1 << 20)), (std::vector<std::uint64_t>{20, 22, 23}));
+}
+
+TEST_F(SpoolTest, AFailedWriteIsCountedAndLeavesNothingBehind) {
+  Spool spool(options(1 << 20));
+  ASSERT_EQ(spool.append(0, 0, payload(0)), Spool::Append::ok);
+  const fs::path file = segments(options().dir).at(0);
+  const auto before = fs::file_size(file);
+  // The file size limit stands in for a full disk: write(2) fails (EFBIG)
+  // past it.
+  struct rlimit old {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  const auto old_handler = ::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit low = old;
+  low.rlim_cur = before + 10;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &low), 0);
+  const auto result = spool.append(1, 0, std::string(100, 'y'));
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  ::signal(SIGXFSZ, old_handler);
+  EXPECT_EQ(result, Spool::Append::failed);
+  EXPECT_EQ(spool.stats().write_errors, 1u);
+  EXPECT_EQ(spool.last_error(), "spool segment '" + file.string() + "': File too large");
+  EXPECT_EQ(fs::file_size(file), before);  // nothing of it stays
+  EXPECT_EQ(spool.stats().records, 1u);
+  ASSERT_EQ(spool.append(2, 0, payload(2)), Spool::Append::ok);
+  EXPECT_EQ(ids(spool.peek(10, 1 << 20)), (std::vector<std::uint64_t>{0, 2}));
+}
+
+TEST_F(SpoolTest, OneProcessAtATime) {
+  Spool spool(options());
+  try {
+    Spool second(options());
+    ADD_FAILURE() << "a second spool opened the same directory";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "spool '" + options().dir.string() + "': in use by another process");
+  }
+}
+
+// The format of docs/shipping.md, byte for byte: a change here is a new
+// format version.
+TEST_F(SpoolTest, TheFormatIsPinned) {
+  EXPECT_EQ(hydra::net::crc32c("123456789"), 0xE3069283u);  // the CRC-32C check value
+  {
+    Spool spool(options());
+    ASSERT_EQ(spool.append(0x0102030405060708, -2, "hi"), Spool::Append::ok);
+  }
+  const std::string bytes = hydra::test::read_file(segments(options().dir).at(0));
+  std::string expected("HYSPOOL\0\x01\0\0\0\0\0\0\0", 16);
+  expected += std::string("HSPR\x02\0\0\0", 8);
+  expected += std::string("\x08\x07\x06\x05\x04\x03\x02\x01", 8);
+  expected += std::string("\xfe\xff\xff\xff\xff\xff\xff\xff", 8);
+  expected += "hi";
+  const std::uint32_t crc = hydra::net::crc32c(std::string_view(expected).substr(24, 18));
+  for (int i = 0; i < 4; ++i) expected += static_cast<char>(crc >> (8 * i) & 0xff);
+  EXPECT_EQ(bytes, expected);
+}
+
+}  // namespace
