@@ -395,7 +395,10 @@ std::vector<SpooledRecord> Spool::peek(std::size_t max_records, std::size_t max_
   const auto full = [&] {
     return out.size() >= max_records || (!out.empty() && bytes >= max_bytes);
   };
-  std::uint64_t want = std::max<std::uint64_t>(std::uint64_t{1} << 20, max_bytes / 2 * 2 + 65536);
+  // The first chunk: about what the batch may hold.
+  std::uint64_t want =
+      std::clamp<std::uint64_t>(max_bytes, std::uint64_t{64} << 10, std::uint64_t{8} << 20) +
+      (std::uint64_t{64} << 10);
   for (std::size_t index = 0; index < im.segments.size() && !full(); ++index) {
     const Impl::Segment& segment = im.segments[index];
     const fs::path file = im.path(segment.seq);

@@ -14,7 +14,8 @@
 //   u64 record id, i64 time (ns since the epoch), the payload,
 //   u32 CRC-32C of id, time and payload;
 // integers little-endian. A spool is used by one process at a time (the
-// directory is locked with flock).
+// directory is locked with flock), and by one thread at a time (its
+// destination's sender): the class is not thread-safe.
 #pragma once
 
 #include <chrono>
