@@ -32,16 +32,17 @@ run_suite build-asan asan
 
 # ThreadSanitizer over the concurrent parts: the logger in both modes, the
 # async engine (also with HYDRA_INLINE_CALLS), the sinks, the protect stage,
-# hot reload (the watcher's thread reconfiguring a logger in use).
+# hot reload (the watcher's thread reconfiguring a logger in use), the queue
+# in front of network destinations.
 echo "=== configure build-tsan (tsan)"
 scripts/configure-suite.sh build-tsan tsan >/dev/null
 echo "=== build build-tsan"
 cmake --build build-tsan -j "$jobs" --target hydra_core_tests hydra_async_tests hydra_sink_tests \
-  hydra_inline_calls_tests hydra_protect_tests hydra_config_tests
+  hydra_inline_calls_tests hydra_protect_tests hydra_config_tests hydra_net_tests
 echo "=== test build-tsan"
 # (TSan cannot follow a process that forks while it has threads: the fork
 # and crash tests, which do, run in the other two suites.)
 ctest --test-dir build-tsan -j "$jobs" --output-on-failure --timeout 300 --no-tests=error \
-  -R '^(inline\.)?(BothModes|Async|FileSink|RotatingFileSink|ConsoleSink|Logger|Routing|Levels|Macros|FormatString|protect\.BothModes|config\.BothModes/WatchTest)' \
+  -R '^(inline\.)?(BothModes|Async|FileSink|RotatingFileSink|ConsoleSink|Logger|Routing|Levels|Macros|FormatString|protect\.BothModes|config\.BothModes/WatchTest|net\.DeliveryQueue)' \
   -E 'ForkTest|CrashTest'
 echo "=== all test suites passed"

@@ -1,0 +1,111 @@
+#include "hydra/net/delivery_queue.hpp"
+
+#include <algorithm>
+#include <iterator>
+#include <utility>
+
+namespace hydra::net {
+
+DeliveryQueue::DeliveryQueue(std::size_t max_bytes, Overflow overflow)
+    : max_bytes_(std::max<std::size_t>(max_bytes, 1)), overflow_(overflow) {}
+
+DeliveryQueue::Push DeliveryQueue::push(QueuedRecord record) {
+  std::unique_lock lock(mutex_);
+  if (closed_) return Push::closed;
+  const std::size_t size = record.bytes.size();
+  if (size > max_bytes_) {
+    if (overflow_ == Overflow::spool) {
+      ++counts_.handed_to_spool;
+      return Push::full;
+    }
+    ++counts_.dropped_oversize;
+    return Push::dropped;
+  }
+  if (!fits(size)) {
+    switch (overflow_) {
+      case Overflow::drop_newest: ++counts_.dropped_newest; return Push::dropped;
+      case Overflow::spool: ++counts_.handed_to_spool; return Push::full;
+      case Overflow::drop_oldest:
+        while (!fits(size) && !records_.empty()) {
+          bytes_ -= records_.front().bytes.size();
+          records_.pop_front();
+          ++counts_.dropped_oldest;
+        }
+        break;
+      case Overflow::block:
+        ++counts_.blocked;
+        has_room_.wait(lock, [&] { return closed_ || fits(size); });
+        if (closed_) return Push::closed;
+        break;
+    }
+  }
+  bytes_ += size;
+  records_.push_back(std::move(record));
+  ++counts_.queued;
+  lock.unlock();
+  has_records_.notify_one();
+  return Push::queued;
+}
+
+std::vector<QueuedRecord> DeliveryQueue::take(std::size_t max_records, std::size_t max_bytes,
+                                              std::chrono::milliseconds linger) {
+  max_records = std::max<std::size_t>(max_records, 1);
+  std::unique_lock lock(mutex_);
+  has_records_.wait(lock, [&] { return closed_ || !records_.empty(); });
+  const auto batch_full = [&] { return records_.size() >= max_records || bytes_ >= max_bytes; };
+  if (!batch_full() && !closed_ && !flush_requested_ && linger.count() > 0) {
+    has_records_.wait_for(lock, linger,
+                          [&] { return closed_ || flush_requested_ || batch_full(); });
+  }
+  flush_requested_ = false;
+  std::vector<QueuedRecord> batch;
+  std::size_t bytes = 0;
+  while (!records_.empty() && batch.size() < max_records &&
+         (batch.empty() || bytes + records_.front().bytes.size() <= max_bytes)) {
+    bytes += records_.front().bytes.size();
+    batch.push_back(std::move(records_.front()));
+    records_.pop_front();
+  }
+  bytes_ -= bytes;
+  lock.unlock();
+  if (!batch.empty()) has_room_.notify_all();
+  return batch;
+}
+
+void DeliveryQueue::put_back(std::vector<QueuedRecord> records) {
+  std::lock_guard lock(mutex_);
+  for (auto it = records.rbegin(); it != records.rend(); ++it) {
+    bytes_ += it->bytes.size();
+    records_.push_front(std::move(*it));
+  }
+  // Back in even past max_bytes: new records wait, are turned away or
+  // (drop_oldest) push the oldest out, counted, until it drains.
+}
+
+void DeliveryQueue::request_flush() {
+  {
+    std::lock_guard lock(mutex_);
+    flush_requested_ = true;
+  }
+  has_records_.notify_all();
+}
+
+void DeliveryQueue::close() {
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+  }
+  has_records_.notify_all();
+  has_room_.notify_all();
+}
+
+QueueCounts DeliveryQueue::counts() const {
+  std::lock_guard lock(mutex_);
+  QueueCounts c = counts_;
+  c.records = records_.size();
+  c.bytes = bytes_;
+  c.oldest_time_ns = records_.empty() ? 0 : records_.front().time_ns;
+  return c;
+}
+
+}  // namespace hydra::net
