@@ -58,18 +58,38 @@ std::vector<QueuedRecord> DeliveryQueue::take(std::size_t max_records, std::size
                           [&] { return closed_ || flush_requested_ || batch_full(); });
   }
   flush_requested_ = false;
+  std::vector<QueuedRecord> batch = pop_batch(max_records, max_bytes);
+  lock.unlock();
+  if (!batch.empty()) has_room_.notify_all();
+  return batch;
+}
+
+std::vector<QueuedRecord> DeliveryQueue::pop_batch(std::size_t max_records, std::size_t max_bytes) {
   std::vector<QueuedRecord> batch;
   std::size_t bytes = 0;
-  while (!records_.empty() && batch.size() < max_records &&
+  while (!records_.empty() && batch.size() < std::max<std::size_t>(max_records, 1) &&
          (batch.empty() || bytes + records_.front().bytes.size() <= max_bytes)) {
     bytes += records_.front().bytes.size();
     batch.push_back(std::move(records_.front()));
     records_.pop_front();
   }
   bytes_ -= bytes;
+  return batch;
+}
+
+std::vector<QueuedRecord> DeliveryQueue::take_now(std::size_t max_records, std::size_t max_bytes) {
+  std::unique_lock lock(mutex_);
+  std::vector<QueuedRecord> batch = pop_batch(max_records, max_bytes);
   lock.unlock();
   if (!batch.empty()) has_room_.notify_all();
   return batch;
+}
+
+void DeliveryQueue::wait_for_records(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mutex_);
+  has_records_.wait_until(lock, deadline,
+                          [&] { return closed_ || flush_requested_ || !records_.empty(); });
+  flush_requested_ = false;  // answered: the caller looks at what there is now
 }
 
 void DeliveryQueue::put_back(std::vector<QueuedRecord> records) {

@@ -65,6 +65,11 @@ class DeliveryQueue {
   // the queue is closed and empty.
   std::vector<QueuedRecord> take(std::size_t max_records, std::size_t max_bytes,
                                  std::chrono::milliseconds linger);
+  // Takes what is there (as take() does), without waiting: empty when the
+  // queue is.
+  std::vector<QueuedRecord> take_now(std::size_t max_records, std::size_t max_bytes);
+  // Waits until there is a record, a flush request, close(), or `deadline`.
+  void wait_for_records(std::chrono::steady_clock::time_point deadline);
   // Puts records the sender could not deliver back at the front, oldest
   // first, as they were (never dropped: they were counted in already).
   void put_back(std::vector<QueuedRecord> records);
@@ -80,6 +85,8 @@ class DeliveryQueue {
 
  private:
   bool fits(std::size_t size) const { return bytes_ + size <= max_bytes_; }
+  // Moves up to the limits from the front into a batch; under mutex_.
+  std::vector<QueuedRecord> pop_batch(std::size_t max_records, std::size_t max_bytes);
 
   const std::size_t max_bytes_;
   const Overflow overflow_;

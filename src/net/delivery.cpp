@@ -1,0 +1,451 @@
+#include "hydra/net/delivery.hpp"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+#include <thread>
+
+#include "hydra/format/detail/escape.hpp"
+
+namespace hydra::net {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::uint64_t seed_of(std::uint64_t seed) {
+  return seed != 0 ? seed : std::random_device{}();
+}
+
+}  // namespace
+
+struct DeliveryEngine::Impl {
+  DeliveryOptions options;
+  std::unique_ptr<Transport> transport;
+  DeliveryQueue queue;
+  Backoff backoff;
+  std::atomic<std::uint64_t> next_id{1};
+
+  // The spool: the sender's, and the callers' when the queue overflows
+  // into it (overflow = spool).
+  std::mutex spool_mutex;
+  std::unique_ptr<Spool> spool;
+  std::FILE* dead_letter = nullptr;
+
+  // Counts and state the sender updates; counts() and flush() read.
+  mutable std::mutex mutex;
+  std::condition_variable progress;  // after each batch, and when the sender ends
+  DeliveryCounts counts;             // less what the queue counts itself
+  std::uint64_t in_flight = 0;       // taken from the queue, not settled
+  std::int64_t in_flight_oldest = 0;
+  std::string error;
+  bool sender_done = false;
+
+  std::atomic<bool> stopping{false};
+  Clock::time_point stop_deadline = Clock::time_point::max();  // under mutex
+  bool spooled_mode = false;                                   // the sender's
+  Clock::time_point retry_at{};                                // the sender's
+  std::thread sender;
+
+  Impl(DeliveryOptions o, std::unique_ptr<Transport> t)
+      : options(std::move(o)),
+        transport(std::move(t)),
+        queue(options.queue_max_bytes, options.overflow),
+        backoff(options.retry, seed_of(options.seed)) {}
+
+  bool past_deadline() {
+    if (!stopping.load(std::memory_order_acquire)) return false;
+    std::lock_guard lock(mutex);
+    return Clock::now() >= stop_deadline;
+  }
+
+  void set_error(const std::string& what) {
+    std::lock_guard lock(mutex);
+    error = what;
+  }
+
+  // Counts under the lock, then wakes flush(). `from_flight`: how many of
+  // the records counted were in flight (taken from the queue): one step, so
+  // that counts() never sees a record in two states or in none.
+  template <typename F>
+  void settle(F&& f, std::size_t from_flight = 0) {
+    {
+      std::lock_guard lock(mutex);
+      f(counts);
+      in_flight -= std::min<std::uint64_t>(in_flight, from_flight);
+      if (in_flight == 0) in_flight_oldest = 0;
+    }
+    progress.notify_all();
+  }
+
+  void dead_letter_records(std::span<const QueuedRecord> records, const std::string& reason,
+                           std::size_t from_flight) {
+    std::uint64_t written = 0;
+    if (dead_letter != nullptr) {
+      fmt::memory_buffer line;
+      for (const auto& r : records) {
+        line.clear();
+        fmt::format_to(std::back_inserter(line),
+                       "{{\"id\":{},\"time_ns\":{},\"destination\":", r.id, r.time_ns);
+        hydra::detail::append_json_string(options.name, line);
+        line.append(std::string_view(",\"reason\":"));
+        hydra::detail::append_json_string(reason, line);
+        line.append(std::string_view(",\"record\":"));
+        hydra::detail::append_json_string(r.bytes, line);
+        line.append(std::string_view("}\n"));
+        if (std::fwrite(line.data(), 1, line.size(), dead_letter) != line.size()) break;
+        ++written;
+      }
+      if (std::fflush(dead_letter) != 0 && written > 0) --written;  // the last may be lost
+    }
+    const std::uint64_t dropped = records.size() - written;
+    settle(
+        [&](DeliveryCounts& c) {
+          c.dead_lettered += written;
+          c.dropped_rejected += dropped;
+        },
+        from_flight);
+  }
+
+  // Into the spool; what it refuses is dropped with its reason. Under
+  // spool_mutex.
+  void spool_locked(std::span<const QueuedRecord> records, std::size_t from_flight) {
+    std::uint64_t spooled = 0, full = 0, failed = 0;
+    for (const auto& r : records) {
+      switch (spool->append(r.id, r.time_ns, r.bytes)) {
+        case Spool::Append::ok: ++spooled; break;
+        case Spool::Append::full: ++full; break;
+        case Spool::Append::failed: ++failed; break;
+      }
+    }
+    if (failed > 0) set_error(spool->last_error());
+    settle(
+        [&](DeliveryCounts& c) {
+          c.spooled += spooled;
+          c.dropped_spool_full += full;
+          c.dropped_spool_error += failed;
+        },
+        from_flight);
+  }
+
+  void to_spool(std::span<const QueuedRecord> records, std::size_t from_flight) {
+    std::lock_guard lock(spool_mutex);
+    spool_locked(records, from_flight);
+  }
+
+  // Records the sender holds that will not be sent: to the spool, else
+  // dropped at shutdown.
+  void give_up(std::span<const QueuedRecord> records, std::size_t from_flight) {
+    if (records.empty()) return;
+    if (spool) {
+      to_spool(records, from_flight);
+    } else {
+      settle([&](DeliveryCounts& c) { c.dropped_shutdown += records.size(); }, from_flight);
+    }
+  }
+
+  void take_in_flight(const std::vector<QueuedRecord>& batch) {
+    std::lock_guard lock(mutex);
+    in_flight += batch.size();
+    if (!batch.empty()) in_flight_oldest = batch.front().time_ns;
+  }
+
+  // Waits until `until`, or shutdown's deadline; false when stopping and
+  // the deadline passed.
+  bool wait(Clock::time_point until) {
+    std::unique_lock lock(mutex);
+    progress.wait_until(lock, until, [&] {
+      return stopping.load(std::memory_order_acquire) && Clock::now() >= stop_deadline;
+    });
+    return !(stopping.load(std::memory_order_acquire) && Clock::now() >= stop_deadline);
+  }
+
+  // A partial result: counts what was delivered and rejected; returns the
+  // records to try again. `flight`: the batch was in flight (direct mode).
+  std::vector<QueuedRecord> settle_partial(std::vector<QueuedRecord>& batch, const SendResult& r,
+                                           bool flight) {
+    std::vector<QueuedRecord> again;
+    std::vector<QueuedRecord> rejected;
+    std::string reason;
+    std::uint64_t delivered = 0;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const auto outcome =
+          i < r.items.size() ? r.items[i].outcome : SendResult::Item::Outcome::retry;
+      if (outcome == SendResult::Item::Outcome::delivered) {
+        ++delivered;
+      } else if (outcome == SendResult::Item::Outcome::rejected) {
+        reason = r.items[i].reason;
+        rejected.push_back(std::move(batch[i]));
+      } else {
+        again.push_back(std::move(batch[i]));
+      }
+    }
+    settle([&](DeliveryCounts& c) { c.delivered += delivered; }, flight ? delivered : 0);
+    if (!rejected.empty()) dead_letter_records(rejected, reason, flight ? rejected.size() : 0);
+    return again;
+  }
+
+  // Direct mode: one batch from the queue to the transport, retried until
+  // it is settled, handed to the spool, or given up.
+  void deliver_direct(std::vector<QueuedRecord> batch) {
+    const auto started = Clock::now();
+    while (!batch.empty()) {
+      const std::size_t n = batch.size();
+      if (past_deadline()) {
+        give_up(batch, n);
+        return;
+      }
+      SendResult r = transport->send(batch);
+      switch (r.status) {
+        case SendResult::Status::delivered:
+          backoff.reset();
+          settle([&](DeliveryCounts& c) { c.delivered += n; }, n);
+          return;
+        case SendResult::Status::permanent:
+          set_error(transport->describe() + ": " + r.reason);
+          dead_letter_records(batch, r.reason, n);
+          return;
+        case SendResult::Status::partial: {
+          backoff.reset();
+          batch = settle_partial(batch, r, true);
+          if (batch.empty()) return;
+          r.retry_after.reset();
+          [[fallthrough]];
+        }
+        case SendResult::Status::retryable:
+          settle([&](DeliveryCounts& c) { ++c.retries; });
+          if (r.status == SendResult::Status::retryable) {
+            set_error(transport->describe() + ": " + r.reason);
+          }
+          if (spool) {
+            // The spool takes over: these first, then what is queued.
+            to_spool(batch, batch.size());
+            spooled_mode = true;
+            retry_at = Clock::now() + backoff.next(r.retry_after);
+            return;
+          }
+          if (options.retry_max_elapsed.count() > 0 &&
+              Clock::now() - started >= options.retry_max_elapsed) {
+            const std::size_t m = batch.size();
+            settle([&](DeliveryCounts& c) { c.dropped_retry_elapsed += m; }, m);
+            return;
+          }
+          (void)wait(Clock::now() + backoff.next(r.retry_after));  // then again, or give_up
+          break;
+      }
+    }
+  }
+
+  // Spooled mode: what is queued goes to the spool, and the spool to the
+  // transport once the backoff allows. False when it is time to stop.
+  bool spooled_round() {
+    for (;;) {
+      std::vector<QueuedRecord> moved =
+          queue.take_now(options.batch_max_records, std::size_t{4} << 20);
+      if (moved.empty()) break;
+      take_in_flight(moved);
+      to_spool(moved, moved.size());
+    }
+    if (stopping.load(std::memory_order_acquire) && past_deadline()) return false;
+    if (Clock::now() < retry_at) {
+      const auto until = stopping.load() ? std::min(retry_at, deadline()) : retry_at;
+      queue.wait_for_records(until);
+      return !past_deadline();
+    }
+    std::vector<QueuedRecord> batch;
+    {
+      std::lock_guard lock(spool_mutex);
+      for (auto& r : spool->peek(options.batch_max_records, options.batch_max_bytes)) {
+        batch.push_back({r.id, r.time_ns, std::move(r.bytes)});
+      }
+    }
+    if (batch.empty()) {
+      spooled_mode = false;  // drained: direct again
+      return true;
+    }
+    const std::size_t n = batch.size();
+    SendResult r = transport->send(batch);
+    const auto pop = [&] {
+      std::lock_guard lock(spool_mutex);
+      spool->pop(n);
+    };
+    switch (r.status) {
+      case SendResult::Status::delivered:
+        backoff.reset();
+        pop();
+        settle([&](DeliveryCounts& c) {
+          c.delivered += n;
+          c.spooled -= std::min<std::uint64_t>(c.spooled, n);
+        });
+        break;
+      case SendResult::Status::permanent:
+        set_error(transport->describe() + ": " + r.reason);
+        pop();
+        settle([&](DeliveryCounts& c) { c.spooled -= std::min<std::uint64_t>(c.spooled, n); });
+        dead_letter_records(batch, r.reason, 0);
+        break;
+      case SendResult::Status::partial: {
+        pop();
+        settle([&](DeliveryCounts& c) { c.spooled -= std::min<std::uint64_t>(c.spooled, n); });
+        std::vector<QueuedRecord> again = settle_partial(batch, r, false);
+        // Those to try again go back to the spool's end: their order among
+        // the others is lost, their delivery is not.
+        if (!again.empty()) {
+          to_spool(again, 0);
+          settle([&](DeliveryCounts& c) { ++c.retries; });
+          retry_at = Clock::now() + backoff.next(std::nullopt);
+        }
+        break;
+      }
+      case SendResult::Status::retryable:
+        set_error(transport->describe() + ": " + r.reason);
+        settle([&](DeliveryCounts& c) { ++c.retries; });
+        retry_at = Clock::now() + backoff.next(r.retry_after);
+        break;
+    }
+    return true;
+  }
+
+  Clock::time_point deadline() {
+    std::lock_guard lock(mutex);
+    return stop_deadline;
+  }
+
+  void run() {
+    for (;;) {
+      if (spooled_mode) {
+        if (!spooled_round()) break;
+        continue;
+      }
+      std::vector<QueuedRecord> batch =
+          queue.take(options.batch_max_records, options.batch_max_bytes, options.linger);
+      if (batch.empty()) break;  // closed and drained
+      take_in_flight(batch);
+      deliver_direct(std::move(batch));
+      if (past_deadline()) break;
+    }
+    // Shutdown's deadline passed (or everything was sent): what is left
+    // goes to the spool, else is counted.
+    for (;;) {
+      std::vector<QueuedRecord> rest =
+          queue.take_now(options.batch_max_records, std::size_t{4} << 20);
+      if (rest.empty()) break;
+      give_up(rest, 0);
+    }
+    {
+      std::lock_guard lock(mutex);
+      sender_done = true;
+    }
+    progress.notify_all();
+  }
+
+  // The records that have left the engine for good (delivered,
+  // dead-lettered, dropped after the queue took them); under `mutex`.
+  std::uint64_t settled_locked(const QueueCounts& q) const {
+    return counts.delivered + counts.dead_lettered + q.dropped_oldest + counts.dropped_spool_full +
+           counts.dropped_spool_error + counts.dropped_rejected + counts.dropped_retry_elapsed +
+           counts.dropped_shutdown;
+  }
+  std::uint64_t initial_spool = 0;  // records an earlier process left in the spool
+};
+
+DeliveryEngine::DeliveryEngine(DeliveryOptions options, std::unique_ptr<Transport> transport)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(transport))) {
+  Impl& im = *impl_;
+  if (!im.options.dead_letter_path.empty()) {
+    im.dead_letter = std::fopen(im.options.dead_letter_path.c_str(), "ae");
+    if (im.dead_letter == nullptr) {
+      throw std::runtime_error("dead-letter file '" + im.options.dead_letter_path.string() +
+                               "': " + std::strerror(errno));
+    }
+  }
+  if (im.options.spool) {
+    im.spool = std::make_unique<Spool>(*im.options.spool);
+    const SpoolStats s = im.spool->stats();
+    im.counts.spooled = s.records;  // left by an earlier process: replayed first
+    im.counts.submitted = s.records;
+    im.initial_spool = s.records;
+    if (s.records > 0) im.spooled_mode = true;
+  }
+  im.sender = std::thread([&im] { im.run(); });
+}
+
+DeliveryEngine::~DeliveryEngine() {
+  shutdown(std::chrono::seconds(5));
+  if (impl_->dead_letter != nullptr) std::fclose(impl_->dead_letter);
+}
+
+std::uint64_t DeliveryEngine::submit(std::string_view bytes, std::int64_t time_ns) {
+  Impl& im = *impl_;
+  const std::uint64_t id = im.next_id.fetch_add(1, std::memory_order_relaxed);
+  {
+    std::lock_guard lock(im.mutex);
+    ++im.counts.submitted;
+  }
+  QueuedRecord record{id, time_ns, std::string(bytes)};
+  const DeliveryQueue::Push pushed = im.queue.push(std::move(record));
+  if (pushed == DeliveryQueue::Push::full) {
+    // overflow = spool: the queue is full; the caller writes it.
+    QueuedRecord again{id, time_ns, std::string(bytes)};
+    im.to_spool({&again, 1}, 0);
+  } else if (pushed == DeliveryQueue::Push::closed) {
+    im.settle([](DeliveryCounts& c) { ++c.dropped_shutdown; });
+  }
+  return id;
+}
+
+bool DeliveryEngine::flush(std::chrono::milliseconds timeout) {
+  Impl& im = *impl_;
+  const auto until = Clock::now() + timeout;
+  im.queue.request_flush();
+  // Everything taken in so far: what the queue accepted, what it handed to
+  // the spool, what an earlier process left there.
+  const QueueCounts at_start = im.queue.counts();
+  const std::uint64_t target = at_start.queued + at_start.handed_to_spool + im.initial_spool;
+  std::unique_lock lock(im.mutex);
+  return im.progress.wait_until(lock, until, [&] {
+    return im.sender_done || im.settled_locked(im.queue.counts()) >= target;
+  });
+}
+
+void DeliveryEngine::shutdown(std::chrono::milliseconds timeout) {
+  Impl& im = *impl_;
+  if (!im.sender.joinable()) return;
+  {
+    std::lock_guard lock(im.mutex);
+    im.stop_deadline = Clock::now() + timeout;
+  }
+  im.stopping.store(true, std::memory_order_release);
+  im.queue.close();
+  im.progress.notify_all();
+  im.sender.join();
+  std::lock_guard lock(im.spool_mutex);
+  if (im.spool) im.spool->sync();
+}
+
+DeliveryCounts DeliveryEngine::counts() const {
+  const Impl& im = *impl_;
+  const QueueCounts q = im.queue.counts();
+  std::lock_guard lock(im.mutex);
+  DeliveryCounts c = im.counts;
+  c.dropped_queue_full = q.dropped_newest;
+  c.dropped_oldest = q.dropped_oldest;
+  c.dropped_oversize = q.dropped_oversize;
+  c.queued = q.records + im.in_flight;
+  c.queue_bytes = q.bytes;
+  c.oldest_time_ns = im.in_flight_oldest != 0 ? im.in_flight_oldest : q.oldest_time_ns;
+  return c;
+}
+
+std::string DeliveryEngine::last_error() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->error;
+}
+
+}  // namespace hydra::net
