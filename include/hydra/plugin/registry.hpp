@@ -44,6 +44,9 @@ struct TypeInfo {
   std::vector<OptionSpec> options{};
   // "built-in", "code", or the plugin file that provides it.
   std::string origin = "code";
+  // Sinks: the format a destination of this type gets when it names none
+  // (empty: "text", as for every destination). `syslog` gives "syslog".
+  std::string default_format{};
 };
 
 using SinkFactory = std::function<std::shared_ptr<Sink>(const Options&)>;

@@ -24,6 +24,11 @@
 #if defined(HYDRA_CONFIG_WITH_PLUGINS)
 #include "hydra/plugin/loader.hpp"
 #endif
+#if defined(HYDRA_CONFIG_WITH_NET)
+#include <mutex>
+
+#include "hydra/net/destinations.hpp"
+#endif
 #if defined(HYDRA_CONFIG_WITH_PROTECT)
 #include "hydra/protect/audit_chain.hpp"
 #include "hydra/protect/compliance.hpp"
@@ -649,6 +654,7 @@ DestinationConfig destination(const Walker& w, const Json& v, const std::string&
   std::vector<std::string_view> valid(kCommonKeys.begin(), kCommonKeys.end());
   if (plugin_sink) {
     for (const plugin::OptionSpec& o : plugin_sink->options) valid.emplace_back(o.name);
+    if (!plugin_sink->default_format.empty()) d.format = plugin_sink->default_format;
   }
   if (d.type == "console") valid.insert(valid.end(), kConsoleKeys.begin(), kConsoleKeys.end());
   if (d.type == "file" || d.type == "rotating_file") {
@@ -990,6 +996,11 @@ std::shared_ptr<const Protector> default_protector() {
 }
 
 LoggerConfig to_config(const Tree& tree, bool with_compliance, Json* detectors) {
+#if defined(HYDRA_CONFIG_WITH_NET)
+  // The network destination types (`type = "syslog"`), once.
+  static std::once_flag net_types;
+  std::call_once(net_types, [] { net::register_destinations(plugin::Registry::global()); });
+#endif
   const Walker w(tree);
   const Json& top = w.object(tree.value, "", kTopKeys, "at the top level");
   LoggerConfig config;

@@ -1,0 +1,202 @@
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+
+#include "hydra/net/syslog.hpp"
+
+namespace hydra::net {
+namespace {
+
+std::string errno_text(int e) {
+  return std::generic_category().message(e);
+}
+
+// The message without the line end the formatter put after it.
+std::string_view message_of(const QueuedRecord& r) {
+  std::string_view m = r.bytes;
+  while (!m.empty() && (m.back() == '\n' || m.back() == '\r')) m.remove_suffix(1);
+  return m;
+}
+
+class SyslogTransport final : public Transport {
+ public:
+  explicit SyslogTransport(SyslogTarget target) : target_(std::move(target)) {}
+  ~SyslogTransport() override { disconnect(); }
+
+  std::string describe() const override {
+    switch (target_.protocol) {
+      case SyslogTarget::Protocol::udp:
+        return "syslog udp " + target_.host + ":" + std::to_string(target_.port);
+      case SyslogTarget::Protocol::tcp:
+        return "syslog tcp " + target_.host + ":" + std::to_string(target_.port);
+      case SyslogTarget::Protocol::unix_socket: return "syslog unix " + target_.path;
+    }
+    return "syslog";
+  }
+
+  SendResult send(std::span<const QueuedRecord> batch) override {
+    if (fd_ < 0) {
+      std::string why = connect();
+      if (!why.empty()) return SendResult::retry(std::move(why));
+    }
+    if (target_.protocol == SyslogTarget::Protocol::tcp) return send_stream(batch);
+    return send_datagrams(batch);
+  }
+
+ private:
+  void disconnect() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+  // Waits for `events` on fd_ within the timeout; false on timeout or error.
+  bool wait(short events) {
+    pollfd p{fd_, events, 0};
+    for (;;) {
+      const int n = ::poll(&p, 1, static_cast<int>(target_.timeout.count()));
+      if (n < 0 && errno == EINTR) continue;
+      return n > 0 && (p.revents & (events | POLLERR | POLLHUP)) != 0;
+    }
+  }
+
+  std::string connect() {
+    if (target_.protocol == SyslogTarget::Protocol::unix_socket) {
+      sockaddr_un addr{};
+      addr.sun_family = AF_UNIX;
+      if (target_.path.size() >= sizeof addr.sun_path) return "path too long: " + target_.path;
+      std::memcpy(addr.sun_path, target_.path.c_str(), target_.path.size() + 1);
+      fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      if (fd_ < 0) return "socket: " + errno_text(errno);
+      if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        const int e = errno;
+        disconnect();
+        return "connect " + target_.path + ": " + errno_text(e);
+      }
+      return {};
+    }
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = target_.protocol == SyslogTarget::Protocol::tcp ? SOCK_STREAM : SOCK_DGRAM;
+    addrinfo* found = nullptr;
+    const std::string port = std::to_string(target_.port);
+    if (const int rc = ::getaddrinfo(target_.host.c_str(), port.c_str(), &hints, &found); rc != 0) {
+      return "resolve " + target_.host + ": " + ::gai_strerror(rc);
+    }
+    std::string why = "no address for " + target_.host;
+    for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+      fd_ = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
+      if (fd_ < 0) {
+        why = "socket: " + errno_text(errno);
+        continue;
+      }
+      if (::connect(fd_, a->ai_addr, a->ai_addrlen) == 0) break;
+      if (errno == EINPROGRESS && wait(POLLOUT)) {
+        int error = 0;
+        socklen_t len = sizeof error;
+        ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &len);
+        if (error == 0) break;
+        why = "connect " + describe() + ": " + errno_text(error);
+      } else {
+        why = "connect " + describe() + ": " +
+              (errno == EINPROGRESS ? std::string("timed out") : errno_text(errno));
+      }
+      disconnect();
+    }
+    ::freeaddrinfo(found);
+    return fd_ >= 0 ? std::string() : why;
+  }
+
+  // RFC 6587 octet counting, the whole batch in as few writes as it takes.
+  SendResult send_stream(std::span<const QueuedRecord> batch) {
+    std::string out;
+    for (const auto& r : batch) {
+      const std::string_view m = message_of(r);
+      out += std::to_string(m.size());
+      out += ' ';
+      out += m;
+    }
+    std::size_t sent = 0;
+    while (sent < out.size()) {
+      const ssize_t n = ::send(fd_, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
+      if (n > 0) {
+        sent += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && wait(POLLOUT)) continue;
+      const int e = n < 0 ? errno : EPIPE;
+      disconnect();
+      // Part of the batch may have reached the server: it goes again whole
+      // (at least once).
+      return SendResult::retry(
+          "send to " + describe() + ": " +
+          (n < 0 && (e == EAGAIN || e == EWOULDBLOCK) ? "timed out" : errno_text(e)));
+    }
+    return SendResult::ok();
+  }
+
+  // One message a datagram. A message the socket refuses for its size is
+  // rejected alone; a refused peer (ECONNREFUSED: nothing listening) makes
+  // the rest of the batch retryable.
+  SendResult send_datagrams(std::span<const QueuedRecord> batch) {
+    SendResult result;
+    result.status = SendResult::Status::partial;
+    bool all_ok = true;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const std::string_view m = message_of(batch[i]);
+      ssize_t n = -1;
+      for (;;) {
+        n = ::send(fd_, m.data(), m.size(), MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) &&
+            wait(POLLOUT)) {
+          continue;
+        }
+        break;
+      }
+      using O = SendResult::Item::Outcome;
+      if (n >= 0) {
+        result.items.push_back({O::delivered, {}});
+      } else if (errno == EMSGSIZE) {
+        all_ok = false;
+        result.items.push_back({O::rejected, "message of " + std::to_string(m.size()) +
+                                                 " bytes too large for a datagram"});
+      } else {
+        const std::string why = "send to " + describe() + ": " + errno_text(errno);
+        disconnect();
+        if (i == 0) return SendResult::retry(why);
+        for (std::size_t k = i; k < batch.size(); ++k) result.items.push_back({O::retry, {}});
+        return result;
+      }
+    }
+    if (all_ok) return SendResult::ok();
+    return result;
+  }
+
+  SyslogTarget target_;
+  int fd_ = -1;
+};
+
+}  // namespace
+
+SyslogTarget::Protocol syslog_protocol(std::string_view name) {
+  if (name == "udp") return SyslogTarget::Protocol::udp;
+  if (name == "tcp") return SyslogTarget::Protocol::tcp;
+  if (name == "unix") return SyslogTarget::Protocol::unix_socket;
+  throw std::invalid_argument("protocol '" + std::string(name) +
+                              "' is not one (valid: udp, tcp, unix; tls is not there yet)");
+}
+
+std::unique_ptr<Transport> make_syslog_transport(const SyslogTarget& target) {
+  return std::make_unique<SyslogTransport>(target);
+}
+
+}  // namespace hydra::net
