@@ -13,14 +13,15 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 jobs=$(nproc)
 
-run_suite() {  # build dir, suite (plain, asan: see scripts/configure-suite.sh)
-  local dir=$1 suite=$2
+run_suite() {  # build dir, suite (plain, asan: see scripts/configure-suite.sh), [tests to leave out]
+  local dir=$1 suite=$2 exclude=${3:-}
   echo "=== configure $dir ($suite)"
   scripts/configure-suite.sh "$dir" "$suite" >/dev/null
   echo "=== build $dir"
   cmake --build "$dir" -j "$jobs"
   echo "=== test $dir"
-  ctest --test-dir "$dir" -j "$jobs" --output-on-failure --timeout 300 --no-tests=error
+  ctest --test-dir "$dir" -j "$jobs" --output-on-failure --timeout 300 --no-tests=error \
+    ${exclude:+-E "$exclude"}
 }
 
 run_suite build plain
@@ -28,7 +29,14 @@ run_suite build plain
 # as a report (a shared 2-core machine is too noisy to gate on timings).
 build/bench/hydra-bench --quick --json build/bench.json
 python3 scripts/bench-compare.py bench/baseline.json build/bench.json --report-only
-run_suite build-asan asan
+# SyncForkTest forks while eight threads log. Debian 12's GCC 12 ASan does not
+# take its allocator's locks around fork(), so a child can inherit one held
+# by a thread it does not have and hang on its first allocation from a new
+# thread (seen: the child's flusher thread blocked in
+# SizeClassAllocator64::GetFromAllocator). glibc's malloc does, so the plain
+# suite runs it.
+run_suite build-asan asan 'SyncForkTest'
+
 
 # ThreadSanitizer over the concurrent parts: the logger in both modes, the
 # async engine (also with HYDRA_INLINE_CALLS), the sinks, the protect stage,
