@@ -46,6 +46,7 @@ struct DeliveryEngine::Impl {
   std::int64_t in_flight_oldest = 0;
   std::string error;
   bool sender_done = false;
+  std::atomic<bool> failing{false};  // the last send failed, retryably
 
   std::atomic<bool> stopping{false};
   Clock::time_point stop_deadline = Clock::time_point::max();  // under mutex
@@ -205,6 +206,7 @@ struct DeliveryEngine::Impl {
       switch (r.status) {
         case SendResult::Status::delivered:
           backoff.reset();
+          failing = false;
           settle([&](DeliveryCounts& c) { c.delivered += n; }, n);
           return;
         case SendResult::Status::permanent:
@@ -221,6 +223,7 @@ struct DeliveryEngine::Impl {
         case SendResult::Status::retryable:
           settle([&](DeliveryCounts& c) { ++c.retries; });
           if (r.status == SendResult::Status::retryable) {
+            failing = true;
             set_error(transport->describe() + ": " + r.reason);
           }
           if (spool) {
@@ -278,6 +281,7 @@ struct DeliveryEngine::Impl {
     switch (r.status) {
       case SendResult::Status::delivered:
         backoff.reset();
+        failing = false;
         pop();
         settle([&](DeliveryCounts& c) {
           c.delivered += n;
@@ -304,6 +308,7 @@ struct DeliveryEngine::Impl {
         break;
       }
       case SendResult::Status::retryable:
+        failing = true;
         set_error(transport->describe() + ": " + r.reason);
         settle([&](DeliveryCounts& c) { ++c.retries; });
         retry_at = Clock::now() + backoff.next(r.retry_after);
@@ -412,6 +417,14 @@ bool DeliveryEngine::flush(std::chrono::milliseconds timeout) {
   return im.progress.wait_until(lock, until, [&] {
     return im.sender_done || im.settled_locked(im.queue.counts()) >= target;
   });
+}
+
+void DeliveryEngine::request_flush() {
+  impl_->queue.request_flush();
+}
+
+bool DeliveryEngine::failing() const {
+  return impl_->failing.load();
 }
 
 void DeliveryEngine::shutdown(std::chrono::milliseconds timeout) {

@@ -20,6 +20,13 @@ void NetworkSink::write(const Record& record, std::string_view bytes) {
 }
 
 void NetworkSink::flush() {
+  // A destination that is down is not waited for: the caller may be the
+  // application (a record at flush_level), and its records are safe in the
+  // queue or the spool. The sender is told to send what is queued.
+  if (engine_.failing()) {
+    engine_.request_flush();
+    return;
+  }
   (void)engine_.flush(flush_timeout_);
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <hydra/net/delivery.hpp>
+#include <hydra/net/network_sink.hpp>
 #include <nlohmann/json.hpp>
 
 #include "test_util.hpp"
@@ -256,6 +257,25 @@ TEST_F(DeliveryTest, RetryMaxElapsedGivesUpWithItsOwnCount) {
   for (int i = 0; i < 5; ++i) engine.submit(line(i), i);
   until([&] { return engine.counts().dropped_retry_elapsed == 5; });
   expect_balanced(engine.counts());
+}
+
+// The sink's flush() is called on the application's threads (a record at
+// flush_level): it never waits on a destination that is down. (Were it to
+// wait, the hour-long flush_timeout would hang this test.)
+TEST_F(DeliveryTest, TheSinkDoesNotWaitOnADeadDestination) {
+  state_->down = true;
+  hydra::net::NetworkSink sink(fast_options(), transport(), std::chrono::hours(1), milliseconds(0));
+  hydra::Record r;
+  sink.write(r, line(0));
+  until([&] { return sink.engine().failing(); });
+  sink.flush();
+  EXPECT_EQ(sink.counts().delivered, 0u);
+  state_->down = false;  // back: flush waits for the delivery now
+  until([&] { return !sink.engine().failing(); });
+  sink.write(r, line(1));
+  sink.flush();
+  EXPECT_EQ(sink.counts().delivered, 2u);
+  EXPECT_EQ(delivered(), lines(0, 2));
 }
 
 }  // namespace

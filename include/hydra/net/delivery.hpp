@@ -128,6 +128,13 @@ class DeliveryEngine {
   // delivered (or dead-lettered, or dropped) within `timeout`.
   bool flush(std::chrono::milliseconds timeout);
 
+  // Asks the sender to send what is queued now (ends a batch's linger);
+  // does not wait.
+  void request_flush();
+  // Whether the last send failed with a retryable error (the destination is
+  // down or refusing): flush() would wait for it to come back.
+  bool failing() const;
+
   // Stops taking records, and sends what is left, in order, for at most
   // `timeout`; what is still undelivered then goes to the spool if there is
   // one, else is counted as dropped_shutdown. A retryable error is not

@@ -1,9 +1,10 @@
 // A sink that ships what its destination formats through a delivery engine
 // (hydra/net/delivery.hpp): write() copies the formatted record into the
 // engine's queue and returns; the engine's sender does the network. flush()
-// waits (up to flush_timeout) for what was written to be delivered; the
-// destructor shuts the engine down (up to shutdown_timeout), spooling or
-// counting what is left. What the engine drops is this sink's
+// waits (up to flush_timeout) for what was written to be delivered, unless
+// the destination is failing: then it only asks the sender to send now (the
+// application never waits on a dead destination). The destructor shuts the engine down (up to
+// shutdown_timeout), spooling or counting what is left. What the engine drops is this sink's
 // dropped_records(), in the logger's metrics.
 #pragma once
 
