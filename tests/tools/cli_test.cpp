@@ -61,6 +61,10 @@ std::vector<Command> commands() {
     all.push_back({{"plugin", sub}, {}});
   }
 #endif
+#if defined(HYDRA_CLI_WITH_NET)
+  all.push_back({{"spool", "inspect"}, {}});
+  all.push_back({{"spool", "replay"}, {"--consume"}});
+#endif
   return all;
 }
 
@@ -75,6 +79,9 @@ std::vector<std::string> groups() {
 #endif
 #if defined(HYDRA_CLI_WITH_PLUGINS)
   all.emplace_back("plugin");
+#endif
+#if defined(HYDRA_CLI_WITH_NET)
+  all.emplace_back("spool");
 #endif
   return all;
 }

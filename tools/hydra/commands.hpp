@@ -15,6 +15,7 @@ int run_redact(Args args);  // built with HYDRA_WITH_PROTECT only
 int run_audit(Args args);   // built with HYDRA_WITH_PROTECT only
 int run_config(Args args);  // built with HYDRA_WITH_CONFIG only
 int run_plugin(Args args);  // built with HYDRA_WITH_PLUGINS only
+int run_spool(Args args);   // built with HYDRA_WITH_NET only
 // hydra plugin check (plugin_check.cpp): the arguments after "check".
 int plugin_check(Args args);
 

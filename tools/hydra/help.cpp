@@ -204,6 +204,23 @@ const std::vector<CommandHelp>& commands() {
        "($XDG_CONFIG_HOME/hydra/trusted-keys, else ~/.config/hydra/trusted-keys).",
        {},
        "0; 1 when PUB holds no Ed25519 key"},
+      {"spool inspect",
+       {"DIR"},
+       "Prints what the disk spool of a network destination in DIR holds: records, segments, "
+       "bytes, the oldest record's time, and the bytes skipped as corrupt or cut off as torn "
+       "(docs/shipping.md). The spool must not be in use by its process.",
+       {},
+       "0; 1 when DIR cannot be opened as a spool (the message says why); 64 for a usage "
+       "error"},
+      {"spool replay",
+       {"[--consume] DIR"},
+       "Writes the records of the spool in DIR to standard output, oldest first, one a line, "
+       "as its destination formatted them.",
+       {{"--consume",
+         "take each batch out of the spool once it was written (without: the spool is left as "
+         "it is)"}},
+       "0; 1 when DIR cannot be opened as a spool or the output cannot be written; 64 for a "
+       "usage error"},
       {"help",
        {"[COMMAND]"},
        "Prints every command with its options; with COMMAND, that command's usage and options "

@@ -82,6 +82,11 @@ int main(int argc, char** argv) {
 #else
   if (command == "plugin") return without_module(command, "plugins");
 #endif
+#if defined(HYDRA_WITH_NET)
+  if (command == "spool") return run_spool(rest);
+#else
+  if (command == "spool") return without_module(command, "net");
+#endif
   if (command == "help" || is_help_option(command)) return run_help(rest);
   if (command == "version" || command == "--version") return run_version(rest);
   const std::string text = "hydra: unknown command " + quote(command) + "\n\n" + overview();
