@@ -174,6 +174,7 @@ TEST_F(DeliveryTest, APartialResultSettlesEachRecordAndRetriesOnlyThoseToRetry) 
   });
   DeliveryOptions o = fast_options();
   o.batch_max_records = 4;
+  o.linger = std::chrono::hours(1);  // the batch is the four records: it goes when full
   DeliveryEngine engine(o, transport());
   for (int i = 0; i < 4; ++i) engine.submit(line(i), i);
   ASSERT_TRUE(engine.flush(std::chrono::minutes(1)));

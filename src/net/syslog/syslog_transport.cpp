@@ -68,12 +68,15 @@ class SyslogTransport final : public Transport {
   }
 
   std::string connect() {
+    // Every socket is non-blocking: a reader that stalls makes a send wait
+    // at most `timeout` (then it is retried), so the sender, and shutdown,
+    // never hang on it.
     if (target_.protocol == SyslogTarget::Protocol::unix_socket) {
       sockaddr_un addr{};
       addr.sun_family = AF_UNIX;
       if (target_.path.size() >= sizeof addr.sun_path) return "path too long: " + target_.path;
       std::memcpy(addr.sun_path, target_.path.c_str(), target_.path.size() + 1);
-      fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
       if (fd_ < 0) return "socket: " + errno_text(errno);
       if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
         const int e = errno;
