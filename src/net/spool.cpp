@@ -435,7 +435,7 @@ std::vector<SpooledRecord> Spool::peek(std::size_t max_records, std::size_t max_
         for (; next < chunk.size(); ++next) {
           std::size_t s2 = 0;
           const Decode d2 = decode(chunk, next, nullptr, s2);
-          if (d2 == Decode::ok || (d2 == Decode::torn && !last_chunk &&
+          if (d2 == Decode::ok || (d2 == Decode::torn && !last_chunk && chunk.size() - next >= 4 &&
                                    get<std::uint32_t>(chunk.data() + next) == kRecordMagic)) {
             break;
           }

@@ -176,6 +176,38 @@ TEST_F(SpoolTest, CorruptionInTheMiddleIsSkippedAndCounted) {
   EXPECT_EQ(ids(spool.peek(100, 1 << 20)), (std::vector<std::uint64_t>{20, 22, 23}));
 }
 
+// A segment larger than a peek's reads (64 KiB and up): records that cross
+// a read's end are read again with the next one, and a bad record in the
+// middle of one is skipped up to the next record, wherever it lies.
+TEST_F(SpoolTest, ReadsInChunksSkippingABadRecordInTheMiddle) {
+  const std::string body(90, 'z');
+  std::uint64_t offset_of_1500 = 16;
+  {
+    Spool spool(options(std::uint64_t{64} << 20));
+    for (std::uint64_t i = 0; i < 3000; ++i) {
+      if (i < 1500) offset_of_1500 += 28 + body.size();
+      ASSERT_EQ(spool.append(i, 0, body), Spool::Append::ok);
+    }
+  }
+  {
+    std::fstream f(segments(options().dir).at(0), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(offset_of_1500 + 30));
+    f.put('#');
+  }
+  Spool spool(options(std::uint64_t{64} << 20));
+  EXPECT_EQ(spool.stats().records, 2999u);
+  std::vector<std::uint64_t> seen;
+  for (;;) {
+    const auto batch = spool.peek(500, 100);  // about one record of bytes: the smallest reads
+    if (batch.empty()) break;
+    for (const auto& r : batch) seen.push_back(r.id);
+    spool.pop(batch.size());
+  }
+  std::vector<std::uint64_t> expected = range(0, 3000);
+  expected.erase(expected.begin() + 1500);
+  EXPECT_EQ(seen, expected);
+}
+
 TEST_F(SpoolTest, AFailedWriteIsCountedAndLeavesNothingBehind) {
   Spool spool(options(1 << 20));
   ASSERT_EQ(spool.append(0, 0, payload(0)), Spool::Append::ok);
