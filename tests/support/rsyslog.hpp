@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -32,8 +33,16 @@ class RsyslogServer {
  public:
   explicit RsyslogServer(std::filesystem::path dir) : dir_(std::move(dir)) {
     std::filesystem::create_directories(dir_);
+    // The Unix socket in a short directory of its own: a socket's path must
+    // fit in 108 bytes, which a test's directory under the build tree may not.
+    char short_dir[] = "/tmp/hydra-rsyslog-XXXXXX";
+    if (::mkdtemp(short_dir) != nullptr) socket_dir_ = short_dir;
   }
-  ~RsyslogServer() { stop(); }
+  ~RsyslogServer() {
+    stop();
+    std::error_code ec;
+    if (!socket_dir_.empty()) std::filesystem::remove_all(socket_dir_, ec);
+  }
   RsyslogServer(const RsyslogServer&) = delete;
   RsyslogServer& operator=(const RsyslogServer&) = delete;
 
@@ -117,7 +126,7 @@ class RsyslogServer {
 
   int tcp_port() const { return tcp_port_; }
   int udp_port() const { return udp_port_; }
-  std::string socket_path() const { return (dir_ / "log.sock").string(); }
+  std::string socket_path() const { return (socket_dir_ / "log.sock").string(); }
   std::filesystem::path file(const std::string& input) const { return dir_ / (input + ".txt"); }
 
   // The messages an input wrote, once there are `count` (or 30 s passed:
@@ -151,6 +160,7 @@ class RsyslogServer {
   }
 
   std::filesystem::path dir_;
+  std::filesystem::path socket_dir_;
   int tcp_port_ = -1;
   int udp_port_ = -1;
   pid_t pid_ = -1;
