@@ -15,6 +15,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "../sink/fd_io.hpp"
+
 namespace hydra::net {
 namespace {
 
@@ -56,9 +58,7 @@ T get(const char* p) {
   return static_cast<T>(v);
 }
 
-std::string errno_text(int error) {
-  return std::generic_category().message(error);
-}
+using hydra::detail::errno_text;  // sink/fd_io.hpp
 
 std::string segment_name(std::uint64_t seq) {
   char name[40];

@@ -10,14 +10,13 @@
 #include <string>
 #include <system_error>
 
+#include "../../sink/fd_io.hpp"
 #include "hydra/net/syslog.hpp"
 
 namespace hydra::net {
 namespace {
 
-std::string errno_text(int e) {
-  return std::generic_category().message(e);
-}
+using hydra::detail::errno_text;  // sink/fd_io.hpp
 
 // The message without the line end the formatter put after it.
 std::string_view message_of(const QueuedRecord& r) {
