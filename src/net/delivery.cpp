@@ -6,12 +6,12 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstdio>
-#include <cstring>
 #include <mutex>
 #include <random>
 #include <stdexcept>
 #include <thread>
 
+#include "../sink/fd_io.hpp"
 #include "hydra/format/detail/escape.hpp"
 
 namespace hydra::net {
@@ -114,9 +114,9 @@ struct DeliveryEngine::Impl {
         from_flight);
   }
 
-  // Into the spool; what it refuses is dropped with its reason. Under
-  // spool_mutex.
-  void spool_locked(std::span<const QueuedRecord> records, std::size_t from_flight) {
+  // Into the spool; what it refuses is dropped with its reason.
+  void to_spool(std::span<const QueuedRecord> records, std::size_t from_flight) {
+    std::lock_guard lock(spool_mutex);
     std::uint64_t spooled = 0, full = 0, failed = 0;
     for (const auto& r : records) {
       switch (spool->append(r.id, r.time_ns, r.bytes)) {
@@ -133,11 +133,6 @@ struct DeliveryEngine::Impl {
           c.dropped_spool_error += failed;
         },
         from_flight);
-  }
-
-  void to_spool(std::span<const QueuedRecord> records, std::size_t from_flight) {
-    std::lock_guard lock(spool_mutex);
-    spool_locked(records, from_flight);
   }
 
   // Records the sender holds that will not be sent: to the spool, else
@@ -157,14 +152,12 @@ struct DeliveryEngine::Impl {
     if (!batch.empty()) in_flight_oldest = batch.front().time_ns;
   }
 
-  // Waits until `until`, or shutdown's deadline; false when stopping and
-  // the deadline passed.
-  bool wait(Clock::time_point until) {
+  // Waits until `until`, or until shutdown's deadline passes.
+  void wait(Clock::time_point until) {
     std::unique_lock lock(mutex);
     progress.wait_until(lock, until, [&] {
       return stopping.load(std::memory_order_acquire) && Clock::now() >= stop_deadline;
     });
-    return !(stopping.load(std::memory_order_acquire) && Clock::now() >= stop_deadline);
   }
 
   // A partial result: counts what was delivered and rejected; returns the
@@ -239,7 +232,7 @@ struct DeliveryEngine::Impl {
             settle([&](DeliveryCounts& c) { c.dropped_retry_elapsed += m; }, m);
             return;
           }
-          (void)wait(Clock::now() + backoff.next(r.retry_after));  // then again, or give_up
+          wait(Clock::now() + backoff.next(r.retry_after));  // then again, or give_up
           break;
       }
     }
@@ -274,29 +267,31 @@ struct DeliveryEngine::Impl {
     }
     const std::size_t n = batch.size();
     SendResult r = transport->send(batch);
-    const auto pop = [&] {
-      std::lock_guard lock(spool_mutex);
-      spool->pop(n);
+    // Takes the batch out of the spool; `also` counts where it went, in the
+    // same step as it leaves `spooled`.
+    const auto unspool = [&](auto&& also) {
+      {
+        std::lock_guard lock(spool_mutex);
+        spool->pop(n);
+      }
+      settle([&](DeliveryCounts& c) {
+        c.spooled -= std::min<std::uint64_t>(c.spooled, n);
+        also(c);
+      });
     };
     switch (r.status) {
       case SendResult::Status::delivered:
         backoff.reset();
         failing = false;
-        pop();
-        settle([&](DeliveryCounts& c) {
-          c.delivered += n;
-          c.spooled -= std::min<std::uint64_t>(c.spooled, n);
-        });
+        unspool([&](DeliveryCounts& c) { c.delivered += n; });
         break;
       case SendResult::Status::permanent:
         set_error(transport->describe() + ": " + r.reason);
-        pop();
-        settle([&](DeliveryCounts& c) { c.spooled -= std::min<std::uint64_t>(c.spooled, n); });
+        unspool([](DeliveryCounts&) {});
         dead_letter_records(batch, r.reason, 0);
         break;
       case SendResult::Status::partial: {
-        pop();
-        settle([&](DeliveryCounts& c) { c.spooled -= std::min<std::uint64_t>(c.spooled, n); });
+        unspool([](DeliveryCounts&) {});
         std::vector<QueuedRecord> again = settle_partial(batch, r, false);
         // Those to try again go back to the spool's end: their order among
         // the others is lost, their delivery is not.
@@ -367,7 +362,7 @@ DeliveryEngine::DeliveryEngine(DeliveryOptions options, std::unique_ptr<Transpor
     im.dead_letter = std::fopen(im.options.dead_letter_path.c_str(), "ae");
     if (im.dead_letter == nullptr) {
       throw std::runtime_error("dead-letter file '" + im.options.dead_letter_path.string() +
-                               "': " + std::strerror(errno));
+                               "': " + hydra::detail::errno_text(errno));
     }
   }
   if (im.options.spool) {
