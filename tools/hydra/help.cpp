@@ -399,6 +399,11 @@ int option_error(std::string_view command, std::string_view message) {
   return kUsageError;
 }
 
+int command_failed(std::string_view command, std::string_view message) {
+  (void)option_error(command, message);  // the same line
+  return 1;
+}
+
 std::string quote(std::string_view text) {
   return "'" + detail::to_printable(text) + "'";
 }

@@ -50,6 +50,10 @@ int unknown_argument(std::string_view command, std::string_view arg);
 // kUsageError.
 int option_error(std::string_view command, std::string_view message);
 
+// A command that could not do its work (an index refused, a spool in use):
+// "hydra COMMAND: MESSAGE" on standard error. Returns 1.
+int command_failed(std::string_view command, std::string_view message);
+
 // `text` in single quotes for an error message, control characters and
 // invalid UTF-8 escaped: what a user typed cannot add a line to the error.
 std::string quote(std::string_view text);

@@ -32,8 +32,6 @@ namespace {
 namespace fs = std::filesystem;
 using plugin::PluginError;
 
-constexpr int kFailed = 1;
-
 // The options of every subcommand; each takes a few of them.
 struct Parsed {
   std::vector<std::string> operands;
@@ -82,12 +80,6 @@ std::optional<std::string> parse(Args args, const std::vector<std::string_view>&
   if (p.operands.size() < min) return "missing operand";
   if (p.operands.size() > max) return "unexpected argument " + quote(p.operands[max]);
   return std::nullopt;
-}
-
-int fail(std::string_view command, const std::string& message) {
-  std::fprintf(stderr, "hydra %.*s: %s\n", static_cast<int>(command.size()), command.data(),
-               message.c_str());
-  return kFailed;
 }
 
 std::string index_location(const Parsed& p) {
@@ -153,7 +145,8 @@ int index_sign(const Parsed& p) {
 int search(const Parsed& p) {
   const auto opened = open_for_reading("plugin search", p);
   const auto found = opened.index.search(p.operands.front());
-  if (found.empty()) return fail("plugin search", "no plugin matches " + quote(p.operands.front()));
+  if (found.empty())
+    return command_failed("plugin search", "no plugin matches " + quote(p.operands.front()));
   std::size_t width = 0;
   for (const auto* e : found) width = std::max(width, e->name.size() + 1 + e->version.size());
   for (const auto* e : found) {
@@ -168,8 +161,8 @@ int info(const Parsed& p) {
   const auto opened = open_for_reading("plugin info", p);
   const plugin::IndexEntry* e = opened.index.find(p.operands.front());
   if (e == nullptr) {
-    return fail("plugin info",
-                "index '" + opened.location + "' has no plugin " + quote(p.operands.front()));
+    return command_failed("plugin info", "index '" + opened.location + "' has no plugin " +
+                                             quote(p.operands.front()));
   }
   fmt::print("name:        {}\nversion:     {}\ndescription: {}\nkinds:       {}\n", e->name,
              e->version, e->description, join(e->kinds));
@@ -191,15 +184,17 @@ int install(const Parsed& p) {
   const fs::path dir = plugin::user_plugin_dir();
   plugin::InstalledPlugin installed;
   if (plugin::is_url(what)) {
-    return fail("plugin install", "'" + what +
-                                      "' is a URL; plugins are downloaded only through a signed "
-                                      "index that lists them (--index URL, then the name)");
+    return command_failed("plugin install",
+                          "'" + what +
+                              "' is a URL; plugins are downloaded only through a signed "
+                              "index that lists them (--index URL, then the name)");
   }
   if (what.find('/') != std::string::npos || what.ends_with(".so")) {
     if (!p.allow_unsigned) {
-      return fail("plugin install", "'" + what +
-                                        "' is a file that no signed index vouches for; refusing "
-                                        "it (--allow-unsigned installs it anyway)");
+      return command_failed("plugin install",
+                            "'" + what +
+                                "' is a file that no signed index vouches for; refusing "
+                                "it (--allow-unsigned installs it anyway)");
     }
     installed = plugin::install_plugin_file(what, dir);
   } else {
@@ -265,8 +260,9 @@ int verify(const Parsed& p) {
   }
   if (checks.empty()) fmt::print("no plugins installed in {}\n", dir.string());
   if (bad > 0) {
-    return fail("plugin verify", fmt::format("{} of {} installed plugin{} changed", bad,
-                                             checks.size(), checks.size() == 1 ? "" : "s"));
+    return command_failed("plugin verify",
+                          fmt::format("{} of {} installed plugin{} changed", bad, checks.size(),
+                                      checks.size() == 1 ? "" : "s"));
   }
   return 0;
 }
@@ -332,7 +328,7 @@ int run_plugin(Args args) {
   try {
     return sub->run(parsed);
   } catch (const ConfigError& e) {
-    return fail(command, e.what());
+    return command_failed(command, e.what());
   }
 }
 

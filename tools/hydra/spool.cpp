@@ -29,12 +29,6 @@ std::string utc(std::int64_t ns) {
   return fmt::format("{}.{:06}Z", text, (ns % 1'000'000'000) / 1000);
 }
 
-int fail(std::string_view command, const std::string& message) {
-  std::fprintf(stderr, "hydra %.*s: %s\n", static_cast<int>(command.size()), command.data(),
-               message.c_str());
-  return 1;
-}
-
 int inspect(const std::string& dir) {
   net::SpoolOptions options;
   options.dir = dir;
@@ -71,7 +65,9 @@ int replay(const std::string& dir, bool consume) {
       spool.pop(batch.size());
     }
   }
-  return std::fflush(stdout) == 0 ? 0 : fail("spool replay", "cannot write to standard output");
+  return std::fflush(stdout) == 0
+             ? 0
+             : command_failed("spool replay", "cannot write to standard output");
 }
 
 }  // namespace
@@ -102,7 +98,7 @@ int run_spool(Args args) {
   try {
     return sub == "inspect" ? inspect(dir) : replay(dir, consume);
   } catch (const std::exception& e) {
-    return fail(name, e.what());
+    return command_failed(name, e.what());
   }
 }
 
