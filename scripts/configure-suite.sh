@@ -14,6 +14,11 @@
 #          build of the async and logger tests: plain and tsan run it), the
 #          hydra command, the examples
 #   tsan   RelWithDebInfo with TSan; the tests only
+#
+# Every suite compiles with -g1 (line tables: stack traces from sanitizers,
+# gdb and crash handlers keep file and line) instead of -g, which makes
+# compiling the tests about a quarter faster; and through ccache when it is
+# installed, so that a second run on the same machine rebuilds little.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 if (($# < 2)); then
@@ -29,6 +34,14 @@ shift 2
 # with the option on they are left out).
 common=(-DHYDRA_BUILD_TESTS=ON -DHYDRA_WITH_ZSTD=ON -DHYDRA_WITH_PROTECT=ON
   -DHYDRA_WITH_CONFIG=ON -DHYDRA_WITH_PLUGINS=ON -DHYDRA_WITH_NET=ON -DHYDRA_INLINE_CALLS=OFF)
+# -g1 instead of -g; the build types' other flags as CMake has them.
+debug_info=(
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"
+  "-DCMAKE_CXX_FLAGS_DEBUG=-g1" "-DCMAKE_C_FLAGS_DEBUG=-g1")
+launcher=()
+if command -v ccache >/dev/null; then
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+fi
 case $suite in
   plain)
     own=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DHYDRA_SANITIZE= -DHYDRA_BUILD_TOOLS=ON
@@ -47,4 +60,5 @@ case $suite in
     exit 64
     ;;
 esac
-exec cmake -S "$root" -B "$dir" -G Ninja "${common[@]}" "${own[@]}" "$@"
+exec cmake -S "$root" -B "$dir" -G Ninja "${common[@]}" "${debug_info[@]}" "${launcher[@]}" \
+  "${own[@]}" "$@"

@@ -65,17 +65,20 @@ for suite in plain asan tsan; do
       expect plain HYDRA_BUILD_BENCH ON
       expect plain HYDRA_BUILD_EXAMPLES ON
       expect plain HYDRA_TEST_INLINE_CALLS ON
+      expect plain CMAKE_CXX_FLAGS_RELWITHDEBINFO "-O2 -g1 -DNDEBUG"
       ;;
     asan)
       expect asan CMAKE_BUILD_TYPE Debug
       expect asan HYDRA_SANITIZE address,undefined
       expect asan HYDRA_BUILD_TOOLS ON
       expect asan HYDRA_TEST_INLINE_CALLS OFF
+      expect asan CMAKE_CXX_FLAGS_DEBUG "-g1"
       ;;
     tsan)
       expect tsan CMAKE_BUILD_TYPE RelWithDebInfo
       expect tsan HYDRA_SANITIZE thread
       expect tsan HYDRA_TEST_INLINE_CALLS ON
+      expect tsan CMAKE_CXX_FLAGS_RELWITHDEBINFO "-O2 -g1 -DNDEBUG"
       ;;
   esac
   # Tests are registered (those gtest_discover_tests adds appear only once
