@@ -31,6 +31,13 @@ struct DeliveryEngine::Impl {
   DeliveryQueue queue;
   Backoff backoff;
   std::atomic<std::uint64_t> next_id{1};
+  // This engine's part of every record key (record_key()): random, never 0.
+  const std::uint64_t instance = [] {
+    std::random_device random;
+    std::uint64_t v = 0;
+    while (v == 0) v = (std::uint64_t{random()} << 32) ^ random();
+    return v;
+  }();
 
   // The spool: the sender's, and the callers' when the queue overflows
   // into it (overflow = spool).
@@ -388,11 +395,11 @@ std::uint64_t DeliveryEngine::submit(std::string_view bytes, std::int64_t time_n
     std::lock_guard lock(im.mutex);
     ++im.counts.submitted;
   }
-  QueuedRecord record{id, time_ns, std::string(bytes)};
+  QueuedRecord record{id, time_ns, std::string(bytes), im.instance};
   const DeliveryQueue::Push pushed = im.queue.push(std::move(record));
   if (pushed == DeliveryQueue::Push::full) {
     // overflow = spool: the queue is full; the caller writes it.
-    QueuedRecord again{id, time_ns, std::string(bytes)};
+    QueuedRecord again{id, time_ns, std::string(bytes), im.instance};
     im.to_spool({&again, 1}, 0);
   } else if (pushed == DeliveryQueue::Push::closed) {
     im.settle([](DeliveryCounts& c) { ++c.dropped_shutdown; });

@@ -1,10 +1,19 @@
 #include "hydra/net/delivery_queue.hpp"
 
 #include <algorithm>
+#include <cinttypes>
+#include <cstdio>
 #include <iterator>
 #include <utility>
 
 namespace hydra::net {
+
+std::string record_key(const QueuedRecord& record) {
+  char key[48];
+  const int n =
+      std::snprintf(key, sizeof key, "%016" PRIx64 "-%" PRIu64, record.instance, record.id);
+  return {key, static_cast<std::size_t>(n)};
+}
 
 DeliveryQueue::DeliveryQueue(std::size_t max_bytes, Overflow overflow)
     : max_bytes_(std::max<std::size_t>(max_bytes, 1)), overflow_(overflow) {}

@@ -4,8 +4,9 @@ namespace hydra::net {
 
 NetworkSink::NetworkSink(DeliveryOptions options, std::unique_ptr<Transport> transport,
                          std::chrono::milliseconds flush_timeout,
-                         std::chrono::milliseconds shutdown_timeout)
+                         std::chrono::milliseconds shutdown_timeout, RecordEncoder encoder)
     : engine_(std::move(options), std::move(transport)),
+      encoder_(std::move(encoder)),
       flush_timeout_(flush_timeout),
       shutdown_timeout_(shutdown_timeout) {}
 
@@ -14,9 +15,16 @@ NetworkSink::~NetworkSink() {
 }
 
 void NetworkSink::write(const Record& record, std::string_view bytes) {
-  engine_.submit(
-      bytes,
-      std::chrono::duration_cast<std::chrono::nanoseconds>(record.time.time_since_epoch()).count());
+  const std::int64_t time_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(record.time.time_since_epoch()).count();
+  if (!encoder_) {
+    engine_.submit(bytes, time_ns);
+    return;
+  }
+  thread_local std::string encoded;
+  encoded.clear();
+  encoder_(record, bytes, encoded);
+  engine_.submit(encoded, time_ns);
 }
 
 void NetworkSink::flush() {

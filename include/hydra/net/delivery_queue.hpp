@@ -27,10 +27,20 @@ namespace hydra::net {
 enum class Overflow : std::uint8_t { block, drop_newest, drop_oldest, spool };
 
 struct QueuedRecord {
-  std::uint64_t id = 0;  // stable: the logger instance's sequence
+  std::uint64_t id = 0;  // the engine instance's sequence: 1, 2, 3 ...
   std::int64_t time_ns = 0;
   std::string bytes;
+  // The delivery engine instance that took the record in: random, a new one
+  // each process (kept in the spool with the record, so that a replay after
+  // a restart keeps the record's key).
+  std::uint64_t instance = 0;
 };
+
+// The record's idempotency key, "<instance, 16 hex digits>-<id>": the same
+// for every retry and replay of the record, after a restart too, and unique
+// across processes. Sent as Elasticsearch's _id, NATS's Nats-Msg-Id, a HEC
+// field, so that a retry does not duplicate the record.
+std::string record_key(const QueuedRecord& record);
 
 struct QueueCounts {
   std::uint64_t queued = 0;            // taken in

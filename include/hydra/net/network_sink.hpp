@@ -6,21 +6,35 @@
 // application never waits on a dead destination). The destructor shuts the engine down (up to
 // shutdown_timeout), spooling or counting what is left. What the engine drops is this sink's
 // dropped_records(), in the logger's metrics.
+//
+// What is queued for a record is, by default, the bytes the destination's
+// format made. A protocol that carries records in its own structure (OTLP's
+// LogRecord, a Loki line with its labels, an Elasticsearch document) gives
+// an encoder instead, which makes them from the record's parts (level,
+// layer, fields, time) and the formatted bytes; it runs on the caller's
+// thread, like the format, and must not keep references to the record.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "hydra/net/delivery.hpp"
 #include "hydra/sink/sink.hpp"
 
 namespace hydra::net {
 
+// Appends what is queued for `record` to `out` (empty on entry).
+using RecordEncoder =
+    std::function<void(const Record& record, std::string_view formatted, std::string& out)>;
+
 class NetworkSink final : public Sink {
  public:
   NetworkSink(DeliveryOptions options, std::unique_ptr<Transport> transport,
               std::chrono::milliseconds flush_timeout = std::chrono::seconds(5),
-              std::chrono::milliseconds shutdown_timeout = std::chrono::seconds(5));
+              std::chrono::milliseconds shutdown_timeout = std::chrono::seconds(5),
+              RecordEncoder encoder = {});
   ~NetworkSink() override;
 
   void write(const Record& record, std::string_view bytes) override;
@@ -33,6 +47,7 @@ class NetworkSink final : public Sink {
 
  private:
   DeliveryEngine engine_;
+  RecordEncoder encoder_;
   std::chrono::milliseconds flush_timeout_;
   std::chrono::milliseconds shutdown_timeout_;
 };
