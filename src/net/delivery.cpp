@@ -126,7 +126,7 @@ struct DeliveryEngine::Impl {
     std::lock_guard lock(spool_mutex);
     std::uint64_t spooled = 0, full = 0, failed = 0;
     for (const auto& r : records) {
-      switch (spool->append(r.id, r.time_ns, r.bytes)) {
+      switch (spool->append(r.id, r.time_ns, r.bytes, r.instance)) {
         case Spool::Append::ok: ++spooled; break;
         case Spool::Append::full: ++full; break;
         case Spool::Append::failed: ++failed; break;
@@ -265,7 +265,7 @@ struct DeliveryEngine::Impl {
     {
       std::lock_guard lock(spool_mutex);
       for (auto& r : spool->peek(options.batch_max_records, options.batch_max_bytes)) {
-        batch.push_back({r.id, r.time_ns, std::move(r.bytes)});
+        batch.push_back({r.id, r.time_ns, std::move(r.bytes), r.instance});
       }
     }
     if (batch.empty()) {

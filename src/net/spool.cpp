@@ -23,10 +23,10 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr char kSegmentMagic[8] = {'H', 'Y', 'S', 'P', 'O', 'O', 'L', '\0'};
-constexpr std::uint32_t kFormat = 1;
+constexpr std::uint32_t kFormat = 2;
 constexpr std::size_t kSegmentHeader = 16;
-constexpr std::uint32_t kRecordMagic = 0x52505348;  // "HSPR" little-endian
-constexpr std::size_t kRecordHead = 4 + 4 + 8 + 8;  // magic, size, id, time
+constexpr std::uint32_t kRecordMagic = 0x52505348;      // "HSPR" little-endian
+constexpr std::size_t kRecordHead = 4 + 4 + 8 + 8 + 8;  // magic, size, id, instance, time
 constexpr std::size_t kRecordOverhead = kRecordHead + 4;
 // A record's payload is at most this (what a destination's batch may hold);
 // a larger size field is corruption.
@@ -112,11 +112,12 @@ Decode decode(std::string_view data, std::size_t at, SpooledRecord* out, std::si
   if (payload > kMaxPayload) return Decode::bad;
   size = kRecordOverhead + payload;
   if (data.size() - at < size) return Decode::torn;
-  const std::string_view body(p + 8, 16 + payload);
+  const std::string_view body(p + 8, kRecordHead - 8 + payload);
   if (crc32c(body) != get<std::uint32_t>(p + kRecordHead + payload)) return Decode::bad;
   if (out != nullptr) {
     out->id = get<std::uint64_t>(p + 8);
-    out->time_ns = get<std::int64_t>(p + 16);
+    out->instance = get<std::uint64_t>(p + 16);
+    out->time_ns = get<std::int64_t>(p + 24);
     out->bytes.assign(p + kRecordHead, payload);
   }
   return Decode::ok;
@@ -238,7 +239,7 @@ struct Spool::Impl {
     if (stats.records == 0 || segments.empty()) return;
     const std::string head = read_at(path(segments.front().seq), head_offset, kRecordHead);
     if (head.size() == kRecordHead && get<std::uint32_t>(head.data()) == kRecordMagic) {
-      stats.oldest_time_ns = get<std::int64_t>(head.data() + 16);
+      stats.oldest_time_ns = get<std::int64_t>(head.data() + 24);
     }
   }
 };
@@ -329,7 +330,8 @@ Spool::~Spool() {
   if (impl_->lock_fd >= 0) ::close(impl_->lock_fd);  // releases the flock
 }
 
-Spool::Append Spool::append(std::uint64_t id, std::int64_t time_ns, std::string_view bytes) {
+Spool::Append Spool::append(std::uint64_t id, std::int64_t time_ns, std::string_view bytes,
+                            std::uint64_t instance) {
   Impl& im = *impl_;
   if (bytes.size() > kMaxPayload) {
     ++im.stats.refused_full;
@@ -352,6 +354,7 @@ Spool::Append Spool::append(std::uint64_t id, std::int64_t time_ns, std::string_
   put<std::uint32_t>(record, kRecordMagic);
   put<std::uint32_t>(record, static_cast<std::uint32_t>(bytes.size()));
   put<std::uint64_t>(record, id);
+  put<std::uint64_t>(record, instance);
   put<std::int64_t>(record, time_ns);
   record.append(bytes);
   put<std::uint32_t>(record, crc32c(std::string_view(record).substr(8)));

@@ -40,6 +40,7 @@ class ScriptedTransport final : public hydra::net::Transport {
     std::mutex mutex;
     std::deque<Step> script;
     std::vector<std::string> delivered;  // the records' bytes
+    std::vector<std::string> keys;       // and their record_key()s
     std::vector<std::size_t> batch_sizes;
     std::atomic<bool> down{false};
   };
@@ -57,7 +58,10 @@ class ScriptedTransport final : public hydra::net::Transport {
       const bool delivered = r.status == SendResult::Status::delivered ||
                              (r.status == SendResult::Status::partial && i < r.items.size() &&
                               r.items[i].outcome == SendResult::Item::Outcome::delivered);
-      if (delivered) state_->delivered.push_back(batch[i].bytes);
+      if (delivered) {
+        state_->delivered.push_back(batch[i].bytes);
+        state_->keys.push_back(hydra::net::record_key(batch[i]));
+      }
     }
     return r;
   }
@@ -218,6 +222,31 @@ TEST_F(DeliveryTest, WhileTheDestinationIsDownTheSpoolTakesOverAndTheNextProcess
   EXPECT_EQ(c.delivered, 60u);
   EXPECT_EQ(c.spooled, 0u);
   expect_balanced(c);
+  // Replayed records keep the keys the first process gave them (its
+  // instance, their sequence); the second process's have its own instance.
+  std::vector<std::string> keys;
+  {
+    std::lock_guard lock(state_->mutex);
+    keys = state_->keys;
+  }
+  ASSERT_EQ(keys.size(), 60u);
+  const std::string first = keys[0].substr(0, 16);
+  const std::string second = keys[50].substr(0, 16);
+  EXPECT_NE(first, second);
+  for (int i = 0; i < 60; ++i) {
+    const std::string& instance = i < 50 ? first : second;
+    EXPECT_EQ(keys[i], instance + "-" + std::to_string(i < 50 ? i + 1 : i - 49));
+  }
+}
+
+TEST(RecordKey, IsTheInstanceInHexAndTheSequence) {
+  QueuedRecord r;
+  r.id = 1042;
+  r.instance = 0x9f3c0a51d2e47b86;
+  EXPECT_EQ(hydra::net::record_key(r), "9f3c0a51d2e47b86-1042");
+  r.instance = 1;
+  r.id = UINT64_MAX;
+  EXPECT_EQ(hydra::net::record_key(r), "0000000000000001-18446744073709551615");
 }
 
 TEST_F(DeliveryTest, WithoutASpoolWhatShutdownCannotSendIsCountedNotLostSilently) {

@@ -40,6 +40,11 @@ std::vector<std::uint64_t> ids(const std::vector<hydra::net::SpooledRecord>& rec
   return out;
 }
 
+// A record's head (magic, size, id, instance, time) and its bytes besides
+// the payload (the head and the CRC), in format 2.
+constexpr std::uint64_t kRecordHead = 32;
+constexpr std::uint64_t kRecordOverhead = kRecordHead + 4;
+
 std::vector<std::uint64_t> range(std::uint64_t from, std::uint64_t to) {
   std::vector<std::uint64_t> out;
   for (std::uint64_t i = from; i < to; ++i) out.push_back(i);
@@ -130,7 +135,7 @@ TEST_F(SpoolTest, ATornTailIsCutCountedAndAppendedAfter) {
   fs::resize_file(file, size - 7);  // a crash in the middle of the last record
   Spool spool(options(1 << 20));
   EXPECT_EQ(spool.stats().records, 4u);
-  EXPECT_EQ(spool.stats().torn_bytes, 28 + payload(4).size() - 7);
+  EXPECT_EQ(spool.stats().torn_bytes, kRecordOverhead + payload(4).size() - 7);
   ASSERT_EQ(spool.append(9, 0, payload(9)), Spool::Append::ok);
   EXPECT_EQ(ids(spool.peek(100, 1 << 20)), (std::vector<std::uint64_t>{0, 1, 2, 3, 9}));
 }
@@ -140,26 +145,26 @@ TEST_F(SpoolTest, CorruptionInTheMiddleIsSkippedAndCounted) {
   {
     Spool spool(options(1 << 20));
     for (std::uint64_t i = 0; i < 10; ++i) {
-      if (i < 5) offset_of_5 += 28 + payload(i).size();
+      if (i < 5) offset_of_5 += kRecordOverhead + payload(i).size();
       ASSERT_EQ(spool.append(i, 0, payload(i)), Spool::Append::ok);
     }
   }
   const fs::path file = segments(options().dir).at(0);
   {
     std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(static_cast<std::streamoff>(offset_of_5 + 24 + 3));  // in record 5's payload
+    f.seekp(static_cast<std::streamoff>(offset_of_5 + kRecordHead + 3));  // in record 5's payload
     f.put('#');
   }
   std::uint64_t offset_of_21 = 16;
   {
     Spool spool(options(1 << 20));
     EXPECT_EQ(spool.stats().records, 9u);
-    EXPECT_EQ(spool.stats().corrupt_bytes, 28 + payload(5).size());
+    EXPECT_EQ(spool.stats().corrupt_bytes, kRecordOverhead + payload(5).size());
     EXPECT_EQ(ids(spool.peek(100, 1 << 20)),
               (std::vector<std::uint64_t>{0, 1, 2, 3, 4, 6, 7, 8, 9}));
     spool.pop(9);  // all consumed: the next records begin a new segment
     for (std::uint64_t i = 20; i < 24; ++i) {
-      if (i < 21) offset_of_21 += 28 + payload(i).size();
+      if (i < 21) offset_of_21 += kRecordOverhead + payload(i).size();
       ASSERT_EQ(spool.append(i, 0, payload(i)), Spool::Append::ok);
     }
   }
@@ -172,7 +177,7 @@ TEST_F(SpoolTest, CorruptionInTheMiddleIsSkippedAndCounted) {
   }
   Spool spool(options(1 << 20));
   EXPECT_EQ(spool.stats().records, 3u);
-  EXPECT_EQ(spool.stats().corrupt_bytes, 28 + payload(21).size());
+  EXPECT_EQ(spool.stats().corrupt_bytes, kRecordOverhead + payload(21).size());
   EXPECT_EQ(ids(spool.peek(100, 1 << 20)), (std::vector<std::uint64_t>{20, 22, 23}));
 }
 
@@ -185,13 +190,13 @@ TEST_F(SpoolTest, ReadsInChunksSkippingABadRecordInTheMiddle) {
   {
     Spool spool(options(std::uint64_t{64} << 20));
     for (std::uint64_t i = 0; i < 3000; ++i) {
-      if (i < 1500) offset_of_1500 += 28 + body.size();
+      if (i < 1500) offset_of_1500 += kRecordOverhead + body.size();
       ASSERT_EQ(spool.append(i, 0, body), Spool::Append::ok);
     }
   }
   {
     std::fstream f(segments(options().dir).at(0), std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(static_cast<std::streamoff>(offset_of_1500 + 30));
+    f.seekp(static_cast<std::streamoff>(offset_of_1500 + kRecordHead + 6));
     f.put('#');
   }
   Spool spool(options(std::uint64_t{64} << 20));
@@ -250,15 +255,16 @@ TEST_F(SpoolTest, TheFormatIsPinned) {
   EXPECT_EQ(hydra::net::crc32c("123456789"), 0xE3069283u);  // the CRC-32C check value
   {
     Spool spool(options());
-    ASSERT_EQ(spool.append(0x0102030405060708, -2, "hi"), Spool::Append::ok);
+    ASSERT_EQ(spool.append(0x0102030405060708, -2, "hi", 0x1112131415161718), Spool::Append::ok);
   }
   const std::string bytes = hydra::test::read_file(segments(options().dir).at(0));
-  std::string expected("HYSPOOL\0\x01\0\0\0\0\0\0\0", 16);
+  std::string expected("HYSPOOL\0\x02\0\0\0\0\0\0\0", 16);
   expected += std::string("HSPR\x02\0\0\0", 8);
   expected += std::string("\x08\x07\x06\x05\x04\x03\x02\x01", 8);
+  expected += std::string("\x18\x17\x16\x15\x14\x13\x12\x11", 8);
   expected += std::string("\xfe\xff\xff\xff\xff\xff\xff\xff", 8);
   expected += "hi";
-  const std::uint32_t crc = hydra::net::crc32c(std::string_view(expected).substr(24, 18));
+  const std::uint32_t crc = hydra::net::crc32c(std::string_view(expected).substr(24, 26));
   for (int i = 0; i < 4; ++i) expected += static_cast<char>(crc >> (8 * i) & 0xff);
   EXPECT_EQ(bytes, expected);
 }

@@ -5,14 +5,15 @@
 // silently, when the cap or the disk is reached. After corruption it
 // recovers every record that decodes and counts the bytes it had to skip.
 //
-// On disk (docs/shipping.md, "The spool format"; version 1): a directory of
+// On disk (docs/shipping.md, "The spool format"; version 2): a directory of
 // segment files, seg-<20 digits>.hspool, in the order of their numbers, and
 // a cursor file, `cursor`, saying how far the oldest segment was consumed.
-// A segment is a 16-byte header ("HYSPOOL\0", u32 version 1, u32 0) then
+// A segment is a 16-byte header ("HYSPOOL\0", u32 version 2, u32 0) then
 // records, each:
 //   u32 magic 0x52505348 ("HSPR" on disk), u32 payload size,
-//   u64 record id, i64 time (ns since the epoch), the payload,
-//   u32 CRC-32C of id, time and payload;
+//   u64 record id, u64 engine instance (the two make record_key()),
+//   i64 time (ns since the epoch), the payload,
+//   u32 CRC-32C of id, instance, time and payload;
 // integers little-endian. A spool is used by one process at a time (the
 // directory is locked with flock), and by one thread at a time (its
 // destination's sender): the class is not thread-safe.
@@ -43,6 +44,7 @@ struct SpooledRecord {
   std::uint64_t id = 0;
   std::int64_t time_ns = 0;
   std::string bytes;
+  std::uint64_t instance = 0;
 };
 
 struct SpoolStats {
@@ -72,7 +74,8 @@ class Spool {
 
   // Appends one record. full: it would take the spool past max_bytes;
   // failed: the write failed (last_error() says why; nothing of it stays).
-  Append append(std::uint64_t id, std::int64_t time_ns, std::string_view bytes);
+  Append append(std::uint64_t id, std::int64_t time_ns, std::string_view bytes,
+                std::uint64_t instance = 0);
 
   // Up to `max_records` (and about `max_bytes`, at least one) of the oldest
   // records, in order, without consuming them.
