@@ -33,9 +33,9 @@ TEST(HydraSpool, InspectCountsAndReplayWritesTheRecordsInOrder) {
   auto r = hydra_spool({"inspect", spool_dir});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::size_t record = std::string("<14>1 - h app - - - record 0\n").size();
-  // A 16-byte segment header, and 28 bytes besides each payload (docs/shipping.md).
+  // A 16-byte segment header, and 36 bytes besides each payload (docs/shipping.md).
   EXPECT_EQ(r.out, spool_dir + ": 3 records in 1 segment, " +
-                       std::to_string(16 + 3 * (28 + record)) +
+                       std::to_string(16 + 3 * (36 + record)) +
                        " bytes\noldest record: 2026-12-06T12:00:00.000000Z\n"
                        "corrupt bytes skipped: 0\ntorn bytes cut: 0\n");
 
