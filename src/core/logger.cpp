@@ -1143,6 +1143,7 @@ LoggerMetrics Logger::metrics() const {
       m.write_errors += s->write_errors();
       m.sink_dropped_records += s->dropped_records();
       m.sink_dropped_bytes += s->dropped_bytes();
+      if (auto d = s->destination_metrics()) m.destinations.push_back(std::move(*d));
       if (const auto* g = dynamic_cast<const plugin::detail::GuardedSink*>(s.get())) {
         m.plugins_disabled += g->guard().disabled() ? 1 : 0;
       }

@@ -5,7 +5,8 @@ namespace hydra::net {
 NetworkSink::NetworkSink(DeliveryOptions options, std::unique_ptr<Transport> transport,
                          std::chrono::milliseconds flush_timeout,
                          std::chrono::milliseconds shutdown_timeout, RecordEncoder encoder)
-    : engine_(std::move(options), std::move(transport)),
+    : name_(options.name),
+      engine_(std::move(options), std::move(transport)),
       encoder_(std::move(encoder)),
       flush_timeout_(flush_timeout),
       shutdown_timeout_(shutdown_timeout) {}

@@ -123,6 +123,9 @@ class GuardedSink final : public Sink {
   std::uint64_t dropped_bytes() const override {
     return dropped_bytes_.load(std::memory_order_relaxed) + sink_->dropped_bytes();
   }
+  std::optional<DestinationMetrics> destination_metrics() const override {
+    return sink_->destination_metrics();
+  }
   void set_notice_formatter(const NoticeFormatter& format) override {
     sink_->set_notice_formatter(format);
   }

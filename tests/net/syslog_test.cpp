@@ -152,7 +152,15 @@ TEST(SyslogDestinationConfig, AFileNamesItByTypeWithItsOptions) {
   {
     hydra::Logger log(hydra::load_config(file));
     for (int i = 0; i < 10; ++i) log.layer("APP").info("from a file {}", i);
-    log.flush();
+    log.flush();  // waits for the destination (it is up)
+    // The logger's metrics list the destination's accounting.
+    const auto destinations = log.metrics().destinations;
+    ASSERT_EQ(destinations.size(), 1u);
+    EXPECT_EQ(destinations[0].name, "syslog tcp 127.0.0.1:" + std::to_string(server.tcp_port()));
+    EXPECT_EQ(destinations[0].counts.submitted, 10u);
+    EXPECT_EQ(destinations[0].counts.delivered, 10u);
+    EXPECT_TRUE(destinations[0].counts.balanced());
+    EXPECT_EQ(destinations[0].last_error, "");
   }
   const auto received = server.wait_for("tcp", 10);
   ASSERT_EQ(received.size(), 10u) << server.output();

@@ -33,6 +33,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -47,6 +48,7 @@
 #include "hydra/core/format_string.hpp"
 #include "hydra/core/level.hpp"
 #include "hydra/core/record.hpp"
+#include "hydra/sink/delivery_counts.hpp"
 
 namespace hydra {
 
@@ -199,6 +201,11 @@ struct LoggerMetrics {
   std::uint64_t filter_dropped = 0;
   std::uint64_t plugin_failures = 0;
   std::uint64_t plugins_disabled = 0;
+  // Each network destination's accounting (docs/shipping.md): delivered,
+  // spooled, dead-lettered, dropped by reason, queued, retries, the oldest
+  // undelivered record's age, the last error. Their drops are also in
+  // sink_dropped_records.
+  std::vector<DestinationMetrics> destinations;
 };
 
 // Aligned to a cache line so that what every call reads (the members at the

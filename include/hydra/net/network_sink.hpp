@@ -41,11 +41,15 @@ class NetworkSink final : public Sink {
   void flush() override;
   std::uint64_t write_errors() const override { return engine_.counts().retries; }
   std::uint64_t dropped_records() const override { return engine_.counts().dropped(); }
+  std::optional<DestinationMetrics> destination_metrics() const override {
+    return DestinationMetrics{name_, engine_.counts(), engine_.last_error()};
+  }
 
   DeliveryCounts counts() const { return engine_.counts(); }
   DeliveryEngine& engine() noexcept { return engine_; }
 
  private:
+  std::string name_;
   DeliveryEngine engine_;
   RecordEncoder encoder_;
   std::chrono::milliseconds flush_timeout_;

@@ -8,10 +8,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "hydra/core/record.hpp"
+#include "hydra/sink/delivery_counts.hpp"
 
 namespace hydra {
 
@@ -41,6 +43,10 @@ class Sink {
   // LoggerMetrics sums them over a logger's sinks.
   virtual std::uint64_t dropped_records() const { return 0; }
   virtual std::uint64_t dropped_bytes() const { return 0; }
+
+  // A sink that ships records to a network destination: its accounting,
+  // which LoggerMetrics::destinations lists. Others: none.
+  virtual std::optional<DestinationMetrics> destination_metrics() const { return std::nullopt; }
 
   // Renders a notice of the sink's own ("1234 records lost: No space left on
   // device") as a line of its destination's format, from a record that the
