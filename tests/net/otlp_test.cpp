@@ -140,6 +140,29 @@ TEST(OtlpSeverity, MapsEveryLevelToItsOtlpRange) {
   EXPECT_EQ(otlp_severity_number(Level::compliance), 9);
 }
 
+// service.name: the option, else $OTEL_SERVICE_NAME, else a service.name
+// attribute, else the program; the attributes given, then the environment's
+// (percent-decoded), the first of a key winning.
+TEST(OtlpResource, ServiceNameAndAttributesInOrderOfPrecedence) {
+  using hydra::net::otlp_resource;
+  using Attributes = std::vector<std::pair<std::string, std::string>>;
+  ::setenv("OTEL_RESOURCE_ATTRIBUTES", "service.name=from-attrs,team=a%2Cb, region = eu ", 1);
+  ::unsetenv("OTEL_SERVICE_NAME");
+  const auto given = otlp_resource("given", {"team=core", "host.name=h1"});
+  EXPECT_EQ(
+      given,
+      (Attributes{
+          {"service.name", "given"}, {"host.name", "h1"}, {"team", "core"}, {"region", "eu"}}));
+  EXPECT_EQ(otlp_resource("")[0].second, "from-attrs");
+  ::setenv("OTEL_SERVICE_NAME", "from-env", 1);
+  EXPECT_EQ(otlp_resource("")[0].second, "from-env");
+  ::unsetenv("OTEL_SERVICE_NAME");
+  EXPECT_EQ(otlp_resource("")[2], (std::pair<std::string, std::string>{"team", "a,b"}));
+  ::unsetenv("OTEL_RESOURCE_ATTRIBUTES");
+  EXPECT_EQ(otlp_resource("")[0].second, "hydra_net_tests");
+  EXPECT_FALSE(otlp_resource("")[1].second.empty());  // host.name
+}
+
 // Protobuf, gzip, in batches of 100: every body decodes with protoc as an
 // ExportLogsServiceRequest, and holds the records, in order, with their
 // resource, scope, severity, attributes and ids.

@@ -46,11 +46,13 @@ OtlpEncoding otlp_encoding(std::string_view name);
 // level's name ("SECURITY"), so they stay apart.
 int otlp_severity_number(Level level) noexcept;
 
-// service.name: `service_name`, else $OTEL_SERVICE_NAME, else the program's
-// name; host.name: the host's. Then the `key=value` pairs of `extra` (the
-// configuration's resource_attributes; a cloud or Kubernetes detection on
-// the config side can pass its attributes here), then those of
-// $OTEL_RESOURCE_ATTRIBUTES, each key given once (the first wins).
+// The resource's attributes: service.name (`service_name`, else
+// $OTEL_SERVICE_NAME, else a service.name among the attributes, else the
+// program's name), host.name (the host's, unless given), then the
+// `key=value` pairs of `extra` (the configuration's resource_attributes; a
+// cloud or Kubernetes detection on the config side can pass its attributes
+// here), then those of $OTEL_RESOURCE_ATTRIBUTES (values percent-decoded);
+// each key once, the first wins.
 std::vector<std::pair<std::string, std::string>> otlp_resource(
     std::string service_name, const std::vector<std::string>& extra = {});
 

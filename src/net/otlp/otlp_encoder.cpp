@@ -246,6 +246,25 @@ void encode_json(const Record& r, std::string& out) {
   out.append(b.data(), b.size());
 }
 
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
+std::string percent_decoded(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
 std::string host_name() {
   char name[256] = {};
   if (::gethostname(name, sizeof name - 1) != 0) return "unknown";
@@ -279,34 +298,46 @@ int otlp_severity_number(Level level) noexcept {
 
 std::vector<std::pair<std::string, std::string>> otlp_resource(
     std::string service_name, const std::vector<std::string>& extra) {
-  if (service_name.empty()) {
-    const char* env = std::getenv("OTEL_SERVICE_NAME");
-    if (env != nullptr && *env != '\0') {
-      service_name = env;
-    } else if (program_invocation_short_name != nullptr) {
-      service_name = program_invocation_short_name;
-    }
-  }
-  std::vector<std::pair<std::string, std::string>> out{{"service.name", service_name},
-                                                       {"host.name", host_name()}};
-  const auto add = [&](std::string_view pair) {
+  std::vector<std::pair<std::string, std::string>> attributes;
+  const auto add = [&](std::string_view pair, bool encoded) {
     const auto eq = pair.find('=');
     if (eq == std::string_view::npos || eq == 0) return;
-    const std::string key(pair.substr(0, eq));
-    for (const auto& kv : out) {
+    std::string key(trim(pair.substr(0, eq)));
+    for (const auto& kv : attributes) {
       if (kv.first == key) return;
     }
-    out.emplace_back(key, std::string(pair.substr(eq + 1)));
+    std::string value(trim(pair.substr(eq + 1)));
+    attributes.emplace_back(std::move(key), encoded ? percent_decoded(value) : value);
   };
-  for (const auto& e : extra) add(e);
+  for (const auto& e : extra) add(e, false);
+  // key=value,key=value, values percent-encoded (the OpenTelemetry SDK
+  // environment variables).
   if (const char* env = std::getenv("OTEL_RESOURCE_ATTRIBUTES"); env != nullptr) {
     std::string_view rest(env);
     while (!rest.empty()) {
       const auto comma = rest.find(',');
-      add(rest.substr(0, comma));
+      add(rest.substr(0, comma), true);
       if (comma == std::string_view::npos) break;
       rest.remove_prefix(comma + 1);
     }
+  }
+  // service.name: the option, else $OTEL_SERVICE_NAME, else one of the
+  // attributes, else the program's name.
+  const char* env = std::getenv("OTEL_SERVICE_NAME");
+  if (service_name.empty() && env != nullptr) service_name = env;
+  std::vector<std::pair<std::string, std::string>> out{{"service.name", service_name},
+                                                       {"host.name", host_name()}};
+  for (auto& kv : attributes) {
+    if (kv.first == "service.name") {
+      if (out[0].second.empty()) out[0].second = std::move(kv.second);
+    } else if (kv.first == "host.name") {
+      out[1].second = std::move(kv.second);
+    } else {
+      out.push_back(std::move(kv));
+    }
+  }
+  if (out[0].second.empty() && program_invocation_short_name != nullptr) {
+    out[0].second = program_invocation_short_name;
   }
   return out;
 }
