@@ -5,6 +5,7 @@
 
 #include "hydra/core/error.hpp"
 #include "hydra/net/network_sink.hpp"
+#include "hydra/net/otlp.hpp"
 #include "hydra/net/syslog.hpp"
 
 namespace hydra::net {
@@ -47,6 +48,73 @@ Overflow overflow_of(std::string_view name) {
   if (name == "spool") return Overflow::spool;
   throw ConfigError("option 'overflow': '" + std::string(name) +
                     "' is not a policy (valid: block, drop_newest, drop_oldest, spool)");
+}
+
+// "Name=value" (a header, a resource attribute) split at its first '='.
+std::pair<std::string, std::string> pair_of(std::string_view option, std::string_view item) {
+  const auto eq = item.find('=');
+  if (eq == std::string_view::npos || eq == 0) {
+    throw ConfigError("option '" + std::string(option) + "': '" + std::string(item) +
+                      "' is not name=value");
+  }
+  return {std::string(item.substr(0, eq)), std::string(item.substr(eq + 1))};
+}
+
+// `otlp`: OTLP/HTTP logs (hydra/net/otlp.hpp).
+void register_otlp(plugin::Registry& registry) {
+  plugin::TypeInfo otlp;
+  otlp.name = "otlp";
+  otlp.description = "OTLP/HTTP logs (protobuf or JSON) to an OpenTelemetry collector";
+  otlp.origin = "built-in";
+  otlp.default_format = "text";  // unused: each record is encoded as an OTLP LogRecord
+  otlp.options = {
+      {"endpoint", OptionType::string, false, "http://127.0.0.1:4318/v1/logs",
+       "the collector's logs URL (http or https)"},
+      {"encoding", OptionType::string, false, "protobuf", "protobuf or json"},
+      {"compression", OptionType::string, false, "none", "none or gzip"},
+      {"headers", OptionType::string_list, false, std::nullopt,
+       "Name=value headers sent with every request"},
+      {"timeout", OptionType::duration, false, "10s", "a request, connecting included", 1, 600'000},
+      {"ca_file", OptionType::string, false, std::nullopt,
+       "https: a PEM file of CAs to verify the collector by (default: the system's)"},
+      {"service_name", OptionType::string, false, std::nullopt,
+       "the resource's service.name (default: $OTEL_SERVICE_NAME, else the program's name)"},
+      {"resource_attributes", OptionType::string_list, false, std::nullopt,
+       "key=value attributes of the resource, besides service.name and host.name"},
+  };
+  for (auto& o : common_options()) otlp.options.push_back(std::move(o));
+  registry.add_sink(std::move(otlp), [](const plugin::Options& o) -> std::shared_ptr<Sink> {
+    OtlpTarget target;
+    target.endpoint = std::string(o.string("endpoint"));
+    try {
+      target.encoding = otlp_encoding(o.string("encoding"));
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(std::string("option ") + e.what());
+    }
+    const std::string_view compression = o.string("compression");
+    if (compression != "none" && compression != "gzip") {
+      throw ConfigError("option compression '" + std::string(compression) +
+                        "' is not one (valid: none, gzip)");
+    }
+    target.http.gzip = compression == "gzip";
+    target.http.timeout = o.duration("timeout");
+    if (o.has("ca_file")) target.http.ca_file = std::string(o.string("ca_file"));
+    if (o.has("headers")) {
+      for (const auto& h : o.list("headers")) target.http.headers.push_back(pair_of("headers", h));
+    }
+    std::vector<std::string> extra;
+    if (o.has("resource_attributes")) {
+      extra = o.list("resource_attributes");
+      for (const auto& a : extra) (void)pair_of("resource_attributes", a);
+    }
+    target.resource =
+        otlp_resource(o.has("service_name") ? std::string(o.string("service_name")) : "", extra);
+    auto transport = make_otlp_transport(target);
+    const std::string name = transport->describe();
+    return std::make_shared<NetworkSink>(delivery_options(o, name), std::move(transport),
+                                         std::chrono::seconds(5), std::chrono::seconds(5),
+                                         make_otlp_encoder(target.encoding));
+  });
 }
 
 }  // namespace
@@ -104,6 +172,7 @@ void register_destinations(plugin::Registry& registry) {
     const std::string name = transport->describe();
     return std::make_shared<NetworkSink>(delivery_options(o, name), std::move(transport));
   });
+  register_otlp(registry);
 }
 
 }  // namespace hydra::net
