@@ -10,6 +10,7 @@ packages=(
   rsyslog
   libre2-dev libssl-dev openssl libcurl4-openssl-dev
   libtomlplusplus-dev libyaml-cpp-dev
+  libnats-dev nats-server
 )
 missing=()
 for p in "${packages[@]}"; do
