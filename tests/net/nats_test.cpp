@@ -44,7 +44,9 @@ class StreamReader {
  public:
   explicit StreamReader(const std::string& url) {
     EXPECT_EQ(natsConnection_ConnectTo(&nc_, url.c_str()), NATS_OK);
-    if (nc_ != nullptr) EXPECT_EQ(natsConnection_JetStream(&js_, nc_, nullptr), NATS_OK);
+    if (nc_ != nullptr) {
+      EXPECT_EQ(natsConnection_JetStream(&js_, nc_, nullptr), NATS_OK);
+    }
   }
   ~StreamReader() {
     jsCtx_Destroy(js_);
@@ -171,9 +173,10 @@ TEST(NatsDestination, EveryRecordIsInTheStreamOnItsSubjectWithItsIdAndTheCountsR
     std::string expected = lines[i];
     while (!expected.empty() && expected.back() == '\n') expected.pop_back();
     ASSERT_EQ(stored[i].data, expected) << "message " << i;
-    const bool db = nlohmann::json::parse(stored[i].data).dump().find("\"DB\"") != std::string::npos;
-    EXPECT_EQ(stored[i].subject, db ? "hydra.logs.acme.shipper_svc.DB"
-                                    : "hydra.logs.acme.shipper_svc.APP");
+    const bool db =
+        nlohmann::json::parse(stored[i].data).dump().find("\"DB\"") != std::string::npos;
+    EXPECT_EQ(stored[i].subject,
+              db ? "hydra.logs.acme.shipper_svc.DB" : "hydra.logs.acme.shipper_svc.APP");
     EXPECT_EQ(stored[i].id.size(), 16u + 1 + std::to_string(i + 1).size()) << stored[i].id;
     EXPECT_TRUE(stored[i].id.ends_with("-" + std::to_string(i + 1))) << stored[i].id;
     ids.insert(stored[i].id);
@@ -252,9 +255,9 @@ TEST(NatsDestinationFaults, AServerKilledAndRestartedWhileLoggingLosesAndDuplica
   options.spool->dir = dir.path() / "spool";
   auto transport = hydra::net::make_nats_transport(target_of(server));
   auto* nats = transport.get();
-  auto network = std::make_shared<NetworkSink>(
-      options, std::move(transport), std::chrono::seconds(5), std::chrono::seconds(5),
-      hydra::net::nats_encoder("t", "s"));
+  auto network =
+      std::make_shared<NetworkSink>(options, std::move(transport), std::chrono::seconds(5),
+                                    std::chrono::seconds(5), hydra::net::nats_encoder("t", "s"));
   auto write = [&](int from, int to) {
     for (int i = from; i < to; ++i) {
       hydra::Record r;
@@ -299,10 +302,12 @@ TEST(NatsDestinationConfig, AFileNamesItByTypeWithItsOptions) {
   NatsServer server(dir.path() / "nats");
   ASSERT_TRUE(server.start());
   const std::string file = dir.file("ship.toml");
-  hydra::test::write_file(file, "name = \"cfg\"\n[[layers.APP.destinations]]\ntype = \"nats\"\n"
-                                "url = \"" + server.url() +
-                                    "\"\ntenant = \"acme\"\nstream = \"HYDRA\"\n"
-                                    "linger = \"10ms\"\nretry_initial = \"10ms\"\n");
+  hydra::test::write_file(file,
+                          "name = \"cfg\"\n[[layers.APP.destinations]]\ntype = \"nats\"\n"
+                          "url = \"" +
+                              server.url() +
+                              "\"\ntenant = \"acme\"\nstream = \"HYDRA\"\n"
+                              "linger = \"10ms\"\nretry_initial = \"10ms\"\n");
   {
     hydra::Logger log(hydra::load_config(file));
     for (int i = 0; i < 10; ++i) log.layer("APP").info("from a file {}", i);
