@@ -22,8 +22,8 @@ void append_token(std::string& out, std::string_view token) {
   }
   for (const char c : token) {
     const auto u = static_cast<unsigned char>(c);
-    const bool bad = c == '.' || c == '*' || c == '>' || std::isspace(u) != 0 || u < 0x20 ||
-                     u == 0x7f;
+    const bool bad =
+        c == '.' || c == '*' || c == '>' || std::isspace(u) != 0 || u < 0x20 || u == 0x7f;
     out += bad ? '_' : c;
   }
 }
