@@ -118,13 +118,14 @@ NatsTarget target_of(const NatsServer& server) {
   return t;
 }
 
-// Records as the encoder queues them, keyed by (instance, id).
+// Records as the encoder queues them: subject, key, record.
 std::vector<QueuedRecord> records(const std::string& subject, int n) {
   std::vector<QueuedRecord> out;
   for (int i = 1; i <= n; ++i) {
     out.push_back({static_cast<std::uint64_t>(i), 0,
-                   subject + "\n{\"message\":\"record " + std::to_string(i) + "\"}",
-                   0x1234abcdULL});
+                   subject + "\nkey-" + std::to_string(i) + "\n{\"message\":\"record " +
+                       std::to_string(i) + "\"}",
+                   0});
   }
   return out;
 }
@@ -137,7 +138,10 @@ TEST(NatsSubject, EachTokenIsMadeSafe) {
   hydra::Record r;
   r.layer = "DB.read";
   hydra::net::nats_encoder("t", "s")(r, "{\"a\":1}\n", out);
-  EXPECT_EQ(out, "hydra.logs.t.s.DB_read\n{\"a\":1}");
+  const auto nl = out.find('\n');
+  ASSERT_NE(nl, std::string::npos);
+  EXPECT_EQ(out.substr(0, nl + 1), "hydra.logs.t.s.DB_read\n");
+  EXPECT_EQ(out.substr(nl + 1 + 16), "-1\n{\"a\":1}") << out;  // the key, then the record
 }
 
 TEST(NatsDestination, EveryRecordIsInTheStreamOnItsSubjectWithItsIdAndTheCountsReconcile) {
@@ -210,7 +214,7 @@ TEST(NatsTransport, ABatchSentAgainIsDroppedByTheStreamAsDuplicates) {
   EXPECT_EQ(reader.count("LOGS"), 50u);
   const auto stored = reader.messages("LOGS");
   ASSERT_EQ(stored.size(), 50u);
-  EXPECT_EQ(stored[0].id, "000000001234abcd-1");
+  EXPECT_EQ(stored[0].id, "key-1");
   EXPECT_EQ(stored[49].data, "{\"message\":\"record 50\"}");
 }
 

@@ -1,8 +1,10 @@
 #include <nats/nats.h>
 
+#include <atomic>
 #include <cctype>
 #include <condition_variable>
 #include <mutex>
+#include <random>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -67,10 +69,27 @@ class NatsTransportImpl final : public NatsTransport {
         return SendResult::retry(std::move(why));
       }
     }
+    // Each record: "<subject>\n<key>\n<payload>" (nats_encoder()).
+    struct Parts {
+      std::string subject, key;
+      std::string_view payload;
+    };
+    std::vector<Parts> parts(batch.size());
     Pending pending;
     pending.items.assign(batch.size(), {SendResult::Item::Outcome::retry, {}});
     for (std::size_t i = 0; i < batch.size(); ++i) {
-      pending.index.emplace(record_key(batch[i]), i);
+      const std::string_view bytes = batch[i].bytes;
+      const auto a = bytes.find('\n');
+      const auto b = a == std::string_view::npos ? a : bytes.find('\n', a + 1);
+      if (a == 0 || b == std::string_view::npos || b == a + 1 ||
+          !pending.index.emplace(std::string(bytes.substr(a + 1, b - a - 1)), i).second) {
+        pending.items[i] = {SendResult::Item::Outcome::rejected,
+                            "not a subject, a key and a record (or the key twice in a batch)"};
+        ++pending.settled;
+        continue;
+      }
+      parts[i] = {std::string(bytes.substr(0, a)), std::string(bytes.substr(a + 1, b - a - 1)),
+                  bytes.substr(b + 1)};
     }
     {
       std::lock_guard lock(mutex_);
@@ -78,21 +97,15 @@ class NatsTransportImpl final : public NatsTransport {
     }
     std::string failure;  // why publishing stopped early
     for (std::size_t i = 0; i < batch.size() && failure.empty(); ++i) {
-      const std::string_view bytes = batch[i].bytes;
-      const auto nl = bytes.find('\n');
-      if (nl == std::string_view::npos || nl == 0) {
-        settle(pending, i, {SendResult::Item::Outcome::rejected, "no subject before the record"});
-        continue;
-      }
-      const std::string subject(bytes.substr(0, nl));
-      const std::string_view payload = bytes.substr(nl + 1);
+      if (parts[i].key.empty()) continue;  // rejected above
+      const Parts& p = parts[i];
       natsMsg* msg = nullptr;
-      natsStatus s = natsMsg_Create(&msg, subject.c_str(), nullptr, payload.data(),
-                                    static_cast<int>(payload.size()));
-      if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Nats-Msg-Id", record_key(batch[i]).c_str());
+      natsStatus s = natsMsg_Create(&msg, p.subject.c_str(), nullptr, p.payload.data(),
+                                    static_cast<int>(p.payload.size()));
+      if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Nats-Msg-Id", p.key.c_str());
       if (s == NATS_OK) s = js_PublishMsgAsync(js_, &msg, nullptr);
       natsMsg_Destroy(msg);  // nothing when the library took it
-      if (s != NATS_OK) failure = "publish to " + subject + ": " + status_text(s);
+      if (s != NATS_OK) failure = "publish to " + p.subject + ": " + status_text(s);
     }
     if (failure.empty()) failure = await_acks(pending);
     // What is not acknowledged now will not be waited for: taken back from
@@ -140,10 +153,6 @@ class NatsTransportImpl final : public NatsTransport {
     }
   }
 
-  void settle(Pending& p, std::size_t i, SendResult::Item item) {
-    std::lock_guard lock(mutex_);
-    settle_locked(p, i, std::move(item));
-  }
   void settle_locked(Pending& p, std::size_t i, SendResult::Item item) {
     if (p.items[i].outcome == SendResult::Item::Outcome::retry) ++p.settled;
     p.items[i] = std::move(item);
@@ -271,10 +280,21 @@ RecordEncoder nats_encoder(std::string tenant, std::string service) {
   // The subject's fixed part once; the layer's token per record.
   std::string prefix = nats_subject(tenant, service, "");
   prefix.pop_back();  // the "_" of the empty layer
-  return [prefix = std::move(prefix)](const Record& record, std::string_view formatted,
-                                      std::string& out) {
+  // The keys' instance: random, never 0, one per encoder (a destination in
+  // a process); their sequence: 1, 2, 3 ...
+  std::random_device random;
+  std::uint64_t instance = 0;
+  while (instance == 0) instance = (std::uint64_t{random()} << 32) ^ random();
+  auto next = std::make_shared<std::atomic<std::uint64_t>>(1);
+  return [prefix = std::move(prefix), instance, next](
+             const Record& record, std::string_view formatted, std::string& out) {
     out += prefix;
     append_token(out, record.layer);
+    out += '\n';
+    QueuedRecord keyed;
+    keyed.instance = instance;
+    keyed.id = next->fetch_add(1, std::memory_order_relaxed);
+    out += record_key(keyed);
     out += '\n';
     while (!formatted.empty() && (formatted.back() == '\n' || formatted.back() == '\r')) {
       formatted.remove_suffix(1);
