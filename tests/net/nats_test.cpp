@@ -243,6 +243,11 @@ TEST(NatsTransport, WhatTheStreamRefusesIsRejectedWithTheReason) {
   EXPECT_EQ(delivered, 5);
   EXPECT_EQ(rejected, 3);
   EXPECT_EQ(reader.count("SMALL"), 5u);
+  // Bytes not in the encoder's shape: rejected, never sent.
+  const std::vector<QueuedRecord> malformed = {{1, 0, "hydra.logs.small.s.APP\nno key", 0}};
+  const auto bad = transport->send(malformed);
+  EXPECT_EQ(bad.status, SendResult::Status::permanent);
+  EXPECT_NE(bad.reason.find("not a subject, a key and a record"), std::string::npos) << bad.reason;
   // No stream takes the subject: no responders, retryable.
   const auto nowhere = transport->send(records("elsewhere.x", 1));
   EXPECT_EQ(nowhere.status, SendResult::Status::retryable) << nowhere.reason;
