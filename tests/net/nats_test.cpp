@@ -304,6 +304,51 @@ TEST(NatsDestinationFaults, AServerKilledAndRestartedWhileLoggingLosesAndDuplica
   std::cout << "duplicates acknowledged: " << nats->duplicates() << "\n";
 }
 
+// The server down and the process ending: the records wait in the spool
+// with their keys; the next process (another sink on the same spool)
+// sends them once the server is up, under the keys the first one made.
+TEST(NatsDestinationFaults, RecordsSpooledByOneProcessArriveFromTheNextWithTheirKeys) {
+  hydra::test::TempDir dir;
+  NatsServer server(dir.path() / "nats");
+  ASSERT_TRUE(server.start());  // for its ports
+  server.stop();
+  auto options = fast("nats");
+  options.spool = hydra::net::SpoolOptions{};
+  options.spool->dir = dir.path() / "spool";
+  std::vector<std::string> keys;
+  {
+    NetworkSink first(options, hydra::net::make_nats_transport(target_of(server)),
+                      std::chrono::seconds(5), std::chrono::seconds(5),
+                      [encoder = hydra::net::nats_encoder("t", "s"), &keys](
+                          const hydra::Record& r, std::string_view formatted, std::string& out) {
+                        encoder(r, formatted, out);
+                        const auto a = out.find('\n'), b = out.find('\n', a + 1);
+                        keys.push_back(out.substr(a + 1, b - a - 1));
+                      });
+    for (int i = 0; i < 100; ++i) {
+      hydra::Record r;
+      r.time = std::chrono::system_clock::now();
+      r.layer = "APP";
+      first.write(r, "{\"i\":" + std::to_string(i) + "}\n");
+    }
+    while (first.counts().spooled < 100) std::this_thread::yield();
+  }
+  ASSERT_TRUE(server.start());
+  NetworkSink next(options, hydra::net::make_nats_transport(target_of(server)),
+                   std::chrono::seconds(5), std::chrono::seconds(5),
+                   hydra::net::nats_encoder("t", "s"));
+  EXPECT_TRUE(next.engine().flush(std::chrono::minutes(1)));
+  StreamReader reader(server.url());
+  const auto stored = reader.messages("LOGS");
+  ASSERT_EQ(stored.size(), 100u);
+  for (std::size_t i = 0; i < stored.size(); ++i) {
+    EXPECT_EQ(stored[i].id, keys[i]);
+    EXPECT_EQ(stored[i].data, "{\"i\":" + std::to_string(i) + "}");
+  }
+  EXPECT_EQ(next.counts().delivered, 100u);
+  EXPECT_TRUE(next.counts().balanced());
+}
+
 // type = "nats" in a configuration file: its options checked, the format
 // json unless said otherwise, the service the program's name by default.
 TEST(NatsDestinationConfig, AFileNamesItByTypeWithItsOptions) {
