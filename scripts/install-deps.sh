@@ -11,6 +11,7 @@ packages=(
   libre2-dev libssl-dev openssl libcurl4-openssl-dev
   libtomlplusplus-dev libyaml-cpp-dev
   zlib1g-dev protobuf-compiler
+  libnats-dev nats-server
 )
 missing=()
 for p in "${packages[@]}"; do

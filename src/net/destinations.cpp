@@ -1,9 +1,11 @@
 #include "hydra/net/destinations.hpp"
 
+#include <cerrno>  // program_invocation_short_name (GNU)
 #include <stdexcept>
 #include <vector>
 
 #include "hydra/core/error.hpp"
+#include "hydra/net/nats.hpp"
 #include "hydra/net/network_sink.hpp"
 #include "hydra/net/otlp.hpp"
 #include "hydra/net/syslog.hpp"
@@ -117,6 +119,47 @@ void register_otlp(plugin::Registry& registry) {
   });
 }
 
+// `nats`: JetStream (hydra/net/nats.hpp).
+void register_nats(plugin::Registry& registry) {
+  plugin::TypeInfo nats;
+  nats.name = "nats";
+  nats.description =
+      "NATS JetStream: a message a record on hydra.logs.<tenant>.<service>.<layer>, "
+      "acknowledged, deduplicated by Nats-Msg-Id";
+  nats.origin = "built-in";
+  nats.default_format = "json";
+  nats.options = {
+      {"url", OptionType::string, false, "nats://127.0.0.1:4222",
+       "the server (a comma-separated list is fine)"},
+      {"tenant", OptionType::string, false, "default", "the subject's tenant token"},
+      {"service", OptionType::string, false, std::nullopt,
+       "the subject's service token (default: the program's name)"},
+      {"stream", OptionType::string, false, std::nullopt,
+       "a stream to create with the subjects hydra.logs.> if it does not exist"},
+      {"credentials", OptionType::string, false, std::nullopt,
+       "a NATS credentials file (user JWT and NKey seed)"},
+      {"timeout", OptionType::duration, false, "10s",
+       "connecting, and waiting for a batch's acknowledgements, each", 1, 600'000},
+  };
+  for (auto& o : common_options()) nats.options.push_back(std::move(o));
+  registry.add_sink(std::move(nats), [](const plugin::Options& o) -> std::shared_ptr<Sink> {
+    NatsTarget target;
+    target.url = std::string(o.string("url"));
+    if (o.has("stream")) target.stream = std::string(o.string("stream"));
+    if (o.has("credentials")) target.credentials = std::string(o.string("credentials"));
+    target.timeout = o.duration("timeout");
+    std::string service = o.has("service") ? std::string(o.string("service")) : std::string();
+    if (service.empty() && program_invocation_short_name != nullptr) {
+      service = program_invocation_short_name;
+    }
+    auto transport = make_nats_transport(target);
+    const std::string name = transport->describe();
+    return std::make_shared<NetworkSink>(delivery_options(o, name), std::move(transport),
+                                         std::chrono::seconds(5), std::chrono::seconds(5),
+                                         nats_encoder(std::string(o.string("tenant")), service));
+  });
+}
+
 }  // namespace
 
 DeliveryOptions delivery_options(const plugin::Options& o, std::string name) {
@@ -173,6 +216,7 @@ void register_destinations(plugin::Registry& registry) {
     return std::make_shared<NetworkSink>(delivery_options(o, name), std::move(transport));
   });
   register_otlp(registry);
+  register_nats(registry);
 }
 
 }  // namespace hydra::net
