@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <stdexcept>
 
@@ -88,10 +89,6 @@ TlsContext::~TlsContext() {
   SSL_CTX_free(ctx_);
 }
 
-void TlsContext::limit_to_tls12() {
-  SSL_CTX_set_max_proto_version(ctx_, TLS1_2_VERSION);
-}
-
 void TlsSession::on_message(int write_p, int, int content_type, const void* buf, std::size_t len,
                             ssl_st*, void* arg) {
   if (write_p == 0 && content_type == SSL3_RT_HANDSHAKE && len > 0 &&
@@ -103,9 +100,11 @@ void TlsSession::on_message(int write_p, int, int content_type, const void* buf,
 std::string TlsSession::start(const TlsContext& context, int fd, const std::string& name,
                               std::chrono::milliseconds timeout) {
   close();
+  context_ = context.get();
   fd_ = fd;
   timeout_ = timeout;
   asked_for_certificate_ = false;
+  const auto begun = clock::now();
   ERR_clear_error();
   ssl_ = SSL_new(context.get());
   if (ssl_ == nullptr) return "SSL_new: " + openssl_reason();
@@ -129,7 +128,7 @@ std::string TlsSession::start(const TlsContext& context, int fd, const std::stri
   for (;;) {
     clear_errors();
     const int rc = SSL_connect(ssl_);
-    if (rc == 1) return {};
+    if (rc == 1) return asked_for_certificate_ ? await_verdict(clock::now() - begun) : "";
     if (std::string why = wait_or_fail(rc); !why.empty()) {
       close();
       return why;
@@ -165,8 +164,29 @@ std::string TlsSession::check() {
   }
 }
 
-bool TlsSession::verdict_after_handshake() const {
-  return ssl_ != nullptr && asked_for_certificate_ && SSL_version(ssl_) >= TLS1_3_VERSION;
+std::string TlsSession::await_verdict(clock::duration handshake) {
+  // The server's refusal leaves it about one round trip after the client's
+  // last handshake message; the handshake took at least one.
+  const auto bound = std::min<clock::duration>(
+      std::max<clock::duration>(2 * handshake, std::chrono::milliseconds(100)), timeout_);
+  pollfd p{fd_, POLLIN, 0};
+  const auto deadline = clock::now() + bound;
+  for (;;) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
+    const int n = ::poll(&p, 1, static_cast<int>(std::max<long long>(left, 0)));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return {};  // silence: accepted
+    std::string why = check();
+    if (!why.empty()) {
+      close();
+      const bool has_certificate = SSL_CTX_get0_certificate(context_) != nullptr;
+      return "the server refused the connection after the handshake (" + why + "): " +
+             (has_certificate ? "it did not accept the client certificate (cert_file)"
+                              : "it asked for a client certificate, and there is none (cert_file)");
+    }
+    if (clock::now() >= deadline) return {};
+  }
 }
 
 void TlsSession::close() {

@@ -32,8 +32,6 @@ class TlsContext {
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;
 
-  // From now on, TLS 1.2 at most (see TlsSession::verdict_after_handshake).
-  void limit_to_tls12();
   ssl_ctx_st* get() const { return ctx_; }
 
  private:
@@ -52,7 +50,12 @@ class TlsSession {
 
   // The handshake, as the client of the server called `name` (a host name,
   // also sent as SNI, or an IP address): its certificate must be valid and
-  // for that name.
+  // for that name. When the server asks for a client certificate, the
+  // handshake is followed by a wait for its verdict: a server may refuse a
+  // certificate (or its absence) only after the handshake, by an alert or
+  // by closing (rsyslog does), and records sent at once would be lost. It
+  // waits twice as long as the handshake took (at least 100 ms, at most
+  // the timeout); silence means yes.
   std::string start(const TlsContext& context, int fd, const std::string& name,
                     std::chrono::milliseconds timeout);
   // All of `bytes`.
@@ -61,11 +64,6 @@ class TlsSession {
   // connection is good; else why not (an alert, a close). A syslog server
   // says nothing, so anything else it sends is ignored.
   std::string check();
-  // Whether the server asked for a client certificate in a TLS 1.3
-  // handshake: its verdict on the certificate then comes after the
-  // handshake, when the first records may already be on their way to a
-  // server that drops them. In TLS 1.2 it is part of the handshake.
-  bool verdict_after_handshake() const;
   // Sends close_notify if it can without waiting, and frees the session.
   void close();
   bool open() const { return ssl_ != nullptr; }
@@ -77,7 +75,10 @@ class TlsSession {
   // returns empty (call again), or why the connection failed.
   std::string wait_or_fail(int rc);
   bool wait(short events) const;
+  using clock = std::chrono::steady_clock;
+  std::string await_verdict(clock::duration handshake);
 
+  ssl_ctx_st* context_ = nullptr;
   ssl_st* ssl_ = nullptr;
   int fd_ = -1;
   std::chrono::milliseconds timeout_{0};

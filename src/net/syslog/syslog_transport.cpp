@@ -49,9 +49,8 @@ class SyslogTransport final : public Transport {
   }
 
   SendResult send(std::span<const QueuedRecord> batch) override {
-    // A TLS server that closed the connection, or refused the client's
-    // certificate after the handshake, said so on it: found out before the
-    // batch goes into it.
+    // A TLS server that closed the connection said so on it: found out
+    // before the batch goes into it.
     if (tls_.open()) {
       if (const std::string why = tls_.check(); !why.empty()) disconnect();
     }
@@ -78,16 +77,7 @@ class SyslogTransport final : public Transport {
   // The TLS handshake on the connected socket.
   std::string start_tls() {
     const std::string& name = target_.server_name.empty() ? target_.host : target_.server_name;
-    std::string why = tls_.start(*tls_context_, fd_, name, target_.timeout);
-    if (why.empty() && tls_.verdict_after_handshake()) {
-      // The server asked for a client certificate in TLS 1.3, which gives
-      // its verdict only after the handshake: records sent at once might go
-      // to a server that drops them and closes. TLS 1.2 gives the verdict in
-      // the handshake, so from now on this server is spoken to in TLS 1.2.
-      disconnect();
-      tls_context_->limit_to_tls12();
-      return connect();
-    }
+    const std::string why = tls_.start(*tls_context_, fd_, name, target_.timeout);
     return why.empty() ? why : "TLS handshake with " + peer() + ": " + why;
   }
 
