@@ -141,6 +141,34 @@ TEST_F(SyslogTls, DeliversEveryRecordByteForByteAndTheCountsReconcile) {
   expect_delivered(server, network, 1000);
 }
 
+// The server restarts between two batches: the connection it closed is
+// noticed before the next batch goes into it, and a new one is made.
+TEST_F(SyslogTls, AConnectionTheServerClosedIsReplaced) {
+  RsyslogServer server(dir_.path() / "rsyslog", pki_.input());
+  ASSERT_TRUE(server.start());
+  auto network = std::make_shared<NetworkSink>(
+      fast("tls"), hydra::net::make_syslog_transport(tls_target(server, pki_)));
+  std::vector<std::string> sent;
+  const auto send = [&](int from, int to) {
+    for (int i = from; i < to; ++i) {
+      sent.push_back("<14>1 - host app - - - restart " + std::to_string(i));
+      hydra::Record r;
+      r.time = std::chrono::system_clock::now();
+      network->write(r, sent.back() + "\n");
+    }
+    EXPECT_TRUE(network->engine().flush(std::chrono::minutes(1))) << network->engine().last_error();
+  };
+  send(0, 50);
+  ASSERT_EQ(server.wait_for("tls", 50).size(), 50u) << server.output();
+  server.stop();
+  ASSERT_TRUE(server.start());  // the same port, the same output file
+  send(50, 100);
+  EXPECT_EQ(server.wait_for("tls", 100), sent);
+  const auto counts = network->counts();
+  EXPECT_EQ(counts.delivered, 100u);
+  EXPECT_TRUE(counts.balanced());
+}
+
 // The certificate is for 127.0.0.1 and localhost: a host name is checked
 // (and sent as SNI) as an address is; server_name replaces host for both.
 TEST_F(SyslogTls, TheServerMustBeTheOneItsCertificateNames) {
