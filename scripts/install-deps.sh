@@ -7,7 +7,7 @@ packages=(
   libfmt-dev libzstd-dev zstd
   libgtest-dev libgmock-dev nlohmann-json3-dev
   libspdlog-dev python3 gnuplot-nox
-  rsyslog
+  rsyslog rsyslog-gnutls
   libre2-dev libssl-dev openssl libcurl4-openssl-dev
   libtomlplusplus-dev libyaml-cpp-dev
   zlib1g-dev protobuf-compiler

@@ -189,29 +189,45 @@ void register_destinations(plugin::Registry& registry) {
   plugin::TypeInfo syslog;
   syslog.name = "syslog";
   syslog.description =
-      "RFC 5424 to a syslog server over UDP, TCP (octet counting) or a Unix socket";
+      "RFC 5424 to a syslog server over UDP, TCP (octet counting), TLS or a Unix socket";
   syslog.origin = "built-in";
   syslog.default_format = "syslog";
   syslog.options = {
-      {"protocol", OptionType::string, false, "udp", "udp, tcp or unix"},
-      {"host", OptionType::string, false, "127.0.0.1", "the server (udp, tcp)"},
-      {"port", OptionType::integer, false, "514", "the server's port (udp, tcp)", 1, 65535},
+      {"protocol", OptionType::string, false, "udp", "udp, tcp, tls or unix"},
+      {"host", OptionType::string, false, "127.0.0.1", "the server (udp, tcp, tls)"},
+      {"port", OptionType::integer, false, std::nullopt,
+       "the server's port (udp, tcp: 514; tls: 6514)", 1, 65535},
       {"socket_path", OptionType::string, false, "/dev/log", "the local socket (unix)"},
-      {"timeout", OptionType::duration, false, "10s", "connecting and sending, each", 1, 600'000},
+      {"timeout", OptionType::duration, false, "10s",
+       "connecting, the TLS handshake and sending, each", 1, 600'000},
+      {"ca_file", OptionType::string, false, std::nullopt,
+       "tls: the CA certificates (PEM) to verify the server's with (none: the system's)"},
+      {"cert_file", OptionType::string, false, std::nullopt,
+       "tls: a client certificate (PEM), for a server that asks for one"},
+      {"key_file", OptionType::string, false, std::nullopt,
+       "tls: the client certificate's key (PEM; none: in cert_file)"},
+      {"server_name", OptionType::string, false, std::nullopt,
+       "tls: the name the server's certificate must be for, and SNI (none: host)"},
   };
   for (auto& o : common_options()) syslog.options.push_back(std::move(o));
   registry.add_sink(std::move(syslog), [](const plugin::Options& o) -> std::shared_ptr<Sink> {
     SyslogTarget target;
+    target.host = std::string(o.string("host"));
+    target.path = std::string(o.string("socket_path"));
+    target.timeout = o.duration("timeout");
+    target.ca_file = std::string(o.string("ca_file"));
+    target.cert_file = std::string(o.string("cert_file"));
+    target.key_file = std::string(o.string("key_file"));
+    target.server_name = std::string(o.string("server_name"));
+    std::unique_ptr<Transport> transport;
     try {
       target.protocol = syslog_protocol(o.string("protocol"));
+      const bool tls = target.protocol == SyslogTarget::Protocol::tls;
+      target.port = o.has("port") ? static_cast<int>(o.integer("port")) : tls ? 6514 : 514;
+      transport = make_syslog_transport(target);
     } catch (const std::invalid_argument& e) {
       throw ConfigError(std::string("option ") + e.what());
     }
-    target.host = std::string(o.string("host"));
-    target.port = static_cast<int>(o.integer("port"));
-    target.path = std::string(o.string("socket_path"));
-    target.timeout = o.duration("timeout");
-    auto transport = make_syslog_transport(target);
     const std::string name = transport->describe();
     return std::make_shared<NetworkSink>(delivery_options(o, name), std::move(transport));
   });

@@ -168,11 +168,12 @@ TEST(SyslogDestinationConfig, AFileNamesItByTypeWithItsOptions) {
   EXPECT_NE(received[9].find("from a file 9"), std::string::npos) << received[9];
 
   hydra::test::write_file(file,
-                          "[[layers.APP.destinations]]\ntype = \"syslog\"\nprotocol = \"tls\"\n");
+                          "[[layers.APP.destinations]]\ntype = \"syslog\"\nprotocol = \"sctp\"\n");
   // Checked when the logger makes the destination.
   std::string error =
       hydra::test::config_error_of([&] { hydra::Logger log(hydra::load_config(file)); });
-  EXPECT_NE(error.find("protocol 'tls' is not one (valid: udp, tcp, unix"), std::string::npos)
+  EXPECT_NE(error.find("protocol 'sctp' is not one (valid: udp, tcp, unix, tls)"),
+            std::string::npos)
       << error;
   hydra::test::write_file(file, "[[layers.APP.destinations]]\ntype = \"syslog\"\nport = 70000\n");
   error = hydra::test::config_error_of([&] { hydra::load_config(file); });

@@ -1,10 +1,11 @@
 // rsyslogd as a child process for tests: its own configuration, work
 // directory and pidfile, listening on 127.0.0.1 (a TCP port, a UDP port) and
 // on a Unix socket of its own, each input writing the raw messages it
-// receives, one a line, to a file of its own (tcp.txt, udp.txt, unix.txt).
-// Stopped (SIGTERM, then reaped) by stop() or the destructor. Needs
-// /usr/sbin/rsyslogd (scripts/install-deps.sh installs it): start() fails,
-// never skips, without it.
+// receives, one a line, to a file of its own (tcp.txt, udp.txt, unix.txt);
+// with a TlsInput, also a TLS input (RFC 5425, rsyslog's gtls stream
+// driver) on a port of its own, to tls.txt. Stopped (SIGTERM, then reaped) by stop() or the
+// destructor. Needs /usr/sbin/rsyslogd (scripts/install-deps.sh installs it, and rsyslog-gnutls for
+// TLS): start() fails, never skips, without it.
 #pragma once
 
 #include <arpa/inet.h>
@@ -21,6 +22,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,9 +31,20 @@
 
 namespace hydra::test {
 
+// The TLS input's certificates (PEM) and how it checks its clients':
+// "anon" (it does not ask), "x509/certvalid" (a certificate from ca_file
+// required), "x509/name" (and for a permitted peer name).
+struct TlsInput {
+  std::filesystem::path ca_file;
+  std::filesystem::path cert_file;
+  std::filesystem::path key_file;
+  std::string auth_mode = "anon";
+};
+
 class RsyslogServer {
  public:
-  explicit RsyslogServer(std::filesystem::path dir) : dir_(std::move(dir)) {
+  explicit RsyslogServer(std::filesystem::path dir, std::optional<TlsInput> tls = std::nullopt)
+      : dir_(std::move(dir)), tls_(std::move(tls)) {
     std::filesystem::create_directories(dir_);
     // The Unix socket in a short directory of its own: a socket's path must
     // fit in 108 bytes, which a test's directory under the build tree may not.
@@ -56,6 +69,7 @@ class RsyslogServer {
     }
     if (tcp_port_ <= 0) tcp_port_ = free_port(SOCK_STREAM);
     if (udp_port_ <= 0) udp_port_ = free_port(SOCK_DGRAM);
+    if (tls_ && tls_port_ <= 0) tls_port_ = free_port(SOCK_STREAM);
     const std::filesystem::path work = dir_ / "work";
     std::filesystem::create_directories(work);
     const std::string conf = (dir_ / "rsyslog.conf").string();
@@ -65,7 +79,7 @@ class RsyslogServer {
         "module(load=\"imtcp\")\nmodule(load=\"imudp\")\n"
         "module(load=\"imuxsock\" SysSock.Use=\"off\")\n"
         "template(name=\"raw\" type=\"string\" string=\"%rawmsg%\\n\")\n";
-    for (const char* input : {"tcp", "udp", "unix"}) {
+    for (const char* input : {"tcp", "udp", "unix", "tls"}) {
       text += std::string("ruleset(name=\"") + input + "\") { action(type=\"omfile\" file=\"" +
               file(input).string() + "\" template=\"raw\") }\n";
     }
@@ -77,6 +91,15 @@ class RsyslogServer {
             "\" ruleset=\"udp\" rcvbufSize=\"16m\")\n";
     text += "input(type=\"imuxsock\" Socket=\"" + socket_path() +
             "\" ruleset=\"unix\" CreatePath=\"on\")\n";
+    if (tls_) {
+      // The stream driver set on the input, not the module, so that the
+      // TCP input stays plain.
+      text += "input(type=\"imtcp\" address=\"127.0.0.1\" port=\"" + std::to_string(tls_port_) +
+              "\" ruleset=\"tls\" streamDriver.name=\"gtls\" streamDriver.mode=\"1\"" +
+              " streamDriver.authMode=\"" + tls_->auth_mode + "\" streamDriver.CAFile=\"" +
+              tls_->ca_file.string() + "\" streamDriver.CertFile=\"" + tls_->cert_file.string() +
+              "\" streamDriver.KeyFile=\"" + tls_->key_file.string() + "\")\n";
+    }
     write_file(conf, text);
     const std::string out = (dir_ / "rsyslogd.out").string();
     const std::string pidfile = (dir_ / "rsyslogd.pid").string();
@@ -103,13 +126,8 @@ class RsyslogServer {
         pid_ = -1;
         return ::testing::AssertionFailure() << "rsyslogd exited at start-up:\n" << output();
       }
-      const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      sockaddr_in addr{};
-      addr.sin_family = AF_INET;
-      addr.sin_port = htons(static_cast<std::uint16_t>(tcp_port_));
-      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      const bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-      ::close(fd);
+      // (rsyslogd logs the TLS probe as a failed handshake: harmless.)
+      const bool up = listening(tcp_port_) && (!tls_ || listening(tls_port_));
       if (up && std::filesystem::exists(socket_path())) return ::testing::AssertionSuccess();
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
@@ -126,6 +144,7 @@ class RsyslogServer {
 
   int tcp_port() const { return tcp_port_; }
   int udp_port() const { return udp_port_; }
+  int tls_port() const { return tls_port_; }
   std::string socket_path() const { return (socket_dir_ / "log.sock").string(); }
   std::filesystem::path file(const std::string& input) const { return dir_ / (input + ".txt"); }
 
@@ -144,6 +163,17 @@ class RsyslogServer {
   std::string output() const { return read_file(dir_ / "rsyslogd.out"); }
 
  private:
+  static bool listening(int port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    return up;
+  }
+
   static int free_port(int type) {
     const int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
@@ -161,7 +191,9 @@ class RsyslogServer {
 
   std::filesystem::path dir_;
   std::filesystem::path socket_dir_;
+  std::optional<TlsInput> tls_;
   int tcp_port_ = -1;
+  int tls_port_ = -1;
   int udp_port_ = -1;
   pid_t pid_ = -1;
 };

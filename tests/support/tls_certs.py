@@ -1,7 +1,9 @@
 """Throw-away TLS certificates for tests: a CA and a server certificate for
-127.0.0.1 signed by it, made with the openssl command (Debian's openssl).
+127.0.0.1 and localhost signed by it, and with --client a client
+certificate too, made with the openssl command (Debian's openssl).
 
-    python3 tls_certs.py DIR   writes DIR/ca.pem, DIR/server.pem, DIR/server.key
+    python3 tls_certs.py DIR            writes DIR/ca.pem, DIR/server.pem, DIR/server.key
+    python3 tls_certs.py DIR --client   and DIR/client.pem, DIR/client.key
 """
 import pathlib
 import subprocess
@@ -21,7 +23,7 @@ def make_certs(directory):
             "-addext", "keyUsage=critical,keyCertSign,cRLSign")
     openssl("req", "-new", *ec, "-keyout", d / "server.key", "-out", d / "server.csr",
             "-subj", "/CN=127.0.0.1")
-    (d / "server.ext").write_text("subjectAltName=IP:127.0.0.1\n"
+    (d / "server.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n"
                                   "extendedKeyUsage=serverAuth\n")
     openssl("x509", "-req", "-in", d / "server.csr", "-CA", d / "ca.pem", "-CAkey", d / "ca.key",
             "-CAcreateserial", "-out", d / "server.pem", "-days", "2", "-extfile",
@@ -29,5 +31,22 @@ def make_certs(directory):
     return d / "ca.pem", d / "server.pem", d / "server.key"
 
 
+def make_client_cert(directory):
+    """A client certificate signed by the CA make_certs() wrote in directory."""
+    d = pathlib.Path(directory)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    subprocess.run(["openssl", "req", "-new", *ec, "-keyout", d / "client.key", "-out",
+                    d / "client.csr", "-subj", "/CN=hydra test client"],
+                   check=True, capture_output=True)
+    (d / "client.ext").write_text("extendedKeyUsage=clientAuth\n")
+    subprocess.run(["openssl", "x509", "-req", "-in", d / "client.csr", "-CA", d / "ca.pem",
+                    "-CAkey", d / "ca.key", "-CAcreateserial", "-out", d / "client.pem",
+                    "-days", "2", "-extfile", d / "client.ext"],
+                   check=True, capture_output=True)
+    return d / "client.pem", d / "client.key"
+
+
 if __name__ == "__main__":
     make_certs(sys.argv[1])
+    if "--client" in sys.argv[2:]:
+        make_client_cert(sys.argv[1])

@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "../../sink/fd_io.hpp"
+#include "../tls_client.hpp"
 #include "hydra/net/syslog.hpp"
 
 namespace hydra::net {
@@ -27,7 +28,12 @@ std::string_view message_of(const QueuedRecord& r) {
 
 class SyslogTransport final : public Transport {
  public:
-  explicit SyslogTransport(SyslogTarget target) : target_(std::move(target)) {}
+  explicit SyslogTransport(SyslogTarget target) : target_(std::move(target)) {
+    if (target_.protocol == SyslogTarget::Protocol::tls) {
+      tls_context_ = std::make_unique<detail::TlsContext>(
+          detail::TlsOptions{target_.ca_file, target_.cert_file, target_.key_file});
+    }
+  }
   ~SyslogTransport() override { disconnect(); }
 
   std::string describe() const override {
@@ -37,23 +43,42 @@ class SyslogTransport final : public Transport {
       case SyslogTarget::Protocol::tcp:
         return "syslog tcp " + target_.host + ":" + std::to_string(target_.port);
       case SyslogTarget::Protocol::unix_socket: return "syslog unix " + target_.path;
+      case SyslogTarget::Protocol::tls: return "syslog tls " + peer();
     }
     return "syslog";
   }
 
   SendResult send(std::span<const QueuedRecord> batch) override {
+    // A TLS server that closed the connection said so on it: found out
+    // before the batch goes into it.
+    if (tls_.open()) {
+      if (const std::string why = tls_.check(); !why.empty()) disconnect();
+    }
     if (fd_ < 0) {
       std::string why = connect();
       if (!why.empty()) return SendResult::retry(std::move(why));
     }
-    if (target_.protocol == SyslogTarget::Protocol::tcp) return send_stream(batch);
+    if (target_.protocol == SyslogTarget::Protocol::tcp ||
+        target_.protocol == SyslogTarget::Protocol::tls) {
+      return send_stream(batch);
+    }
     return send_datagrams(batch);
   }
 
  private:
+  std::string peer() const { return target_.host + ":" + std::to_string(target_.port); }
+
   void disconnect() {
+    tls_.close();
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
+  }
+
+  // The TLS handshake on the connected socket.
+  std::string start_tls() {
+    const std::string& name = target_.server_name.empty() ? target_.host : target_.server_name;
+    const std::string why = tls_.start(*tls_context_, fd_, name, target_.timeout);
+    return why.empty() ? why : "TLS handshake with " + peer() + ": " + why;
   }
 
   // Waits for `events` on fd_ within the timeout; false on timeout or error.
@@ -86,7 +111,7 @@ class SyslogTransport final : public Transport {
     }
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = target_.protocol == SyslogTarget::Protocol::tcp ? SOCK_STREAM : SOCK_DGRAM;
+    hints.ai_socktype = target_.protocol == SyslogTarget::Protocol::udp ? SOCK_DGRAM : SOCK_STREAM;
     addrinfo* found = nullptr;
     const std::string port = std::to_string(target_.port);
     if (const int rc = ::getaddrinfo(target_.host.c_str(), port.c_str(), &hints, &found); rc != 0) {
@@ -113,7 +138,11 @@ class SyslogTransport final : public Transport {
       disconnect();
     }
     ::freeaddrinfo(found);
-    return fd_ >= 0 ? std::string() : why;
+    if (fd_ < 0) return why;
+    if (target_.protocol != SyslogTarget::Protocol::tls) return {};
+    why = start_tls();
+    if (!why.empty()) disconnect();
+    return why;
   }
 
   // RFC 6587 octet counting, the whole batch in as few writes as it takes.
@@ -124,6 +153,13 @@ class SyslogTransport final : public Transport {
       out += std::to_string(m.size());
       out += ' ';
       out += m;
+    }
+    if (tls_.open()) {
+      if (std::string why = tls_.write_all(out); !why.empty()) {
+        disconnect();
+        return SendResult::retry("send to " + describe() + ": " + why);  // again whole
+      }
+      return SendResult::ok();
     }
     std::size_t sent = 0;
     while (sent < out.size()) {
@@ -185,6 +221,8 @@ class SyslogTransport final : public Transport {
 
   SyslogTarget target_;
   int fd_ = -1;
+  std::unique_ptr<detail::TlsContext> tls_context_;  // tls
+  detail::TlsSession tls_;                           // tls, while connected
 };
 
 }  // namespace
@@ -193,8 +231,9 @@ SyslogTarget::Protocol syslog_protocol(std::string_view name) {
   if (name == "udp") return SyslogTarget::Protocol::udp;
   if (name == "tcp") return SyslogTarget::Protocol::tcp;
   if (name == "unix") return SyslogTarget::Protocol::unix_socket;
+  if (name == "tls") return SyslogTarget::Protocol::tls;
   throw std::invalid_argument("protocol '" + std::string(name) +
-                              "' is not one (valid: udp, tcp, unix; tls is not there yet)");
+                              "' is not one (valid: udp, tcp, unix, tls)");
 }
 
 std::unique_ptr<Transport> make_syslog_transport(const SyslogTarget& target) {
