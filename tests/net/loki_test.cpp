@@ -245,6 +245,14 @@ TEST(LokiRejections, MatchesMessagesToEntriesOrNothing) {
   EXPECT_EQ(items[0].outcome, O::rejected);
   EXPECT_EQ(items[1].outcome, O::delivered);
   EXPECT_EQ(items[2].outcome, O::rejected);
+  // Loki 3 names the stream with the service_name label it adds.
+  items = hydra::net::loki_rejections(
+      "entry for stream '{level=\"info\", service=\"s\", service_name=\"s\"}' has timestamp "
+      "too old: 2026-01-01T00:00:00Z, oldest acceptable timestamp is: 2026-01-01T00:30:00Z",
+      batch);
+  ASSERT_EQ(items.size(), 3u);
+  EXPECT_EQ(items[0].outcome, O::rejected);
+  EXPECT_EQ(items[1].outcome, O::delivered);
   items = hydra::net::loki_rejections("1 errors like: " + long_one, batch);
   ASSERT_EQ(items.size(), 3u);
   EXPECT_EQ(items[2].outcome, O::rejected);

@@ -91,6 +91,35 @@ std::optional<std::int64_t> rfc3339_seconds(std::string_view s) {
   return day.time_since_epoch().count() * 86400 + *h * 3600 + *mi * 60 + *se - offset;
 }
 
+// The `name="value"` pairs of labels in Prometheus's form, as written.
+std::vector<std::string_view> label_pairs(std::string_view labels) {
+  std::vector<std::string_view> out;
+  if (labels.size() < 2 || labels.front() != '{' || labels.back() != '}') return out;
+  labels = labels.substr(1, labels.size() - 2);
+  std::size_t at = 0;
+  while (at < labels.size()) {
+    const std::size_t start = at;
+    while (at < labels.size() && labels[at] != '"') ++at;  // name=
+    if (at++ >= labels.size()) return {};
+    while (at < labels.size() && labels[at] != '"') at += labels[at] == '\\' ? 2 : 1;
+    if (at >= labels.size()) return {};
+    out.push_back(labels.substr(start, ++at - start));
+    while (at < labels.size() && (labels[at] == ',' || labels[at] == ' ')) ++at;
+  }
+  return out;
+}
+
+// Whether every label of `ours` is in `theirs` with its value: Loki may
+// name a stream with labels it added (Loki 3 adds service_name).
+bool labels_within(std::string_view ours, const std::vector<std::string_view>& theirs) {
+  const auto mine = label_pairs(ours);
+  if (mine.empty()) return false;
+  for (const auto pair : mine) {
+    if (std::find(theirs.begin(), theirs.end(), pair) == theirs.end()) return false;
+  }
+  return true;
+}
+
 std::int64_t floor_seconds(std::int64_t ns) {
   return ns >= 0 ? ns / 1'000'000'000 : -((-ns + 999'999'999) / 1'000'000'000);
 }
@@ -267,7 +296,7 @@ std::vector<SendResult::Item> loki_rejections(std::string_view body,
     if (at == std::string_view::npos) return {};
     const auto close = m.find("}'", at);
     if (close == std::string_view::npos) return {};
-    const std::string_view stream = m.substr(at + 8, close + 1 - (at + 8));
+    const auto stream = label_pairs(m.substr(at + 8, close + 1 - (at + 8)));
     std::optional<std::int64_t> second;
     std::optional<std::size_t> length;
     if (auto t = m.find("has timestamp too old: "); t != std::string_view::npos) {
@@ -283,7 +312,7 @@ std::vector<SendResult::Item> loki_rejections(std::string_view body,
     bool matched = false;
     for (std::size_t i = 0; i < entries.size(); ++i) {
       const Parts& e = entries[i];
-      if (e.prom != stream) continue;
+      if (!labels_within(e.prom, stream)) continue;
       if ((second && floor_seconds(e.time_ns) == *second) || (length && e.line.size() == *length)) {
         items[i] = {Outcome::rejected, "loki: " + std::string(m)};
         matched = true;
