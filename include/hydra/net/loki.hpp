@@ -12,7 +12,7 @@
 // new, line too long) dead-letters only those and counts the others
 // delivered; a 400 whose body cannot be matched to entries rejects the whole
 // batch (docs/shipping.md). 429 and 5xx are retried, honouring Retry-After.
-// No answer stops the destination for good.
+// No answer stops the destination: after a 400 the next batch goes as any.
 #pragma once
 
 #include <memory>
