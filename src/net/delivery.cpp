@@ -172,8 +172,15 @@ struct DeliveryEngine::Impl {
   std::vector<QueuedRecord> settle_partial(std::vector<QueuedRecord>& batch, const SendResult& r,
                                            bool flight) {
     std::vector<QueuedRecord> again;
+    // The rejected ones, each dead-lettered with its own reason (runs of
+    // the same reason together).
     std::vector<QueuedRecord> rejected;
     std::string reason;
+    const auto dead_letter_run = [&] {
+      if (rejected.empty()) return;
+      dead_letter_records(rejected, reason, flight ? rejected.size() : 0);
+      rejected.clear();
+    };
     std::uint64_t delivered = 0;
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const auto outcome =
@@ -181,6 +188,7 @@ struct DeliveryEngine::Impl {
       if (outcome == SendResult::Item::Outcome::delivered) {
         ++delivered;
       } else if (outcome == SendResult::Item::Outcome::rejected) {
+        if (r.items[i].reason != reason) dead_letter_run();
         reason = r.items[i].reason;
         rejected.push_back(std::move(batch[i]));
       } else {
@@ -188,7 +196,7 @@ struct DeliveryEngine::Impl {
       }
     }
     settle([&](DeliveryCounts& c) { c.delivered += delivered; }, flight ? delivered : 0);
-    if (!rejected.empty()) dead_letter_records(rejected, reason, flight ? rejected.size() : 0);
+    dead_letter_run();
     return again;
   }
 

@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "hydra/core/error.hpp"
+#include "hydra/net/elasticsearch.hpp"
+#include "hydra/net/loki.hpp"
 #include "hydra/net/nats.hpp"
 #include "hydra/net/network_sink.hpp"
 #include "hydra/net/otlp.hpp"
@@ -160,6 +162,118 @@ void register_nats(plugin::Registry& registry) {
   });
 }
 
+// The options every HTTP destination shares: compression, timeout, ca_file.
+void http_options(const plugin::Options& o, HttpOptions& http) {
+  const std::string_view compression = o.string("compression");
+  if (compression != "none" && compression != "gzip") {
+    throw ConfigError("option compression '" + std::string(compression) +
+                      "' is not one (valid: none, gzip)");
+  }
+  http.gzip = compression == "gzip";
+  http.timeout = o.duration("timeout");
+  if (o.has("ca_file")) http.ca_file = std::string(o.string("ca_file"));
+}
+
+std::vector<OptionSpec> http_option_specs() {
+  return {
+      {"compression", OptionType::string, false, "none", "none or gzip"},
+      {"timeout", OptionType::duration, false, "10s", "a request, connecting included", 1, 600'000},
+      {"ca_file", OptionType::string, false, std::nullopt,
+       "https: a PEM file of CAs to verify the server by (default: the system's)"},
+  };
+}
+
+// `loki`: the Loki push API (hydra/net/loki.hpp).
+void register_loki(plugin::Registry& registry) {
+  plugin::TypeInfo loki;
+  loki.name = "loki";
+  loki.description = "the Loki push API: a stream per label set (service, layer, level)";
+  loki.origin = "built-in";
+  loki.default_format = "json";  // each entry's line
+  loki.options = {
+      {"url", OptionType::string, false, "http://127.0.0.1:3100",
+       "Loki's base URL (http or https); /loki/api/v1/push is added"},
+      {"tenant", OptionType::string, false, std::nullopt,
+       "X-Scope-OrgID, for a multi-tenant Loki (default: not sent)"},
+      {"service", OptionType::string, false, std::nullopt,
+       "the service label (default: the program's name)"},
+      {"labels", OptionType::string_list, false, std::nullopt,
+       "static key=value labels beside service, layer and level"},
+  };
+  for (auto& o : http_option_specs()) loki.options.push_back(std::move(o));
+  for (auto& o : common_options()) loki.options.push_back(std::move(o));
+  registry.add_sink(std::move(loki), [](const plugin::Options& o) -> std::shared_ptr<Sink> {
+    LokiTarget target;
+    target.url = std::string(o.string("url"));
+    if (o.has("tenant")) target.tenant = std::string(o.string("tenant"));
+    if (o.has("service")) target.service = std::string(o.string("service"));
+    if (o.has("labels")) {
+      for (const auto& l : o.list("labels")) {
+        auto label = pair_of("labels", l);
+        if (!loki_label_name_valid(label.first) || label.first == "service" ||
+            label.first == "layer" || label.first == "level") {
+          throw ConfigError("option 'labels': '" + label.first +
+                            "' is not a label name of its own ([a-zA-Z_][a-zA-Z0-9_]*, not "
+                            "service, layer or level)");
+        }
+        target.labels.push_back(std::move(label));
+      }
+    }
+    http_options(o, target.http);
+    auto transport = make_loki_transport(target);
+    const std::string name = transport->describe();
+    return std::make_shared<NetworkSink>(delivery_options(o, name), std::move(transport),
+                                         std::chrono::seconds(5), std::chrono::seconds(5),
+                                         make_loki_encoder(target));
+  });
+}
+
+// `elasticsearch`: the bulk API, Elasticsearch or OpenSearch
+// (hydra/net/elasticsearch.hpp).
+void register_elasticsearch(plugin::Registry& registry) {
+  plugin::TypeInfo es;
+  es.name = "elasticsearch";
+  es.description = "the Elasticsearch (or OpenSearch) bulk API: create, _id the record's key";
+  es.origin = "built-in";
+  es.default_format = "json";  // unused: each record is encoded as a document
+  es.options = {
+      {"url", OptionType::string, false, "http://127.0.0.1:9200",
+       "the cluster's base URL (http or https); /_bulk is added"},
+      {"index", OptionType::string, false, "logs-hydra-default", "the index or data stream"},
+      {"api_key", OptionType::string, false, std::nullopt,
+       "sent as Authorization: ApiKey <api_key> (the encoded key)"},
+      {"username", OptionType::string, false, std::nullopt, "basic authentication's user"},
+      {"password", OptionType::string, false, std::nullopt, "basic authentication's password"},
+  };
+  for (auto& o : http_option_specs()) es.options.push_back(std::move(o));
+  for (auto& o : common_options()) es.options.push_back(std::move(o));
+  registry.add_sink(std::move(es), [](const plugin::Options& o) -> std::shared_ptr<Sink> {
+    ElasticsearchTarget target;
+    target.url = std::string(o.string("url"));
+    target.index = std::string(o.string("index"));
+    if (target.index.empty()) throw ConfigError("option 'index': empty");
+    http_options(o, target.http);
+    if (o.has("api_key") && o.has("username")) {
+      throw ConfigError("options 'api_key' and 'username': one or the other, not both");
+    }
+    if (o.has("username") != o.has("password")) {
+      throw ConfigError("options 'username' and 'password': both or neither");
+    }
+    if (o.has("api_key")) {
+      target.http.headers.emplace_back("Authorization",
+                                       "ApiKey " + std::string(o.string("api_key")));
+    } else if (o.has("username")) {
+      target.http.headers.emplace_back(
+          "Authorization", basic_authorization(o.string("username"), o.string("password")));
+    }
+    auto transport = make_elasticsearch_transport(target);
+    const std::string name = transport->describe();
+    return std::make_shared<NetworkSink>(delivery_options(o, name), std::move(transport),
+                                         std::chrono::seconds(5), std::chrono::seconds(5),
+                                         make_elasticsearch_encoder());
+  });
+}
+
 }  // namespace
 
 DeliveryOptions delivery_options(const plugin::Options& o, std::string name) {
@@ -233,6 +347,8 @@ void register_destinations(plugin::Registry& registry) {
   });
   register_otlp(registry);
   register_nats(registry);
+  register_loki(registry);
+  register_elasticsearch(registry);
 }
 
 }  // namespace hydra::net

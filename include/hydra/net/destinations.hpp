@@ -1,7 +1,8 @@
 // The network destination types, registered by name in the plugin registry
 // (hydra/plugin/registry.hpp), so that configuration files name them by
 // `type` with their options as destination keys, checked as strictly as
-// any, and `hydra config explain` lists them. So far: `syslog`, `otlp`, `nats`.
+// any, and `hydra config explain` lists them. So far: `syslog`, `otlp`, `nats`,
+// `loki`, `elasticsearch`.
 //
 //   [[layers.APP.destinations]]
 //   type = "syslog"          # format: syslog unless the destination says otherwise
