@@ -21,47 +21,18 @@
 #include <hydra/plugin/registry.hpp>
 #include <nlohmann/json.hpp>
 
-#include "plugins/plugin_health.hpp"
+#include "plugins/support.hpp"
 #include "support/scripted_receiver.hpp"
 #include "test_util.hpp"
 
 namespace {
 
+using hydra::test::ScopedEnv;
 using hydra::test::ScriptedReceiver;
 using json = nlohmann::json;
 
 constexpr const char* kAccessKey = "AKIDHYDRATESTEXAMPLE";
 constexpr const char* kSecret = "hydra/test/secret/wJalrXUtnFEMI/K7MDENG+bPxRfiCY";
-
-// Sets environment variables for one test (the receiver it starts inherits
-// them) and restores them after.
-class ScopedEnv {
- public:
-  void set(const char* name, const char* value) {
-    save(name);
-    ::setenv(name, value, 1);
-  }
-  void unset(const char* name) {
-    save(name);
-    ::unsetenv(name);
-  }
-  ~ScopedEnv() {
-    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
-      if (it->second) {
-        ::setenv(it->first.c_str(), it->second->c_str(), 1);
-      } else {
-        ::unsetenv(it->first.c_str());
-      }
-    }
-  }
-
- private:
-  void save(const char* name) {
-    const char* v = std::getenv(name);
-    saved_.emplace_back(name, v ? std::optional<std::string>(v) : std::nullopt);
-  }
-  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
-};
 
 // The test's fake credentials, and nothing else AWS could pick up.
 void fake_credentials(ScopedEnv& env) {
@@ -331,7 +302,7 @@ TEST(CloudWatch, MissingCredentialsAreAConfigurationError) {
   hydra::test::TempDir dir;
   env.unset("AWS_ACCESS_KEY_ID");
   env.unset("AWS_SECRET_ACCESS_KEY");
-  env.set("AWS_SHARED_CREDENTIALS_FILE", dir.file("no-such-credentials").c_str());
+  env.set("AWS_SHARED_CREDENTIALS_FILE", dir.file("no-such-credentials"));
   hydra::test::write_file(
       dir.file("c.toml"),
       "plugins = [\"" + std::string(HYDRA_CLOUDWATCH_PLUGIN) +

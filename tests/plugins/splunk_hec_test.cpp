@@ -16,7 +16,7 @@
 #include <hydra/hydra.hpp>
 #include <nlohmann/json.hpp>
 
-#include "plugins/plugin_health.hpp"
+#include "plugins/support.hpp"
 #include "support/scripted_receiver.hpp"
 #include "test_util.hpp"
 

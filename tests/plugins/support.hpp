@@ -1,12 +1,16 @@
-// Reading a loaded network plugin's delivery counts: its sink's health()
-// (plugins/common/delivery_sink.hpp) as Logger::plugin_health() reports it.
+// What the first-party plugins' tests share: a loaded network plugin's
+// delivery counts (its sink's health(), plugins/common/delivery_sink.hpp,
+// as Logger::plugin_health() reports it), a flush barrier over retries, and
+// environment variables set for one test.
 #pragma once
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <hydra/hydra.hpp>
 #include <nlohmann/json.hpp>
@@ -44,5 +48,38 @@ inline bool balanced(const nlohmann::json& c) {
              c["spooled"].get<std::uint64_t>() + c["dropped"].get<std::uint64_t>() +
              c["queued"].get<std::uint64_t>();
 }
+
+// Sets environment variables for one test (the processes it starts inherit
+// them) and restores them after.
+class ScopedEnv {
+ public:
+  ScopedEnv() = default;
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+  ~ScopedEnv() {
+    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
+      if (it->second) {
+        ::setenv(it->first.c_str(), it->second->c_str(), 1);
+      } else {
+        ::unsetenv(it->first.c_str());
+      }
+    }
+  }
+  void set(const char* name, const std::string& value) {
+    save(name);
+    ::setenv(name, value.c_str(), 1);
+  }
+  void unset(const char* name) {
+    save(name);
+    ::unsetenv(name);
+  }
+
+ private:
+  void save(const char* name) {
+    const char* v = std::getenv(name);
+    saved_.emplace_back(name, v != nullptr ? std::optional<std::string>(v) : std::nullopt);
+  }
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
 
 }  // namespace hydra::test
