@@ -10,18 +10,26 @@
 //                              events before N indexed (delivered), event N
 //                              rejected (dead-lettered with Splunk's text),
 //                              events after N sent again
-//   401, 403 (codes 1-4: token disabled, missing, invalid)
+//   401, 403 (codes 1-4: token disabled, missing, invalid; 10, 11: the
+//   data channel missing or invalid)
 //                              retried: a configuration error, not the
 //                              records'; they wait, and the error is reported
 //   429, 5xx (code 9, "Server is busy"), no response
 //                              retried, after Retry-After when sent
 //   any other status (code 7, incorrect index)
 //                              permanent: the batch is dead-lettered
+//
+// With `ack = true` (indexer acknowledgement) every request carries this
+// sink's channel (X-Splunk-Request-Channel) and a batch counts as delivered
+// only once /services/collector/ack says its ackId was indexed; one not
+// acknowledged within ack_timeout is sent again (at least once).
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <memory>
+#include <random>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -48,6 +56,12 @@ constexpr std::array kHecOptions = {
     hydra::sdk::option("index", HYDRA_OPTION_STRING, "",
                        "the index (empty: the token's default index)"),
     hydra::sdk::option("compression", HYDRA_OPTION_STRING, "none", "none or gzip"),
+    hydra::sdk::option("ack", HYDRA_OPTION_BOOLEAN, "false",
+                       "count a batch delivered only once the indexers acknowledge it"),
+    hydra::sdk::option("ack_timeout", HYDRA_OPTION_DURATION, "60s",
+                       "ack: send a batch again when it is not acknowledged within this", 1, 3.6e6),
+    hydra::sdk::option("ack_poll_interval", HYDRA_OPTION_DURATION, "1s",
+                       "ack: how often to ask whether a batch was indexed", 1, 6e5),
 };
 constexpr auto kOptions = hydra::plugins::join(hydra::plugins::kDeliveryOptions, kHecOptions);
 
@@ -77,12 +91,35 @@ struct HecTarget {
   // every event.
   std::string metadata;
   hydra::net::HttpOptions http;
+  // Indexer acknowledgement: .../services/collector/ack, empty without.
+  std::string ack_endpoint;
+  std::chrono::milliseconds ack_timeout{60'000};
+  std::chrono::milliseconds ack_poll_interval{1'000};
 };
+
+// A random (version 4) UUID: the sink's HEC data channel.
+std::string random_uuid() {
+  std::random_device device;
+  std::mt19937_64 random((static_cast<std::uint64_t>(device()) << 32) ^ device());
+  std::uint64_t hi = random(), lo = random();
+  hi = (hi & ~std::uint64_t{0xf000}) | 0x4000;                         // version 4
+  lo = (lo & ~(std::uint64_t{0xc} << 60)) | (std::uint64_t{8} << 60);  // variant 10
+  char out[37];
+  std::snprintf(out, sizeof out, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
+                static_cast<unsigned>(lo >> 48),
+                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+  return out;
+}
 
 class HecTransport final : public hydra::net::Transport {
  public:
   explicit HecTransport(HecTarget target)
-      : target_(std::move(target)), client_(target_.endpoint, target_.http) {}
+      : target_(std::move(target)), client_(target_.endpoint, target_.http) {
+    if (!target_.ack_endpoint.empty()) {
+      ack_client_ = std::make_unique<hydra::net::HttpClient>(target_.ack_endpoint, target_.http);
+    }
+  }
 
   std::string describe() const override { return "splunk_hec " + target_.endpoint; }
 
@@ -90,7 +127,7 @@ class HecTransport final : public hydra::net::Transport {
     std::string body;
     for (const QueuedRecord& r : batch) append_event(r, body);
     const hydra::net::HttpResponse response = client_.post(body, "application/json");
-    if (response.status >= 200 && response.status < 300) return SendResult::ok();
+    if (response.status >= 200 && response.status < 300) return acknowledged(response);
     if (response.status == 0) return SendResult::retry(response.error);
 
     // {"text":"Invalid data format","code":6,"invalid-event-number":2}
@@ -108,9 +145,10 @@ class HecTransport final : public hydra::net::Transport {
       why += ": " + answer["text"].get<std::string>();
     }
 
-    if (response.status == 400 && invalid >= 0 &&
+    // Codes 6, 12, 13 are about one event: Splunk indexed the events before
+    // it and stopped there. (Code 7, an incorrect index, is the batch's.)
+    if (response.status == 400 && (code == 6 || code == 12 || code == 13) && invalid >= 0 &&
         static_cast<std::size_t>(invalid) < batch.size()) {
-      // Splunk indexed the events before the invalid one and stopped there.
       const auto n = static_cast<std::size_t>(invalid);
       if (batch.size() == 1) return SendResult::reject(why + " (event 0)");
       SendResult result;
@@ -129,7 +167,8 @@ class HecTransport final : public hydra::net::Transport {
     }
     // A token error is the configuration's, not the records': they wait
     // (in the queue, or the spool) and the error stays in last_error.
-    if (response.status == 401 || response.status == 403 || (code >= 1 && code <= 4)) {
+    if (response.status == 401 || response.status == 403 || (code >= 1 && code <= 4) ||
+        code == 10 || code == 11) {
       return SendResult::retry(why);
     }
     if (response.status >= 500) {
@@ -142,6 +181,42 @@ class HecTransport final : public hydra::net::Transport {
   }
 
  private:
+  // Without ack: delivered. With it: once /services/collector/ack says the
+  // batch's ackId was indexed ({"acks":{"7":true}}); retried when that does
+  // not come within ack_timeout. A 2xx without an ackId (acknowledgement
+  // off for the token) is delivered.
+  SendResult acknowledged(const hydra::net::HttpResponse& response) {
+    if (!ack_client_) return SendResult::ok();
+    const nlohmann::json answer = nlohmann::json::parse(response.body, nullptr, false);
+    if (!answer.is_object() || !answer.contains("ackId") || !answer["ackId"].is_number_integer()) {
+      return SendResult::ok();
+    }
+    const std::string id = std::to_string(answer["ackId"].get<long long>());
+    const std::string query = R"({"acks":[)" + id + "]}";
+    const auto deadline = std::chrono::steady_clock::now() + target_.ack_timeout;
+    std::string last = "no answer";
+    for (;;) {
+      const hydra::net::HttpResponse r = ack_client_->post(query, "application/json");
+      if (r.status == 200) {
+        const nlohmann::json acks = nlohmann::json::parse(r.body, nullptr, false);
+        if (acks.is_object() && acks.contains("acks") && acks["acks"].is_object() &&
+            acks["acks"].contains(id) && acks["acks"][id] == true) {
+          return SendResult::ok();
+        }
+        last = "not indexed yet";
+      } else {
+        last = r.status == 0 ? r.error : "HTTP " + std::to_string(r.status);
+      }
+      if (std::chrono::steady_clock::now() + target_.ack_poll_interval >= deadline) {
+        return SendResult::retry("POST " + target_.ack_endpoint + ": ackId " + id +
+                                 " not acknowledged within " +
+                                 std::to_string(target_.ack_timeout.count()) + " ms (" + last +
+                                 "); the batch is sent again");
+      }
+      std::this_thread::sleep_for(target_.ack_poll_interval);
+    }
+  }
+
   // {"time":1733486400.123456,"host":..,"source":..,"sourcetype":..,
   //  "index":..,"event":{...},"fields":{"hydra_key":"<record key>"}}
   void append_event(const QueuedRecord& r, std::string& out) const {
@@ -162,6 +237,7 @@ class HecTransport final : public hydra::net::Transport {
 
   HecTarget target_;
   hydra::net::HttpClient client_;
+  std::unique_ptr<hydra::net::HttpClient> ack_client_;  // with ack only
 };
 
 HecTarget hec_target(const hydra::sdk::Options& o) {
@@ -187,6 +263,15 @@ HecTarget hec_target(const hydra::sdk::Options& o) {
   }
   t.http.gzip = compression == "gzip";
   t.http.headers.emplace_back("Authorization", "Splunk " + token);
+  if (o.boolean("ack")) {
+    t.http.headers.emplace_back("X-Splunk-Request-Channel", random_uuid());
+    t.ack_endpoint = url + "/services/collector/ack";
+    if (url.ends_with(path)) {
+      t.ack_endpoint = url.substr(0, url.size() - path.size()) + "/services/collector/ack";
+    }
+    t.ack_timeout = o.duration("ack_timeout", std::chrono::seconds(60));
+    t.ack_poll_interval = o.duration("ack_poll_interval", std::chrono::seconds(1));
+  }
   const std::string host =
       o.text("host").empty() ? hydra::plugins::host_name() : std::string(o.text("host"));
   t.metadata += R"(,"host":)";

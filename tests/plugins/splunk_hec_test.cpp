@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <regex>
 #include <set>
 #include <string>
 #include <vector>
@@ -147,6 +148,58 @@ TEST(SplunkHec, ServerBusyAndTooManyRequestsAreRetried) {
   EXPECT_EQ(requests[2]["answer"], "200");
   EXPECT_EQ(messages(hec.lines("events.jsonl")),
             (std::vector<std::string>{"busy 0", "busy 1", "busy 2", "busy 3", "busy 4"}));
+}
+
+// 400 code 7 (incorrect index) is the batch's: dead-lettered whole, once.
+TEST(SplunkHec, IncorrectIndexIsPermanentForTheBatch) {
+  hydra::test::TempDir dir;
+  ScriptedReceiver hec("hec_receiver.py", dir.path() / "hec", {kToken, "index"});
+  ASSERT_TRUE(hec.ok()) << hec.errors();
+  hydra::test::write_file(
+      dir.file("c.toml"),
+      config(hec.base_url(), "dead_letter_path = \"" + dir.file("dead.jsonl") + "\"\n"));
+  hydra::Logger log(hydra::load_config(dir.file("c.toml")));
+  for (int i = 0; i < 3; ++i) log.layer("APP").info("lost {}", i);
+  const json counts = hydra::test::settle(log, 3);
+  EXPECT_EQ(counts["dead_lettered"], 3) << counts;
+  EXPECT_EQ(counts["delivered"], 0);
+  EXPECT_TRUE(hydra::test::balanced(counts)) << counts;
+  EXPECT_EQ(hec.requests().size(), 1u);
+  const auto dead = hydra::test::split_lines(hydra::test::read_file(dir.file("dead.jsonl")));
+  ASSERT_EQ(dead.size(), 3u);
+  EXPECT_NE(json::parse(dead[0])["reason"].get<std::string>().find("Incorrect index"),
+            std::string::npos)
+      << dead[0];
+}
+
+// ack = true: every request carries the sink's data channel, and a batch
+// counts as delivered only once /services/collector/ack says its ackId was
+// indexed (the receiver says false the first time it is asked).
+TEST(SplunkHec, WithAckABatchIsDeliveredOnlyOnceItsAckIdIsAcknowledged) {
+  hydra::test::TempDir dir;
+  ScriptedReceiver hec("hec_receiver.py", dir.path() / "hec", {kToken, "--ack"});
+  ASSERT_TRUE(hec.ok()) << hec.errors();
+  hydra::test::write_file(dir.file("c.toml"),
+                          config(hec.base_url(), "ack = true\nack_poll_interval = \"1ms\"\n"));
+  hydra::Logger log(hydra::load_config(dir.file("c.toml")));
+  for (int i = 0; i < 5; ++i) log.layer("APP").info("acked {}", i);
+  const json counts = hydra::test::settle(log, 5);
+  EXPECT_EQ(counts["delivered"], 5) << counts;
+  EXPECT_EQ(counts["retries"], 0);
+  EXPECT_TRUE(hydra::test::balanced(counts)) << counts;
+  const auto requests = hec.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[0]["path"], "/services/collector/event");
+  EXPECT_EQ(requests[0]["answer"], "200");
+  const std::string channel = requests[0]["headers"]["x-splunk-request-channel"];
+  EXPECT_TRUE(std::regex_match(
+      channel, std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")))
+      << channel;
+  EXPECT_EQ(requests[1]["path"], "/services/collector/ack");
+  EXPECT_EQ(requests[1]["acks"], json({{"0", false}}));
+  EXPECT_EQ(requests[2]["acks"], json({{"0", true}}));
+  EXPECT_EQ(requests[2]["headers"]["x-splunk-request-channel"], channel);
+  EXPECT_EQ(hec.lines("events.jsonl").size(), 5u);
 }
 
 // A wrong token is the configuration's fault, not the records': they are

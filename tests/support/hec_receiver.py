@@ -2,7 +2,7 @@
 as Splunk documents HEC ("Format events for HTTP Event Collector", "HTTP
 Event Collector status codes"), failures included.
 
-    python3 hec_receiver.py DIR TOKEN [RESPONSE ...]
+    python3 hec_receiver.py DIR TOKEN [--ack] [RESPONSE ...]
 
 Listens on 127.0.0.1, an ephemeral port, HTTP/1.1 with keep-alive, and
 prints "port N" on stdout once it accepts connections. It stops when its
@@ -22,6 +22,12 @@ used up:
   429[:RETRY]      429, Retry-After: RETRY
   index            400 {"text":"Incorrect index","code":7,"invalid-event-number":0}
   drop             the connection closed without an answer
+With --ack, indexer acknowledgement is on, as Splunk documents it: an event
+request without X-Splunk-Request-Channel is answered 400 code 10 ("Data
+channel is missing"), a success carries an "ackId" (counted per channel from
+0), and POST /services/collector/ack {"acks":[ID, ...]} answers
+{"acks":{"ID":false|true}}: an ackId is false the first time it is asked
+about and true from then on (so a client that does not poll never sees it).
 Indexed events are appended to DIR/events.jsonl (one line each, as sent),
 and a line of JSON to DIR/requests.jsonl for every request (n, path,
 headers, events, answer) before it is answered.
@@ -52,6 +58,10 @@ def main():
     work = pathlib.Path(sys.argv[1])
     token = sys.argv[2]
     script = list(sys.argv[3:])
+    ack = bool(script) and script[0] == "--ack"
+    if ack:
+        script.pop(0)
+    channels = {}  # channel -> {"next": ackId, "asked": set of ackIds asked about}
     work.mkdir(parents=True, exist_ok=True)
     lock = threading.Lock()
     state = {"n": 0}
@@ -83,8 +93,20 @@ def main():
                 events = split_events(body)
             except ValueError:
                 events = None
+            channel = self.headers.get("X-Splunk-Request-Channel", "")
             with lock:
                 state["n"] += 1
+                if ack and self.path == "/services/collector/ack" and auth == "Splunk " + token:
+                    asked = channels.setdefault(channel, {"next": 0, "asked": set()})["asked"]
+                    ids = json.loads(body).get("acks", [])
+                    result = {str(i): i in asked for i in ids}
+                    asked.update(ids)
+                    requests.write(json.dumps({
+                        "n": state["n"], "path": self.path, "answer": "acks", "acks": result,
+                        "headers": {k.lower(): v for k, v in self.headers.items()},
+                    }) + "\n")
+                    self.answer(200, {"acks": result})
+                    return
                 if self.path != "/services/collector/event":
                     answer = "404"
                 elif not auth:
@@ -93,6 +115,8 @@ def main():
                     answer = "bad-token"
                 elif events is None:
                     answer = "not-json"
+                elif ack and not channel:
+                    answer = "no-channel"
                 else:
                     answer = script.pop(0) if script else "200"
                     # A malformed event ends the batch where Splunk would.
@@ -107,8 +131,13 @@ def main():
                     "events": len(events or []),
                 }) + "\n")
                 accepted = []
+                ack_id = None
                 if answer == "200":
                     accepted = events
+                    if ack:
+                        c = channels.setdefault(channel, {"next": 0, "asked": set()})
+                        ack_id = c["next"]
+                        c["next"] += 1
                 elif answer.startswith("invalid:") or answer.startswith("event:"):
                     accepted = events[:int(answer.split(":")[1])]
                 for e in accepted:
@@ -118,8 +147,12 @@ def main():
                 self.connection.shutdown(2)
                 return
             name, _, arg = answer.partition(":")
-            if name == "200":
+            if name == "200" and ack_id is not None:
+                self.answer(200, {"text": "Success", "code": 0, "ackId": ack_id})
+            elif name == "200":
                 self.answer(200, {"text": "Success", "code": 0})
+            elif name == "no-channel":
+                self.answer(400, {"text": "Data channel is missing", "code": 10})
             elif name == "invalid":
                 self.answer(400, {"text": "Invalid data format", "code": 6,
                                   "invalid-event-number": int(arg)})
