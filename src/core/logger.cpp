@@ -1577,7 +1577,17 @@ std::string Logger::plugin_health() const {
   std::lock_guard lock(impl_->sinks_mutex);
   for (const auto& s : impl_->sinks) {
     if (const auto* g = dynamic_cast<const plugin::detail::GuardedSink*>(s.get())) {
-      entry("sink", g->guard().what(), g->guard(), "");
+      // A loaded plugin's sink is also a plugin::Plugin: its own health
+      // (a network plugin's delivery counts), or null when it fails.
+      std::string health;
+      if (const auto* p = dynamic_cast<const plugin::Plugin*>(&g->inner())) {
+        try {
+          health = p->health();
+        } catch (const std::exception&) {
+          health.clear();
+        }
+      }
+      entry("sink", g->guard().what(), g->guard(), health);
     }
   }
   out += ']';

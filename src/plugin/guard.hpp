@@ -135,6 +135,7 @@ class GuardedSink final : public Sink {
     (void)guard_.run([&] { sink_->emergency_flush(); });
   }
   const Guard& guard() const noexcept { return guard_; }
+  const Sink& inner() const noexcept { return *sink_; }
 
  private:
   void handle(Guard::Outcome outcome, std::size_t bytes, bool is_record = true) {

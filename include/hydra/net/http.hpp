@@ -57,6 +57,10 @@ class HttpClient {
   // POSTs `body` with that Content-Type; blocks up to the timeout. Never
   // throws. One request at a time (a client is its sender thread's).
   HttpResponse post(std::string_view body, std::string_view content_type);
+  // The same, with `headers` sent on this request only, after the client's
+  // own (a request signature: SigV4's X-Amz-Date and Authorization).
+  HttpResponse post(std::string_view body, std::string_view content_type,
+                    const std::vector<std::pair<std::string, std::string>>& headers);
 
   const std::string& url() const noexcept;
 

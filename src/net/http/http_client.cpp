@@ -86,6 +86,11 @@ const std::string& HttpClient::url() const noexcept {
 }
 
 HttpResponse HttpClient::post(std::string_view body, std::string_view content_type) {
+  return post(body, content_type, {});
+}
+
+HttpResponse HttpClient::post(std::string_view body, std::string_view content_type,
+                              const std::vector<std::pair<std::string, std::string>>& extra) {
   HttpResponse response;
   const std::string where = "POST " + impl_->url;
   curl_slist* headers = nullptr;
@@ -112,6 +117,7 @@ HttpResponse HttpClient::post(std::string_view body, std::string_view content_ty
     if (o.gzip) add("Content-Encoding: gzip");
     add("Expect:");  // no 100-continue round trip
     for (const auto& [name, value] : o.headers) add(name + ": " + value);
+    for (const auto& [name, value] : extra) add(name + ": " + value);
 
     char error[CURL_ERROR_SIZE] = {};
     // The handle keeps its connection between requests; its options are set
