@@ -957,6 +957,29 @@ void AsyncEngine::log_health() {
   // (the caller holds the consumer lock), not queued and not counted.
   logger_.process_now(logger_.slot_named(options_.health_layer), Level::info, fields,
                       "hydra: async health", false, true, SourceLocation{}, {}, {});
+  // And one for each network destination: its accounting (docs/shipping.md).
+  for (const DestinationMetrics& d : logger_.destination_metrics()) {
+    const DeliveryCounts& c = d.counts;
+    const std::int64_t oldest_age_ms =
+        c.oldest_time_ns == 0
+            ? 0
+            : std::max<std::int64_t>(0, (now_ns() - c.oldest_time_ns) / 1'000'000);
+    const Field dest[] = {
+        {"destination", FieldValue(std::string_view(d.name))},
+        {"submitted", FieldValue(c.submitted)},
+        {"delivered", FieldValue(c.delivered)},
+        {"spooled", FieldValue(c.spooled)},
+        {"dead_lettered", FieldValue(c.dead_lettered)},
+        {"dropped", FieldValue(c.dropped())},
+        {"queued", FieldValue(c.queued)},
+        {"queue_bytes", FieldValue(c.queue_bytes)},
+        {"retries", FieldValue(c.retries)},
+        {"oldest_age_ms", FieldValue(oldest_age_ms)},
+        {"last_error", FieldValue(std::string_view(d.last_error))},
+    };
+    logger_.process_now(logger_.slot_named(options_.health_layer), Level::info, dest,
+                        "hydra: destination health", false, true, SourceLocation{}, {}, {});
+  }
 }
 
 void AsyncEngine::backend_main() {

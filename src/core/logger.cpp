@@ -1129,6 +1129,15 @@ const std::string& Logger::name() const noexcept {
   return impl_->config.name;
 }
 
+std::vector<DestinationMetrics> Logger::destination_metrics() const {
+  std::vector<DestinationMetrics> out;
+  std::lock_guard lock(impl_->sinks_mutex);
+  for (const auto& s : impl_->sinks) {
+    if (auto d = s->destination_metrics()) out.push_back(std::move(*d));
+  }
+  return out;
+}
+
 LoggerMetrics Logger::metrics() const {
   LoggerMetrics m;
   m.records = impl_->sequence.load(std::memory_order_relaxed);

@@ -58,7 +58,11 @@ struct DeliveryEngine::Impl {
   std::atomic<bool> stopping{false};
   Clock::time_point stop_deadline = Clock::time_point::max();  // under mutex
   bool spooled_mode = false;                                   // the sender's
-  Clock::time_point retry_at{};                                // the sender's
+  // Set by a caller that wrote to the spool (overflow = spool, the queue
+  // full): the sender switches to spooled mode, so that what went to the
+  // spool is sent while the destination is up too.
+  std::atomic<bool> overflowed{false};
+  Clock::time_point retry_at{};  // the sender's
   std::thread sender;
 
   Impl(DeliveryOptions o, std::unique_ptr<Transport> t)
@@ -229,11 +233,12 @@ struct DeliveryEngine::Impl {
           [[fallthrough]];
         }
         case SendResult::Status::retryable:
-          settle([&](DeliveryCounts& c) { ++c.retries; });
+          // The error first: whoever sees the retry counted finds its reason.
           if (r.status == SendResult::Status::retryable) {
             failing = true;
             set_error(transport->describe() + ": " + r.reason);
           }
+          settle([&](DeliveryCounts& c) { ++c.retries; });
           if (spool) {
             // The spool takes over: these first, then what is queued.
             to_spool(batch, batch.size());
@@ -334,6 +339,9 @@ struct DeliveryEngine::Impl {
 
   void run() {
     for (;;) {
+      if (!spooled_mode && overflowed.exchange(false, std::memory_order_acq_rel)) {
+        spooled_mode = true;
+      }
       if (spooled_mode) {
         if (!spooled_round()) break;
         continue;
@@ -409,6 +417,7 @@ std::uint64_t DeliveryEngine::submit(std::string_view bytes, std::int64_t time_n
     // overflow = spool: the queue is full; the caller writes it.
     QueuedRecord again{id, time_ns, std::string(bytes), im.instance};
     im.to_spool({&again, 1}, 0);
+    im.overflowed.store(true, std::memory_order_release);
   } else if (pushed == DeliveryQueue::Push::closed) {
     im.settle([](DeliveryCounts& c) { ++c.dropped_shutdown; });
   }

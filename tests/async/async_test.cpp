@@ -579,6 +579,51 @@ TEST(Async, PeriodicHealthRecordCarriesTheMetrics) {
   EXPECT_TRUE(r.has_field("high_water_bytes"));
 }
 
+// A sink standing for a network destination: it reports its accounting
+// (hydra/sink/delivery_counts.hpp) as NetworkSink does.
+class ReportingSink final : public RecordingSink {
+ public:
+  std::optional<hydra::DestinationMetrics> destination_metrics() const override {
+    hydra::DestinationMetrics d;
+    d.name = "syslog tcp 127.0.0.1:514";
+    d.counts.submitted = 12;
+    d.counts.delivered = 7;
+    d.counts.spooled = 3;
+    d.counts.dropped_queue_full = 2;
+    d.counts.retries = 4;
+    d.last_error = "Connection refused";
+    return d;
+  }
+};
+
+TEST(Async, PeriodicHealthRecordsCarryEachDestinationsCounts) {
+  auto sink = std::make_shared<ReportingSink>();
+  hydra::AsyncOptions o;
+  o.health_interval = std::chrono::milliseconds(5);
+  hydra::Logger log(async_config(sink, o));
+  EXPECT_EQ(log.destination_metrics().size(), 1u);
+  EXPECT_EQ(log.metrics().destinations.at(0).counts.delivered, 7u);
+  log.info("work");  // the backend's loop, which logs the health records, runs
+  auto health = [&]() -> std::optional<hydra::test::CapturedRecord> {
+    log.flush();
+    for (const auto& r : sink->records()) {
+      if (r.message == "hydra: destination health") return r;
+    }
+    return std::nullopt;
+  };
+  ASSERT_TRUE(eventually([&] { return health().has_value(); }));
+  const auto r = *health();
+  EXPECT_EQ(r.layer, "HYDRA");
+  EXPECT_EQ(r.field("destination"), "syslog tcp 127.0.0.1:514");
+  EXPECT_EQ(r.field("submitted"), "12");
+  EXPECT_EQ(r.field("delivered"), "7");
+  EXPECT_EQ(r.field("spooled"), "3");
+  EXPECT_EQ(r.field("dropped"), "2");
+  EXPECT_EQ(r.field("retries"), "4");
+  EXPECT_EQ(r.field("oldest_age_ms"), "0");
+  EXPECT_EQ(r.field("last_error"), "Connection refused");
+}
+
 void expect_all_in_order(const RecordingSink& sink, int count, const std::string& prefix) {
   auto recs = sink.records();
   ASSERT_EQ(recs.size(), static_cast<std::size_t>(count));

@@ -34,7 +34,7 @@ struct CapturedRecord {
   bool has_field(const std::string& key) const { return field(key) != "<missing>"; }
 };
 
-class RecordingSink final : public Sink {
+class RecordingSink : public Sink {
  public:
   void write(const Record& r, std::string_view bytes) override {
     CapturedRecord c{

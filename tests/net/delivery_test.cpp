@@ -7,9 +7,11 @@
 // Threads meet on flush() and on the engine's counts, never on sleeps.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -237,6 +239,42 @@ TEST_F(DeliveryTest, WhileTheDestinationIsDownTheSpoolTakesOverAndTheNextProcess
     const std::string& instance = i < 50 ? first : second;
     EXPECT_EQ(keys[i], instance + "-" + std::to_string(i < 50 ? i + 1 : i - 49));
   }
+}
+
+// overflow = spool with the destination up: what the full queue handed to
+// the spool is sent too (not left there until a failure or a restart), and
+// everything is delivered, each record once.
+TEST_F(DeliveryTest, UnderOverflowSpoolWhatTheQueueCouldNotHoldIsSentWhileTheDestinationIsUp) {
+  DeliveryOptions o = fast_options();
+  o.queue_max_bytes = 1024;
+  o.overflow = hydra::net::Overflow::spool;
+  o.spool = hydra::net::SpoolOptions{};
+  o.spool->dir = dir_.path() / "spool";
+  std::promise<void> gate;
+  std::shared_future<void> opened = gate.get_future().share();
+  std::atomic<bool> sending{false};
+  // The first send waits for the gate: meanwhile the queue fills.
+  state_->script.push_back([&](std::span<const QueuedRecord>) {
+    sending = true;
+    opened.wait();
+    return SendResult::ok();
+  });
+  DeliveryEngine engine(o, transport());
+  engine.submit(line(0), 0);
+  until([&] { return sending.load(); });
+  for (int i = 1; i < 300; ++i) engine.submit(line(i), i);
+  EXPECT_GT(engine.counts().spooled, 0u);  // the queue holds about 1 KiB
+  gate.set_value();
+  ASSERT_TRUE(engine.flush(std::chrono::minutes(1)));
+  std::vector<std::string> got = delivered();
+  std::sort(got.begin(), got.end());
+  std::vector<std::string> want = lines(0, 300);
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(got, want);
+  const DeliveryCounts c = engine.counts();
+  EXPECT_EQ(c.delivered, 300u);
+  EXPECT_EQ(c.spooled, 0u);
+  expect_balanced(c);
 }
 
 TEST(RecordKey, IsTheInstanceInHexAndTheSequence) {

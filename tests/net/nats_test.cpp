@@ -22,6 +22,7 @@
 #include <hydra/net/network_sink.hpp>
 #include <hydra/sink/memory_sink.hpp>
 
+#include "support/fault_proxy.hpp"
 #include "support/nats_server.hpp"
 #include "test_util.hpp"
 
@@ -349,6 +350,53 @@ TEST(NatsDestinationFaults, RecordsSpooledByOneProcessArriveFromTheNextWithTheir
   }
   EXPECT_EQ(next.counts().delivered, 100u);
   EXPECT_TRUE(next.counts().balanced());
+}
+
+// Connections reset in the middle of batches, through a TCP fault proxy
+// (tests/support/fault_proxy.hpp) in front of nats-server: the batch that
+// was cut is published again on a new connection with the same
+// Nats-Msg-Ids, and the stream keeps each record once. Effectively once
+// (docs/shipping.md, "Guarantees").
+TEST(NatsDestinationFaults, ConnectionsResetMidBatchStillStoreEachRecordOnce) {
+  hydra::test::TempDir dir;
+  NatsServer server(dir.path() / "nats");
+  ASSERT_TRUE(server.start());
+  hydra::test::FaultProxy proxy(server.port());
+  NatsTarget target = target_of(server);
+  target.url = "nats://127.0.0.1:" + std::to_string(proxy.port());
+  auto network = std::make_shared<NetworkSink>(
+      fast("nats"), hydra::net::make_nats_transport(target), std::chrono::seconds(5),
+      std::chrono::seconds(5), hydra::net::nats_encoder("t", "s"));
+  constexpr int kRecords = 3000;
+  auto write = [&](int from, int to) {
+    for (int i = from; i < to; ++i) {
+      hydra::Record r;
+      r.time = std::chrono::system_clock::now();
+      r.layer = "APP";
+      network->write(r, "{\"i\":" + std::to_string(i) + "}\n");
+    }
+  };
+  // Three resets, each some way into what is published next.
+  for (int part = 0; part < 3; ++part) {
+    proxy.cut_after(20'000 + 7'919 * part);
+    write(part * kRecords / 3, (part + 1) * kRecords / 3);
+    ASSERT_TRUE(network->engine().flush(std::chrono::minutes(1)));
+  }
+  EXPECT_EQ(proxy.cuts(), 3u);
+  StreamReader reader(server.url());
+  const auto stored = reader.messages("LOGS");
+  std::set<std::string> payloads, ids;
+  for (const auto& m : stored) {
+    payloads.insert(m.data);
+    ids.insert(m.id);
+  }
+  EXPECT_EQ(stored.size(), static_cast<std::size_t>(kRecords));
+  EXPECT_EQ(payloads.size(), static_cast<std::size_t>(kRecords));
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(kRecords));
+  const auto counts = network->counts();
+  EXPECT_EQ(counts.delivered, static_cast<std::uint64_t>(kRecords));
+  EXPECT_GE(counts.retries, 3u);
+  EXPECT_TRUE(counts.balanced());
 }
 
 // type = "nats" in a configuration file: its options checked, the format

@@ -62,6 +62,7 @@ class NatsServer {
   // SIGTERM (JetStream writes its store out), reaped.
   void stop() { process_.reset(); }
 
+  int port() const { return port_; }
   std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
   std::string log() const { return read_file(dir_ / "nats-server.log"); }
 

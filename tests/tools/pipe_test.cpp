@@ -4,12 +4,16 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <fstream>
 
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "test_util.hpp"
+#if defined(HYDRA_CLI_WITH_NET)
+#include "support/rsyslog.hpp"
+#endif
 
 namespace {
 
@@ -162,3 +166,33 @@ TEST(HydraDemo, WritesItsFilesAndSaysWhere) {
 }
 
 }  // namespace
+
+#if defined(HYDRA_CLI_WITH_NET) && defined(HYDRA_CLI_WITH_CONFIG)
+// `hydra pipe --config F` ships standard input to a network destination:
+// here a real rsyslog over TCP. Every line arrives, in order, and the
+// command exits only once they are delivered (the destination's flush at
+// the end).
+TEST(HydraPipe, ShipsStdinToASyslogServerThroughAConfigFile) {
+  hydra::test::TempDir dir;
+  hydra::test::RsyslogServer server(dir.path() / "rsyslog");
+  ASSERT_TRUE(server.start()) << server.output();
+  const std::string config = dir.file("ship.toml");
+  {
+    std::ofstream f(config);
+    f << "name = \"shipper\"\ndefault_layer = \"APP\"\n[[layers.APP.destinations]]\n"
+         "type = \"syslog\"\nprotocol = \"tcp\"\nport = "
+      << server.tcp_port() << "\nlinger = \"5ms\"\n";
+  }
+  std::string input;
+  for (int i = 0; i < 500; ++i) input += "piped line " + std::to_string(i) + "\n";
+  const Result r = run_hydra({"pipe", "--config", config}, input);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto received = server.wait_for("tcp", 500);
+  ASSERT_EQ(received.size(), 500u) << server.output();
+  for (int i = 0; i < 500; ++i) {
+    const std::string want = "piped line " + std::to_string(i);
+    EXPECT_TRUE(received[i].starts_with("<14>1 ")) << received[i];
+    EXPECT_EQ(received[i].substr(received[i].size() - want.size()), want) << received[i];
+  }
+}
+#endif

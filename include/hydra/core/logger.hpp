@@ -275,6 +275,9 @@ class alignas(64) Logger : public LevelMethods<Logger> {
 
   const std::string& name() const noexcept;
   LoggerMetrics metrics() const;
+  // Each network destination's accounting (also in metrics().destinations),
+  // without the rest of metrics().
+  std::vector<DestinationMetrics> destination_metrics() const;
   // The analytics' snapshots as one JSON object, by type ("rates": {...});
   // a type configured twice appears as "rates#2". "{}" without analytics.
   std::string insights() const;
