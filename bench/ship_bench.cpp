@@ -462,8 +462,11 @@ int main(int argc, char** argv) {
           if (!hydra_syslog_only) {
             spdlog.runs.push_back(spdlog_syslog_run(opt, server, lf_lines, lf_expected));
           }
-          std::printf("  run %d: syslog hydra %.0fk/s delivered\n", r + 1,
+          std::printf("  run %d: syslog hydra %.0fk/s delivered", r + 1,
                       hydra.runs.back().delivered / 1e3);
+          if (!hydra_syslog_only)
+            std::printf(", spdlog %.0fk/s", spdlog.runs.back().delivered / 1e3);
+          std::printf("\n");
           std::fflush(stdout);
         }
         rows.push_back(hydra);
