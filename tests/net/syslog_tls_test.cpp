@@ -35,7 +35,7 @@ using hydra::test::TlsInput;
 struct Pki {
   explicit Pki(const std::filesystem::path& d) : dir(d) {
     const std::string command = std::string("'") + HYDRA_PYTHON3 + "' '" + HYDRA_TEST_SUPPORT +
-                                "/tls_certs.py' '" + dir.string() + "' --client";
+                                "/tls_certs.py' '" + dir.string() + "' --client --localhost";
     made = std::system(command.c_str()) == 0;
   }
   std::filesystem::path ca() const { return dir / "ca.pem"; }

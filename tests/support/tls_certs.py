@@ -1,16 +1,19 @@
 """Throw-away TLS certificates for tests: a CA and a server certificate for
-127.0.0.1 and localhost signed by it, and with --client a client
-certificate too, made with the openssl command (Debian's openssl).
+127.0.0.1 (and with --localhost for localhost too) signed by it, and with
+--client a client certificate too, made with the openssl command (Debian's
+openssl). The plugin download tests rely on localhost NOT being named, to
+test a host name the certificate does not carry.
 
-    python3 tls_certs.py DIR            writes DIR/ca.pem, DIR/server.pem, DIR/server.key
-    python3 tls_certs.py DIR --client   and DIR/client.pem, DIR/client.key
+    python3 tls_certs.py DIR               writes DIR/ca.pem, DIR/server.pem, DIR/server.key
+    python3 tls_certs.py DIR --localhost   the server certificate names localhost too
+    python3 tls_certs.py DIR --client      and DIR/client.pem, DIR/client.key
 """
 import pathlib
 import subprocess
 import sys
 
 
-def make_certs(directory):
+def make_certs(directory, localhost=False):
     d = pathlib.Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
@@ -23,7 +26,8 @@ def make_certs(directory):
             "-addext", "keyUsage=critical,keyCertSign,cRLSign")
     openssl("req", "-new", *ec, "-keyout", d / "server.key", "-out", d / "server.csr",
             "-subj", "/CN=127.0.0.1")
-    (d / "server.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+    names = "IP:127.0.0.1,DNS:localhost" if localhost else "IP:127.0.0.1"
+    (d / "server.ext").write_text(f"subjectAltName={names}\n"
                                   "extendedKeyUsage=serverAuth\n")
     openssl("x509", "-req", "-in", d / "server.csr", "-CA", d / "ca.pem", "-CAkey", d / "ca.key",
             "-CAcreateserial", "-out", d / "server.pem", "-days", "2", "-extfile",
@@ -47,6 +51,6 @@ def make_client_cert(directory):
 
 
 if __name__ == "__main__":
-    make_certs(sys.argv[1])
+    make_certs(sys.argv[1], localhost="--localhost" in sys.argv[2:])
     if "--client" in sys.argv[2:]:
         make_client_cert(sys.argv[1])
