@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -147,10 +148,19 @@ class SyslogTransport final : public Transport {
 
   // RFC 6587 octet counting, the whole batch in as few writes as it takes.
   SendResult send_stream(std::span<const QueuedRecord> batch) {
-    std::string out;
+    // One buffer for the batch, sized once and kept across batches (a
+    // batch is about a megabyte: growing it as it fills cost the sender
+    // half its time).
+    std::size_t size = 0;
+    for (const auto& r : batch) size += r.bytes.size() + 12;
+    std::string& out = out_;
+    out.clear();
+    out.reserve(size);
     for (const auto& r : batch) {
       const std::string_view m = message_of(r);
-      out += std::to_string(m.size());
+      char digits[24];
+      const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, m.size());
+      out.append(digits, end);
       out += ' ';
       out += m;
     }
@@ -222,6 +232,7 @@ class SyslogTransport final : public Transport {
   SyslogTarget target_;
   int fd_ = -1;
   std::unique_ptr<detail::TlsContext> tls_context_;  // tls
+  std::string out_;  // send_stream()'s buffer
   detail::TlsSession tls_;                           // tls, while connected
 };
 
