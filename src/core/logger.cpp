@@ -708,6 +708,72 @@ struct Logger::Impl {
     if (locked) sinks_mutex.unlock();
   }
 
+  // The logger's end: each network destination finishes (its counts are
+  // then final), and where an audit trail is configured, each
+  // destination's final counts go into it as an `audit` record on the
+  // trail's layer, formatted as the trail's destination formats (and so
+  // chained). Nothing else gets these records.
+  void record_final_counts() {
+    std::vector<DestinationMetrics> finals;
+    {
+      std::lock_guard lock(sinks_mutex);
+      for (const auto& s : sinks) {
+        if (!s->destination_metrics()) continue;
+        s->finish();
+        if (auto d = s->destination_metrics()) finals.push_back(std::move(*d));
+      }
+    }
+    if (finals.empty()) return;
+    // The audit trails, each once, with the layer and formatter of the
+    // first destination that writes to it.
+    std::vector<std::pair<std::string, detail::Destination>> trails;
+    {
+      std::shared_lock lock(slots_mutex);
+      std::unordered_set<const Sink*> done;
+      for (const auto& route : routes) {
+        for (const detail::Destination& d : route->destinations) {
+          if (d.sink->is_audit_trail() && done.insert(d.sink.get()).second) {
+            trails.emplace_back(route->name, d);
+          }
+        }
+      }
+    }
+    for (const auto& [layer, d] : trails) {
+      for (const DestinationMetrics& f : finals) {
+        const DeliveryCounts& c = f.counts;
+        const Field fields[] = {
+            {"destination", FieldValue(std::string_view(f.name))},
+            {"submitted", FieldValue(c.submitted)},
+            {"delivered", FieldValue(c.delivered)},
+            {"spooled", FieldValue(c.spooled)},
+            {"dead_lettered", FieldValue(c.dead_lettered)},
+            {"dropped", FieldValue(c.dropped())},
+            {"dropped_queue_full", FieldValue(c.dropped_queue_full)},
+            {"dropped_oldest", FieldValue(c.dropped_oldest)},
+            {"dropped_oversize", FieldValue(c.dropped_oversize)},
+            {"dropped_spool_full", FieldValue(c.dropped_spool_full)},
+            {"dropped_spool_error", FieldValue(c.dropped_spool_error)},
+            {"dropped_rejected", FieldValue(c.dropped_rejected)},
+            {"dropped_retry_elapsed", FieldValue(c.dropped_retry_elapsed)},
+            {"dropped_shutdown", FieldValue(c.dropped_shutdown)},
+            {"retries", FieldValue(c.retries)},
+            {"last_error", FieldValue(std::string_view(f.last_error))},
+        };
+        Record r;
+        r.time = std::chrono::system_clock::now();
+        r.level = Level::audit;
+        r.layer = layer;
+        r.logger = config.name;
+        r.message = "hydra: destination final counts";
+        r.fields = fields;
+        Buffer line;
+        d.formatter->format(r, line);
+        d.sink->write(r, std::string_view(line.data(), line.size()));
+      }
+      d.sink->flush();
+    }
+  }
+
   // Lets every sink of `routes` render its own notices (a file's "N records
   // lost") in the format of the first destination that uses it.
   void attach_notice_formatters(const std::vector<std::unique_ptr<detail::Route>>& routes) const {
@@ -866,6 +932,7 @@ Logger::~Logger() {
     live.loggers.erase(this);
   }
   shutdown();
+  impl_->record_final_counts();
   impl_->stop_plugins();
 }
 

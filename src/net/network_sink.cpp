@@ -28,6 +28,10 @@ void NetworkSink::write(const Record& record, std::string_view bytes) {
   engine_.submit(encoded, time_ns);
 }
 
+void NetworkSink::finish() {
+  engine_.shutdown(shutdown_timeout_);
+}
+
 void NetworkSink::flush() {
   // A destination that is down is not waited for: the caller may be the
   // application (a record at flush_level), and its records are safe in the

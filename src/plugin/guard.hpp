@@ -126,6 +126,8 @@ class GuardedSink final : public Sink {
   std::optional<DestinationMetrics> destination_metrics() const override {
     return sink_->destination_metrics();
   }
+  void finish() override { sink_->finish(); }
+  bool is_audit_trail() const override { return sink_->is_audit_trail(); }
   void set_notice_formatter(const NoticeFormatter& format) override {
     sink_->set_notice_formatter(format);
   }

@@ -41,6 +41,10 @@ class NetworkSink final : public Sink {
   void flush() override;
   std::uint64_t write_errors() const override { return engine_.counts().retries; }
   std::uint64_t dropped_records() const override { return engine_.counts().dropped(); }
+  // Shuts the engine down (up to shutdown_timeout): what is left goes to
+  // the spool or is counted; a record written after it is counted
+  // dropped_shutdown.
+  void finish() override;
   std::optional<DestinationMetrics> destination_metrics() const override {
     return DestinationMetrics{name_, engine_.counts(), engine_.last_error()};
   }

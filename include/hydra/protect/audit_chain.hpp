@@ -122,6 +122,7 @@ class AuditChainSink final : public hydra::Sink {
   // `path` is not this chain's or not a regular file (counted, reported).
   void reopen() override;
   std::uint64_t write_errors() const override;
+  bool is_audit_trail() const override { return true; }
 
   // The seq of the chain's last line (header or record).
   std::uint64_t last_seq() const;

@@ -48,6 +48,17 @@ class Sink {
   // which LoggerMetrics::destinations lists. Others: none.
   virtual std::optional<DestinationMetrics> destination_metrics() const { return std::nullopt; }
 
+  // The logger's end, after its last flush: a sink that ships records
+  // elsewhere stops taking them and settles what it holds (NetworkSink: its
+  // delivery engine's shutdown), so that its destination_metrics() are
+  // final. The logger then records them in its audit trails.
+  virtual void finish() {}
+
+  // Whether the sink is a tamper-evident audit trail (protect's
+  // AuditChainSink): the logger writes the network destinations' final
+  // counts into it at its end (docs/shipping.md, "Accounting").
+  virtual bool is_audit_trail() const { return false; }
+
   // Renders a notice of the sink's own ("1234 records lost: No space left on
   // device") as a line of its destination's format, from a record that the
   // sink fills in (time, level, message, fields); the logger completes the
