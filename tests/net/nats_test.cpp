@@ -119,14 +119,13 @@ NatsTarget target_of(const NatsServer& server) {
   return t;
 }
 
-// Records as the encoder queues them: subject, key, record.
+// Records as the encoder queues them (subject, record), with the ids and
+// the instance 0x7 that make their keys (the Nats-Msg-Id).
 std::vector<QueuedRecord> records(const std::string& subject, int n) {
   std::vector<QueuedRecord> out;
   for (int i = 1; i <= n; ++i) {
     out.push_back({static_cast<std::uint64_t>(i), 0,
-                   subject + "\nkey-" + std::to_string(i) + "\n{\"message\":\"record " +
-                       std::to_string(i) + "\"}",
-                   0});
+                   subject + "\n{\"message\":\"record " + std::to_string(i) + "\"}", 7});
   }
   return out;
 }
@@ -142,7 +141,7 @@ TEST(NatsSubject, EachTokenIsMadeSafe) {
   const auto nl = out.find('\n');
   ASSERT_NE(nl, std::string::npos);
   EXPECT_EQ(out.substr(0, nl + 1), "hydra.logs.t.s.DB_read\n");
-  EXPECT_EQ(out.substr(nl + 1 + 16), "-1\n{\"a\":1}") << out;  // the key, then the record
+  EXPECT_EQ(out.substr(nl + 1), "{\"a\":1}") << out;  // then the record, without its line end
 }
 
 TEST(NatsDestination, EveryRecordIsInTheStreamOnItsSubjectWithItsIdAndTheCountsReconcile) {
@@ -215,7 +214,7 @@ TEST(NatsTransport, ABatchSentAgainIsDroppedByTheStreamAsDuplicates) {
   EXPECT_EQ(reader.count("LOGS"), 50u);
   const auto stored = reader.messages("LOGS");
   ASSERT_EQ(stored.size(), 50u);
-  EXPECT_EQ(stored[0].id, "key-1");
+  EXPECT_EQ(stored[0].id, "0000000000000007-1");
   EXPECT_EQ(stored[49].data, "{\"message\":\"record 50\"}");
 }
 
@@ -245,10 +244,10 @@ TEST(NatsTransport, WhatTheStreamRefusesIsRejectedWithTheReason) {
   EXPECT_EQ(rejected, 3);
   EXPECT_EQ(reader.count("SMALL"), 5u);
   // Bytes not in the encoder's shape: rejected, never sent.
-  const std::vector<QueuedRecord> malformed = {{1, 0, "hydra.logs.small.s.APP\nno key", 0}};
+  const std::vector<QueuedRecord> malformed = {{1, 0, "no subject", 7}};
   const auto bad = transport->send(malformed);
   EXPECT_EQ(bad.status, SendResult::Status::permanent);
-  EXPECT_NE(bad.reason.find("not a subject, a key and a record"), std::string::npos) << bad.reason;
+  EXPECT_NE(bad.reason.find("not a subject and a record"), std::string::npos) << bad.reason;
   // No stream takes the subject: no responders, retryable.
   const auto nowhere = transport->send(records("elsewhere.x", 1));
   EXPECT_EQ(nowhere.status, SendResult::Status::retryable) << nowhere.reason;
@@ -307,7 +306,8 @@ TEST(NatsDestinationFaults, AServerKilledAndRestartedWhileLoggingLosesAndDuplica
 
 // The server down and the process ending: the records wait in the spool
 // with their keys; the next process (another sink on the same spool)
-// sends them once the server is up, under the keys the first one made.
+// sends them once the server is up, under the keys the first one made (its
+// instance, their sequence), not under keys of its own.
 TEST(NatsDestinationFaults, RecordsSpooledByOneProcessArriveFromTheNextWithTheirKeys) {
   hydra::test::TempDir dir;
   NatsServer server(dir.path() / "nats");
@@ -316,18 +316,12 @@ TEST(NatsDestinationFaults, RecordsSpooledByOneProcessArriveFromTheNextWithTheir
   auto options = fast("nats");
   options.spool = hydra::net::SpoolOptions{};
   options.spool->dir = dir.path() / "spool";
-  std::vector<std::string> keys;
   {
     // Its shutdown does not wait long for a server that is down: what it
     // holds is in the spool already.
     NetworkSink first(options, hydra::net::make_nats_transport(target_of(server)),
                       std::chrono::seconds(5), std::chrono::milliseconds(100),
-                      [encoder = hydra::net::nats_encoder("t", "s"), &keys](
-                          const hydra::Record& r, std::string_view formatted, std::string& out) {
-                        encoder(r, formatted, out);
-                        const auto a = out.find('\n'), b = out.find('\n', a + 1);
-                        keys.push_back(out.substr(a + 1, b - a - 1));
-                      });
+                      hydra::net::nats_encoder("t", "s"));
     for (int i = 0; i < 100; ++i) {
       hydra::Record r;
       r.time = std::chrono::system_clock::now();
@@ -341,14 +335,23 @@ TEST(NatsDestinationFaults, RecordsSpooledByOneProcessArriveFromTheNextWithTheir
                    std::chrono::seconds(5), std::chrono::seconds(5),
                    hydra::net::nats_encoder("t", "s"));
   EXPECT_TRUE(next.engine().flush(std::chrono::minutes(1)));
+  // One of the next process's own.
+  hydra::Record own;
+  own.time = std::chrono::system_clock::now();
+  own.layer = "APP";
+  next.write(own, "{\"i\":100}\n");
+  EXPECT_TRUE(next.engine().flush(std::chrono::minutes(1)));
   StreamReader reader(server.url());
   const auto stored = reader.messages("LOGS");
-  ASSERT_EQ(stored.size(), 100u);
-  for (std::size_t i = 0; i < stored.size(); ++i) {
-    EXPECT_EQ(stored[i].id, keys[i]);
+  ASSERT_EQ(stored.size(), 101u);
+  const std::string first_instance = stored[0].id.substr(0, 16);
+  for (std::size_t i = 0; i < 100; ++i) {
+    EXPECT_EQ(stored[i].id, first_instance + "-" + std::to_string(i + 1));
     EXPECT_EQ(stored[i].data, "{\"i\":" + std::to_string(i) + "}");
   }
-  EXPECT_EQ(next.counts().delivered, 100u);
+  EXPECT_NE(stored[100].id.substr(0, 16), first_instance);
+  EXPECT_EQ(stored[100].id.substr(16), "-1");
+  EXPECT_EQ(next.counts().delivered, 101u);
   EXPECT_TRUE(next.counts().balanced());
 }
 

@@ -3,10 +3,9 @@
 // header `Nats-Msg-Id` = the record's key, and counted delivered only when
 // JetStream acknowledged it (docs/shipping.md).
 //
-// The key is made when the record is queued, in record_key()'s form (a
-// random instance, a sequence), and queued with it, so that it travels
-// through the spool and a restart unchanged: a retry, a spool replay or a
-// restart sends a record again with the same Nats-Msg-Id, which JetStream drops as a duplicate
+// The key is record_key() (the engine instance and the sequence), which the
+// spool keeps with the record: a retry, a spool replay or a restart sends a
+// record again with the same Nats-Msg-Id, which JetStream drops as a duplicate
 // within the stream's duplicate window (2 minutes by default): effectively once inside it, at least
 // once beyond it. libnats's own reconnecting (and the buffer it keeps meanwhile) is off: a lost
 // connection fails the send, the engine retries it, and the transport connects again.
@@ -40,11 +39,9 @@ struct NatsTarget {
 // and an empty one is "_".
 std::string nats_subject(std::string_view tenant, std::string_view service, std::string_view layer);
 
-// What the `nats` destination queues for a record: its subject, '\n', its
-// key (the Nats-Msg-Id: "<this encoder's random instance, 16 hex
-// digits>-<its sequence>"), '\n', then the formatted record without its
-// line end. The transport splits them; a record not in this shape is
-// rejected.
+// What the `nats` destination queues for a record: its subject, '\n', then
+// the formatted record without its line end. The transport splits them; a
+// record not in this shape is rejected.
 RecordEncoder nats_encoder(std::string tenant, std::string service);
 
 class NatsTransport : public Transport {

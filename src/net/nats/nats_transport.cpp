@@ -1,10 +1,8 @@
 #include <nats/nats.h>
 
-#include <atomic>
 #include <cctype>
 #include <condition_variable>
 #include <mutex>
-#include <random>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -69,7 +67,8 @@ class NatsTransportImpl final : public NatsTransport {
         return SendResult::retry(std::move(why));
       }
     }
-    // Each record: "<subject>\n<key>\n<payload>" (nats_encoder()).
+    // Each record: "<subject>\n<payload>" (nats_encoder()); its key,
+    // record_key(), is the Nats-Msg-Id.
     struct Parts {
       std::string subject, key;
       std::string_view payload;
@@ -80,16 +79,14 @@ class NatsTransportImpl final : public NatsTransport {
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const std::string_view bytes = batch[i].bytes;
       const auto a = bytes.find('\n');
-      const auto b = a == std::string_view::npos ? a : bytes.find('\n', a + 1);
-      if (a == 0 || b == std::string_view::npos || b == a + 1 ||
-          !pending.index.emplace(std::string(bytes.substr(a + 1, b - a - 1)), i).second) {
+      std::string key = record_key(batch[i]);
+      if (a == 0 || a == std::string_view::npos || !pending.index.emplace(key, i).second) {
         pending.items[i] = {SendResult::Item::Outcome::rejected,
-                            "not a subject, a key and a record (or the key twice in a batch)"};
+                            "not a subject and a record (or the key twice in a batch)"};
         ++pending.settled;
         continue;
       }
-      parts[i] = {std::string(bytes.substr(0, a)), std::string(bytes.substr(a + 1, b - a - 1)),
-                  bytes.substr(b + 1)};
+      parts[i] = {std::string(bytes.substr(0, a)), std::move(key), bytes.substr(a + 1)};
     }
     {
       std::lock_guard lock(mutex_);
@@ -280,21 +277,10 @@ RecordEncoder nats_encoder(std::string tenant, std::string service) {
   // The subject's fixed part once; the layer's token per record.
   std::string prefix = nats_subject(tenant, service, "");
   prefix.pop_back();  // the "_" of the empty layer
-  // The keys' instance: random, never 0, one per encoder (a destination in
-  // a process); their sequence: 1, 2, 3 ...
-  std::random_device random;
-  std::uint64_t instance = 0;
-  while (instance == 0) instance = (std::uint64_t{random()} << 32) ^ random();
-  auto next = std::make_shared<std::atomic<std::uint64_t>>(1);
-  return [prefix = std::move(prefix), instance, next](
-             const Record& record, std::string_view formatted, std::string& out) {
+  return [prefix = std::move(prefix)](const Record& record, std::string_view formatted,
+                                      std::string& out) {
     out += prefix;
     append_token(out, record.layer);
-    out += '\n';
-    QueuedRecord keyed;
-    keyed.instance = instance;
-    keyed.id = next->fetch_add(1, std::memory_order_relaxed);
-    out += record_key(keyed);
     out += '\n';
     while (!formatted.empty() && (formatted.back() == '\n' || formatted.back() == '\r')) {
       formatted.remove_suffix(1);
