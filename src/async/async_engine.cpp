@@ -10,6 +10,7 @@
 #include <string>
 #include <utility>
 
+#include "../core/delivery_fields.hpp"
 #include "hydra/core/context.hpp"
 #include "hydra/core/logger.hpp"
 
@@ -959,24 +960,7 @@ void AsyncEngine::log_health() {
                       "hydra: async health", false, true, SourceLocation{}, {}, {});
   // And one for each network destination: its accounting (docs/shipping.md).
   for (const DestinationMetrics& d : logger_.destination_metrics()) {
-    const DeliveryCounts& c = d.counts;
-    const std::int64_t oldest_age_ms =
-        c.oldest_time_ns == 0
-            ? 0
-            : std::max<std::int64_t>(0, (now_ns() - c.oldest_time_ns) / 1'000'000);
-    const Field dest[] = {
-        {"destination", FieldValue(std::string_view(d.name))},
-        {"submitted", FieldValue(c.submitted)},
-        {"delivered", FieldValue(c.delivered)},
-        {"spooled", FieldValue(c.spooled)},
-        {"dead_lettered", FieldValue(c.dead_lettered)},
-        {"dropped", FieldValue(c.dropped())},
-        {"queued", FieldValue(c.queued)},
-        {"queue_bytes", FieldValue(c.queue_bytes)},
-        {"retries", FieldValue(c.retries)},
-        {"oldest_age_ms", FieldValue(oldest_age_ms)},
-        {"last_error", FieldValue(std::string_view(d.last_error))},
-    };
+    const auto dest = delivery_fields(d, now_ns());
     logger_.process_now(logger_.slot_named(options_.health_layer), Level::info, dest,
                         "hydra: destination health", false, true, SourceLocation{}, {}, {});
   }

@@ -24,6 +24,7 @@
 
 #include "../config/factory.hpp"
 #include "../plugin/guard.hpp"
+#include "delivery_fields.hpp"
 #include "hydra/async/crash_handler.hpp"
 #include "hydra/config/detect.hpp"
 #include "hydra/config/limits.hpp"
@@ -740,25 +741,7 @@ struct Logger::Impl {
     }
     for (const auto& [layer, d] : trails) {
       for (const DestinationMetrics& f : finals) {
-        const DeliveryCounts& c = f.counts;
-        const Field fields[] = {
-            {"destination", FieldValue(std::string_view(f.name))},
-            {"submitted", FieldValue(c.submitted)},
-            {"delivered", FieldValue(c.delivered)},
-            {"spooled", FieldValue(c.spooled)},
-            {"dead_lettered", FieldValue(c.dead_lettered)},
-            {"dropped", FieldValue(c.dropped())},
-            {"dropped_queue_full", FieldValue(c.dropped_queue_full)},
-            {"dropped_oldest", FieldValue(c.dropped_oldest)},
-            {"dropped_oversize", FieldValue(c.dropped_oversize)},
-            {"dropped_spool_full", FieldValue(c.dropped_spool_full)},
-            {"dropped_spool_error", FieldValue(c.dropped_spool_error)},
-            {"dropped_rejected", FieldValue(c.dropped_rejected)},
-            {"dropped_retry_elapsed", FieldValue(c.dropped_retry_elapsed)},
-            {"dropped_shutdown", FieldValue(c.dropped_shutdown)},
-            {"retries", FieldValue(c.retries)},
-            {"last_error", FieldValue(std::string_view(f.last_error))},
-        };
+        const auto fields = detail::delivery_fields(f, detail::now_ns());
         Record r;
         r.time = std::chrono::system_clock::now();
         r.level = Level::audit;
