@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "hydra/config/detect.hpp"
 #include "hydra/core/error.hpp"
 #include "hydra/net/elasticsearch.hpp"
 #include "hydra/net/loki.hpp"
@@ -111,8 +112,9 @@ void register_otlp(plugin::Registry& registry) {
       extra = o.list("resource_attributes");
       for (const auto& a : extra) (void)pair_of("resource_attributes", a);
     }
-    target.resource =
-        otlp_resource(o.has("service_name") ? std::string(o.string("service_name")) : "", extra);
+    const Environment detected = detect_environment();
+    target.resource = otlp_resource(
+        o.has("service_name") ? std::string(o.string("service_name")) : "", extra, &detected);
     auto transport = make_otlp_transport(target);
     const std::string name = transport->describe();
     return std::make_shared<NetworkSink>(delivery_options(o, name), std::move(transport),

@@ -10,12 +10,15 @@
 
 #include <array>
 #include <chrono>
+#include <map>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <hydra/config/detect.hpp>
 #include <hydra/config/loader.hpp>
 #include <hydra/hydra.hpp>
 #include <hydra/net/http.hpp>
@@ -161,6 +164,34 @@ TEST(OtlpResource, ServiceNameAndAttributesInOrderOfPrecedence) {
   ::unsetenv("OTEL_RESOURCE_ATTRIBUTES");
   EXPECT_EQ(otlp_resource("")[0].second, "hydra_net_tests");
   EXPECT_FALSE(otlp_resource("")[1].second.empty());  // host.name
+}
+
+// What environment detection finds (here a Kubernetes pod, as its
+// variables say) joins the resource after what is given; a key given
+// (k8s.pod.name in resource_attributes) keeps its value.
+TEST(OtlpResource, DetectedKubernetesAttributesJoinAfterWhatIsGiven) {
+  ::unsetenv("OTEL_RESOURCE_ATTRIBUTES");
+  ::unsetenv("OTEL_SERVICE_NAME");
+  const std::map<std::string, std::string> vars = {{"KUBERNETES_SERVICE_HOST", "10.0.0.1"},
+                                                   {"POD_NAME", "checkout-7f9c"},
+                                                   {"POD_NAMESPACE", "shop"}};
+  hydra::DetectionInput input;
+  input.env = [&](std::string_view name) -> std::optional<std::string> {
+    const auto it = vars.find(std::string(name));
+    return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+  input.root = "/nonexistent";  // no files: only the variables
+  input.host_name = "node-a";
+  const hydra::Environment detected = hydra::detect_environment(input);
+  const auto resource = hydra::net::otlp_resource("", {"k8s.pod.name=given"}, &detected);
+  std::map<std::string, std::string> got(resource.begin(), resource.end());
+  EXPECT_EQ(got["k8s.pod.name"], "given");
+  EXPECT_EQ(got["k8s.namespace.name"], "shop");
+  EXPECT_EQ(got["host.name"], "node-a");
+  EXPECT_EQ(got["service.name"], "hydra_net_tests");
+  // Without detection, none of it.
+  const auto plain = hydra::net::otlp_resource("", {});
+  for (const auto& [k, v] : plain) EXPECT_FALSE(k.starts_with("k8s.")) << k;
 }
 
 // Protobuf, gzip, in batches of 100: every body decodes with protoc as an

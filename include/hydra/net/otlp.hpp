@@ -24,6 +24,10 @@
 #include "hydra/net/http.hpp"
 #include "hydra/net/network_sink.hpp"
 
+namespace hydra {
+struct Environment;  // hydra/config/detect.hpp
+}  // namespace hydra
+
 namespace hydra::net {
 
 enum class OtlpEncoding : std::uint8_t { protobuf, json };
@@ -49,12 +53,15 @@ int otlp_severity_number(Level level) noexcept;
 // The resource's attributes: service.name (`service_name`, else
 // $OTEL_SERVICE_NAME, else a service.name among the attributes, else the
 // program's name), host.name (the host's, unless given), then the
-// `key=value` pairs of `extra` (the configuration's resource_attributes; a
-// cloud or Kubernetes detection on the config side can pass its attributes
-// here), then those of $OTEL_RESOURCE_ATTRIBUTES (values percent-decoded);
-// each key once, the first wins.
+// `key=value` pairs of `extra` (the configuration's resource_attributes),
+// then those of $OTEL_RESOURCE_ATTRIBUTES (values percent-decoded), then
+// what environment detection found in `detected` (hydra/config/detect.hpp:
+// service.version, the Kubernetes pod, namespace and node, the cloud's
+// provider, platform and region); each key once, the first wins. The
+// `otlp` destination passes detect_environment().
 std::vector<std::pair<std::string, std::string>> otlp_resource(
-    std::string service_name, const std::vector<std::string>& extra = {});
+    std::string service_name, const std::vector<std::string>& extra = {},
+    const Environment* detected = nullptr);
 
 // Encodes a record as one LogRecord: time, observed time (now), severity,
 // body (the message), attributes (the record's fields, hydra.layer,

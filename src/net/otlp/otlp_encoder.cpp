@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <variant>
 
+#include "hydra/config/detect.hpp"
 #include "hydra/format/detail/escape.hpp"
 #include "hydra/net/otlp.hpp"
 #include "protobuf.hpp"
@@ -297,7 +298,7 @@ int otlp_severity_number(Level level) noexcept {
 }
 
 std::vector<std::pair<std::string, std::string>> otlp_resource(
-    std::string service_name, const std::vector<std::string>& extra) {
+    std::string service_name, const std::vector<std::string>& extra, const Environment* detected) {
   std::vector<std::pair<std::string, std::string>> attributes;
   const auto add = [&](std::string_view pair, bool encoded) {
     const auto eq = pair.find('=');
@@ -319,6 +320,12 @@ std::vector<std::pair<std::string, std::string>> otlp_resource(
       add(rest.substr(0, comma), true);
       if (comma == std::string_view::npos) break;
       rest.remove_prefix(comma + 1);
+    }
+  }
+  // Then what detection found (Kubernetes, the cloud), for keys not given.
+  if (detected != nullptr) {
+    for (const auto& [key, value] : detected->resource_fields()) {
+      add(key + "=" + value, false);
     }
   }
   // service.name: the option, else $OTEL_SERVICE_NAME, else one of the
