@@ -43,7 +43,8 @@ class NetworkSink final : public Sink {
   std::uint64_t dropped_records() const override { return engine_.counts().dropped(); }
   // Shuts the engine down (up to shutdown_timeout): what is left goes to
   // the spool or is counted; a record written after it is counted
-  // dropped_shutdown.
+  // dropped_shutdown. A logger calls it when it ends, so a NetworkSink
+  // shared by two loggers stops with the first that ends.
   void finish() override;
   std::optional<DestinationMetrics> destination_metrics() const override {
     return DestinationMetrics{name_, engine_.counts(), engine_.last_error()};
