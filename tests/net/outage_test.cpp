@@ -27,6 +27,16 @@ class DownTransport final : public hydra::net::Transport {
   std::string describe() const override { return "down"; }
 };
 
+// Under AddressSanitizer freed memory waits in its quarantine (256 MiB by
+// default) before it is reused, so resident memory says nothing about the
+// queue's bound there: the ASan suite checks the counts, the plain suite
+// the memory too.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kMeasureMemory = false;
+#else
+constexpr bool kMeasureMemory = true;
+#endif
+
 // VmRSS of this process, in bytes.
 std::uint64_t resident_bytes() {
   std::ifstream status("/proc/self/status");
@@ -70,7 +80,9 @@ TEST(Outage, MemoryStaysWithinTheQueueBoundAndTheDropsAreCounted) {
     const auto c = engine.counts();
     // 200 MB went in; the queue holds at most 4 MiB of records (each with
     // its bookkeeping): well under 32 MiB of growth.
-    EXPECT_LT(growth, std::uint64_t{32} << 20) << "grew " << (growth >> 20) << " MiB";
+    if (kMeasureMemory) {
+      EXPECT_LT(growth, std::uint64_t{32} << 20) << "grew " << (growth >> 20) << " MiB";
+    }
     EXPECT_LE(c.queue_bytes, kQueueBytes);
     EXPECT_EQ(c.submitted, static_cast<std::uint64_t>(kRecords));
     EXPECT_EQ(c.delivered, 0u);
@@ -102,7 +114,9 @@ TEST(Outage, WithASpoolTheDiskTakesTheRestUpToItsCapAndMemoryStaysBounded) {
   flood(engine);
   const std::uint64_t growth = resident_bytes() - std::min(before, resident_bytes());
   const auto c = engine.counts();
-  EXPECT_LT(growth, std::uint64_t{32} << 20) << "grew " << (growth >> 20) << " MiB";
+  if (kMeasureMemory) {
+    EXPECT_LT(growth, std::uint64_t{32} << 20) << "grew " << (growth >> 20) << " MiB";
+  }
   // The spool took what fits under its cap, and the rest is counted.
   // More than half of what the cap holds (a record costs 36 bytes besides
   // its payload on disk).
