@@ -35,7 +35,12 @@ python3 scripts/bench-compare.py bench/baseline.json build/bench.json --report-o
 # thread (seen: the child's flusher thread blocked in
 # SizeClassAllocator64::GetFromAllocator). glibc's malloc does, so the plain
 # suite runs it.
-run_suite build-asan asan 'SyncForkTest'
+# The compile-time checks (compile_fail), the installed-package build
+# (install) and the configure checks (scripts) do the same in any build: the
+# plain suite runs them. The Outage tests' memory bound means nothing under
+# ASan's quarantine (they check only their counts there), so they run in the
+# plain suite alone too.
+run_suite build-asan asan 'SyncForkTest|^compile_fail\.|^install\.|^scripts\.|^net\.Outage'
 
 
 # ThreadSanitizer over the concurrent parts: the logger in both modes, the
