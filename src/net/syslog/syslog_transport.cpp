@@ -232,7 +232,7 @@ class SyslogTransport final : public Transport {
   SyslogTarget target_;
   int fd_ = -1;
   std::unique_ptr<detail::TlsContext> tls_context_;  // tls
-  std::string out_;  // send_stream()'s buffer
+  std::string out_;                                  // send_stream()'s buffer
   detail::TlsSession tls_;                           // tls, while connected
 };
 
