@@ -18,29 +18,18 @@
 #include <hydra/net/network_sink.hpp>
 #include <nlohmann/json.hpp>
 
+#include "fast_delivery.hpp"
 #include "support/http_receiver.hpp"
 #include "test_util.hpp"
 
 namespace {
 
 using hydra::net::NetworkSink;
+using hydra::test::fast;
 using hydra::test::HttpReceiver;
+using hydra::test::one_batch;
 using json = nlohmann::json;
 using std::chrono::milliseconds;
-
-hydra::net::DeliveryOptions fast() {
-  hydra::net::DeliveryOptions o;
-  o.name = "elasticsearch";
-  o.linger = milliseconds(5);
-  o.retry = {milliseconds(10), milliseconds(50)};
-  return o;
-}
-
-hydra::net::DeliveryOptions one_batch() {
-  auto o = fast();
-  o.linger = std::chrono::minutes(1);
-  return o;
-}
 
 HttpReceiver elasticsearch(const hydra::test::TempDir& dir, std::vector<std::string> args = {}) {
   return HttpReceiver("elasticsearch_receiver.py", dir.path() / "receiver", std::move(args));
@@ -90,7 +79,7 @@ TEST(ElasticsearchBulk, EveryRecordIsCreatedWithItsKeyAsIdAndTheJsonFormatsNames
   hydra::test::TempDir dir;
   auto receiver = elasticsearch(dir);
   ASSERT_TRUE(receiver.ok()) << receiver.errors();
-  auto options = fast();
+  auto options = fast("elasticsearch");
   options.batch_max_records = 20;
   auto es = es_sink(receiver.url(), options, /*gzip=*/true);
   const int n = 50;
@@ -141,7 +130,7 @@ TEST(ElasticsearchResponses, ARetryAfterALostResponseDoesNotDuplicate) {
   hydra::test::TempDir dir;
   auto receiver = elasticsearch(dir, {"store-drop"});
   ASSERT_TRUE(receiver.ok()) << receiver.errors();
-  auto es = es_sink(receiver.url(), one_batch());
+  auto es = es_sink(receiver.url(), one_batch("elasticsearch"));
   for (int i = 0; i < 10; ++i) write_record(*es.sink, i);
   ASSERT_TRUE(es.sink->engine().flush(std::chrono::minutes(1)));
   EXPECT_EQ(receiver.requests().size(), 2u);
@@ -158,7 +147,7 @@ TEST(ElasticsearchResponses, PerItem429RetriesOnlyThoseItems) {
   hydra::test::TempDir dir;
   auto receiver = elasticsearch(dir, {"items429:2,5"});
   ASSERT_TRUE(receiver.ok()) << receiver.errors();
-  auto es = es_sink(receiver.url(), one_batch());
+  auto es = es_sink(receiver.url(), one_batch("elasticsearch"));
   for (int i = 0; i < 10; ++i) write_record(*es.sink, i);
   ASSERT_TRUE(es.sink->engine().flush(std::chrono::minutes(1)));
   ASSERT_EQ(receiver.requests().size(), 2u);
@@ -181,7 +170,7 @@ TEST(ElasticsearchResponses, AMapperParsingItemIsDeadLetteredWithItsReason) {
   hydra::test::TempDir dir;
   auto receiver = elasticsearch(dir);
   ASSERT_TRUE(receiver.ok()) << receiver.errors();
-  auto options = one_batch();
+  auto options = one_batch("elasticsearch");
   options.dead_letter_path = dir.path() / "dead.jsonl";
   auto es = es_sink(receiver.url(), options);
   for (int i = 0; i < 10; ++i) {
@@ -213,7 +202,7 @@ TEST(ElasticsearchResponses, AWhole503IsRetriedHonouringRetryAfterA400IsNot) {
   hydra::test::TempDir dir;
   auto receiver = elasticsearch(dir, {"503:1", "400"});
   ASSERT_TRUE(receiver.ok()) << receiver.errors();
-  auto options = one_batch();
+  auto options = one_batch("elasticsearch");
   options.dead_letter_path = dir.path() / "dead.jsonl";
   auto es = es_sink(receiver.url(), options);
   for (int i = 0; i < 10; ++i) write_record(*es.sink, i);

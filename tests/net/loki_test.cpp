@@ -18,29 +18,18 @@
 #include <hydra/net/network_sink.hpp>
 #include <nlohmann/json.hpp>
 
+#include "fast_delivery.hpp"
 #include "support/http_receiver.hpp"
 #include "test_util.hpp"
 
 namespace {
 
 using hydra::net::NetworkSink;
+using hydra::test::fast;
 using hydra::test::HttpReceiver;
+using hydra::test::one_batch;
 using json = nlohmann::json;
 using std::chrono::milliseconds;
-
-hydra::net::DeliveryOptions fast() {
-  hydra::net::DeliveryOptions o;
-  o.name = "loki";
-  o.linger = milliseconds(5);
-  o.retry = {milliseconds(10), milliseconds(50)};
-  return o;
-}
-
-hydra::net::DeliveryOptions one_batch() {
-  auto o = fast();
-  o.linger = std::chrono::minutes(1);
-  return o;
-}
 
 HttpReceiver loki(const hydra::test::TempDir& dir, std::vector<std::string> args = {}) {
   return HttpReceiver("loki_receiver.py", dir.path() / "receiver", std::move(args));
@@ -86,7 +75,7 @@ TEST(LokiPush, EveryRecordArrivesWithItsLabelsNanosecondTimesAndTheTenant) {
   hydra::test::TempDir dir;
   auto receiver = loki(dir);
   ASSERT_TRUE(receiver.ok()) << receiver.errors();
-  auto options = fast();
+  auto options = fast("loki");
   options.batch_max_records = 25;
   auto sink = loki_sink(receiver.url(), options, "acme", /*gzip=*/true);
   const int n = 60;
@@ -142,7 +131,7 @@ TEST(LokiResponses, APartial400DeadLettersOnlyTheEntriesItNamesAndDeliveryGoesOn
   hydra::test::TempDir dir;
   auto receiver = loki(dir, {"--max-age", "3600", "--max-line", "200"});
   ASSERT_TRUE(receiver.ok()) << receiver.errors();
-  auto options = one_batch();
+  auto options = one_batch("loki");
   options.dead_letter_path = dir.path() / "dead.jsonl";
   auto sink = loki_sink(receiver.url(), options);
   const auto now = std::chrono::system_clock::now();
@@ -184,7 +173,7 @@ TEST(LokiResponses, A400ThatCannotBeMatchedRejectsTheBatchAndDeliveryGoesOn) {
   hydra::test::TempDir dir;
   auto receiver = loki(dir, {"raw400:error at least one label pair is required per stream"});
   ASSERT_TRUE(receiver.ok()) << receiver.errors();
-  auto options = one_batch();
+  auto options = one_batch("loki");
   options.dead_letter_path = dir.path() / "dead.jsonl";
   auto sink = loki_sink(receiver.url(), options);
   for (int i = 0; i < 10; ++i) write_record(*sink, i);
@@ -207,7 +196,7 @@ TEST(LokiResponses, A429WithRetryAfterAnd5xxAreRetried) {
   hydra::test::TempDir dir;
   auto receiver = loki(dir, {"429:1", "500"});
   ASSERT_TRUE(receiver.ok()) << receiver.errors();
-  auto sink = loki_sink(receiver.url(), one_batch());
+  auto sink = loki_sink(receiver.url(), one_batch("loki"));
   for (int i = 0; i < 10; ++i) write_record(*sink, i);
   ASSERT_TRUE(sink->engine().flush(std::chrono::minutes(1)));
   const auto requests = receiver.requests();

@@ -22,11 +22,14 @@
 #include <hydra/net/network_sink.hpp>
 #include <hydra/sink/memory_sink.hpp>
 
+#include "fast_delivery.hpp"
 #include "support/fault_proxy.hpp"
 #include "support/nats_server.hpp"
 #include "test_util.hpp"
 
 namespace {
+
+using hydra::test::fast;
 
 using hydra::net::NatsTarget;
 using hydra::net::NetworkSink;
@@ -102,12 +105,10 @@ class StreamReader {
   jsCtx* js_ = nullptr;
 };
 
-hydra::net::DeliveryOptions fast(const std::string& name) {
-  hydra::net::DeliveryOptions o;
-  o.name = name;
-  o.linger = std::chrono::milliseconds(5);
+// Batches of 100, so that the fault tests' resets fall in the middle of one.
+hydra::net::DeliveryOptions nats_options() {
+  auto o = fast("nats");
   o.batch_max_records = 100;
-  o.retry = {std::chrono::milliseconds(10), std::chrono::milliseconds(100)};
   return o;
 }
 
@@ -149,7 +150,7 @@ TEST(NatsDestination, EveryRecordIsInTheStreamOnItsSubjectWithItsIdAndTheCountsR
   NatsServer server(dir.path() / "nats");
   ASSERT_TRUE(server.start());
   auto network = std::make_shared<NetworkSink>(
-      fast("nats"), hydra::net::make_nats_transport(target_of(server)), std::chrono::seconds(5),
+      nats_options(), hydra::net::make_nats_transport(target_of(server)), std::chrono::seconds(5),
       std::chrono::seconds(5), hydra::net::nats_encoder("acme", "shipper svc"));
   auto memory = std::make_shared<hydra::MemorySink>();
   hydra::LoggerConfig config;
@@ -259,7 +260,7 @@ TEST(NatsDestinationFaults, AServerKilledAndRestartedWhileLoggingLosesAndDuplica
   hydra::test::TempDir dir;
   NatsServer server(dir.path() / "nats");
   ASSERT_TRUE(server.start());
-  auto options = fast("nats");
+  auto options = nats_options();
   options.spool = hydra::net::SpoolOptions{};
   options.spool->dir = dir.path() / "spool";
   auto transport = hydra::net::make_nats_transport(target_of(server));
@@ -313,7 +314,7 @@ TEST(NatsDestinationFaults, RecordsSpooledByOneProcessArriveFromTheNextWithTheir
   NatsServer server(dir.path() / "nats");
   ASSERT_TRUE(server.start());  // for its ports
   server.stop();
-  auto options = fast("nats");
+  auto options = nats_options();
   options.spool = hydra::net::SpoolOptions{};
   options.spool->dir = dir.path() / "spool";
   {
@@ -368,7 +369,7 @@ TEST(NatsDestinationFaults, ConnectionsResetMidBatchStillStoreEachRecordOnce) {
   NatsTarget target = target_of(server);
   target.url = "nats://127.0.0.1:" + std::to_string(proxy.port());
   auto network = std::make_shared<NetworkSink>(
-      fast("nats"), hydra::net::make_nats_transport(target), std::chrono::seconds(5),
+      nats_options(), hydra::net::make_nats_transport(target), std::chrono::seconds(5),
       std::chrono::seconds(5), hydra::net::nats_encoder("t", "s"));
   constexpr int kRecords = 3000;
   auto write = [&](int from, int to) {

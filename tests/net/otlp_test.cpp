@@ -26,10 +26,14 @@
 #include <hydra/net/otlp.hpp>
 #include <nlohmann/json.hpp>
 
+#include "fast_delivery.hpp"
 #include "support/otlp_receiver.hpp"
 #include "test_util.hpp"
 
 namespace {
+
+using hydra::test::fast;
+using hydra::test::one_batch;
 
 using hydra::net::NetworkSink;
 using hydra::net::OtlpEncoding;
@@ -40,21 +44,7 @@ using std::chrono::milliseconds;
 constexpr std::string_view kTraceId = "5b8efff798038103d269b633813fc60c";
 constexpr std::string_view kSpanId = "eee19b7ec3c1b174";
 
-hydra::net::DeliveryOptions fast(const std::string& name) {
-  hydra::net::DeliveryOptions o;
-  o.name = name;
-  o.linger = milliseconds(5);
-  o.retry = {milliseconds(10), milliseconds(50)};
-  return o;
-}
-
 // One batch per flush: the linger is long, and flush() ends it.
-hydra::net::DeliveryOptions one_batch(const std::string& name) {
-  auto o = fast(name);
-  o.linger = std::chrono::minutes(1);
-  return o;
-}
-
 std::shared_ptr<NetworkSink> otlp_sink(const std::string& url, OtlpEncoding encoding,
                                        hydra::net::DeliveryOptions options, bool gzip = false) {
   hydra::net::OtlpTarget target;

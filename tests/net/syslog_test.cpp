@@ -17,22 +17,17 @@
 #include <hydra/net/syslog.hpp>
 #include <hydra/sink/memory_sink.hpp>
 
+#include "fast_delivery.hpp"
 #include "support/rsyslog.hpp"
 #include "test_util.hpp"
 
 namespace {
 
+using hydra::test::fast;
+
 using hydra::net::NetworkSink;
 using hydra::net::SyslogTarget;
 using hydra::test::RsyslogServer;
-
-hydra::net::DeliveryOptions fast(const std::string& name) {
-  hydra::net::DeliveryOptions o;
-  o.name = name;
-  o.linger = std::chrono::milliseconds(5);
-  o.retry = {std::chrono::milliseconds(5), std::chrono::milliseconds(50)};
-  return o;
-}
 
 // The syslog lines as the formatter wrote them, without their line end:
 // what the server must have received.

@@ -20,10 +20,13 @@
 #include <hydra/net/syslog.hpp>
 #include <hydra/sink/memory_sink.hpp>
 
+#include "fast_delivery.hpp"
 #include "support/rsyslog.hpp"
 #include "test_util.hpp"
 
 namespace {
+
+using hydra::test::fast;
 
 using hydra::net::NetworkSink;
 using hydra::net::SyslogTarget;
@@ -45,14 +48,6 @@ struct Pki {
   std::filesystem::path dir;
   bool made = false;
 };
-
-hydra::net::DeliveryOptions fast(const std::string& name) {
-  hydra::net::DeliveryOptions o;
-  o.name = name;
-  o.linger = std::chrono::milliseconds(5);
-  o.retry = {std::chrono::milliseconds(5), std::chrono::milliseconds(50)};
-  return o;
-}
 
 SyslogTarget tls_target(const RsyslogServer& server, const Pki& pki) {
   SyslogTarget target;
