@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "support/child_process.hpp"
+#include "support/ports.hpp"
 #include "test_util.hpp"
 
 namespace hydra::test {
@@ -106,20 +107,6 @@ class NatsServer {
     const int fd = connect_to(port);
     if (fd >= 0) ::close(fd);
     return fd >= 0;
-  }
-  static int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    int port = -1;
-    if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      port = ntohs(addr.sin_port);
-    }
-    ::close(fd);
-    return port;
   }
 
   std::filesystem::path dir_;
