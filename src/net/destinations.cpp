@@ -1,6 +1,5 @@
 #include "hydra/net/destinations.hpp"
 
-#include <cerrno>  // program_invocation_short_name (GNU)
 #include <stdexcept>
 #include <vector>
 
@@ -12,6 +11,7 @@
 #include "hydra/net/network_sink.hpp"
 #include "hydra/net/otlp.hpp"
 #include "hydra/net/syslog.hpp"
+#include "record_text.hpp"
 
 namespace hydra::net {
 namespace {
@@ -153,9 +153,7 @@ void register_nats(plugin::Registry& registry) {
     if (o.has("credentials")) target.credentials = std::string(o.string("credentials"));
     target.timeout = o.duration("timeout");
     std::string service = o.has("service") ? std::string(o.string("service")) : std::string();
-    if (service.empty() && program_invocation_short_name != nullptr) {
-      service = program_invocation_short_name;
-    }
+    if (service.empty()) service = detail::program_name();
     auto transport = make_nats_transport(target);
     const std::string name = transport->describe();
     return std::make_shared<NetworkSink>(delivery_options(o, name), std::move(transport),

@@ -7,12 +7,12 @@
 // Loki names a stream in its error messages), the labels as a JSON object,
 // the time in nanoseconds since the epoch, and the line.
 #include <algorithm>
-#include <cerrno>  // program_invocation_short_name (GNU)
 #include <charconv>
 #include <chrono>
 #include <stdexcept>
 #include <unordered_map>
 
+#include "../record_text.hpp"
 #include "hydra/format/detail/escape.hpp"
 #include "hydra/net/loki.hpp"
 
@@ -220,10 +220,7 @@ bool loki_label_name_valid(std::string_view name) noexcept {
 }
 
 RecordEncoder make_loki_encoder(const LokiTarget& target) {
-  std::string service = target.service;
-  if (service.empty() && program_invocation_short_name != nullptr) {
-    service = program_invocation_short_name;
-  }
+  std::string service = target.service.empty() ? detail::program_name() : target.service;
   Labels fixed = target.labels;
   fixed.emplace_back("service", std::move(service));
   return [fixed = std::move(fixed)](const Record& r, std::string_view formatted, std::string& out) {
@@ -254,10 +251,7 @@ RecordEncoder make_loki_encoder(const LokiTarget& target) {
     out += std::to_string(
         std::chrono::duration_cast<std::chrono::nanoseconds>(r.time.time_since_epoch()).count());
     out += '\n';
-    while (!formatted.empty() && (formatted.back() == '\n' || formatted.back() == '\r')) {
-      formatted.remove_suffix(1);
-    }
-    out += formatted;
+    out += detail::without_line_end(formatted);
   };
 }
 

@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "../record_text.hpp"
 #include "hydra/net/nats.hpp"
 
 namespace hydra::net {
@@ -282,10 +283,7 @@ RecordEncoder nats_encoder(std::string tenant, std::string service) {
     out += prefix;
     append_token(out, record.layer);
     out += '\n';
-    while (!formatted.empty() && (formatted.back() == '\n' || formatted.back() == '\r')) {
-      formatted.remove_suffix(1);
-    }
-    out += formatted;
+    out += detail::without_line_end(formatted);
   };
 }
 

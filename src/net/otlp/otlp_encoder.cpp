@@ -4,7 +4,6 @@
 // span ids as hex strings (not base64).
 #include <unistd.h>
 
-#include <cerrno>  // program_invocation_short_name (GNU)
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -12,6 +11,7 @@
 #include <stdexcept>
 #include <variant>
 
+#include "../record_text.hpp"
 #include "hydra/config/detect.hpp"
 #include "hydra/format/detail/escape.hpp"
 #include "hydra/net/otlp.hpp"
@@ -343,9 +343,7 @@ std::vector<std::pair<std::string, std::string>> otlp_resource(
       out.push_back(std::move(kv));
     }
   }
-  if (out[0].second.empty() && program_invocation_short_name != nullptr) {
-    out[0].second = program_invocation_short_name;
-  }
+  if (out[0].second.empty()) out[0].second = detail::program_name();
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "../../sink/fd_io.hpp"
+#include "../record_text.hpp"
 #include "../tls_client.hpp"
 #include "hydra/net/syslog.hpp"
 
@@ -22,9 +23,7 @@ using hydra::detail::errno_text;  // sink/fd_io.hpp
 
 // The message without the line end the formatter put after it.
 std::string_view message_of(const QueuedRecord& r) {
-  std::string_view m = r.bytes;
-  while (!m.empty() && (m.back() == '\n' || m.back() == '\r')) m.remove_suffix(1);
-  return m;
+  return detail::without_line_end(r.bytes);
 }
 
 class SyslogTransport final : public Transport {
