@@ -27,7 +27,8 @@ configure_the_other_way() {
     -DHYDRA_BUILD_TOOLS=OFF -DHYDRA_BUILD_BENCH=OFF -DHYDRA_BUILD_EXAMPLES=OFF \
     -DHYDRA_WITH_ZSTD=OFF -DHYDRA_WITH_PROTECT=OFF -DHYDRA_WITH_CONFIG=OFF \
     -DHYDRA_WITH_PLUGINS=OFF -DHYDRA_WITH_NET=OFF \
-    -DHYDRA_INLINE_CALLS=ON -DHYDRA_SANITIZE=thread -DHYDRA_TEST_INLINE_CALLS=OFF >/dev/null
+    -DHYDRA_INLINE_CALLS=ON -DHYDRA_SANITIZE=thread -DHYDRA_TEST_INLINE_CALLS=OFF \
+    -DHYDRA_TEST_PCH=OFF -DHYDRA_TEST_SOURCES=nothing >/dev/null
 }
 
 # cached NAME: the value CMakeCache.txt holds for NAME.
@@ -57,6 +58,7 @@ for suite in plain asan tsan; do
     expect "$suite" "$option" ON
   done
   expect "$suite" HYDRA_INLINE_CALLS OFF
+  expect "$suite" HYDRA_TEST_PCH ON
   case $suite in
     plain)
       expect plain CMAKE_BUILD_TYPE RelWithDebInfo
@@ -66,6 +68,7 @@ for suite in plain asan tsan; do
       expect plain HYDRA_BUILD_EXAMPLES ON
       expect plain HYDRA_TEST_INLINE_CALLS ON
       expect plain CMAKE_CXX_FLAGS_RELWITHDEBINFO "-O2 -g1 -DNDEBUG"
+      expect plain HYDRA_TEST_SOURCES ""
       ;;
     asan)
       expect asan CMAKE_BUILD_TYPE Debug
@@ -73,12 +76,16 @@ for suite in plain asan tsan; do
       expect asan HYDRA_BUILD_TOOLS ON
       expect asan HYDRA_TEST_INLINE_CALLS OFF
       expect asan CMAKE_CXX_FLAGS_DEBUG "-g1"
+      expect asan HYDRA_TEST_SOURCES ""
       ;;
     tsan)
       expect tsan CMAKE_BUILD_TYPE RelWithDebInfo
       expect tsan HYDRA_SANITIZE thread
       expect tsan HYDRA_TEST_INLINE_CALLS ON
       expect tsan CMAKE_CXX_FLAGS_RELWITHDEBINFO "-O2 -g1 -DNDEBUG"
+      # Only the test files whose tests the TSan run runs.
+      [[ $(cached HYDRA_TEST_SOURCES) == *net/delivery* ]] ||
+        fail "tsan: HYDRA_TEST_SOURCES leaves out the delivery tests"
       ;;
   esac
   # Tests are registered (those gtest_discover_tests adds appear only once
