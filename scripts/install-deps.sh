@@ -10,7 +10,7 @@ packages=(
   rsyslog rsyslog-gnutls
   libre2-dev libssl-dev openssl libcurl4-openssl-dev
   libtomlplusplus-dev libyaml-cpp-dev
-  zlib1g-dev protobuf-compiler
+  zlib1g-dev protobuf-compiler python3-zstandard
   libnats-dev nats-server
 )
 missing=()

@@ -256,12 +256,11 @@ HecTarget hec_target(const hydra::sdk::Options& o) {
   }
   t.http.timeout = o.duration("timeout", std::chrono::seconds(10));
   t.http.ca_file = std::string(o.text("ca_file"));
-  const std::string_view compression = o.text("compression", "none");
-  if (compression != "none" && compression != "gzip") {
-    throw std::invalid_argument("option 'compression': '" + std::string(compression) +
-                                "' is not one (valid: none, gzip)");
+  try {
+    t.http.compression = hydra::net::http_compression(o.text("compression", "none"), false);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("option ") + e.what());
   }
-  t.http.gzip = compression == "gzip";
   t.http.headers.emplace_back("Authorization", "Splunk " + token);
   if (o.boolean("ack")) {
     t.http.headers.emplace_back("X-Splunk-Request-Channel", random_uuid());

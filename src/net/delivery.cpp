@@ -26,10 +26,18 @@ std::uint64_t seed_of(std::uint64_t seed) {
 }  // namespace
 
 struct DeliveryEngine::Impl {
+  // A sender thread's own: its connection, and its backoff.
+  struct Sender {
+    std::unique_ptr<Transport> transport;
+    Backoff backoff;
+    std::thread thread;
+  };
+
   DeliveryOptions options;
-  std::unique_ptr<Transport> transport;
   DeliveryQueue queue;
-  Backoff backoff;
+  // senders[0] is the lead: it alone replays the spool and, at the end,
+  // hands on what is left in the queue.
+  std::vector<std::unique_ptr<Sender>> senders;
   std::atomic<std::uint64_t> next_id{1};
   // This engine's part of every record key (record_key()): random, never 0.
   const std::uint64_t instance = [] {
@@ -52,24 +60,46 @@ struct DeliveryEngine::Impl {
   std::uint64_t in_flight = 0;       // taken from the queue, not settled
   std::int64_t in_flight_oldest = 0;
   std::string error;
-  bool sender_done = false;
+  std::size_t senders_running = 0;
+  bool sender_done = false;          // every sender has ended
   std::atomic<bool> failing{false};  // the last send failed, retryably
 
   std::atomic<bool> stopping{false};
   Clock::time_point stop_deadline = Clock::time_point::max();  // under mutex
-  bool spooled_mode = false;                                   // the sender's
+  // Set by the lead (or by a sender whose send failed), under `mutex`;
+  // while it is, the senders other than the lead wait.
+  std::atomic<bool> spooled_mode{false};
   // Set by a caller that wrote to the spool (overflow = spool, the queue
-  // full): the sender switches to spooled mode, so that what went to the
+  // full): the lead switches to spooled mode, so that what went to the
   // spool is sent while the destination is up too.
   std::atomic<bool> overflowed{false};
-  Clock::time_point retry_at{};  // the sender's
-  std::thread sender;
+  Clock::time_point retry_at{};  // under mutex: when the spool is tried again
 
-  Impl(DeliveryOptions o, std::unique_ptr<Transport> t)
-      : options(std::move(o)),
-        transport(std::move(t)),
-        queue(options.queue_max_bytes, options.overflow),
-        backoff(options.retry, seed_of(options.seed)) {}
+  Impl(DeliveryOptions o, std::vector<std::unique_ptr<Transport>> transports)
+      : options(std::move(o)), queue(options.queue_max_bytes, options.overflow) {
+    // Each sender its own jitter (a given seed stays reproducible).
+    const std::uint64_t seed = seed_of(options.seed);
+    for (std::size_t i = 0; i < transports.size(); ++i) {
+      senders.push_back(std::unique_ptr<Sender>(
+          new Sender{std::move(transports[i]), Backoff(options.retry, seed + i), {}}));
+    }
+  }
+
+  void set_spooled_mode(bool on) {
+    {
+      std::lock_guard lock(mutex);
+      spooled_mode.store(on, std::memory_order_release);
+    }
+    progress.notify_all();
+  }
+  void set_retry_at(Clock::time_point at) {
+    std::lock_guard lock(mutex);
+    retry_at = at;
+  }
+  Clock::time_point get_retry_at() {
+    std::lock_guard lock(mutex);
+    return retry_at;
+  }
 
   bool past_deadline() {
     if (!stopping.load(std::memory_order_acquire)) return false;
@@ -157,10 +187,16 @@ struct DeliveryEngine::Impl {
     }
   }
 
+  // The oldest of what is in flight: with several senders, the oldest any
+  // of them took since none was in flight (it may have been sent already:
+  // an age reported is never younger than the truth).
   void take_in_flight(const std::vector<QueuedRecord>& batch) {
     std::lock_guard lock(mutex);
     in_flight += batch.size();
-    if (!batch.empty()) in_flight_oldest = batch.front().time_ns;
+    if (!batch.empty()) {
+      const std::int64_t t = batch.front().time_ns;
+      in_flight_oldest = in_flight_oldest == 0 ? t : std::min(in_flight_oldest, t);
+    }
   }
 
   // Waits until `until`, or until shutdown's deadline passes.
@@ -206,7 +242,9 @@ struct DeliveryEngine::Impl {
 
   // Direct mode: one batch from the queue to the transport, retried until
   // it is settled, handed to the spool, or given up.
-  void deliver_direct(std::vector<QueuedRecord> batch) {
+  void deliver_direct(Sender& sender, std::vector<QueuedRecord> batch) {
+    Transport& transport = *sender.transport;
+    Backoff& backoff = sender.backoff;
     const auto started = Clock::now();
     while (!batch.empty()) {
       const std::size_t n = batch.size();
@@ -214,7 +252,7 @@ struct DeliveryEngine::Impl {
         give_up(batch, n);
         return;
       }
-      SendResult r = transport->send(batch);
+      SendResult r = transport.send(batch);
       switch (r.status) {
         case SendResult::Status::delivered:
           backoff.reset();
@@ -222,7 +260,7 @@ struct DeliveryEngine::Impl {
           settle([&](DeliveryCounts& c) { c.delivered += n; }, n);
           return;
         case SendResult::Status::permanent:
-          set_error(transport->describe() + ": " + r.reason);
+          set_error(transport.describe() + ": " + r.reason);
           dead_letter_records(batch, r.reason, n);
           return;
         case SendResult::Status::partial: {
@@ -236,14 +274,14 @@ struct DeliveryEngine::Impl {
           // The error first: whoever sees the retry counted finds its reason.
           if (r.status == SendResult::Status::retryable) {
             failing = true;
-            set_error(transport->describe() + ": " + r.reason);
+            set_error(transport.describe() + ": " + r.reason);
           }
           settle([&](DeliveryCounts& c) { ++c.retries; });
           if (spool) {
             // The spool takes over: these first, then what is queued.
             to_spool(batch, batch.size());
-            spooled_mode = true;
-            retry_at = Clock::now() + backoff.next(r.retry_after);
+            set_retry_at(Clock::now() + backoff.next(r.retry_after));
+            set_spooled_mode(true);
             return;
           }
           if (options.retry_max_elapsed.count() > 0 &&
@@ -261,6 +299,8 @@ struct DeliveryEngine::Impl {
   // Spooled mode: what is queued goes to the spool, and the spool to the
   // transport once the backoff allows. False when it is time to stop.
   bool spooled_round() {
+    Transport& transport = *senders.front()->transport;
+    Backoff& backoff = senders.front()->backoff;
     for (;;) {
       std::vector<QueuedRecord> moved =
           queue.take_now(options.batch_max_records, std::size_t{4} << 20);
@@ -269,6 +309,7 @@ struct DeliveryEngine::Impl {
       to_spool(moved, moved.size());
     }
     if (stopping.load(std::memory_order_acquire) && past_deadline()) return false;
+    const Clock::time_point retry_at = get_retry_at();
     if (Clock::now() < retry_at) {
       const auto until = stopping.load() ? std::min(retry_at, deadline()) : retry_at;
       queue.wait_for_records(until);
@@ -282,11 +323,11 @@ struct DeliveryEngine::Impl {
       }
     }
     if (batch.empty()) {
-      spooled_mode = false;  // drained: direct again
+      set_spooled_mode(false);  // drained: direct again
       return true;
     }
     const std::size_t n = batch.size();
-    SendResult r = transport->send(batch);
+    SendResult r = transport.send(batch);
     // Takes the batch out of the spool; `also` counts where it went, in the
     // same step as it leaves `spooled`.
     const auto unspool = [&](auto&& also) {
@@ -306,7 +347,7 @@ struct DeliveryEngine::Impl {
         unspool([&](DeliveryCounts& c) { c.delivered += n; });
         break;
       case SendResult::Status::permanent:
-        set_error(transport->describe() + ": " + r.reason);
+        set_error(transport.describe() + ": " + r.reason);
         unspool([](DeliveryCounts&) {});
         dead_letter_records(batch, r.reason, 0);
         break;
@@ -318,15 +359,15 @@ struct DeliveryEngine::Impl {
         if (!again.empty()) {
           to_spool(again, 0);
           settle([&](DeliveryCounts& c) { ++c.retries; });
-          retry_at = Clock::now() + backoff.next(std::nullopt);
+          set_retry_at(Clock::now() + backoff.next(std::nullopt));
         }
         break;
       }
       case SendResult::Status::retryable:
         failing = true;
-        set_error(transport->describe() + ": " + r.reason);
+        set_error(transport.describe() + ": " + r.reason);
         settle([&](DeliveryCounts& c) { ++c.retries; });
-        retry_at = Clock::now() + backoff.next(r.retry_after);
+        set_retry_at(Clock::now() + backoff.next(r.retry_after));
         break;
     }
     return true;
@@ -337,10 +378,12 @@ struct DeliveryEngine::Impl {
     return stop_deadline;
   }
 
+  // The lead sender.
   void run() {
+    Sender& lead = *senders.front();
     for (;;) {
       if (!spooled_mode && overflowed.exchange(false, std::memory_order_acq_rel)) {
-        spooled_mode = true;
+        set_spooled_mode(true);
       }
       if (spooled_mode) {
         if (!spooled_round()) break;
@@ -350,7 +393,7 @@ struct DeliveryEngine::Impl {
           queue.take(options.batch_max_records, options.batch_max_bytes, options.linger);
       if (batch.empty()) break;  // closed and drained
       take_in_flight(batch);
-      deliver_direct(std::move(batch));
+      deliver_direct(lead, std::move(batch));
       if (past_deadline()) break;
     }
     // Shutdown's deadline passed (or everything was sent): what is left
@@ -361,9 +404,36 @@ struct DeliveryEngine::Impl {
       if (rest.empty()) break;
       give_up(rest, 0);
     }
+    sender_ended();
+  }
+
+  // Another sender: direct mode only; while the lead replays the spool, it
+  // waits.
+  void run_other(Sender& sender) {
+    for (;;) {
+      {
+        std::unique_lock lock(mutex);
+        progress.wait(lock, [&] {
+          return !spooled_mode.load(std::memory_order_acquire) ||
+                 stopping.load(std::memory_order_acquire);
+        });
+      }
+      // Stopping in spooled mode: the lead moves what is queued.
+      if (spooled_mode.load(std::memory_order_acquire)) break;
+      std::vector<QueuedRecord> batch =
+          queue.take(options.batch_max_records, options.batch_max_bytes, options.linger);
+      if (batch.empty()) break;  // closed and drained
+      take_in_flight(batch);
+      deliver_direct(sender, std::move(batch));
+      if (past_deadline()) break;
+    }
+    sender_ended();
+  }
+
+  void sender_ended() {
     {
       std::lock_guard lock(mutex);
-      sender_done = true;
+      if (--senders_running == 0) sender_done = true;
     }
     progress.notify_all();
   }
@@ -378,8 +448,42 @@ struct DeliveryEngine::Impl {
   std::uint64_t initial_spool = 0;  // records an earlier process left in the spool
 };
 
+namespace {
+
+std::vector<std::unique_ptr<Transport>> one_transport(const DeliveryOptions& options,
+                                                      std::unique_ptr<Transport> transport) {
+  if (options.senders != 1) {
+    throw std::invalid_argument("delivery engine '" + options.name +
+                                "': senders = " + std::to_string(options.senders) +
+                                " needs a transport for each (a TransportFactory)");
+  }
+  std::vector<std::unique_ptr<Transport>> v;
+  v.push_back(std::move(transport));
+  return v;
+}
+
+std::vector<std::unique_ptr<Transport>> transports_of(const DeliveryOptions& options,
+                                                      const TransportFactory& make) {
+  if (options.senders < 1 || options.senders > 64) {
+    throw std::invalid_argument("delivery engine '" + options.name + "': senders = " +
+                                std::to_string(options.senders) + " is not 1 to 64");
+  }
+  std::vector<std::unique_ptr<Transport>> v;
+  for (std::size_t i = 0; i < options.senders; ++i) v.push_back(make());
+  return v;
+}
+
+}  // namespace
+
 DeliveryEngine::DeliveryEngine(DeliveryOptions options, std::unique_ptr<Transport> transport)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(transport))) {
+    : DeliveryEngine(options, one_transport(options, std::move(transport))) {}
+
+DeliveryEngine::DeliveryEngine(DeliveryOptions options, const TransportFactory& make_transport)
+    : DeliveryEngine(options, transports_of(options, make_transport)) {}
+
+DeliveryEngine::DeliveryEngine(DeliveryOptions options,
+                               std::vector<std::unique_ptr<Transport>> transports)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(transports))) {
   Impl& im = *impl_;
   if (!im.options.dead_letter_path.empty()) {
     im.dead_letter = std::fopen(im.options.dead_letter_path.c_str(), "ae");
@@ -396,7 +500,12 @@ DeliveryEngine::DeliveryEngine(DeliveryOptions options, std::unique_ptr<Transpor
     im.initial_spool = s.records;
     if (s.records > 0) im.spooled_mode = true;
   }
-  im.sender = std::thread([&im] { im.run(); });
+  im.senders_running = im.senders.size();
+  im.senders.front()->thread = std::thread([&im] { im.run(); });
+  for (std::size_t i = 1; i < im.senders.size(); ++i) {
+    Impl::Sender& sender = *im.senders[i];
+    sender.thread = std::thread([&im, &sender] { im.run_other(sender); });
+  }
 }
 
 DeliveryEngine::~DeliveryEngine() {
@@ -448,15 +557,16 @@ bool DeliveryEngine::failing() const {
 
 void DeliveryEngine::shutdown(std::chrono::milliseconds timeout) {
   Impl& im = *impl_;
-  if (!im.sender.joinable()) return;
+  if (!im.senders.front()->thread.joinable()) return;
   {
+    // Under the lock: a sender waiting on `progress` for it cannot miss it.
     std::lock_guard lock(im.mutex);
     im.stop_deadline = Clock::now() + timeout;
+    im.stopping.store(true, std::memory_order_release);
   }
-  im.stopping.store(true, std::memory_order_release);
   im.queue.close();
   im.progress.notify_all();
-  im.sender.join();
+  for (auto& sender : im.senders) sender->thread.join();
   std::lock_guard lock(im.spool_mutex);
   if (im.spool) im.spool->sync();
 }

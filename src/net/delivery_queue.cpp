@@ -66,8 +66,10 @@ std::vector<QueuedRecord> DeliveryQueue::take(std::size_t max_records, std::size
     has_records_.wait_for(lock, linger,
                           [&] { return closed_ || flush_requested_ || batch_full(); });
   }
-  flush_requested_ = false;
   std::vector<QueuedRecord> batch = pop_batch(max_records, max_bytes);
+  // A flush asks for all that is queued: until the queue is empty, no take
+  // (this sender's next, or another sender's) lingers.
+  if (records_.empty()) flush_requested_ = false;
   lock.unlock();
   if (!batch.empty()) has_room_.notify_all();
   return batch;

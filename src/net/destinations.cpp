@@ -65,6 +65,41 @@ std::pair<std::string, std::string> pair_of(std::string_view option, std::string
   return {std::string(item.substr(0, eq)), std::string(item.substr(eq + 1))};
 }
 
+// The options every HTTP destination shares: compression, timeout, ca_file.
+// zstd only where the API takes it (hydra/net/http.hpp).
+void http_options(const plugin::Options& o, HttpOptions& http, bool zstd_allowed = false) {
+  try {
+    http.compression = http_compression(o.string("compression"), zstd_allowed);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string("option ") + e.what());
+  }
+  http.timeout = o.duration("timeout");
+  if (o.has("ca_file")) http.ca_file = std::string(o.string("ca_file"));
+}
+
+// The HTTP destinations' options: the batches' order does not matter to
+// their APIs, so they take `senders`.
+// delivery_options() and `senders`; the destination's name from a
+// transport `make` makes (nothing is connected until a send).
+DeliveryOptions http_delivery_options(const plugin::Options& o, const TransportFactory& make) {
+  DeliveryOptions d = delivery_options(o, make()->describe());
+  d.senders = static_cast<std::size_t>(o.integer("senders"));
+  return d;
+}
+
+std::vector<OptionSpec> http_option_specs(bool zstd_allowed = false) {
+  return {
+      {"senders", OptionType::integer, false, "1",
+       "sender threads, each with its own connection (more than 1: batches in no set order)", 1,
+       64},
+      {"compression", OptionType::string, false, "none",
+       zstd_allowed ? "none, gzip or zstd" : "none or gzip"},
+      {"timeout", OptionType::duration, false, "10s", "a request, connecting included", 1, 600'000},
+      {"ca_file", OptionType::string, false, std::nullopt,
+       "https: a PEM file of CAs to verify the server by (default: the system's)"},
+  };
+}
+
 // `otlp`: OTLP/HTTP logs (hydra/net/otlp.hpp).
 void register_otlp(plugin::Registry& registry) {
   plugin::TypeInfo otlp;
@@ -76,17 +111,14 @@ void register_otlp(plugin::Registry& registry) {
       {"endpoint", OptionType::string, false, "http://127.0.0.1:4318/v1/logs",
        "the collector's logs URL (http or https)"},
       {"encoding", OptionType::string, false, "protobuf", "protobuf or json"},
-      {"compression", OptionType::string, false, "none", "none or gzip"},
       {"headers", OptionType::string_list, false, std::nullopt,
        "Name=value headers sent with every request"},
-      {"timeout", OptionType::duration, false, "10s", "a request, connecting included", 1, 600'000},
-      {"ca_file", OptionType::string, false, std::nullopt,
-       "https: a PEM file of CAs to verify the collector by (default: the system's)"},
       {"service_name", OptionType::string, false, std::nullopt,
        "the resource's service.name (default: $OTEL_SERVICE_NAME, else the program's name)"},
       {"resource_attributes", OptionType::string_list, false, std::nullopt,
        "key=value attributes of the resource, besides service.name and host.name"},
   };
+  for (auto& o : http_option_specs(/*zstd_allowed=*/true)) otlp.options.push_back(std::move(o));
   for (auto& o : common_options()) otlp.options.push_back(std::move(o));
   registry.add_sink(std::move(otlp), [](const plugin::Options& o) -> std::shared_ptr<Sink> {
     OtlpTarget target;
@@ -96,14 +128,7 @@ void register_otlp(plugin::Registry& registry) {
     } catch (const std::invalid_argument& e) {
       throw ConfigError(std::string("option ") + e.what());
     }
-    const std::string_view compression = o.string("compression");
-    if (compression != "none" && compression != "gzip") {
-      throw ConfigError("option compression '" + std::string(compression) +
-                        "' is not one (valid: none, gzip)");
-    }
-    target.http.gzip = compression == "gzip";
-    target.http.timeout = o.duration("timeout");
-    if (o.has("ca_file")) target.http.ca_file = std::string(o.string("ca_file"));
+    http_options(o, target.http, /*zstd_allowed=*/true);
     if (o.has("headers")) {
       for (const auto& h : o.list("headers")) target.http.headers.push_back(pair_of("headers", h));
     }
@@ -115,9 +140,8 @@ void register_otlp(plugin::Registry& registry) {
     const Environment detected = detect_environment();
     target.resource = otlp_resource(
         o.has("service_name") ? std::string(o.string("service_name")) : "", extra, &detected);
-    auto transport = make_otlp_transport(target);
-    const std::string name = transport->describe();
-    return std::make_shared<NetworkSink>(delivery_options(o, name), std::move(transport),
+    const TransportFactory make = [target] { return make_otlp_transport(target); };
+    return std::make_shared<NetworkSink>(http_delivery_options(o, make), make,
                                          std::chrono::seconds(5), std::chrono::seconds(5),
                                          make_otlp_encoder(target.encoding));
   });
@@ -162,27 +186,6 @@ void register_nats(plugin::Registry& registry) {
   });
 }
 
-// The options every HTTP destination shares: compression, timeout, ca_file.
-void http_options(const plugin::Options& o, HttpOptions& http) {
-  const std::string_view compression = o.string("compression");
-  if (compression != "none" && compression != "gzip") {
-    throw ConfigError("option compression '" + std::string(compression) +
-                      "' is not one (valid: none, gzip)");
-  }
-  http.gzip = compression == "gzip";
-  http.timeout = o.duration("timeout");
-  if (o.has("ca_file")) http.ca_file = std::string(o.string("ca_file"));
-}
-
-std::vector<OptionSpec> http_option_specs() {
-  return {
-      {"compression", OptionType::string, false, "none", "none or gzip"},
-      {"timeout", OptionType::duration, false, "10s", "a request, connecting included", 1, 600'000},
-      {"ca_file", OptionType::string, false, std::nullopt,
-       "https: a PEM file of CAs to verify the server by (default: the system's)"},
-  };
-}
-
 // `loki`: the Loki push API (hydra/net/loki.hpp).
 void register_loki(plugin::Registry& registry) {
   plugin::TypeInfo loki;
@@ -220,9 +223,8 @@ void register_loki(plugin::Registry& registry) {
       }
     }
     http_options(o, target.http);
-    auto transport = make_loki_transport(target);
-    const std::string name = transport->describe();
-    return std::make_shared<NetworkSink>(delivery_options(o, name), std::move(transport),
+    const TransportFactory make = [target] { return make_loki_transport(target); };
+    return std::make_shared<NetworkSink>(http_delivery_options(o, make), make,
                                          std::chrono::seconds(5), std::chrono::seconds(5),
                                          make_loki_encoder(target));
   });
@@ -266,9 +268,8 @@ void register_elasticsearch(plugin::Registry& registry) {
       target.http.headers.emplace_back(
           "Authorization", basic_authorization(o.string("username"), o.string("password")));
     }
-    auto transport = make_elasticsearch_transport(target);
-    const std::string name = transport->describe();
-    return std::make_shared<NetworkSink>(delivery_options(o, name), std::move(transport),
+    const TransportFactory make = [target] { return make_elasticsearch_transport(target); };
+    return std::make_shared<NetworkSink>(http_delivery_options(o, make), make,
                                          std::chrono::seconds(5), std::chrono::seconds(5),
                                          make_elasticsearch_encoder());
   });

@@ -11,6 +11,15 @@ NetworkSink::NetworkSink(DeliveryOptions options, std::unique_ptr<Transport> tra
       flush_timeout_(flush_timeout),
       shutdown_timeout_(shutdown_timeout) {}
 
+NetworkSink::NetworkSink(DeliveryOptions options, const TransportFactory& make_transport,
+                         std::chrono::milliseconds flush_timeout,
+                         std::chrono::milliseconds shutdown_timeout, RecordEncoder encoder)
+    : name_(options.name),
+      engine_(std::move(options), make_transport),
+      encoder_(std::move(encoder)),
+      flush_timeout_(flush_timeout),
+      shutdown_timeout_(shutdown_timeout) {}
+
 NetworkSink::~NetworkSink() {
   engine_.shutdown(shutdown_timeout_);
 }

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <future>
@@ -344,6 +345,137 @@ TEST_F(DeliveryTest, TheSinkDoesNotWaitOnADeadDestination) {
   sink.flush();
   EXPECT_EQ(sink.counts().delivered, 2u);
   EXPECT_EQ(delivered(), lines(0, 2));
+}
+
+// Several senders (`senders`): each has a transport of its own, and they
+// send side by side. Each send here waits until three are in progress at
+// once (a meeting; given up after a minute, which the test would see as a
+// rejection): it passes only if three senders send together. Every record
+// is then delivered exactly once.
+TEST_F(DeliveryTest, SeveralSendersSendSideBySideEachRecordOnce) {
+  struct Meeting {
+    std::mutex mutex;
+    std::condition_variable met;
+    int inside = 0;
+    int most_inside = 0;
+    bool reached = false;
+    std::vector<std::string> delivered;
+  };
+  class MeetingTransport final : public hydra::net::Transport {
+   public:
+    explicit MeetingTransport(Meeting& m) : m_(m) {}
+    SendResult send(std::span<const QueuedRecord> batch) override {
+      std::unique_lock lock(m_.mutex);
+      m_.most_inside = std::max(m_.most_inside, ++m_.inside);
+      if (m_.inside >= 3) m_.reached = true;
+      m_.met.notify_all();
+      const bool met = m_.met.wait_for(lock, std::chrono::minutes(1), [&] { return m_.reached; });
+      --m_.inside;
+      if (!met) return SendResult::reject("the senders never met");
+      for (const auto& r : batch) m_.delivered.push_back(r.bytes);
+      return SendResult::ok();
+    }
+    std::string describe() const override { return "meeting"; }
+
+   private:
+    Meeting& m_;
+  };
+  Meeting meeting;
+  int made = 0;
+  DeliveryOptions o = fast_options();
+  o.senders = 3;
+  o.batch_max_records = 50;
+  DeliveryEngine engine(o, [&] {
+    ++made;
+    return std::make_unique<MeetingTransport>(meeting);
+  });
+  EXPECT_EQ(made, 3);
+  const int n = 3000;
+  for (int i = 0; i < n; ++i) engine.submit(line(i), i);
+  ASSERT_TRUE(engine.flush(std::chrono::minutes(2)));
+  const DeliveryCounts c = engine.counts();
+  EXPECT_EQ(c.delivered, static_cast<std::uint64_t>(n));
+  EXPECT_EQ(c.dead_lettered + c.dropped(), 0u);
+  expect_balanced(c);
+  std::lock_guard lock(meeting.mutex);
+  EXPECT_EQ(meeting.most_inside, 3);
+  std::vector<std::string> got = meeting.delivered;
+  std::vector<std::string> want = lines(0, n);
+  std::sort(got.begin(), got.end());
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(got, want);  // each once, in whatever order
+}
+
+// With several senders and a spool, a destination that is down: whichever
+// sender fails hands its batch to the spool, the first sender alone
+// replays it, and when the destination is back every record is delivered
+// exactly once.
+TEST_F(DeliveryTest, SeveralSendersWithASpoolLoseNothingWhileTheDestinationIsDown) {
+  state_->down = true;
+  DeliveryOptions o = fast_options();
+  o.senders = 3;
+  o.batch_max_records = 20;
+  o.spool = hydra::net::SpoolOptions{};
+  o.spool->dir = dir_.path() / "spool";
+  DeliveryEngine engine(o, [&] { return transport(); });
+  const int n = 600;
+  for (int i = 0; i < n; ++i) engine.submit(line(i), i);
+  until([&] { return engine.counts().spooled == static_cast<std::uint64_t>(n); });
+  EXPECT_EQ(engine.counts().delivered, 0u);
+  state_->down = false;
+  ASSERT_TRUE(engine.flush(std::chrono::minutes(2)));
+  const DeliveryCounts c = engine.counts();
+  EXPECT_EQ(c.delivered, static_cast<std::uint64_t>(n));
+  EXPECT_EQ(c.spooled, 0u);
+  expect_balanced(c);
+  std::vector<std::string> got = delivered();
+  std::vector<std::string> want = lines(0, n);
+  std::sort(got.begin(), got.end());
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(got, want);
+}
+
+// Shutting down while the destination is down, without a spool: every
+// sender stops at the deadline, and what none delivered is counted.
+TEST_F(DeliveryTest, SeveralSendersStopAtShutdownAndCountWhatIsLeft) {
+  state_->down = true;
+  DeliveryOptions o = fast_options();
+  o.senders = 4;
+  o.batch_max_records = 5;
+  DeliveryEngine engine(o, [&] { return transport(); });
+  for (int i = 0; i < 100; ++i) engine.submit(line(i), i);
+  until([&] { return engine.counts().retries >= 4; });
+  engine.shutdown(milliseconds(20));
+  const DeliveryCounts c = engine.counts();
+  EXPECT_EQ(c.dropped_shutdown, 100u);
+  EXPECT_EQ(c.queued, 0u);
+  expect_balanced(c);
+}
+
+// A transport is one sender's: more senders need a factory, and their
+// number is 1 to 64.
+TEST_F(DeliveryTest, SendersNeedATransportEachAndABoundedNumber) {
+  DeliveryOptions o = fast_options();
+  o.name = "otlp http://collector";
+  o.senders = 2;
+  try {
+    DeliveryEngine engine(o, transport());
+    ADD_FAILURE() << "two senders on one transport";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(),
+                 "delivery engine 'otlp http://collector': senders = 2 needs a transport for "
+                 "each (a TransportFactory)");
+  }
+  for (std::size_t bad : {std::size_t{0}, std::size_t{65}}) {
+    o.senders = bad;
+    try {
+      DeliveryEngine engine(o, [&] { return transport(); });
+      ADD_FAILURE() << "senders = " << bad;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_EQ(std::string(e.what()), "delivery engine 'otlp http://collector': senders = " +
+                                           std::to_string(bad) + " is not 1 to 64");
+    }
+  }
 }
 
 }  // namespace

@@ -45,7 +45,8 @@ Destination es_sink(const std::string& url, hydra::net::DeliveryOptions options,
   hydra::net::ElasticsearchTarget target;
   target.url = url;
   target.index = "logs-test";
-  target.http.gzip = gzip;
+  target.http.compression =
+      gzip ? hydra::net::HttpCompression::gzip : hydra::net::HttpCompression::none;
   target.stats = std::make_shared<hydra::net::ElasticsearchStats>();
   auto stats = target.stats;
   return {std::make_shared<NetworkSink>(std::move(options),

@@ -42,7 +42,8 @@ std::shared_ptr<NetworkSink> loki_sink(const std::string& url, hydra::net::Deliv
   target.tenant = tenant;
   target.service = "checkout";
   target.labels = {{"env", "test"}};
-  target.http.gzip = gzip;
+  target.http.compression =
+      gzip ? hydra::net::HttpCompression::gzip : hydra::net::HttpCompression::none;
   return std::make_shared<NetworkSink>(std::move(options), hydra::net::make_loki_transport(target),
                                        std::chrono::seconds(5), std::chrono::seconds(5),
                                        hydra::net::make_loki_encoder(target));
@@ -293,6 +294,14 @@ TEST(LokiConfig, AFileNamesItByTypeWithItsOptions) {
   std::string error =
       hydra::test::config_error_of([&] { hydra::Logger log(hydra::load_config(file)); });
   EXPECT_NE(error.find("'level' is not a label name of its own"), std::string::npos) << error;
+  // Loki's push API takes gzip bodies, not zstd ones.
+  hydra::test::write_file(file,
+                          "[[layers.APP.destinations]]\ntype = \"loki\"\ncompression = \"zstd\"\n");
+  error = hydra::test::config_error_of([&] { hydra::Logger log(hydra::load_config(file)); });
+  EXPECT_NE(error.find("compression 'zstd' is not one (valid: none, gzip): this API does not take "
+                       "zstd bodies"),
+            std::string::npos)
+      << error;
 }
 
 }  // namespace

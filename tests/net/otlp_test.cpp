@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <regex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,12 +46,13 @@ constexpr std::string_view kTraceId = "5b8efff798038103d269b633813fc60c";
 constexpr std::string_view kSpanId = "eee19b7ec3c1b174";
 
 // One batch per flush: the linger is long, and flush() ends it.
-std::shared_ptr<NetworkSink> otlp_sink(const std::string& url, OtlpEncoding encoding,
-                                       hydra::net::DeliveryOptions options, bool gzip = false) {
+std::shared_ptr<NetworkSink> otlp_sink(
+    const std::string& url, OtlpEncoding encoding, hydra::net::DeliveryOptions options,
+    hydra::net::HttpCompression compression = hydra::net::HttpCompression::none) {
   hydra::net::OtlpTarget target;
   target.endpoint = url;
   target.encoding = encoding;
-  target.http.gzip = gzip;
+  target.http.compression = compression;
   target.resource = hydra::net::otlp_resource("otlp-test", {"deployment.environment=test"});
   return std::make_shared<NetworkSink>(std::move(options), hydra::net::make_otlp_transport(target),
                                        std::chrono::seconds(5), std::chrono::seconds(5),
@@ -193,7 +195,8 @@ TEST(OtlpProtobuf, EveryRecordArrivesAndDecodesWithProtoc) {
   ASSERT_TRUE(receiver.ok()) << receiver.errors();
   auto options = fast("otlp");
   options.batch_max_records = 100;
-  auto sink = otlp_sink(receiver.url(), OtlpEncoding::protobuf, options, /*gzip=*/true);
+  auto sink =
+      otlp_sink(receiver.url(), OtlpEncoding::protobuf, options, hydra::net::HttpCompression::gzip);
   const int n = 250;
   for (int i = 0; i < n; ++i) {
     write_record(*sink, i, i % 10 == 3 ? hydra::Level::security : hydra::Level::info);
@@ -233,6 +236,41 @@ TEST(OtlpProtobuf, EveryRecordArrivesAndDecodesWithProtoc) {
   EXPECT_EQ(count_of(all, "key: \"code.line.number\"\n        value {\n          int_value: 42"),
             static_cast<std::size_t>(n));
   EXPECT_EQ(count_of(all, "double_value: 0.5"), static_cast<std::size_t>(n));
+  std::size_t at = 0;
+  for (int i = 0; i < n; ++i) {  // in order
+    at = all.find("string_value: \"record " + std::to_string(i) + "\"\n", at);
+    ASSERT_NE(at, std::string::npos) << "record " << i;
+  }
+  const auto counts = sink->counts();
+  EXPECT_EQ(counts.delivered, static_cast<std::uint64_t>(n));
+  EXPECT_EQ(counts.retries, 0u);
+  EXPECT_TRUE(counts.balanced());
+}
+
+// zstd (compression = "zstd", which the OpenTelemetry Collector's HTTP
+// receivers take): each body is sent with Content-Encoding: zstd, the
+// receiver decompresses it with python3-zstandard, and it decodes with
+// protoc and holds the records in order.
+TEST(OtlpProtobuf, ZstdBodiesDecompressAndDecode) {
+  hydra::test::TempDir dir;
+  OtlpReceiver receiver(dir.path() / "receiver");
+  ASSERT_TRUE(receiver.ok()) << receiver.errors();
+  auto options = fast("otlp");
+  options.batch_max_records = 40;
+  auto sink =
+      otlp_sink(receiver.url(), OtlpEncoding::protobuf, options, hydra::net::HttpCompression::zstd);
+  const int n = 100;
+  for (int i = 0; i < n; ++i) write_record(*sink, i, hydra::Level::info);
+  ASSERT_TRUE(sink->engine().flush(std::chrono::minutes(1)));
+  const auto requests = receiver.requests();
+  ASSERT_GE(requests.size(), 3u);
+  std::string all;
+  for (std::size_t k = 0; k < requests.size(); ++k) {
+    EXPECT_EQ(requests[k]["content_encoding"], "zstd");
+    EXPECT_EQ(requests[k]["decode_error"], "");
+    all += decode(receiver.body(static_cast<int>(k) + 1));
+  }
+  EXPECT_EQ(count_of(all, "\n    log_records {"), static_cast<std::size_t>(n));
   std::size_t at = 0;
   for (int i = 0; i < n; ++i) {  // in order
     at = all.find("string_value: \"record " + std::to_string(i) + "\"\n", at);
@@ -432,7 +470,7 @@ TEST(HttpClient, KeepsTheConnectionAliveGzipsAndSendsHeaders) {
   OtlpReceiver receiver(dir.path() / "receiver", {"200", "503:7", "200"});
   ASSERT_TRUE(receiver.ok()) << receiver.errors();
   hydra::net::HttpOptions options;
-  options.gzip = true;
+  options.compression = hydra::net::HttpCompression::gzip;
   options.headers = {{"X-Tenant", "acme"}};
   hydra::net::HttpClient client(receiver.url(), options);
   std::string body(100'000, 'x');
@@ -488,6 +526,52 @@ TEST(HttpClient, HttpsVerifiesTheServerAgainstTheCaFile) {
   EXPECT_EQ(receiver.requests().size(), 1u);
 }
 
+// senders = 3 in a configuration file: three connections, sending side by
+// side. The receiver holds each of the first three requests until all
+// three are in progress at once (meet:3; a 500 if they never are), so
+// the records all arrive only if three senders send together.
+TEST(OtlpConfig, SendersSendSideBySideOnConnectionsOfTheirOwn) {
+  hydra::test::TempDir dir;
+  OtlpReceiver receiver(dir.path() / "receiver", {"meet:3", "meet:3", "meet:3"});
+  ASSERT_TRUE(receiver.ok()) << receiver.errors();
+  const std::string file = dir.file("ship.toml");
+  hydra::test::write_file(file,
+                          "name = \"cfg\"\n[[layers.APP.destinations]]\ntype = \"otlp\"\n"
+                          "endpoint = \"" +
+                              receiver.url() +
+                              "\"\nsenders = 3\nbatch_max_records = 10\nlinger = \"0\"\n"
+                              "dead_letter_path = \"" +
+                              dir.file("dead.jsonl") + "\"\n");
+  const int n = 200;
+  {
+    hydra::Logger log(hydra::load_config(file));
+    for (int i = 0; i < n; ++i) log.layer("APP").info("side by side {}", i);
+    // Each flush waits up to the destination's 5 s: a minute on a loaded
+    // machine.
+    const auto delivered = [&] { return log.destination_metrics().at(0).counts.delivered; };
+    for (int k = 0; k < 12 && delivered() < static_cast<std::uint64_t>(n); ++k) log.flush();
+    const auto destinations = log.destination_metrics();
+    ASSERT_EQ(destinations.size(), 1u);
+    EXPECT_EQ(destinations[0].counts.delivered, static_cast<std::uint64_t>(n));
+    EXPECT_EQ(destinations[0].counts.dead_lettered, 0u);
+  }
+  const auto requests = receiver.requests();
+  ASSERT_GE(requests.size(), 3u);
+  std::set<int> ports;
+  std::size_t records = 0;
+  for (std::size_t k = 0; k < requests.size(); ++k) {
+    if (k < 3) ports.insert(requests[k]["client_port"].get<int>());
+    records += count_of(decode(receiver.body(static_cast<int>(k) + 1)), "\n    log_records {");
+  }
+  EXPECT_EQ(ports.size(), 3u);  // the three that met came on three connections
+  EXPECT_EQ(records, static_cast<std::size_t>(n));
+
+  hydra::test::write_file(file, "[[layers.APP.destinations]]\ntype = \"otlp\"\nsenders = 65\n");
+  const std::string error =
+      hydra::test::config_error_of([&] { hydra::Logger log(hydra::load_config(file)); });
+  EXPECT_NE(error.find("senders"), std::string::npos) << error;
+}
+
 // type = "otlp" in a configuration file, with its options; checked.
 TEST(OtlpConfig, AFileNamesItByTypeWithItsOptions) {
   hydra::test::TempDir dir;
@@ -537,7 +621,7 @@ TEST(OtlpConfig, AFileNamesItByTypeWithItsOptions) {
   hydra::test::write_file(file,
                           "[[layers.APP.destinations]]\ntype = \"otlp\"\ncompression = \"br\"\n");
   error = hydra::test::config_error_of([&] { hydra::Logger log(hydra::load_config(file)); });
-  EXPECT_NE(error.find("compression 'br' is not one (valid: none, gzip)"), std::string::npos)
+  EXPECT_NE(error.find("compression 'br' is not one (valid: none, gzip, zstd)"), std::string::npos)
       << error;
   hydra::test::write_file(
       file, "[[layers.APP.destinations]]\ntype = \"otlp\"\nheaders = [\"NoEquals\"]\n");

@@ -17,14 +17,18 @@ success once they are used up:
   CODE[:RETRY]      HTTP CODE (400, 429, 503 ...) with a google.rpc.Status
                     body, and Retry-After: RETRY when given
   drop              the connection closed without an answer
+  meet:N            success once N requests answered meet:N are in progress
+                    at once (N senders sending side by side); 500 if they
+                    are not within a minute
 Bodies are encoded as the request was: protobuf for application/x-protobuf,
 JSON for application/json.
 
-Every request's body (gunzipped when Content-Encoding is gzip) is saved as
-DIR/body-NNNN.bin (NNNN from 0001), and a line of JSON appended to
-DIR/requests.jsonl (n, time, path, content_type, content_encoding, answer,
-headers) before it is answered: once the client has its answer, the files
-are there.
+Every request's body (decompressed when Content-Encoding is gzip or zstd)
+is saved as DIR/body-NNNN.bin (NNNN from 0001), and a line of JSON appended
+to DIR/requests.jsonl (n, time, path, content_type, content_encoding,
+answer, decode_error, headers) before it is answered: once the client has
+its answer, the files are there. A body that does not decompress is
+answered 400, whatever RESPONSE was next.
 """
 import gzip
 import http.server
@@ -75,21 +79,46 @@ def main():
         def do_POST(self):
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
-            if self.headers.get("Content-Encoding", "") == "gzip":
-                body = gzip.decompress(body)
+            # A body the collector cannot decode is a 400, as the
+            # Collector's HTTP receivers answer it.
+            encoding = self.headers.get("Content-Encoding", "")
+            decode_error = ""
+            try:
+                if encoding == "gzip":
+                    body = gzip.decompress(body)
+                elif encoding == "zstd":
+                    import zstandard  # python3-zstandard
+                    body = zstandard.ZstdDecompressor().decompressobj().decompress(body)
+                elif encoding:
+                    raise ValueError(f"unsupported Content-Encoding {encoding!r}")
+            except Exception as e:  # noqa: BLE001: any failure to decode
+                decode_error = f"{type(e).__name__}: {e}"
             json_body = self.headers.get("Content-Type", "").startswith("application/json")
             with lock:
                 state["n"] += 1
                 n = state["n"]
-                answer = script.pop(0) if script else "200"
+                if decode_error:
+                    answer = "400"
+                else:
+                    answer = script.pop(0) if script else "200"
                 (work / f"body-{n:04d}.bin").write_bytes(body)
                 log.write(json.dumps({
                     "n": n, "time": time.time(), "path": self.path,
                     "content_type": self.headers.get("Content-Type", ""),
                     "content_encoding": self.headers.get("Content-Encoding", ""),
-                    "answer": answer, "client_port": self.client_address[1],
+                    "answer": answer, "decode_error": decode_error,
+                    "client_port": self.client_address[1],
                     "headers": {k.lower(): v for k, v in self.headers.items()},
                 }) + "\n")
+            if answer.startswith("meet:"):
+                with lock:
+                    meeting = state.setdefault(
+                        "meeting", threading.Barrier(int(answer[5:]), timeout=60))
+                try:
+                    meeting.wait()
+                    answer = "200"
+                except threading.BrokenBarrierError:
+                    answer = "500"
             if answer == "drop":
                 self.close_connection = True
                 self.connection.shutdown(2)

@@ -10,11 +10,17 @@
 // the moment a send fails with a retryable error, or the queue fills under
 // `overflow = spool`: queue -> spool -> transport, so that the order stays
 // the order of the records; back to direct once the spool is empty.
+//
+// With `senders` > 1, that many sender threads, each with a transport of
+// its own (its own connection), take batches from the queue in direct mode:
+// batches then arrive in no set order. In spooled mode the first sender
+// alone replays the spool, in order, and the others wait.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -63,6 +69,9 @@ class Transport {
   virtual std::string describe() const = 0;
 };
 
+// Makes a transport for one sender (a new connection each time).
+using TransportFactory = std::function<std::unique_ptr<Transport>()>;
+
 struct DeliveryOptions {
   std::string name;  // the destination's, for messages
   std::size_t queue_max_bytes = std::size_t{8} << 20;
@@ -79,6 +88,10 @@ struct DeliveryOptions {
   // empty: such records are dropped (rejected) and counted.
   std::filesystem::path dead_letter_path;
   std::uint64_t seed = 0;  // of the retry jitter; 0: a random one
+  // Sender threads, each with its own transport: more than one sends
+  // batches side by side, in no set order (for destinations that do not
+  // need order: the HTTP ones, not syslog or nats). 1 to 64.
+  std::size_t senders = 1;
 };
 
 // The counts (hydra/sink/delivery_counts.hpp: the core reports them too).
@@ -88,8 +101,13 @@ class DeliveryEngine {
  public:
   // Starts the sender thread; opens the spool (replaying what an earlier
   // process left there first). Throws std::runtime_error when the spool or
-  // the dead-letter file cannot be opened, naming the path.
+  // the dead-letter file cannot be opened, naming the path, and
+  // std::invalid_argument when options.senders is not 1 (one transport is
+  // one sender's).
   DeliveryEngine(DeliveryOptions options, std::unique_ptr<Transport> transport);
+  // The same with options.senders sender threads (1 to 64, else
+  // std::invalid_argument), each with a transport `make_transport` makes.
+  DeliveryEngine(DeliveryOptions options, const TransportFactory& make_transport);
   // shutdown(5 s) if it was not called.
   ~DeliveryEngine();
   DeliveryEngine(const DeliveryEngine&) = delete;
@@ -121,6 +139,7 @@ class DeliveryEngine {
   std::string last_error() const;
 
  private:
+  DeliveryEngine(DeliveryOptions options, std::vector<std::unique_ptr<Transport>> transports);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -68,11 +68,11 @@ class DeliveryQueue {
   // The application's side; from any thread.
   Push push(QueuedRecord record);
 
-  // The sender's side. Waits until there is a record, then up to `linger`
-  // more for the batch to reach `max_records` or `max_bytes` (a flush
-  // request or close() ends the wait at once), and takes up to that many,
-  // oldest first (at least one record, whatever its size). Empty only when
-  // the queue is closed and empty.
+  // The sender's side (one sender or several). Waits until there is a
+  // record, then up to `linger` more for the batch to reach `max_records`
+  // or `max_bytes` (a flush request or close() ends the wait at once), and
+  // takes up to that many, oldest first (at least one record, whatever its
+  // size). Empty only when the queue is closed and empty.
   std::vector<QueuedRecord> take(std::size_t max_records, std::size_t max_bytes,
                                  std::chrono::milliseconds linger);
   // Takes what is there (as take() does), without waiting: empty when the
@@ -84,8 +84,8 @@ class DeliveryQueue {
   // first, as they were (never dropped: they were counted in already).
   void put_back(std::vector<QueuedRecord> records);
 
-  // Ends the linger of a take() in progress or the next one: what is
-  // queued goes out now.
+  // Ends the linger of a take() in progress or the next ones until the
+  // queue is empty: what is queued goes out now.
   void request_flush();
   // No more pushes (they return closed); take() drains what is left, then
   // returns empty. Wakes every waiter.

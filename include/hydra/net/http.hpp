@@ -1,6 +1,6 @@
 // The HTTP client the HTTP destinations (`otlp`, and Loki, Elasticsearch,
 // Splunk HEC after it) send with: POST on libcurl, one connection kept alive
-// per client, the body gzip-compressed on request, a timeout on every
+// per client, the body gzip- or zstd-compressed on request, a timeout on every
 // request, https with the server's certificate verified (against the
 // system's CAs or a CA file). A request never throws: what went wrong is in
 // the response, as text naming the URL and curl's reason.
@@ -22,13 +22,22 @@
 
 namespace hydra::net {
 
+// gzip: every HTTP API here takes it. zstd: OTLP collectors (the
+// OpenTelemetry Collector's HTTP receivers) take it; Loki, Elasticsearch and
+// Splunk HEC do not, and their destinations refuse it.
+enum class HttpCompression { none, gzip, zstd };
+
+// The compression named `name` (none, gzip, or zstd where `zstd_allowed`).
+// Throws std::invalid_argument naming it and the valid ones.
+HttpCompression http_compression(std::string_view name, bool zstd_allowed);
+
 struct HttpOptions {
   // For the whole request (connecting included).
   std::chrono::milliseconds timeout{10'000};
   // https: a PEM file of CAs to verify the server by; empty: the system's.
   std::string ca_file;
-  // Send the body gzip-compressed, with Content-Encoding: gzip.
-  bool gzip = false;
+  // The body's compression, sent as its Content-Encoding.
+  HttpCompression compression = HttpCompression::none;
   // Sent with every request ("Authorization", "Bearer ...").
   std::vector<std::pair<std::string, std::string>> headers;
   std::string user_agent = "hydra-logger";
@@ -77,5 +86,9 @@ SendResult http_result(const HttpResponse& response, std::string_view url);
 
 // `data` as a gzip member (RFC 1952), deflate at the default level.
 std::string gzip_compress(std::string_view data);
+// `data` as one zstd frame (RFC 8878) that records its size, at level 3,
+// zstd's default. Throws std::runtime_error when the build has no zstd
+// (HYDRA_WITH_ZSTD=OFF), which http_compression() refuses before.
+std::string zstd_compress(std::string_view data);
 
 }  // namespace hydra::net

@@ -35,6 +35,11 @@ class NetworkSink final : public Sink {
               std::chrono::milliseconds flush_timeout = std::chrono::seconds(5),
               std::chrono::milliseconds shutdown_timeout = std::chrono::seconds(5),
               RecordEncoder encoder = {});
+  // options.senders senders, each with a transport from `make_transport`.
+  NetworkSink(DeliveryOptions options, const TransportFactory& make_transport,
+              std::chrono::milliseconds flush_timeout = std::chrono::seconds(5),
+              std::chrono::milliseconds shutdown_timeout = std::chrono::seconds(5),
+              RecordEncoder encoder = {});
   ~NetworkSink() override;
 
   void write(const Record& record, std::string_view bytes) override;

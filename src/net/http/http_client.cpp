@@ -1,5 +1,8 @@
 #include <curl/curl.h>
 #include <zlib.h>
+#ifdef HYDRA_NET_WITH_ZSTD
+#include <zstd.h>
+#endif
 
 #include <algorithm>
 #include <cctype>
@@ -104,8 +107,11 @@ HttpResponse HttpClient::post(std::string_view body, std::string_view content_ty
     CURL* h = impl_->curl;
     const HttpOptions& o = impl_->options;
     std::string compressed;
-    if (o.gzip) {
+    if (o.compression == HttpCompression::gzip) {
       compressed = gzip_compress(body);
+      body = compressed;
+    } else if (o.compression == HttpCompression::zstd) {
+      compressed = zstd_compress(body);
       body = compressed;
     }
     const auto add = [&](const std::string& line) {
@@ -114,7 +120,8 @@ HttpResponse HttpClient::post(std::string_view body, std::string_view content_ty
       headers = next;
     };
     add("Content-Type: " + std::string(content_type));
-    if (o.gzip) add("Content-Encoding: gzip");
+    if (o.compression == HttpCompression::gzip) add("Content-Encoding: gzip");
+    if (o.compression == HttpCompression::zstd) add("Content-Encoding: zstd");
     add("Expect:");  // no 100-continue round trip
     for (const auto& [name, value] : o.headers) add(name + ": " + value);
     for (const auto& [name, value] : extra) add(name + ": " + value);
@@ -202,6 +209,37 @@ std::string gzip_compress(std::string_view data) {
   if (rc != Z_STREAM_END) throw std::runtime_error("gzip: zlib failed to compress");
   out.resize(written);
   return out;
+}
+
+std::string zstd_compress(std::string_view data) {
+#ifdef HYDRA_NET_WITH_ZSTD
+  std::string out(ZSTD_compressBound(data.size()), '\0');
+  const std::size_t n = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), 3);
+  if (ZSTD_isError(n) != 0) {
+    throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(n));
+  }
+  out.resize(n);
+  return out;
+#else
+  (void)data;
+  throw std::runtime_error("zstd: this build has no zstd (HYDRA_WITH_ZSTD=OFF)");
+#endif
+}
+
+HttpCompression http_compression(std::string_view name, bool zstd_allowed) {
+  if (name == "none") return HttpCompression::none;
+  if (name == "gzip") return HttpCompression::gzip;
+#ifdef HYDRA_NET_WITH_ZSTD
+  constexpr bool built_with_zstd = true;
+#else
+  constexpr bool built_with_zstd = false;
+#endif
+  if (name == "zstd" && zstd_allowed && built_with_zstd) return HttpCompression::zstd;
+  std::string why = "compression '" + std::string(name) + "' is not one (valid: none, gzip";
+  why += zstd_allowed && built_with_zstd ? ", zstd)" : ")";
+  if (name == "zstd" && zstd_allowed) why += ": this build has no zstd (HYDRA_WITH_ZSTD=OFF)";
+  if (name == "zstd" && !zstd_allowed) why += ": this API does not take zstd bodies";
+  throw std::invalid_argument(why);
 }
 
 }  // namespace hydra::net
