@@ -1,7 +1,8 @@
 // What the first-party network plugins (splunk_hec, cloudwatch) share: a
 // plugin sink (hydra/plugin/sdk.hpp) that runs a net::DeliveryEngine with
 // the plugin's own Transport, the engine's options as plugin options, and
-// the engine's counts as the sink's health(). Internal to plugins/: each
+// the engine's counts as the sink's health() and its delivery() (the
+// host's metrics().destinations). Internal to plugins/: each
 // plugin links hydra_net statically and exports only hydra_plugin_entry.
 #pragma once
 
@@ -132,7 +133,8 @@ class DeliverySink : public sdk::Sink {
  public:
   DeliverySink(const sdk::Options& options, net::DeliveryOptions delivery,
                std::unique_ptr<net::Transport> transport)
-      : engine_(std::move(delivery), std::move(transport)),
+      : name_(delivery.name),
+        engine_(std::move(delivery), std::move(transport)),
         flush_timeout_(options.duration("flush_timeout", std::chrono::seconds(5))),
         shutdown_timeout_(options.duration("shutdown_timeout", std::chrono::seconds(5))) {}
   ~DeliverySink() override { engine_.shutdown(shutdown_timeout_); }
@@ -193,6 +195,36 @@ class DeliverySink : public sdk::Sink {
     return out;
   }
 
+  // The counts for the host's metrics().destinations (ABI 1.2).
+  bool delivery(Delivery& out) const override {
+    const net::DeliveryCounts c = engine_.counts();
+    hydra_delivery_counts& d = out.counts;
+    d.submitted = c.submitted;
+    d.delivered = c.delivered;
+    d.dead_lettered = c.dead_lettered;
+    d.spooled = c.spooled;
+    d.dropped_queue_full = c.dropped_queue_full;
+    d.dropped_oldest = c.dropped_oldest;
+    d.dropped_oversize = c.dropped_oversize;
+    d.dropped_spool_full = c.dropped_spool_full;
+    d.dropped_spool_error = c.dropped_spool_error;
+    d.dropped_rejected = c.dropped_rejected;
+    d.dropped_retry_elapsed = c.dropped_retry_elapsed;
+    d.dropped_shutdown = c.dropped_shutdown;
+    d.retries = c.retries;
+    d.queued = c.queued;
+    d.queue_bytes = c.queue_bytes;
+    d.oldest_time_ns = c.oldest_time_ns;
+    out.name = name_;
+    out.last_error = engine_.last_error();
+    return true;
+  }
+
+  // The host stops the sink when its logger ends (and before it lets go):
+  // what is left is sent for up to shutdown_timeout, then spooled or
+  // counted, so the counts after it are final.
+  void stop() override { engine_.shutdown(shutdown_timeout_); }
+
   net::DeliveryEngine& engine() noexcept { return engine_; }
 
  protected:
@@ -201,6 +233,7 @@ class DeliverySink : public sdk::Sink {
   virtual void encode(const sdk::Record& record, std::string_view formatted, std::string& out) = 0;
 
  private:
+  std::string name_;
   net::DeliveryEngine engine_;
   std::chrono::milliseconds flush_timeout_;
   std::chrono::milliseconds shutdown_timeout_;

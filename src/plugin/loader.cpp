@@ -247,6 +247,40 @@ class Instance {
     return out.text;
   }
 
+  // A network sink's accounting (ABI 1.2, hydra_kind.delivery); none when
+  // the kind has no such callback or the instance ships nothing.
+  std::optional<DestinationMetrics> delivery() const {
+    if (kind().delivery == nullptr) return std::nullopt;
+    hydra_delivery_counts c{};
+    c.size = sizeof c;
+    StringBuffer name(4096), last_error(4096);
+    const int rc = invoke("delivery", [&](hydra_buffer* e) {
+      return kind().delivery(self_, &c, &name.c, &last_error.c, e);
+    });
+    if (rc != 0) return std::nullopt;
+    DestinationMetrics m;
+    m.name = printable(name.text);
+    m.last_error = printable(last_error.text);
+    DeliveryCounts& d = m.counts;
+    d.submitted = c.submitted;
+    d.delivered = c.delivered;
+    d.dead_lettered = c.dead_lettered;
+    d.spooled = c.spooled;
+    d.dropped_queue_full = c.dropped_queue_full;
+    d.dropped_oldest = c.dropped_oldest;
+    d.dropped_oversize = c.dropped_oversize;
+    d.dropped_spool_full = c.dropped_spool_full;
+    d.dropped_spool_error = c.dropped_spool_error;
+    d.dropped_rejected = c.dropped_rejected;
+    d.dropped_retry_elapsed = c.dropped_retry_elapsed;
+    d.dropped_shutdown = c.dropped_shutdown;
+    d.retries = c.retries;
+    d.queued = c.queued;
+    d.queue_bytes = c.queue_bytes;
+    d.oldest_time_ns = c.oldest_time_ns;
+    return m;
+  }
+
   static std::vector<hydra_option> c_options(const Options& options) {
     std::vector<hydra_option> c;
     for (const auto& [key, value] : options.values()) c.push_back({str_of(key), str_of(value)});
@@ -292,6 +326,19 @@ class CSink final : public Sink, public Plugin {
   void flush() override {
     if (i_->kind().flush == nullptr) return;
     i_->invoke("flush", [&](hydra_buffer* e) { return i_->kind().flush(i_->self(), e); });
+  }
+  // A network sink's counts, as the built-in destinations give theirs.
+  std::optional<DestinationMetrics> destination_metrics() const override {
+    try {
+      return i_->delivery();
+    } catch (const PluginCallError&) {
+      return std::nullopt;  // a plugin that cannot say is left out
+    }
+  }
+  // The logger ends: a network sink stops (ABI 1.2: ends its deliveries),
+  // so that the counts read after it, for the audit trail, are final.
+  void finish() override {
+    if (destination_metrics()) i_->stop();
   }
 
  private:

@@ -66,7 +66,7 @@ TEST(PluginCheck, PassesTheExamplePlugin) {
   EXPECT_EQ(failed_rows(r.out), std::vector<std::string>{});
   const auto load = row(r.out, "load");
   ASSERT_TRUE(load) << r.out;
-  EXPECT_TRUE(load->detail.starts_with("hydra-example 1.0.0 (ABI 1.1): 3 types")) << load->detail;
+  EXPECT_TRUE(load->detail.starts_with("hydra-example 1.0.0 (ABI 1.2): 3 types")) << load->detail;
   for (const std::string type :
        {"sink example_file", "filter example_sample", "analytics example_counter"}) {
     for (const std::string check :

@@ -169,7 +169,7 @@ TEST_F(IndexTest, BuildListsEachPluginFileAndSignStampsTheKeyId) {
   EXPECT_EQ(alpha.version, "0.3.1");
   EXPECT_EQ(alpha.description, "Alpha: a filter that keeps everything");
   EXPECT_EQ(alpha.kinds, std::vector<std::string>{"filter:keep_all"});
-  EXPECT_EQ(alpha.abi, "1.1");
+  EXPECT_EQ(alpha.abi, "1.2");
   EXPECT_EQ(alpha.sha256, hydra::plugin::sha256_file(plugins_ / "alpha.so"));
   EXPECT_EQ(alpha.location, "alpha.so");
   EXPECT_EQ(alpha.publisher, "hydra-logger");

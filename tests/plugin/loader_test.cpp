@@ -51,12 +51,12 @@ TEST(PluginLoader, AnOlderMinorVersionIsAcceptedAndReadOnlyWithinItsSize) {
 TEST(PluginLoader, EveryRefusalNamesTheFileAndBothVersions) {
   std::string e = refusal(fixture("abi_newer_minor.so"));
   EXPECT_NE(e.find("abi_newer_minor.so"), std::string::npos) << e;
-  EXPECT_NE(e.find("built for plugin ABI 1.2, newer than this host's 1.1"), std::string::npos) << e;
+  EXPECT_NE(e.find("built for plugin ABI 1.3, newer than this host's 1.2"), std::string::npos) << e;
 
   e = refusal(fixture("abi_other_major.so"));
   EXPECT_NE(e.find("abi_other_major.so"), std::string::npos) << e;
   EXPECT_NE(e.find("built for plugin ABI 2."), std::string::npos) << e;
-  EXPECT_NE(e.find("this host speaks 1.1: the major versions must match"), std::string::npos) << e;
+  EXPECT_NE(e.find("this host speaks 1.2: the major versions must match"), std::string::npos) << e;
 
   e = refusal(fixture("bad_size.so"));
   EXPECT_NE(e.find("bad_size.so"), std::string::npos) << e;

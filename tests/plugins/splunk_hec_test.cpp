@@ -94,6 +94,56 @@ TEST(SplunkHec, EveryEventArrivesWithTheTokenOnceWithItsParts) {
   EXPECT_EQ(keys.size(), 100u);  // the record keys: one each, none repeated
 }
 
+// The plugin's counts are the logger's, as a built-in destination's are
+// (ABI 1.2, hydra_kind.delivery): in metrics().destinations while it runs,
+// and, final, in the audit trail when the logger ends.
+TEST(SplunkHec, ItsCountsAreInTheLoggersMetricsAndFinalInTheAuditTrail) {
+  hydra::test::TempDir dir;
+  ScriptedReceiver hec("hec_receiver.py", dir.path() / "hec", {kToken});
+  ASSERT_TRUE(hec.ok()) << hec.errors();
+  std::string toml = config(hec.base_url(), "", "10ms");
+#if defined(HYDRA_PLUGINS_TEST_WITH_PROTECT)
+  const std::string audit = dir.file("audit.log");
+  ::setenv("HEC_TEST_AUDIT_KEY", "key-of-the-hec-final-counts-test-0123", 1);
+  toml += "[[layers.AUDIT.destinations]]\ntype = \"audit\"\npath = \"" + audit +
+          "\"\nkey_env = \"HEC_TEST_AUDIT_KEY\"\n";
+#endif
+  hydra::test::write_file(dir.file("c.toml"), toml);
+  {
+    hydra::Logger log(hydra::load_config(dir.file("c.toml")));
+    for (int i = 0; i < 20; ++i) log.layer("APP").info("event {}", i);
+    (void)hydra::test::settle(log, 20);
+    const auto destinations = log.metrics().destinations;
+    ASSERT_EQ(destinations.size(), 1u);
+    const hydra::DestinationMetrics& d = destinations[0];
+    EXPECT_EQ(d.name, "splunk_hec " + hec.base_url() + "/services/collector/event");
+    EXPECT_EQ(d.counts.submitted, 20u);
+    EXPECT_EQ(d.counts.delivered, 20u);
+    EXPECT_EQ(d.counts.dropped(), 0u);
+    EXPECT_TRUE(d.counts.balanced());
+    EXPECT_EQ(d.last_error, "");
+    for (int i = 20; i < 25; ++i) log.layer("APP").info("event {}", i);
+  }  // the logger ends: the plugin sink stops, sending what is left
+  EXPECT_EQ(hec.lines("events.jsonl").size(), 25u);
+#if defined(HYDRA_PLUGINS_TEST_WITH_PROTECT)
+  std::vector<json> finals;
+  for (const auto& line : hydra::test::split_lines(hydra::test::read_file(audit))) {
+    const auto at = line.find('{');
+    if (at == std::string::npos) continue;
+    const auto j = json::parse(line.substr(at), nullptr, false);
+    if (!j.is_discarded() && j.value("message", "") == "hydra: destination final counts") {
+      finals.push_back(j);
+    }
+  }
+  ASSERT_EQ(finals.size(), 1u) << hydra::test::read_file(audit);
+  const json& fields = finals[0]["fields"];
+  EXPECT_EQ(fields["destination"], "splunk_hec " + hec.base_url() + "/services/collector/event");
+  EXPECT_EQ(fields["submitted"], 25) << fields;
+  EXPECT_EQ(fields["delivered"], 25) << fields;
+  EXPECT_EQ(fields["queued"], 0) << fields;
+#endif
+}
+
 // 400 code 6 for event 3 of 10: Splunk indexed 0-2; 3 is dead-lettered with
 // Splunk's text; 4-9 are sent again, once. Nothing is indexed twice.
 TEST(SplunkHec, InvalidDataFormatMidBatchDeadLettersThatEventAndResendsTheRest) {

@@ -22,7 +22,8 @@
  * - Unless a kind sets HYDRA_KIND_THREAD_SAFE, the host calls one instance
  *   from one thread at a time.
  *
- * The history of the version: 1.0, the first; 1.1 added hydra_kind.health. */
+ * The history of the version: 1.0, the first; 1.1 added hydra_kind.health;
+ * 1.2 added hydra_kind.delivery (and hydra_delivery_counts). */
 #ifndef HYDRA_PLUGIN_ABI_H
 #define HYDRA_PLUGIN_ABI_H
 
@@ -34,7 +35,7 @@ extern "C" {
 #endif
 
 #define HYDRA_PLUGIN_ABI_MAJOR 1
-#define HYDRA_PLUGIN_ABI_MINOR 1
+#define HYDRA_PLUGIN_ABI_MINOR 2
 
 /* The name of the one function a plugin exports. */
 #define HYDRA_PLUGIN_ENTRY_NAME "hydra_plugin_entry"
@@ -180,6 +181,34 @@ enum hydra_kind_type {
 /* One type a plugin provides. Every callback takes the instance that create()
  * returned; callbacks a kind does not use are NULL. Return values: 0 (or a
  * verdict) on success, negative on failure with a reason in `error`. */
+/* A network sink's accounting (docs/shipping.md, "Accounting"), as
+ * hydra::DeliveryCounts holds it: every record submitted is delivered,
+ * dead-lettered, spooled, dropped for one of the reasons, or queued.
+ * `size` is sizeof(hydra_delivery_counts) as the host compiled it: the
+ * plugin writes no further, and a field it does not know stays 0. */
+typedef struct hydra_delivery_counts {
+  uint32_t size;
+  uint64_t submitted;
+  uint64_t delivered;
+  uint64_t dead_lettered;
+  uint64_t spooled;
+  uint64_t dropped_queue_full;
+  uint64_t dropped_oldest;
+  uint64_t dropped_oversize;
+  uint64_t dropped_spool_full;
+  uint64_t dropped_spool_error;
+  uint64_t dropped_rejected;
+  uint64_t dropped_retry_elapsed;
+  uint64_t dropped_shutdown;
+  uint64_t retries;
+  uint64_t queued;
+  uint64_t queue_bytes;
+  int64_t oldest_time_ns; /* of the oldest record not yet delivered; 0: none */
+} hydra_delivery_counts;
+
+/* What hydra_kind.delivery returns for an instance that ships nothing. */
+#define HYDRA_DELIVERY_NONE 1
+
 typedef struct hydra_kind {
   uint32_t size;           /* sizeof(hydra_kind) as the plugin compiled it */
   int32_t kind;            /* enum hydra_kind_type */
@@ -221,6 +250,17 @@ typedef struct hydra_kind {
   /* 1.1: appends a JSON object on the instance's health ({"ok": true, ...}).
    * May be NULL. */
   int (*health)(void* self, hydra_buffer* out, hydra_buffer* error);
+
+  /* 1.2, sinks: a sink that ships records over a network fills `counts`,
+   * appends its destination's name ("splunk_hec https://host:8088") to
+   * `name` and its last error ("" when none) to `last_error`, and returns
+   * 0; the host lists them in its metrics (metrics().destinations) and, at
+   * the end, in its audit trail. HYDRA_DELIVERY_NONE: the instance has no
+   * such counts. May be NULL. Such a sink's stop() ends its deliveries (what
+   * is left goes to its spool, or is counted), so that the counts read
+   * after it are final. */
+  int (*delivery)(void* self, hydra_delivery_counts* counts, hydra_buffer* name,
+                  hydra_buffer* last_error, hydra_buffer* error);
 } hydra_kind;
 
 /* What hydra_plugin_entry() returns: static data that lives as long as the

@@ -28,10 +28,12 @@
 //   instance from one thread at a time; with it, guard your state.
 #pragma once
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <initializer_list>
 #include <iterator>
@@ -501,6 +503,18 @@ class Sink : public Plugin {
  public:
   virtual void write(const Record& record, std::string_view bytes) = 0;
   virtual void flush() {}
+
+  // A sink that ships records over a network: its accounting
+  // (docs/shipping.md, "Accounting"), its destination's name and its last
+  // error, which the host lists in metrics().destinations. Return false
+  // (the default) when it has none. Make stop() end the deliveries, so
+  // that the counts read after it are final.
+  struct Delivery {
+    hydra_delivery_counts counts{};
+    std::string name;
+    std::string last_error;
+  };
+  virtual bool delivery(Delivery& /*out*/) const { return false; }
 };
 
 // Turns one record into exactly one line, '\n' included, that holds no raw
@@ -621,6 +635,23 @@ struct Callbacks {
     });
   }
 
+  static int delivery(void* p, hydra_delivery_counts* counts, hydra_buffer* name,
+                      hydra_buffer* last_error, hydra_buffer* error) noexcept {
+    return guard(error, [&] {
+      Sink::Delivery d;
+      if (!self(p).delivery(d)) return HYDRA_DELIVERY_NONE;
+      if (counts != nullptr) {
+        // Never past the host's size; its own size stays.
+        const std::uint32_t size = counts->size;
+        d.counts.size = size;
+        std::memcpy(counts, &d.counts, std::min<std::size_t>(size, sizeof d.counts));
+      }
+      append(name, d.name);
+      append(last_error, d.last_error);
+      return 0;
+    });
+  }
+
   static int write(void* p, const hydra_record* record, hydra_str bytes,
                    hydra_buffer* error) noexcept {
     return guard(error, [&] {
@@ -727,6 +758,7 @@ constexpr hydra_kind sink_kind(const char* type_name, const char* description,
   hydra_kind k = detail::lifecycle<T>(HYDRA_KIND_SINK, type_name, description, options, flags);
   k.write = &detail::Callbacks<T>::write;
   k.flush = &detail::Callbacks<T>::flush;
+  k.delivery = &detail::Callbacks<T>::delivery;
   return k;
 }
 
