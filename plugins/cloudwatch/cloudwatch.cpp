@@ -425,11 +425,12 @@ class CloudWatchSink final : public hydra::plugins::DeliverySink {
   // Credentials are looked for now, so that missing ones are a
   // configuration error naming where they were looked for.
   CloudWatchSink(const hydra::sdk::Options& o, const CloudWatchTarget& target)
-      : DeliverySink(
-            o,
-            hydra::plugins::delivery_options(
-                o, "cloudwatch " + target.log_group + "/" + target.log_stream),
-            std::make_unique<CloudWatchTransport>(target, aws::find_credentials(target.profile))) {}
+      : DeliverySink(o,
+                     hydra::plugins::delivery_options(
+                         o, "cloudwatch " + target.log_group + "/" + target.log_stream),
+                     [target, credentials = aws::find_credentials(target.profile)] {
+                       return std::make_unique<CloudWatchTransport>(target, credentials);
+                     }) {}
 };
 
 }  // namespace

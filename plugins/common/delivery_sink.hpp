@@ -52,6 +52,10 @@ inline constexpr std::array kDeliveryOptions = {
                 3.6e6),
     sdk::option("ca_file", HYDRA_OPTION_STRING, "",
                 "https: a PEM file of CAs to verify the server by (empty: the system's)"),
+    sdk::option("senders", HYDRA_OPTION_INTEGER, "1",
+                "sender threads, each with its own connection (more than 1: batches in no set "
+                "order)",
+                1, 64),
     sdk::option("flush_timeout", HYDRA_OPTION_DURATION, "5s",
                 "how long a flush waits for delivery (never when the destination is down)", 0,
                 3.6e6),
@@ -99,6 +103,7 @@ inline net::DeliveryOptions delivery_options(const sdk::Options& o, std::string 
     throw std::invalid_argument("option 'overflow': 'spool' needs a spool_dir");
   }
   d.dead_letter_path = std::string(o.text("dead_letter_path"));
+  d.senders = static_cast<std::size_t>(o.integer("senders", 1));
   return d;
 }
 
@@ -131,10 +136,11 @@ inline std::string host_name() {
 // the engine's counts. Thread-safe: give the kind HYDRA_KIND_THREAD_SAFE.
 class DeliverySink : public sdk::Sink {
  public:
+  // delivery.senders senders, each with a transport `make_transport` makes.
   DeliverySink(const sdk::Options& options, net::DeliveryOptions delivery,
-               std::unique_ptr<net::Transport> transport)
+               const net::TransportFactory& make_transport)
       : name_(delivery.name),
-        engine_(std::move(delivery), std::move(transport)),
+        engine_(std::move(delivery), make_transport),
         flush_timeout_(options.duration("flush_timeout", std::chrono::seconds(5))),
         shutdown_timeout_(options.duration("shutdown_timeout", std::chrono::seconds(5))) {}
   ~DeliverySink() override { engine_.shutdown(shutdown_timeout_); }

@@ -327,7 +327,7 @@ class HecSink final : public hydra::plugins::DeliverySink {
  private:
   HecSink(const hydra::sdk::Options& o, const HecTarget& target)
       : DeliverySink(o, hydra::plugins::delivery_options(o, "splunk_hec " + target.endpoint),
-                     std::make_unique<HecTransport>(target)) {}
+                     [target] { return std::make_unique<HecTransport>(target); }) {}
 };
 
 }  // namespace

@@ -144,6 +144,31 @@ TEST(SplunkHec, ItsCountsAreInTheLoggersMetricsAndFinalInTheAuditTrail) {
 #endif
 }
 
+// senders = 3: three connections send side by side. The receiver holds
+// each of the first three requests until all three are in progress
+// (meet:3), and refuses them (400 code 7: dead-lettered) if they never
+// are: every event arrives, once, only if three senders sent together.
+TEST(SplunkHec, SendersSendSideBySideEachEventOnce) {
+  hydra::test::TempDir dir;
+  ScriptedReceiver hec("hec_receiver.py", dir.path() / "hec",
+                       {kToken, "meet:3", "meet:3", "meet:3"});
+  ASSERT_TRUE(hec.ok()) << hec.errors();
+  hydra::test::write_file(dir.file("c.toml"),
+                          config(hec.base_url(), "senders = 3\nbatch_max_records = 10\n", "0ms"));
+  hydra::Logger log(hydra::load_config(dir.file("c.toml")));
+  for (int i = 0; i < 200; ++i) log.layer("APP").info("event {}", i);
+  const json counts = hydra::test::settle(log, 200);
+  EXPECT_EQ(counts["delivered"], 200) << counts;
+  EXPECT_EQ(counts["dead_lettered"], 0);
+  EXPECT_EQ(counts["dropped"], 0);
+  EXPECT_TRUE(hydra::test::balanced(counts)) << counts;
+  const auto events = hec.lines("events.jsonl");
+  ASSERT_EQ(events.size(), 200u);
+  std::set<std::string> keys;
+  for (const auto& e : events) keys.insert(e["fields"]["hydra_key"].get<std::string>());
+  EXPECT_EQ(keys.size(), 200u);  // none twice
+}
+
 // 400 code 6 for event 3 of 10: Splunk indexed 0-2; 3 is dead-lettered with
 // Splunk's text; 4-9 are sent again, once. Nothing is indexed twice.
 TEST(SplunkHec, InvalidDataFormatMidBatchDeadLettersThatEventAndResendsTheRest) {

@@ -22,6 +22,9 @@ used up:
   429[:RETRY]      429, Retry-After: RETRY
   index            400 {"text":"Incorrect index","code":7,"invalid-event-number":0}
   drop             the connection closed without an answer
+  meet:N           every event indexed once N requests answered meet:N are in
+                   progress at once (N senders side by side); else, after a
+                   minute, 400 code 7 (nothing indexed)
 With --ack, indexer acknowledgement is on, as Splunk documents it: an event
 request without X-Splunk-Request-Channel is answered 400 code 10 ("Data
 channel is missing"), a success carries an "ackId" (counted per channel from
@@ -142,6 +145,18 @@ def main():
                     accepted = events[:int(answer.split(":")[1])]
                 for e in accepted:
                     indexed.write(json.dumps(e) + "\n")
+            if answer.startswith("meet:"):
+                with lock:
+                    meeting = state.setdefault(
+                        "meeting", threading.Barrier(int(answer[5:]), timeout=60))
+                try:
+                    meeting.wait()
+                    answer = "200"
+                    with lock:
+                        for e in events:
+                            indexed.write(json.dumps(e) + "\n")
+                except threading.BrokenBarrierError:
+                    answer = "index"
             if answer == "drop":
                 self.close_connection = True
                 self.connection.shutdown(2)
