@@ -51,6 +51,7 @@ struct DeliveryEngine::Impl {
   // into it (overflow = spool).
   std::mutex spool_mutex;
   std::unique_ptr<Spool> spool;
+  std::vector<Spool::Entry> spool_entries;  // to_spool()'s, under spool_mutex
   std::FILE* dead_letter = nullptr;
 
   // Counts and state the sender updates; counts() and flush() read.
@@ -158,20 +159,17 @@ struct DeliveryEngine::Impl {
   // Into the spool; what it refuses is dropped with its reason.
   void to_spool(std::span<const QueuedRecord> records, std::size_t from_flight) {
     std::lock_guard lock(spool_mutex);
-    std::uint64_t spooled = 0, full = 0, failed = 0;
-    for (const auto& r : records) {
-      switch (spool->append(r.id, r.time_ns, r.bytes, r.instance)) {
-        case Spool::Append::ok: ++spooled; break;
-        case Spool::Append::full: ++full; break;
-        case Spool::Append::failed: ++failed; break;
-      }
-    }
-    if (failed > 0) set_error(spool->last_error());
+    // One write for the batch (per segment it lands in).
+    std::vector<Spool::Entry>& entries = spool_entries;
+    entries.clear();
+    for (const auto& r : records) entries.push_back({r.id, r.time_ns, r.bytes, r.instance});
+    const Spool::AppendCounts appended = spool->append(entries);
+    if (appended.failed > 0) set_error(spool->last_error());
     settle(
         [&](DeliveryCounts& c) {
-          c.spooled += spooled;
-          c.dropped_spool_full += full;
-          c.dropped_spool_error += failed;
+          c.spooled += appended.ok;
+          c.dropped_spool_full += appended.full;
+          c.dropped_spool_error += appended.failed;
         },
         from_flight);
   }

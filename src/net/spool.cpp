@@ -148,6 +148,7 @@ struct Spool::Impl {
   std::string error;
   std::chrono::steady_clock::time_point last_sync = std::chrono::steady_clock::now();
   bool unsynced = false;
+  std::string pending;  // append()'s buffer, kept from call to call
   // What the last peek() returned: each record's end, by segment.
   mutable std::vector<std::pair<std::size_t, std::uint64_t>> peeked;
 
@@ -332,62 +333,99 @@ Spool::~Spool() {
 
 Spool::Append Spool::append(std::uint64_t id, std::int64_t time_ns, std::string_view bytes,
                             std::uint64_t instance) {
+  const Entry one{id, time_ns, bytes, instance};
+  const AppendCounts c = append(std::span<const Entry>(&one, 1));
+  return c.ok == 1 ? Append::ok : c.full == 1 ? Append::full : Append::failed;
+}
+
+Spool::AppendCounts Spool::append(std::span<const Entry> records) {
   Impl& im = *impl_;
-  if (bytes.size() > kMaxPayload) {
-    ++im.stats.refused_full;
-    return Append::full;
-  }
-  const std::uint64_t size = kRecordOverhead + bytes.size();
-  const bool roll = im.segments.empty() || im.tail_fd < 0 ||
-                    (im.segments.back().size + size > im.options.segment_bytes &&
-                     im.segments.back().size > kSegmentHeader);
-  if (im.stats.bytes + size + (roll ? kSegmentHeader : 0) > im.options.max_bytes) {
-    ++im.stats.refused_full;
-    return Append::full;
-  }
-  if (roll && !im.new_segment()) {
-    ++im.stats.write_errors;
-    return Append::failed;
-  }
-  std::string record;
-  record.reserve(size);
-  put<std::uint32_t>(record, kRecordMagic);
-  put<std::uint32_t>(record, static_cast<std::uint32_t>(bytes.size()));
-  put<std::uint64_t>(record, id);
-  put<std::uint64_t>(record, instance);
-  put<std::int64_t>(record, time_ns);
-  record.append(bytes);
-  put<std::uint32_t>(record, crc32c(std::string_view(record).substr(8)));
-  Impl::Segment& tail = im.segments.back();
-  std::size_t done = 0;
-  while (done < record.size()) {
-    const ssize_t n = ::write(im.tail_fd, record.data() + done, record.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int e = n < 0 ? errno : ENOSPC;
-      // Nothing of it stays: the file is cut back to where it was.
-      if (::ftruncate(im.tail_fd, static_cast<off_t>(tail.size)) != 0) {
-        // Left as it is: the next open finds a torn record there and cuts it.
+  AppendCounts counts;
+  // The records encoded for the tail segment, not yet written.
+  std::string& pending = im.pending;
+  pending.clear();
+  std::uint64_t pending_records = 0;
+  std::int64_t pending_first_time = 0;
+  const auto write_pending = [&]() -> bool {
+    if (pending.empty()) return true;
+    Impl::Segment& tail = im.segments.back();
+    std::size_t done = 0;
+    while (done < pending.size()) {
+      const ssize_t n = ::write(im.tail_fd, pending.data() + done, pending.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        const int e = n < 0 ? errno : ENOSPC;
+        // Nothing of them stays: the file is cut back to where it was.
+        if (::ftruncate(im.tail_fd, static_cast<off_t>(tail.size)) != 0) {
+          // Left as it is: the next open finds a torn record there and cuts it.
+        }
+        im.error = "spool segment '" + im.path(tail.seq).string() + "': " + errno_text(e);
+        im.stats.write_errors += pending_records;
+        counts.failed += pending_records;
+        pending.clear();
+        pending_records = 0;
+        return false;
       }
-      im.error = "spool segment '" + im.path(tail.seq).string() + "': " + errno_text(e);
-      ++im.stats.write_errors;
-      return Append::failed;
+      done += static_cast<std::size_t>(n);
     }
-    done += static_cast<std::size_t>(n);
+    if (im.stats.records == 0) im.stats.oldest_time_ns = pending_first_time;
+    tail.size += pending.size();
+    tail.records += pending_records;
+    im.stats.bytes += pending.size();
+    im.stats.records += pending_records;
+    im.stats.appended += pending_records;
+    counts.ok += pending_records;
+    im.unsynced = true;
+    pending.clear();
+    pending_records = 0;
+    return true;
+  };
+
+  for (const Entry& r : records) {
+    if (r.bytes.size() > kMaxPayload) {
+      ++im.stats.refused_full;
+      ++counts.full;
+      continue;
+    }
+    const std::uint64_t size = kRecordOverhead + r.bytes.size();
+    const std::uint64_t tail_size =
+        im.segments.empty() ? 0 : im.segments.back().size + pending.size();
+    const bool roll = im.segments.empty() || im.tail_fd < 0 ||
+                      (tail_size + size > im.options.segment_bytes && tail_size > kSegmentHeader);
+    if (im.stats.bytes + pending.size() + size + (roll ? kSegmentHeader : 0) >
+        im.options.max_bytes) {
+      ++im.stats.refused_full;
+      ++counts.full;
+      continue;
+    }
+    if (roll) {
+      (void)write_pending();  // what failed is counted; this record may still go
+      if (!im.new_segment()) {
+        ++im.stats.write_errors;
+        ++counts.failed;
+        continue;
+      }
+    }
+    if (pending_records == 0) pending_first_time = r.time_ns;
+    put<std::uint32_t>(pending, kRecordMagic);
+    put<std::uint32_t>(pending, static_cast<std::uint32_t>(r.bytes.size()));
+    const std::size_t at = pending.size();  // the checksum covers from here on
+    put<std::uint64_t>(pending, r.id);
+    put<std::uint64_t>(pending, r.instance);
+    put<std::int64_t>(pending, r.time_ns);
+    pending.append(r.bytes);
+    put<std::uint32_t>(pending, crc32c(std::string_view(pending).substr(at)));
+    ++pending_records;
   }
-  tail.size += size;
-  ++tail.records;
-  im.stats.bytes += size;
-  ++im.stats.records;
-  ++im.stats.appended;
+  (void)write_pending();
   im.stats.segments = im.segments.size();
-  if (im.stats.records == 1) im.stats.oldest_time_ns = time_ns;
-  im.unsynced = true;
   const auto now = std::chrono::steady_clock::now();
-  if (im.options.fsync_interval.count() == 0 || now - im.last_sync >= im.options.fsync_interval) {
+  if (im.unsynced &&
+      (im.options.fsync_interval.count() == 0 || now - im.last_sync >= im.options.fsync_interval)) {
     sync();
   }
-  return Append::ok;
+  if (im.pending.capacity() > (std::size_t{4} << 20)) std::string().swap(im.pending);
+  return counts;
 }
 
 std::vector<SpooledRecord> Spool::peek(std::size_t max_records, std::size_t max_bytes) const {

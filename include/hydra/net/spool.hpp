@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -76,6 +77,21 @@ class Spool {
   // failed: the write failed (last_error() says why; nothing of it stays).
   Append append(std::uint64_t id, std::int64_t time_ns, std::string_view bytes,
                 std::uint64_t instance = 0);
+
+  // Appends records in order, as append() would one by one, with one
+  // write() for those that land in the same segment. What each came to is
+  // counted: full ones are left out (later, smaller ones may still fit);
+  // when a write fails, none of the records it carried stays.
+  struct Entry {
+    std::uint64_t id = 0;
+    std::int64_t time_ns = 0;
+    std::string_view bytes;
+    std::uint64_t instance = 0;
+  };
+  struct AppendCounts {
+    std::size_t ok = 0, full = 0, failed = 0;
+  };
+  AppendCounts append(std::span<const Entry> records);
 
   // Up to `max_records` (and about `max_bytes`, at least one) of the oldest
   // records, in order, without consuming them.
