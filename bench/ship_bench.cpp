@@ -46,6 +46,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -55,6 +56,7 @@
 #include <hydra/net/network_sink.hpp>
 #include <hydra/net/otlp.hpp>
 #include <hydra/net/syslog.hpp>
+#include <hydra/sink/memory_sink.hpp>
 #include <hydra/sink/null_sink.hpp>
 
 #include "otlp_sink_server.hpp"
@@ -194,6 +196,75 @@ Run hydra_syslog_run(const Options& opt, RsyslogServer& server, LineCounter& lin
   const double n = static_cast<double>(opt.records);
   run.app = n / seconds(start, called);
   run.delivered = n / seconds(start, delivered);
+  if (stored) run.stored = n / seconds(start, *stored);
+  run.bytes_per_record = static_cast<double>(lines.bytes() - bytes_before) / n;
+  return run;
+}
+
+// rsyslogd's own ceiling on this machine: the syslog row's N lines, made
+// ahead (one line Hydra formatted, as the syslog row sends it, repeated),
+// octet-counted and written to rsyslogd's octet input in 256 KiB writes from
+// one thread, with no logger and no engine on the way. What rsyslogd stores
+// per second bounds every sender; the syslog rows are read against it.
+Run rsyslog_ceiling_run(const Options& opt, RsyslogServer& server, LineCounter& lines,
+                        std::uint64_t& expected_lines) {
+  auto memory = std::make_shared<hydra::MemorySink>();
+  {
+    hydra::LoggerConfig config;
+    config.name = "ship-bench";
+    config.layers["APP"].destinations = {hydra::to_sink(memory, "syslog")};
+    hydra::Logger log(config);
+    log_records(log, 1);
+  }
+  std::string line = memory->lines().at(0);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+  const std::string frame = std::to_string(line.size()) + " " + line;
+  std::string chunk;
+  const std::size_t per_chunk = std::max<std::size_t>(1, (std::size_t{256} << 10) / frame.size());
+  for (std::size_t i = 0; i < per_chunk; ++i) chunk += frame;
+
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(server.octet_port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  Run run;
+  if (fd < 0 || ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    fail("rsyslogd ceiling", std::string("connect: ") + std::strerror(errno));
+    if (fd >= 0) ::close(fd);
+    return run;
+  }
+  const std::uint64_t bytes_before = lines.bytes();
+  const auto start = Clock::now();
+  std::size_t left = opt.records;
+  bool ok = true;
+  while (left > 0 && ok) {
+    const std::size_t n = std::min(left, per_chunk);
+    std::string_view out(chunk.data(), n * frame.size());
+    while (!out.empty()) {
+      const ssize_t w = ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+        fail("rsyslogd ceiling", std::string("send: ") + std::strerror(errno));
+        ok = false;
+        break;
+      }
+      out.remove_prefix(static_cast<std::size_t>(w));
+    }
+    left -= n;
+  }
+  const auto sent = Clock::now();
+  ::close(fd);
+  expected_lines += opt.records;
+  const auto stored = wait_for_lines(lines, expected_lines);
+  if (!stored || lines.count() != expected_lines) {
+    fail("rsyslogd ceiling", "rsyslog's file has " + std::to_string(lines.count()) + " lines, " +
+                                 std::to_string(expected_lines) + " expected");
+    expected_lines = lines.count();
+  }
+  const double n = static_cast<double>(opt.records);
+  run.app = n / seconds(start, sent);
+  run.delivered = run.app;
   if (stored) run.stored = n / seconds(start, *stored);
   run.bytes_per_record = static_cast<double>(lines.bytes() - bytes_before) / n;
   return run;
@@ -382,6 +453,10 @@ void print_ratios(const std::vector<Row>& rows) {
       std::printf("%-52s %8.2f\n", "hydra / spdlog, stored in rsyslog's file",
                   h->stored().median / s->stored().median);
     }
+    if (const Row* c = find(rows, "rsyslogd ceiling")) {
+      std::printf("%-52s %8.2f\n", "hydra / rsyslogd's ceiling, stored",
+                  h->stored().median / c->stored().median);
+    }
   }
   for (const char* name : {"hydra otlp protobuf", "hydra otlp json"}) {
     if (const Row* o = find(rows, name)) {
@@ -458,20 +533,25 @@ int main(int argc, char** argv) {
       if (wanted("syslog") || hydra_syslog_only) {
         Row hydra{"hydra syslog tcp", {}};
         Row spdlog{"spdlog tcp_sink", {}};
+        Row ceiling{"rsyslogd ceiling", {}};
         for (int r = 0; r < opt.runs; ++r) {  // alternating
           hydra.runs.push_back(hydra_syslog_run(opt, server, octet_lines, octet_expected));
           if (!hydra_syslog_only) {
             spdlog.runs.push_back(spdlog_syslog_run(opt, server, lf_lines, lf_expected));
+            ceiling.runs.push_back(rsyslog_ceiling_run(opt, server, octet_lines, octet_expected));
           }
           std::printf("  run %d: syslog hydra %.0fk/s delivered", r + 1,
                       hydra.runs.back().delivered / 1e3);
-          if (!hydra_syslog_only)
-            std::printf(", spdlog %.0fk/s", spdlog.runs.back().delivered / 1e3);
+          if (!hydra_syslog_only) {
+            std::printf(", spdlog %.0fk/s, rsyslogd ceiling %.0fk/s stored",
+                        spdlog.runs.back().delivered / 1e3, ceiling.runs.back().stored / 1e3);
+          }
           std::printf("\n");
           std::fflush(stdout);
         }
         rows.push_back(hydra);
         if (!spdlog.runs.empty()) rows.push_back(spdlog);
+        if (!ceiling.runs.empty()) rows.push_back(ceiling);
       }
       if (wanted("spool")) {
         Row up{"spool, destination up", {}};
