@@ -125,11 +125,41 @@ Decode decode(std::string_view data, std::size_t at, SpooledRecord* out, std::si
 
 }  // namespace
 
-std::uint32_t crc32c(std::string_view data, std::uint32_t crc) {
+namespace {
+#if defined(__x86_64__)
+// SSE 4.2's crc32 instruction computes CRC-32C, 8 bytes a step: about ten
+// times the table's speed, and the checksum is on the spool's hot path
+// (every record a spooling destination writes, on the sender's thread).
+__attribute__((target("sse4.2"))) std::uint32_t crc32c_sse42(std::string_view data,
+                                                             std::uint32_t crc) {
+  const char* p = data.data();
+  std::size_t n = data.size();
+  std::uint64_t c = ~crc;
+  for (; n >= 8; p += 8, n -= 8) {
+    std::uint64_t v = 0;
+    std::memcpy(&v, p, 8);
+    c = __builtin_ia32_crc32di(c, v);
+  }
+  auto c32 = static_cast<std::uint32_t>(c);
+  for (; n > 0; ++p, --n) c32 = __builtin_ia32_crc32qi(c32, static_cast<unsigned char>(*p));
+  return ~c32;
+}
+#endif
+}  // namespace
+
+std::uint32_t detail::crc32c_table(std::string_view data, std::uint32_t crc) {
   static const std::array<std::uint32_t, 256> table = make_crc_table();
   crc = ~crc;
   for (const char c : data) crc = table[(crc ^ static_cast<unsigned char>(c)) & 0xff] ^ (crc >> 8);
   return ~crc;
+}
+
+std::uint32_t crc32c(std::string_view data, std::uint32_t crc) {
+#if defined(__x86_64__)
+  static const bool sse42 = __builtin_cpu_supports("sse4.2") != 0;
+  if (sse42) return crc32c_sse42(data, crc);
+#endif
+  return detail::crc32c_table(data, crc);
 }
 
 struct Spool::Impl {

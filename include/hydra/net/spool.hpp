@@ -112,6 +112,13 @@ class Spool {
 };
 
 // CRC-32C (Castagnoli), as the spool's records carry it.
+// With the CPU's crc32 instruction where it has one (x86-64 with SSE 4.2),
+// else with a table.
 std::uint32_t crc32c(std::string_view data, std::uint32_t crc = 0);
+
+namespace detail {
+// The table's CRC-32C, whatever the CPU: the tests check both ways agree.
+std::uint32_t crc32c_table(std::string_view data, std::uint32_t crc = 0);
+}  // namespace detail
 
 }  // namespace hydra::net
