@@ -309,8 +309,15 @@ struct DeliveryEngine::Impl {
     if (stopping.load(std::memory_order_acquire) && past_deadline()) return false;
     const Clock::time_point retry_at = get_retry_at();
     if (Clock::now() < retry_at) {
-      const auto until = stopping.load() ? std::min(retry_at, deadline()) : retry_at;
-      queue.wait_for_records(until);
+      // Until the retry, records are gathered in batches (up to a linger)
+      // before they go to the spool: one write a batch, not one a record.
+      auto until = stopping.load() ? std::min(retry_at, deadline()) : retry_at;
+      std::size_t gather = 1;
+      if (options.linger.count() > 0) {
+        gather = options.batch_max_records;
+        until = std::min(until, Clock::now() + options.linger);
+      }
+      queue.wait_for_batch(gather, options.batch_max_bytes, until);
       return !past_deadline();
     }
     std::vector<QueuedRecord> batch;

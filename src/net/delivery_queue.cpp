@@ -51,8 +51,13 @@ DeliveryQueue::Push DeliveryQueue::push(QueuedRecord record) {
   bytes_ += size;
   records_.push_back(std::move(record));
   ++counts_.queued;
+  // Only a waiter that can go on is woken (all of them: a batch waiter and
+  // one waiting for any record share the condition).
+  const bool wake =
+      empty_waiters_ > 0 ||
+      (batch_waiters_ > 0 && (records_.size() >= wake_records_ || bytes_ >= wake_bytes_));
   lock.unlock();
-  has_records_.notify_one();
+  if (wake) has_records_.notify_all();
   return Push::queued;
 }
 
@@ -60,10 +65,12 @@ std::vector<QueuedRecord> DeliveryQueue::take(std::size_t max_records, std::size
                                               std::chrono::milliseconds linger) {
   max_records = std::max<std::size_t>(max_records, 1);
   std::unique_lock lock(mutex_);
+  ++empty_waiters_;
   has_records_.wait(lock, [&] { return closed_ || !records_.empty(); });
+  --empty_waiters_;
   const auto batch_full = [&] { return records_.size() >= max_records || bytes_ >= max_bytes; };
   if (!batch_full() && !closed_ && !flush_requested_ && linger.count() > 0) {
-    has_records_.wait_for(lock, linger,
+    wait_for_batch_locked(lock, max_records, max_bytes, std::chrono::steady_clock::now() + linger,
                           [&] { return closed_ || flush_requested_ || batch_full(); });
   }
   std::vector<QueuedRecord> batch = pop_batch(max_records, max_bytes);
@@ -96,10 +103,27 @@ std::vector<QueuedRecord> DeliveryQueue::take_now(std::size_t max_records, std::
   return batch;
 }
 
-void DeliveryQueue::wait_for_records(std::chrono::steady_clock::time_point deadline) {
+template <typename Done>
+void DeliveryQueue::wait_for_batch_locked(std::unique_lock<std::mutex>& lock,
+                                          std::size_t max_records, std::size_t max_bytes,
+                                          std::chrono::steady_clock::time_point deadline,
+                                          Done done) {
+  // Every batch waiter asks the same of one engine; the smallest wins.
+  wake_records_ = batch_waiters_ == 0 ? max_records : std::min(wake_records_, max_records);
+  wake_bytes_ = batch_waiters_ == 0 ? max_bytes : std::min(wake_bytes_, max_bytes);
+  ++batch_waiters_;
+  has_records_.wait_until(lock, deadline, done);
+  --batch_waiters_;
+}
+
+void DeliveryQueue::wait_for_batch(std::size_t max_records, std::size_t max_bytes,
+                                   std::chrono::steady_clock::time_point deadline) {
+  max_records = std::max<std::size_t>(max_records, 1);
+  max_bytes = std::max<std::size_t>(max_bytes, 1);
   std::unique_lock lock(mutex_);
-  has_records_.wait_until(lock, deadline,
-                          [&] { return closed_ || flush_requested_ || !records_.empty(); });
+  wait_for_batch_locked(lock, max_records, max_bytes, deadline, [&] {
+    return closed_ || flush_requested_ || records_.size() >= max_records || bytes_ >= max_bytes;
+  });
   flush_requested_ = false;  // answered: the caller looks at what there is now
 }
 

@@ -78,8 +78,11 @@ class DeliveryQueue {
   // Takes what is there (as take() does), without waiting: empty when the
   // queue is.
   std::vector<QueuedRecord> take_now(std::size_t max_records, std::size_t max_bytes);
-  // Waits until there is a record, a flush request, close(), or `deadline`.
-  void wait_for_records(std::chrono::steady_clock::time_point deadline);
+  // Waits until `max_records` records (or `max_bytes` bytes) are queued, a
+  // flush request, close(), or `deadline` (with max_records 1: until there
+  // is a record).
+  void wait_for_batch(std::size_t max_records, std::size_t max_bytes,
+                      std::chrono::steady_clock::time_point deadline);
   // Puts records the sender could not deliver back at the front, oldest
   // first, as they were (never dropped: they were counted in already).
   void put_back(std::vector<QueuedRecord> records);
@@ -108,6 +111,19 @@ class DeliveryQueue {
   bool closed_ = false;
   bool flush_requested_ = false;
   QueueCounts counts_;
+  // Who waits on has_records_, so that push() wakes them only when they
+  // can go on (a futex wake per record would cost the application a
+  // system call a record): those waiting for any record, and those
+  // lingering for a batch of wake_records_ records or wake_bytes_ bytes.
+  std::size_t empty_waiters_ = 0;
+  std::size_t batch_waiters_ = 0;
+  std::size_t wake_records_ = 1;
+  std::size_t wake_bytes_ = 1;
+  // Waits on has_records_ until `done` or `deadline`, as a batch waiter.
+  template <typename Done>
+  void wait_for_batch_locked(std::unique_lock<std::mutex>& lock, std::size_t max_records,
+                             std::size_t max_bytes, std::chrono::steady_clock::time_point deadline,
+                             Done done);
 };
 
 }  // namespace hydra::net
