@@ -39,8 +39,15 @@ python3 scripts/bench-compare.py bench/baseline.json build/bench.json --report-o
 # (install) and the configure checks (scripts) do the same in any build: the
 # plain suite runs them. The Outage tests' memory bound means nothing under
 # ASan's quarantine (they check only their counts there), so they run in the
-# plain suite alone too.
-run_suite build-asan asan 'SyncForkTest|^compile_fail\.|^install\.|^scripts\.|^net\.Outage'
+# plain suite alone too. So do the longest runs of the same code paths as
+# other tests, to keep the whole within its time: the many-thread floods
+# (the plain and TSan suites run them) and the hydra command's help and
+# option-table walks (the plain suite; under ASan each of the hundreds of
+# processes they start takes a second).
+asan_only_in_plain='SyncForkTest|^compile_fail\.|^install\.|^scripts\.|^net\.Outage|^Async\.ManyThreads'
+asan_only_in_plain+='|^HydraCli\.(EveryCommandPrintsItsOwnUsageOnHelp|EveryListedOptionIsTakenByItsCommand'
+asan_only_in_plain+='|TheOverviewListsEveryOptionOfEveryCommand|AnUnknownOptionIsAUsageErrorNamingIt)$'
+run_suite build-asan asan "$asan_only_in_plain"
 
 
 # ThreadSanitizer over the concurrent parts: the logger in both modes, the
