@@ -19,6 +19,7 @@
 
 #include <hydra/format/detail/escape.hpp>
 #include <hydra/net/delivery.hpp>
+#include <hydra/plugin/delivery_counts.hpp>
 #include <hydra/plugin/sdk.hpp>
 
 namespace hydra::plugins {
@@ -203,24 +204,7 @@ class DeliverySink : public sdk::Sink {
 
   // The counts for the host's metrics().destinations (ABI 1.2).
   bool delivery(Delivery& out) const override {
-    const net::DeliveryCounts c = engine_.counts();
-    hydra_delivery_counts& d = out.counts;
-    d.submitted = c.submitted;
-    d.delivered = c.delivered;
-    d.dead_lettered = c.dead_lettered;
-    d.spooled = c.spooled;
-    d.dropped_queue_full = c.dropped_queue_full;
-    d.dropped_oldest = c.dropped_oldest;
-    d.dropped_oversize = c.dropped_oversize;
-    d.dropped_spool_full = c.dropped_spool_full;
-    d.dropped_spool_error = c.dropped_spool_error;
-    d.dropped_rejected = c.dropped_rejected;
-    d.dropped_retry_elapsed = c.dropped_retry_elapsed;
-    d.dropped_shutdown = c.dropped_shutdown;
-    d.retries = c.retries;
-    d.queued = c.queued;
-    d.queue_bytes = c.queue_bytes;
-    d.oldest_time_ns = c.oldest_time_ns;
+    out.counts = plugin::to_abi(engine_.counts());
     out.name = name_;
     out.last_error = engine_.last_error();
     return true;

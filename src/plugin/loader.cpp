@@ -27,6 +27,7 @@
 
 #include "hydra/format/detail/escape.hpp"
 #include "hydra/plugin/abi.h"
+#include "hydra/plugin/delivery_counts.hpp"
 
 #ifndef HYDRA_PLUGIN_INSTALL_DIR
 #define HYDRA_PLUGIN_INSTALL_DIR "/usr/local/lib/hydra/plugins"
@@ -261,23 +262,7 @@ class Instance {
     DestinationMetrics m;
     m.name = printable(name.text);
     m.last_error = printable(last_error.text);
-    DeliveryCounts& d = m.counts;
-    d.submitted = c.submitted;
-    d.delivered = c.delivered;
-    d.dead_lettered = c.dead_lettered;
-    d.spooled = c.spooled;
-    d.dropped_queue_full = c.dropped_queue_full;
-    d.dropped_oldest = c.dropped_oldest;
-    d.dropped_oversize = c.dropped_oversize;
-    d.dropped_spool_full = c.dropped_spool_full;
-    d.dropped_spool_error = c.dropped_spool_error;
-    d.dropped_rejected = c.dropped_rejected;
-    d.dropped_retry_elapsed = c.dropped_retry_elapsed;
-    d.dropped_shutdown = c.dropped_shutdown;
-    d.retries = c.retries;
-    d.queued = c.queued;
-    d.queue_bytes = c.queue_bytes;
-    d.oldest_time_ns = c.oldest_time_ns;
+    m.counts = from_abi(c);
     return m;
   }
 

@@ -51,6 +51,21 @@ std::vector<std::uint64_t> range(std::uint64_t from, std::uint64_t to) {
   return out;
 }
 
+// Runs `f` with the file size limit at `limit` bytes, which stands in for a
+// full disk: write(2) fails (EFBIG) past it.
+template <typename F>
+void with_file_size_limit(std::uint64_t limit, F f) {
+  struct rlimit old {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  const auto old_handler = ::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit low = old;
+  low.rlim_cur = limit;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &low), 0);
+  f();
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  ::signal(SIGXFSZ, old_handler);
+}
+
 class SpoolTest : public ::testing::Test {
  protected:
   SpoolOptions options(std::uint64_t segment_bytes = 1024) {
@@ -218,17 +233,8 @@ TEST_F(SpoolTest, AFailedWriteIsCountedAndLeavesNothingBehind) {
   ASSERT_EQ(spool.append(0, 0, payload(0)), Spool::Append::ok);
   const fs::path file = segments(options().dir).at(0);
   const auto before = fs::file_size(file);
-  // The file size limit stands in for a full disk: write(2) fails (EFBIG)
-  // past it.
-  struct rlimit old {};
-  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
-  const auto old_handler = ::signal(SIGXFSZ, SIG_IGN);
-  struct rlimit low = old;
-  low.rlim_cur = before + 10;
-  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &low), 0);
-  const auto result = spool.append(1, 0, std::string(100, 'y'));
-  ::setrlimit(RLIMIT_FSIZE, &old);
-  ::signal(SIGXFSZ, old_handler);
+  Spool::Append result = Spool::Append::ok;
+  with_file_size_limit(before + 10, [&] { result = spool.append(1, 0, std::string(100, 'y')); });
   EXPECT_EQ(result, Spool::Append::failed);
   EXPECT_EQ(spool.stats().write_errors, 1u);
   EXPECT_EQ(spool.last_error(), "spool segment '" + file.string() + "': File too large");
@@ -296,15 +302,9 @@ TEST_F(SpoolTest, ABatchAppendsAsOneByOneWouldWithAWritePerSegment) {
   ASSERT_EQ(batch.append(entries.front().id, 0, "x"), Spool::Append::ok);
   const fs::path tail = segments(o.dir).back();
   const auto before = fs::file_size(tail);
-  struct rlimit old {};
-  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
-  const auto old_handler = ::signal(SIGXFSZ, SIG_IGN);
-  struct rlimit low = old;
-  low.rlim_cur = before + 10;
-  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &low), 0);
-  const Spool::AppendCounts failed = batch.append(std::span(entries).subspan(0, 3));
-  ::setrlimit(RLIMIT_FSIZE, &old);
-  ::signal(SIGXFSZ, old_handler);
+  Spool::AppendCounts failed;
+  with_file_size_limit(before + 10,
+                       [&] { failed = batch.append(std::span(entries).subspan(0, 3)); });
   EXPECT_EQ(failed.failed, 3u);
   EXPECT_EQ(failed.ok, 0u);
   EXPECT_EQ(batch.stats().write_errors, 3u);
