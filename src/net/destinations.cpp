@@ -77,8 +77,6 @@ void http_options(const plugin::Options& o, HttpOptions& http, bool zstd_allowed
   if (o.has("ca_file")) http.ca_file = std::string(o.string("ca_file"));
 }
 
-// The HTTP destinations' options: the batches' order does not matter to
-// their APIs, so they take `senders`.
 // delivery_options() and `senders`; the destination's name from a
 // transport `make` makes (nothing is connected until a send).
 DeliveryOptions http_delivery_options(const plugin::Options& o, const TransportFactory& make) {
@@ -87,6 +85,8 @@ DeliveryOptions http_delivery_options(const plugin::Options& o, const TransportF
   return d;
 }
 
+// The HTTP destinations' options. The order of batches does not matter to
+// their APIs, so they take `senders`.
 std::vector<OptionSpec> http_option_specs(bool zstd_allowed = false) {
   return {
       {"senders", OptionType::integer, false, "1",
