@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/ports.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -65,23 +66,6 @@ int connect_local(int port) {
   return fd;
 }
 
-// A TCP port that was free a moment ago (the kernel's pick for port 0).
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = -1;
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
-
 // rsyslogd as a child process with its own config, work directory, pidfile
 // and port, writing what it receives to received.jsonl. Stopped (SIGTERM,
 // then waited for) by the destructor.
@@ -100,7 +84,7 @@ class Rsyslog {
     }
     std::string why;
     for (int attempt = 0; attempt < 3; ++attempt) {  // the port may be taken meanwhile
-      port_ = free_port();
+      port_ = hydra::test::free_port();
       if (port_ <= 0) return ::testing::AssertionFailure() << "no free TCP port";
       why = launch();
       if (why.empty()) return ::testing::AssertionSuccess();
