@@ -42,6 +42,9 @@ import pathlib
 import sys
 import threading
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from meeting import Meeting  # noqa: E402
+
 
 def split_events(body):
     """The concatenated JSON objects of a HEC batch (whitespace between)."""
@@ -68,6 +71,7 @@ def main():
     work.mkdir(parents=True, exist_ok=True)
     lock = threading.Lock()
     state = {"n": 0}
+    meeting = Meeting()
     requests = open(work / "requests.jsonl", "a", buffering=1)
     indexed = open(work / "events.jsonl", "a", buffering=1)
 
@@ -146,16 +150,12 @@ def main():
                 for e in accepted:
                     indexed.write(json.dumps(e) + "\n")
             if answer.startswith("meet:"):
-                with lock:
-                    meeting = state.setdefault(
-                        "meeting", threading.Barrier(int(answer[5:]), timeout=60))
-                try:
-                    meeting.wait()
+                if meeting.wait(int(answer[5:])):
                     answer = "200"
                     with lock:
                         for e in events:
                             indexed.write(json.dumps(e) + "\n")
-                except threading.BrokenBarrierError:
+                else:
                     answer = "index"
             if answer == "drop":
                 self.close_connection = True

@@ -40,6 +40,7 @@ import threading
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from meeting import Meeting  # noqa: E402
 from tls_certs import make_certs  # noqa: E402
 
 
@@ -68,6 +69,7 @@ def main():
     script = list(args[1:])
     lock = threading.Lock()
     state = {"n": 0}
+    meeting = Meeting()
     log = open(work / "requests.jsonl", "a", buffering=1)
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -111,14 +113,7 @@ def main():
                     "headers": {k.lower(): v for k, v in self.headers.items()},
                 }) + "\n")
             if answer.startswith("meet:"):
-                with lock:
-                    meeting = state.setdefault(
-                        "meeting", threading.Barrier(int(answer[5:]), timeout=60))
-                try:
-                    meeting.wait()
-                    answer = "200"
-                except threading.BrokenBarrierError:
-                    answer = "500"
+                answer = "200" if meeting.wait(int(answer[5:])) else "500"
             if answer == "drop":
                 self.close_connection = True
                 self.connection.shutdown(2)
