@@ -100,6 +100,23 @@ std::size_t count_of(const std::string& text, std::string_view what) {
   return n;
 }
 
+// The bodies of records 0..n-1 ("record i"), in that order, in protoc's
+// text of the requests.
+void expect_records_in_order(const std::string& decoded, int n) {
+  std::size_t at = 0;
+  for (int i = 0; i < n; ++i) {
+    at = decoded.find("string_value: \"record " + std::to_string(i) + "\"\n", at);
+    ASSERT_NE(at, std::string::npos) << "record " << i;
+  }
+}
+
+// All n records delivered, none retried, each counted once.
+void expect_all_delivered_first_time(const hydra::DeliveryCounts& counts, int n) {
+  EXPECT_EQ(counts.delivered, static_cast<std::uint64_t>(n));
+  EXPECT_EQ(counts.retries, 0u);
+  EXPECT_TRUE(counts.balanced());
+}
+
 // Every object key in `j` (recursively) is lowerCamelCase.
 void expect_camel_case_keys(const json& j) {
   static const std::regex camel("[a-z][a-zA-Z]*");
@@ -236,15 +253,8 @@ TEST(OtlpProtobuf, EveryRecordArrivesAndDecodesWithProtoc) {
   EXPECT_EQ(count_of(all, "key: \"code.line.number\"\n        value {\n          int_value: 42"),
             static_cast<std::size_t>(n));
   EXPECT_EQ(count_of(all, "double_value: 0.5"), static_cast<std::size_t>(n));
-  std::size_t at = 0;
-  for (int i = 0; i < n; ++i) {  // in order
-    at = all.find("string_value: \"record " + std::to_string(i) + "\"\n", at);
-    ASSERT_NE(at, std::string::npos) << "record " << i;
-  }
-  const auto counts = sink->counts();
-  EXPECT_EQ(counts.delivered, static_cast<std::uint64_t>(n));
-  EXPECT_EQ(counts.retries, 0u);
-  EXPECT_TRUE(counts.balanced());
+  expect_records_in_order(all, n);
+  expect_all_delivered_first_time(sink->counts(), n);
 }
 
 // zstd (compression = "zstd", which the OpenTelemetry Collector's HTTP
@@ -271,15 +281,8 @@ TEST(OtlpProtobuf, ZstdBodiesDecompressAndDecode) {
     all += decode(receiver.body(static_cast<int>(k) + 1));
   }
   EXPECT_EQ(count_of(all, "\n    log_records {"), static_cast<std::size_t>(n));
-  std::size_t at = 0;
-  for (int i = 0; i < n; ++i) {  // in order
-    at = all.find("string_value: \"record " + std::to_string(i) + "\"\n", at);
-    ASSERT_NE(at, std::string::npos) << "record " << i;
-  }
-  const auto counts = sink->counts();
-  EXPECT_EQ(counts.delivered, static_cast<std::uint64_t>(n));
-  EXPECT_EQ(counts.retries, 0u);
-  EXPECT_TRUE(counts.balanced());
+  expect_records_in_order(all, n);
+  expect_all_delivered_first_time(sink->counts(), n);
 }
 
 // JSON: the OTLP JSON mapping: lowerCamelCase keys, enums as integers,
