@@ -12,6 +12,7 @@ packages=(
   libtomlplusplus-dev libyaml-cpp-dev
   zlib1g-dev protobuf-compiler python3-zstandard
   libnats-dev nats-server
+  libboost-dev python3-websockets python3-pytest
 )
 missing=()
 for p in "${packages[@]}"; do

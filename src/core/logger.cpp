@@ -764,6 +764,7 @@ struct Logger::Impl {
     for (const auto& route : routes) {
       for (const detail::Destination& d : route->destinations) {
         if (!done.insert(d.sink.get()).second) continue;
+        d.sink->attach(*owner);
         d.sink->set_notice_formatter(
             [formatter = d.formatter, layer = route->name, logger = config.name](Record& notice) {
               notice.layer = layer;
@@ -774,6 +775,19 @@ struct Logger::Impl {
             });
       }
     }
+  }
+
+  // The logger's end: sinks that log into it (the bridge) stop first, while
+  // everything still runs; outside sinks_mutex, since they may be waiting
+  // for a call of theirs that logs.
+  void detach_sinks(Logger& logger) {
+    std::vector<std::shared_ptr<Sink>> all;
+    {
+      std::lock_guard lock(sinks_mutex);
+      all.assign(sinks.begin(), sinks.end());
+      all.insert(all.end(), retired_sinks.begin(), retired_sinks.end());
+    }
+    for (const auto& s : all) s->detach(logger);
   }
 
   void reopen_all() {
@@ -914,6 +928,7 @@ Logger::~Logger() {
     std::lock_guard lock(live.mutex);
     live.loggers.erase(this);
   }
+  impl_->detach_sinks(*this);
   shutdown();
   impl_->record_final_counts();
   impl_->stop_plugins();

@@ -127,6 +127,8 @@ class GuardedSink final : public Sink {
     return sink_->destination_metrics();
   }
   void finish() override { sink_->finish(); }
+  void attach(Logger& logger) override { sink_->attach(logger); }
+  void detach(Logger& logger) override { sink_->detach(logger); }
   bool is_audit_trail() const override { return sink_->is_audit_trail(); }
   void set_notice_formatter(const NoticeFormatter& format) override {
     sink_->set_notice_formatter(format);

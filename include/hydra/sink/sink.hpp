@@ -17,6 +17,8 @@
 
 namespace hydra {
 
+class Logger;
+
 class Sink {
  public:
   virtual ~Sink() = default;
@@ -53,6 +55,13 @@ class Sink {
   // delivery engine's shutdown), so that its destination_metrics() are
   // final. The logger then records them in its audit trails.
   virtual void finish() {}
+
+  // A sink that brings records into its logger (the bridge: records that
+  // clients submit, failed logins) is given the logger when the logger
+  // takes it, and told at the logger's end, before anything stops, that
+  // the logger is going; after detach() returns it must not use it.
+  virtual void attach(Logger& /*logger*/) {}
+  virtual void detach(Logger& /*logger*/) {}
 
   // Whether the sink is a tamper-evident audit trail (protect's
   // AuditChainSink): the logger writes the network destinations' final

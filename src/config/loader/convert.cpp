@@ -24,6 +24,11 @@
 #if defined(HYDRA_CONFIG_WITH_PLUGINS)
 #include "hydra/plugin/loader.hpp"
 #endif
+#if defined(HYDRA_CONFIG_WITH_BRIDGE)
+#include <mutex>
+
+#include "hydra/bridge/bridge_sink.hpp"
+#endif
 #if defined(HYDRA_CONFIG_WITH_NET)
 #include <mutex>
 
@@ -1000,6 +1005,11 @@ LoggerConfig to_config(const Tree& tree, bool with_compliance, Json* detectors) 
   // The network destination types (`type = "syslog"`), once.
   static std::once_flag net_types;
   std::call_once(net_types, [] { net::register_destinations(plugin::Registry::global()); });
+#endif
+#if defined(HYDRA_CONFIG_WITH_BRIDGE)
+  // The live view (`type = "bridge"`), once.
+  static std::once_flag bridge_type;
+  std::call_once(bridge_type, [] { bridge::register_destination(plugin::Registry::global()); });
 #endif
   const Walker w(tree);
   const Json& top = w.object(tree.value, "", kTopKeys, "at the top level");

@@ -1,0 +1,60 @@
+// What a bridge is told: where it listens, which stream it serves, how it
+// batches, what it holds for resuming clients, and its limits. The
+// `bridge` destination builds these from its options (docs/bridge.md); code
+// may fill one in directly. Every limit has a safe default.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hydra/bridge/auth.hpp"
+
+namespace hydra::bridge {
+
+struct BridgeOptions {
+  // host:port; port 0 takes an ephemeral one (Bridge::url() tells which).
+  std::string listen = "127.0.0.1:9020";
+  // The stream's tenant and service (records say so; a token of another
+  // tenant sees none of them).
+  std::string tenant = "default";
+  std::string service;  // empty: the program's name
+
+  // Records frames: at most one a window per client.
+  std::chrono::milliseconds batch_window{100};
+  // A heartbeat frame (and a WebSocket ping) after this long with nothing
+  // sent; a client silent for twice as long is closed (4408 idle).
+  std::chrono::milliseconds heartbeat{15'000};
+  // The ring buffer of recent records that clients resume from: at most
+  // this many records and bytes (the oldest go first).
+  std::size_t buffer_records = 65'536;
+  std::size_t buffer_bytes = 64u << 20;
+  // Per client: bytes queued for sending; past it the client gets a gap
+  // (slow_client) instead of records.
+  std::size_t client_queue_bytes = 4u << 20;
+  std::size_t max_clients = 64;
+  std::size_t max_subscriptions = 64;
+  std::size_t max_frame_bytes = 1u << 20;  // from a client, and records frames
+  // The longest a client may stay subscribed (0: no limit); then 4430.
+  std::chrono::milliseconds max_subscription_time{0};
+
+  // Intake (submitted records).
+  std::string intake_layer = "FRONTEND";
+  std::size_t max_record_bytes = 64u << 10;
+  std::size_t max_batch_records = 500;
+  double submit_rate = 200;    // records per second per token (or client, when open)
+  double submit_burst = 2000;  // records
+
+  Credentials credentials;
+  // Origins allowed to open the WebSocket or POST (besides the bridge's
+  // own http://127.0.0.1:<port> and http://localhost:<port>). "*" allows any.
+  std::vector<std::string> allowed_origins;
+
+  // Files served at / (the built dashboard); empty: a page that says where
+  // the WebSocket is.
+  std::string dashboard_dir;
+};
+
+}  // namespace hydra::bridge
