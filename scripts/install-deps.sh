@@ -13,7 +13,11 @@ packages=(
   zlib1g-dev protobuf-compiler python3-zstandard
   libnats-dev nats-server
   libboost-dev python3-websockets python3-pytest
+  chromium
 )
+# Node.js and npm build the dashboard and the TypeScript SDK; the machine's
+# own (a newer Node.js with its npm) is used where there is one.
+if ! command -v npm > /dev/null; then packages+=(nodejs npm); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

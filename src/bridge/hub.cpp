@@ -48,8 +48,8 @@ constexpr std::size_t kMaxAttributeBytes = 1024;  // session, page, user_agent, 
 constexpr std::size_t kMaxRecordsPerTick = 1u << 16;
 // A client's own frames: a burst, then a steady rate (submit batches are
 // limited by their records instead).
-constexpr double kFrameBurst = 32;
-constexpr double kFrameRate = 8;
+constexpr double kFrameBurst = 128;
+constexpr double kFrameRate = 16;
 constexpr std::size_t kMaxSubmitBuckets = 10'000;
 
 std::string seq_text(std::uint64_t seq) {
@@ -180,7 +180,12 @@ void Hub::receive(ClientId id, std::string_view text, Clock::time_point now) {
   Client& c = it->second;
   c.last_heard = now;
   if (c.identity && !take_tokens(c.frames, kFrameRate, kFrameBurst, 1, now, nullptr)) {
-    error(c, {}, "rate_limited", "too many frames: at most 8 a second after a burst of 32");
+    // Answered with the frame's id when it has one, so that the client
+    // knows which request it was (the frame is parsed for nothing else).
+    const json frame =
+        detail::json_too_deep(text, kMaxDepth) ? json() : json::parse(text, nullptr, false);
+    error(c, frame.is_object() ? id_of(frame) : std::string(), "rate_limited",
+          "too many frames: at most 16 a second after a burst of 128", 1000 / kFrameRate);
     return;
   }
   if (detail::json_too_deep(text, kMaxDepth)) {
@@ -317,8 +322,11 @@ void Hub::on_subscribe(Client& c, const json& frame) {
     error(c, sid, e.code, e.what());
     return;
   }
+  // A tenant the filter names must be the client's; without one, a bridge
+  // of one tenant must serve the client's ("*": a bridge of many, whose
+  // records each client sees only of its own tenant).
   const std::string& wanted = sub.filter.tenant.empty() ? options_.tenant : sub.filter.tenant;
-  if (!c.identity->sees_tenant(wanted)) {
+  if (wanted != "*" && !c.identity->sees_tenant(wanted)) {
     error(c, sid, "forbidden", "tenant '" + wanted.substr(0, 64) + "' is not yours");
     return;
   }
@@ -336,6 +344,7 @@ void Hub::on_subscribe(Client& c, const json& frame) {
     sub.sample_period = std::chrono::milliseconds(std::clamp<std::uint64_t>(per, 10, 3'600'000));
   }
   c.subs.insert_or_assign(sid, std::move(sub));
+  c.subscribed_once = true;
   send(c, R"({"type":"subscribed","id":)" + json_quoted(sid) + "}");
 }
 
@@ -536,8 +545,11 @@ void Hub::tick(Clock::time_point now) {
     }
     if (c.identity && !c.subs.empty()) {
       serve(c, now);
-    } else if (c.identity) {
-      c.cursor = ring_.next_seq();  // nothing to match: the cursor follows the stream
+    } else if (c.identity && c.subscribed_once) {
+      // Nothing to match since its last unsubscribe: the cursor follows the
+      // stream. (Before its first subscribe it stays where hello put it, so
+      // that a resume or backlog is served to the subscriptions that follow.)
+      c.cursor = ring_.next_seq();
       c.resuming = false;
     }
     if (now - c.last_sent >= options_.heartbeat) {

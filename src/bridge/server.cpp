@@ -37,6 +37,7 @@ std::mutex g_running_mutex;
 std::set<std::string> g_running;
 
 constexpr std::size_t kMaxHeaderBytes = 16 * 1024;
+constexpr std::size_t kReadPiece = 64 * 1024;  // a frame is read in pieces of at most this
 constexpr auto kHttpTimeout = std::chrono::seconds(30);
 
 std::string_view trim(std::string_view s) {
@@ -158,8 +159,10 @@ struct Bridge::Impl {
   explicit Impl(BridgeOptions o)
       : options(std::move(o)),
         ring(options.buffer_records, options.buffer_bytes),
-        stream((options.service.empty() ? std::string("hydra") : options.service) + "/" +
-               random_instance()),
+        stream(!options.stream.empty()
+                   ? options.stream
+                   : (options.service.empty() ? std::string("hydra") : options.service) + "/" +
+                         random_instance()),
         hub(options, stream, ring, make_callbacks()),
         acceptor(ioc),
         timer(ioc) {}
@@ -299,7 +302,9 @@ class Bridge::Impl::WsSession : public Outbox, public std::enable_shared_from_th
       res.set(http::field::sec_websocket_protocol, "hydra.v1");
       res.set(http::field::server, "hydra-bridge");
     }));
-    ws_.read_message_max(bridge_.options.max_frame_bytes);
+    // The frame limit is enforced in on_read, which closes 1009 with its
+    // reason; Beast's own limit (which closes without one) is only a backstop.
+    ws_.read_message_max(bridge_.options.max_frame_bytes * 2 + 65536);
     ws_.control_callback([this](websocket::frame_type, beast::string_view) {
       if (id_ != 0) bridge_.hub.heard(id_, Clock::now());
     });
@@ -335,21 +340,30 @@ class Bridge::Impl::WsSession : public Outbox, public std::enable_shared_from_th
 
  private:
   void read() {
-    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      self->on_read(ec);
-    });
+    ws_.async_read_some(
+        buffer_, kReadPiece,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
     if (ec) {
-      if (ec == websocket::error::message_too_big) close(1009, "frame_too_large");
       finish();
+      return;
+    }
+    if (buffer_.size() > bridge_.options.max_frame_bytes) {
+      buffer_.consume(buffer_.size());
+      close(1009, "frame_too_large");
+      drain();
+      return;
+    }
+    if (!ws_.is_message_done()) {
+      read();
       return;
     }
     if (!ws_.got_text()) {
       buffer_.consume(buffer_.size());
       close(1003, "binary_frame");
-      read();  // until the close handshake ends
+      drain();
       return;
     }
     const auto data = buffer_.data();
@@ -357,6 +371,19 @@ class Bridge::Impl::WsSession : public Outbox, public std::enable_shared_from_th
     bridge_.hub.receive(id_, text, Clock::now());
     buffer_.consume(buffer_.size());
     read();
+  }
+
+  // After a close: reads (and drops) until the close handshake ends.
+  void drain() {
+    ws_.async_read_some(buffer_, kReadPiece,
+                        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                          self->buffer_.consume(self->buffer_.size());
+                          if (ec) {
+                            self->finish();
+                          } else {
+                            self->drain();
+                          }
+                        });
   }
 
   void write_next() {
@@ -623,6 +650,15 @@ Bridge::~Bridge() {
 
 void Bridge::publish(const Record& record) {
   impl_->ring.push(std::make_shared<Entry>(record, impl_->options.tenant, impl_->options.service));
+}
+
+bool Bridge::publish(const Record& record, std::string_view tenant, std::string_view service,
+                     std::uint64_t seq) {
+  return impl_->ring.push(std::make_shared<Entry>(record, tenant, service), seq);
+}
+
+void Bridge::start_stream_at(std::uint64_t seq) {
+  impl_->ring.start_at(seq);
 }
 
 void Bridge::attach(Logger* logger) {

@@ -240,6 +240,28 @@ TEST(BridgeHub, ResumeFromRecordsTheRingLostGivesOneEvictedGapWithTheCount) {
   EXPECT_EQ(seqs.back(), 500u);
 }
 
+TEST(BridgeHub, ATickBetweenHelloAndTheFirstSubscribeKeepsTheResumePoint) {
+  Harness h;
+  for (int i = 0; i < 5; ++i) h.publish("r");
+  auto [id, out] =
+      h.client(R"({"type":"hello","protocol":1,"resume":{"shop/0123456789abcdef":"2"}})");
+  h.tick();
+  h.publish("r");
+  h.tick();
+  h.hub->receive(id, R"({"type":"subscribe","id":"s"})", h.now);
+  h.tick();
+  EXPECT_EQ(out->seqs(), (std::vector<std::uint64_t>{3, 4, 5, 6}));
+  // After its last unsubscribe the cursor follows the stream.
+  h.hub->receive(id, R"({"type":"unsubscribe","id":"s"})", h.now);
+  h.publish("unwatched");
+  h.tick();
+  h.hub->receive(id, R"({"type":"subscribe","id":"s"})", h.now);
+  h.publish("watched");
+  h.tick();
+  EXPECT_EQ(out->seqs().back(), 8u);
+  EXPECT_EQ(out->seqs().size(), 5u);
+}
+
 TEST(BridgeHub, ACursorOfAnotherStreamIsARestartGap) {
   Harness h;
   h.publish("first of the new stream");
@@ -353,10 +375,17 @@ TEST(BridgeHub, HostileFramesAreErrorsNotCrashes) {
 TEST(BridgeHub, ManyFramesFromAClientAreRateLimited) {
   Harness h;
   auto [id, out] = h.client();
-  for (int i = 0; i < 40; ++i) h.hub->receive(id, R"({"type":"ping","t":"1"})", h.now);
-  EXPECT_EQ(out->take("pong").size(), 32u);
-  EXPECT_EQ(out->take("error").size(), 8u);
-  EXPECT_EQ(out->take("error")[0]["code"], "rate_limited");
+  for (int i = 0; i < 130; ++i) h.hub->receive(id, R"({"type":"ping","t":"1"})", h.now);
+  h.hub->receive(id, R"({"type":"subscribe","id":"late"})", h.now);
+  EXPECT_EQ(out->take("pong").size(), 128u);
+  const auto errors = out->take("error");
+  ASSERT_EQ(errors.size(), 3u);
+  EXPECT_EQ(errors[0]["code"], "rate_limited");
+  EXPECT_EQ(errors[2]["id"], "late") << "the refused request is named";
+  EXPECT_GT(errors[2]["retry_after_ms"].get<int>(), 0);
+  h.now += 1s;  // 16 more
+  h.hub->receive(id, R"({"type":"subscribe","id":"later"})", h.now);
+  EXPECT_EQ(out->take("subscribed").size(), 1u);
 }
 
 TEST(BridgeHub, RedactionTokensAreMarkedWithTheirByteRanges) {

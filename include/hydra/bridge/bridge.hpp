@@ -42,6 +42,13 @@ class Bridge {
 
   // A record for the stream, copied. Thread-safe, never blocks on clients.
   void publish(const Record& record);
+  // A record of another process's, with its own tenant, service and seq
+  // (hydra-bridge: from JetStream); false for a seq not past the last.
+  bool publish(const Record& record, std::string_view tenant, std::string_view service,
+               std::uint64_t seq);
+  // Where the stream begins, before the first publish (JetStream's first
+  // sequence the bridge reads).
+  void start_stream_at(std::uint64_t seq);
 
   // Where submitted records and failed logins are logged (nullptr: nowhere).
   // detach() forgets `logger` only if it is the attached one.

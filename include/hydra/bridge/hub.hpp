@@ -135,6 +135,7 @@ class Hub {
     std::optional<Identity> identity;
     std::uint64_t cursor = 1;  // the next seq to examine
     bool resuming = false;     // a gap at the cursor is `evicted`, not `slow_client`
+    bool subscribed_once = false;
     std::map<std::string, Subscription, std::less<>> subs;
     PendingGap slow;
     Clock::time_point connected{}, last_sent{}, last_heard{}, last_ping{};

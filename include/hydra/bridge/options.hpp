@@ -21,6 +21,9 @@ struct BridgeOptions {
   // tenant sees none of them).
   std::string tenant = "default";
   std::string service;  // empty: the program's name
+  // The stream's name in frames and cursors; empty: "<service>/<16 random
+  // hex digits>", new with each process (so a restart is a new stream).
+  std::string stream;
 
   // Records frames: at most one a window per client.
   std::chrono::milliseconds batch_window{100};

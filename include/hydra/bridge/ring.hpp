@@ -1,5 +1,6 @@
 // The bridge's memory of recent records: a ring bounded in records and in
-// bytes, numbering what it is given 1, 2, 3... (the stream's seq). Writers
+// bytes, numbering what it is given 1, 2, 3... (the stream's seq), or keeping
+// the seq its source gave (hydra-bridge: JetStream's). Writers
 // (the pipeline) never wait for readers: the oldest records go to make room,
 // and a reader that asks for them learns where the ring now begins, which
 // it reports as a gap.
@@ -21,6 +22,12 @@ class Ring {
 
   // Numbers `entry` and keeps it; returns its seq. Thread-safe.
   std::uint64_t push(std::shared_ptr<Entry> entry);
+  // Keeps `entry` with a seq of its source's (JetStream's stream sequence),
+  // which may skip numbers; false (and not kept) when it is not past the
+  // last one (a redelivery).
+  bool push(std::shared_ptr<Entry> entry, std::uint64_t seq);
+  // An empty ring's next seq: a stream that begins past 1.
+  void start_at(std::uint64_t seq);
 
   struct Slice {
     std::uint64_t first_kept = 1;   // the oldest seq the ring still holds (or next, when empty)
@@ -35,6 +42,7 @@ class Ring {
   std::uint64_t evicted() const;
 
  private:
+  void keep(std::shared_ptr<Entry> entry, std::uint64_t seq);  // under mutex_
   const std::size_t max_records_;
   const std::size_t max_bytes_;
   mutable std::mutex mutex_;
