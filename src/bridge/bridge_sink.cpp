@@ -40,6 +40,8 @@ BridgeOptions bridge_options(const plugin::Options& o) {
   b.buffer_records = static_cast<std::size_t>(o.integer("buffer_records"));
   b.buffer_bytes = static_cast<std::size_t>(o.integer("buffer_bytes"));
   b.client_queue_bytes = static_cast<std::size_t>(o.integer("client_queue_bytes"));
+  b.keep_when_idle = o.boolean("keep_when_idle");
+  b.resume_window = o.duration("resume_window");
   b.max_clients = static_cast<std::size_t>(o.integer("max_clients"));
   b.max_subscription_time = o.duration("max_subscription_time");
   b.intake_layer = std::string(o.string("intake_layer"));
@@ -89,6 +91,11 @@ void register_destination(plugin::Registry& registry) {
        16, 10'000'000},
       {"buffer_bytes", OptionType::integer, false, "67108864", "bytes kept for resuming clients",
        65536, 17179869184.0},
+      {"keep_when_idle", OptionType::boolean, false, "false",
+       "keep records while no client is connected (a backlog for the next one, at a cost to "
+       "every record)"},
+      {"resume_window", OptionType::duration, false, "60s",
+       "after the last client leaves, records are kept this long for it to resume", 0, 86'400'000},
       {"client_queue_bytes", OptionType::integer, false, "4194304",
        "bytes queued per client before it gets a slow_client gap", 65536, 1073741824},
       {"max_clients", OptionType::integer, false, "64", "clients at once (more: 4429)", 1, 10000},

@@ -6,7 +6,8 @@ namespace hydra::bridge {
 
 Entry::Entry(const Record& record, std::string_view tenant_name, std::string_view service_name)
     : time(record.time), level(record.level) {
-  // One allocation for every string; the views are taken after it is filled.
+  // One allocation for every string: reserved first, so that appending never
+  // moves it and each view taken right after its append stays valid.
   std::size_t size = record.layer.size() + record.logger.size() + record.message.size() +
                      tenant_name.size() + service_name.size();
   for (const Field& f : record.fields) size += f.key.size() + f.value.as_string().size();
@@ -14,30 +15,17 @@ Entry::Entry(const Record& record, std::string_view tenant_name, std::string_vie
   const auto keep = [this](std::string_view s) {
     const std::size_t at = text_.size();
     text_.append(s);
-    return at;
+    return std::string_view(text_.data() + at, s.size());
   };
-  const std::size_t layer_at = keep(record.layer);
-  const std::size_t logger_at = keep(record.logger);
-  const std::size_t message_at = keep(record.message);
-  const std::size_t tenant_at = keep(tenant_name);
-  const std::size_t service_at = keep(service_name);
-  std::vector<std::pair<std::size_t, std::size_t>> at;
-  at.reserve(record.fields.size());
-  for (const Field& f : record.fields) {
-    const std::size_t key_at = keep(f.key);
-    at.emplace_back(key_at, f.value.is_string() ? keep(f.value.as_string()) : 0);
-  }
-  const std::string_view all(text_);
-  layer = all.substr(layer_at, record.layer.size());
-  logger = all.substr(logger_at, record.logger.size());
-  message = all.substr(message_at, record.message.size());
-  tenant = all.substr(tenant_at, tenant_name.size());
-  service = all.substr(service_at, service_name.size());
+  layer = keep(record.layer);
+  logger = keep(record.logger);
+  message = keep(record.message);
+  tenant = keep(tenant_name);
+  service = keep(service_name);
   fields.reserve(record.fields.size());
-  for (std::size_t i = 0; i < record.fields.size(); ++i) {
-    const Field& f = record.fields[i];
-    Field copy{all.substr(at[i].first, f.key.size()), f.value};
-    if (f.value.is_string()) copy.value = all.substr(at[i].second, f.value.as_string().size());
+  for (const Field& f : record.fields) {
+    Field copy{keep(f.key), f.value};
+    if (f.value.is_string()) copy.value = keep(f.value.as_string());
     fields.push_back(copy);
   }
 }

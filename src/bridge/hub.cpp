@@ -384,6 +384,13 @@ Hub::SubmitResult Hub::validate_submit(const json& frame, const Identity& who,
     r.error_message = "at most " + std::to_string(options_.max_batch_records) + " records a batch";
     return r;
   }
+  if (static_cast<double>(records.size()) > options_.submit_burst) {
+    // It could never pass the rate limit: said so, rather than 429 forever.
+    r.error_code = "batch_too_large";
+    r.error_message = "more records than submit_burst (" +
+                      fmt::format("{:g}", options_.submit_burst) + ") in one batch";
+    return r;
+  }
   // The rate limit counts the batch's records, accepted or not, before any
   // is logged: a refused batch logs nothing.
   if (submit_buckets_.size() > kMaxSubmitBuckets) submit_buckets_.clear();
@@ -516,7 +523,10 @@ HttpAnswer Hub::intake(std::string_view body, const ClientInfo& info, Clock::tim
   if (!frame.is_object()) return fail(400, "bad_frame", "not a JSON object");
   SubmitResult r = validate_submit(frame, *who, info, now);
   if (!r.error_code.empty()) {
-    fail(r.error_code == "rate_limited" ? 429 : 400, r.error_code, r.error_message);
+    fail(r.error_code == "rate_limited"      ? 429
+         : r.error_code == "batch_too_large" ? 413
+                                             : 400,
+         r.error_code, r.error_message);
     if (r.retry_after_ms) a.retry_after = static_cast<unsigned>((*r.retry_after_ms + 999) / 1000);
     return a;
   }

@@ -21,6 +21,16 @@ bool Ring::push(std::shared_ptr<Entry> entry, std::uint64_t seq) {
   return true;
 }
 
+void Ring::skip() {
+  std::lock_guard lock(mutex_);
+  if (!entries_.empty()) {
+    evicted_ += entries_.size();
+    entries_.clear();
+    bytes_ = 0;
+  }
+  ++next_;
+}
+
 void Ring::start_at(std::uint64_t seq) {
   std::lock_guard lock(mutex_);
   if (entries_.empty() && seq > next_) next_ = seq;

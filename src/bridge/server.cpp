@@ -60,6 +60,27 @@ std::string cookie_value(std::string_view cookies, std::string_view name) {
   return {};
 }
 
+// %XX escapes and '+' (a space, in a query); a malformed escape stays as it is.
+std::string percent_decode(std::string_view s) {
+  const auto hex = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i] == '+' ? ' ' : s[i];
+    }
+  }
+  return out;
+}
+
 std::string query_value(std::string_view target, std::string_view name) {
   const auto q = target.find('?');
   if (q == std::string_view::npos) return {};
@@ -69,7 +90,7 @@ std::string query_value(std::string_view target, std::string_view name) {
     const std::string_view part = query.substr(0, amp);
     if (part.size() > name.size() && part.substr(0, name.size()) == name &&
         part[name.size()] == '=') {
-      return std::string(part.substr(name.size() + 1));  // tokens are base64url: nothing to decode
+      return percent_decode(part.substr(name.size() + 1));
     }
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
@@ -165,7 +186,25 @@ struct Bridge::Impl {
                          random_instance()),
         hub(options, stream, ring, make_callbacks()),
         acceptor(ioc),
-        timer(ioc) {}
+        timer(ioc),
+        dashboard(find_dashboard(options.dashboard_dir)) {}
+
+  // The folder served at /: the option's, else the installed dashboard or
+  // this source tree's build of it, whichever has an index.html.
+  static std::string find_dashboard(const std::string& configured) {
+    if (!configured.empty()) return configured;
+#ifdef HYDRA_BRIDGE_DASHBOARD_DIRS
+    std::string_view dirs = HYDRA_BRIDGE_DASHBOARD_DIRS;
+    while (!dirs.empty()) {
+      const auto colon = dirs.find(':');
+      const std::string dir(dirs.substr(0, colon));
+      if (std::ifstream(dir + "/index.html").good()) return dir;
+      if (colon == std::string_view::npos) break;
+      dirs.remove_prefix(colon + 1);
+    }
+#endif
+    return {};
+  }
 
   Callbacks make_callbacks() {
     Callbacks cb;
@@ -218,6 +257,7 @@ struct Bridge::Impl {
     host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
     own_origins = {"http://" + host + ":" + std::to_string(bound_port),
                    "http://localhost:" + std::to_string(bound_port)};
+    keeping.store(options.keep_when_idle, std::memory_order_relaxed);
     accept();
     schedule_tick();
     thread = std::thread([this] { ioc.run(); });
@@ -243,7 +283,18 @@ struct Bridge::Impl {
     if (thread.joinable()) thread.join();
   }
 
-  std::string url() const { return "http://" + host + ":" + std::to_string(bound_port) + "/"; }
+  // Whether publish() keeps records: while a client is connected, for
+  // resume_window after the last one left, or always (keep_when_idle).
+  void update_keeping(Clock::time_point now) {
+    if (hub.client_count() > 0) last_watched = now;
+    keeping.store(options.keep_when_idle || hub.client_count() > 0 ||
+                      now - last_watched < options.resume_window,
+                  std::memory_order_relaxed);
+  }
+
+  std::string url() const {
+    return "http://" + host + ":" + std::to_string(bound_port) + "/";
+  }
 
   bool origin_allowed(std::string_view origin) const {
     if (origin.empty()) return true;  // not a browser; the token decides
@@ -261,7 +312,9 @@ struct Bridge::Impl {
     timer.expires_after(options.batch_window);
     timer.async_wait([this](const boost::system::error_code& ec) {
       if (ec || stopping) return;
-      hub.tick(Clock::now());
+      const auto now = Clock::now();
+      hub.tick(now);
+      update_keeping(now);
       {
         std::lock_guard lock(stats_mutex);
         last_stats = hub.stats();
@@ -281,7 +334,10 @@ struct Bridge::Impl {
   std::uint16_t bound_port = 0;
   std::string host;
   std::vector<std::string> own_origins;
+  const std::string dashboard;  // served at /; empty: a placeholder page
   bool stopping = false;
+  std::atomic<bool> keeping{false};
+  Clock::time_point last_watched = Clock::now() - std::chrono::hours(24 * 365);
 
   mutable std::shared_mutex logger_mutex;
   Logger* logger = nullptr;
@@ -311,6 +367,7 @@ class Bridge::Impl::WsSession : public Outbox, public std::enable_shared_from_th
     ws_.async_accept(request, [self = shared_from_this()](beast::error_code ec) {
       if (ec) return;
       self->id_ = self->bridge_.hub.connect(self, self->info_, Clock::now());
+      self->bridge_.update_keeping(Clock::now());  // from this record on
       if (self->id_ != 0) self->read();
     });
   }
@@ -584,13 +641,13 @@ class Bridge::Impl::HttpSession : public std::enable_shared_from_this<HttpSessio
   http::response<http::string_body> file(std::string_view path) {
     const std::string rel = safe_file_path(path);
     if (rel.empty()) return simple(http::status::not_found, "not found\n", "text/plain");
-    if (bridge_.options.dashboard_dir.empty()) {
+    if (bridge_.dashboard.empty()) {
       if (rel == "index.html") {
         return simple(http::status::ok, std::string(kPlaceholderPage), "text/html; charset=utf-8");
       }
       return simple(http::status::not_found, "not found\n", "text/plain");
     }
-    std::ifstream in(bridge_.options.dashboard_dir + "/" + rel, std::ios::binary);
+    std::ifstream in(bridge_.dashboard + "/" + rel, std::ios::binary);
     if (!in) return simple(http::status::not_found, "not found\n", "text/plain");
     std::ostringstream body;
     body << in.rdbuf();
@@ -649,6 +706,10 @@ Bridge::~Bridge() {
 }
 
 void Bridge::publish(const Record& record) {
+  if (!impl_->keeping.load(std::memory_order_relaxed)) {
+    impl_->ring.skip();
+    return;
+  }
   impl_->ring.push(std::make_shared<Entry>(record, impl_->options.tenant, impl_->options.service));
 }
 

@@ -179,6 +179,7 @@ Destination build_destination(const DestinationConfig& config) {
   Destination d;
   d.sink = make_sink(config);
   d.level = config.level.value_or(Level::trace);
+  d.formatted = d.sink->wants_bytes();
   if (config.formatter) {  // the caller's own: the named formats' options do not apply
     d.formatter = config.formatter;
     return d;

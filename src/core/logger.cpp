@@ -1473,7 +1473,7 @@ void Logger::deliver(DispatchScratch& scratch, const detail::Capture& capture,
     }
     scratch.line.clear();
     try {
-      dest.formatter->format(*out, scratch.line);
+      if (dest.formatted) dest.formatter->format(*out, scratch.line);
       dest.sink->write(*out, std::string_view(scratch.line.data(), scratch.line.size()));
     } catch (const std::exception& e) {
       // A formatter or sink of the caller's own that throws loses this

@@ -18,7 +18,8 @@ struct Destination {
   // which may outlive the route.
   std::shared_ptr<const Formatter> formatter;
   Level level = Level::trace;
-  bool protect = true;  // gets the protected record (when there is a protector)
+  bool protect = true;    // gets the protected record (when there is a protector)
+  bool formatted = true;  // the sink's wants_bytes(): false, it is given none
 };
 
 struct Route {

@@ -115,6 +115,7 @@ class GuardedSink final : public Sink {
     handle(guard_.run([&] { sink_->reopen(); }), 0, false);
   }
   bool is_terminal() const override { return sink_->is_terminal(); }
+  bool wants_bytes() const override { return sink_->wants_bytes(); }
   std::uint64_t write_errors() const override { return guard_.failures() + sink_->write_errors(); }
   // What it lost itself, and what the guard counted for it.
   std::uint64_t dropped_records() const override {

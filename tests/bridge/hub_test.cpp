@@ -568,6 +568,20 @@ TEST(BridgeIntake, OverTheRateABatchIsRefusedWhole429WithRetryAfter) {
   EXPECT_EQ(h.submitted.size(), 8u);
 }
 
+TEST(BridgeIntake, ABatchLargerThanTheBurstIsRefused413NotRetriedForever) {
+  BridgeOptions o;
+  o.submit_rate = 5;
+  o.submit_burst = 5;
+  Harness h(o);
+  ClientInfo info{"127.0.0.1:6000", "ua", ""};
+  const std::string six = R"({"records":[{"message":"a"},{"message":"b"},{"message":"c"},)"
+                          R"({"message":"d"},{"message":"e"},{"message":"f"}]})";
+  const HttpAnswer a = h.hub->intake(six, info, h.now);
+  EXPECT_EQ(a.status, 413u);
+  EXPECT_EQ(json::parse(a.body)["code"], "batch_too_large");
+  EXPECT_FALSE(a.retry_after);
+}
+
 TEST(BridgeIntake, HttpAnswersNameWhatIsWrong) {
   BridgeOptions o = secured();
   o.max_frame_bytes = 1024;

@@ -23,7 +23,7 @@ def app_exe():
         pytest.skip("HYDRA_BRIDGE_APP is not set: it names the hydra_bridge_app "
                     "test program (build/tests/hydra_bridge_app); ctest sets it")
     if not (os.path.isfile(exe) and os.access(exe, os.X_OK)):
-        pytest.skip(f"HYDRA_BRIDGE_APP={exe} is not an executable file (not built yet?)")
+        pytest.fail(f"HYDRA_BRIDGE_APP={exe} is not an executable file (not built yet?)")
     return exe
 
 

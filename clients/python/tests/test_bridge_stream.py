@@ -227,8 +227,28 @@ def test_resume_past_the_buffer_gives_one_evicted_gap(start_app):
     run(main())
 
 
-def test_resume_of_an_unknown_stream_gives_a_restart_gap(start_app):
+def test_an_idle_bridge_keeps_nothing_and_a_backlog_starts_at_the_live_end(start_app):
+    # Without keep_when_idle an unwatched bridge only counts records: a
+    # backlog asked for later has none of them, and nothing is reported
+    # missing, since the client asked for no cursor.
     app = start_app()
+
+    async def main():
+        await app.burst(10, "IDLE", "info")
+        await app.flush()
+        async with BridgeClient(app.ws_url, backlog=5, subscriptions={"all": {}},
+                                reconnect=False) as c:
+            assert c.welcome.get("first_seq") == c.welcome.get("next_seq") == "11", c.welcome
+            await app.log("APP", "info", "live")
+            items = await collect(c, has_message("live"), "the live record")
+            assert [r.seq for r in records_of(items)] == [11], describe(items)
+            assert not gaps_of(items), describe(items)
+    run(main())
+
+
+def test_resume_of_an_unknown_stream_gives_a_restart_gap(start_app):
+    # keep_when_idle: the record logged before any client connects is kept.
+    app = start_app(bridge={"keep_when_idle": True})
 
     async def main():
         await app.log("APP", "info", "before the restart gap")
@@ -256,7 +276,7 @@ def test_resume_of_an_unknown_stream_gives_a_restart_gap(start_app):
 
 
 def test_backlog_replays_the_last_n_records(start_app):
-    app = start_app()
+    app = start_app(bridge={"keep_when_idle": True})
 
     async def main():
         await app.burst(10, "BL", "info")

@@ -146,6 +146,11 @@ def test_intake_over_http_and_its_rate_limit(start_app):
         assert body.get("type") == "ack" and body.get("accepted") == 2, body
         status, body, headers = submit_http(app.http_url, [
             {"level": "info", "message": f"over {n}"} for n in range(6)])
+        assert status == 413 and body.get("code") == "batch_too_large", (
+            "a batch larger than submit_burst could never pass: 413, not 429 forever",
+            status, body)
+        status, body, headers = submit_http(app.http_url, [
+            {"level": "info", "message": f"over {n}"} for n in range(4)])
         assert status == 429, (status, body)
         assert re.fullmatch(r"\d+", headers.get("retry-after", "")), (
             f"429 without an integer Retry-After: {headers}")
@@ -161,7 +166,7 @@ def test_intake_over_http_and_its_rate_limit(start_app):
             "records of a batch answered 429 were logged")
         async with BridgeClient(app.ws_url, reconnect=False) as c:
             with pytest.raises(BridgeError) as e:
-                await c.submit([{"level": "info", "message": f"ws over {n}"} for n in range(6)])
+                await c.submit([{"level": "info", "message": f"ws over {n}"} for n in range(5)])
             assert e.value.code == "rate_limited", e.value
             assert e.value.retry_after_ms is not None and e.value.retry_after_ms > 0, (
                 f"rate_limited without retry_after_ms: {e.value.frame}")

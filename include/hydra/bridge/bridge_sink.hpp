@@ -26,6 +26,7 @@ class BridgeSink : public Sink {
   void write(const Record& record, std::string_view /*bytes*/) override {
     bridge_->publish(record);
   }
+  bool wants_bytes() const override { return false; }
   void flush() override {}
   void attach(Logger& logger) override { bridge_->attach(&logger); }
   void detach(Logger& logger) override { bridge_->detach(&logger); }

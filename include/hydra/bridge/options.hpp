@@ -34,6 +34,14 @@ struct BridgeOptions {
   // this many records and bytes (the oldest go first).
   std::size_t buffer_records = 65'536;
   std::size_t buffer_bytes = 64u << 20;
+  // Whether records are kept while no client is connected. Off: an unwatched
+  // bridge only counts them (it costs the application next to nothing), and
+  // keeps them again from the first client on; after the last client leaves
+  // it keeps them for resume_window more, so that a client that reconnects
+  // within it resumes with nothing missing. On: a client that connects to
+  // an idle bridge can ask for a backlog, at a cost to every record.
+  bool keep_when_idle = false;
+  std::chrono::milliseconds resume_window{60'000};
   // Per client: bytes queued for sending; past it the client gets a gap
   // (slow_client) instead of records.
   std::size_t client_queue_bytes = 4u << 20;

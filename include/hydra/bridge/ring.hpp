@@ -28,6 +28,9 @@ class Ring {
   bool push(std::shared_ptr<Entry> entry, std::uint64_t seq);
   // An empty ring's next seq: a stream that begins past 1.
   void start_at(std::uint64_t seq);
+  // Numbers a record without keeping it (nobody watches). What the ring
+  // held goes too, so that a cursor from before it is told of the gap.
+  void skip();
 
   struct Slice {
     std::uint64_t first_kept = 1;   // the oldest seq the ring still holds (or next, when empty)

@@ -28,6 +28,11 @@ class Sink {
   // decisions, timestamp for time-based rotation).
   virtual void write(const Record& record, std::string_view bytes) = 0;
 
+  // Whether write() reads `bytes`. A sink that works from the record alone
+  // (the bridge renders its own frames) says false, and the logger does not
+  // format records for it (bytes is then empty).
+  virtual bool wants_bytes() const { return true; }
+
   // Pushes buffered bytes to the device.
   virtual void flush() = 0;
 
