@@ -9,10 +9,11 @@
 #   scripts/configure-suite.sh DIR plain|asan|tsan [more cmake arguments]
 #
 #   plain  RelWithDebInfo, no sanitizer; tests, the hydra command, the
-#          benchmarks (the quick run) and the examples
+#          benchmarks (the quick run), the examples, and the dashboard and
+#          TypeScript SDK (npm) with their tests
 #   asan   Debug with ASan+UBSan; tests (without the second, inline-call
-#          build of the async and logger tests: plain and tsan run it), the
-#          hydra command, the examples
+#          build of the async and logger tests: plain and tsan run it, and
+#          without the npm-built parts), the hydra command, the examples
 #   tsan   RelWithDebInfo with TSan; only the test files whose tests the
 #          suite runs (HYDRA_TEST_SOURCES: the core, async, sink and format
 #          tests, and of the other modules the ones that log from threads)
@@ -55,17 +56,17 @@ case $suite in
   plain)
     own=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DHYDRA_SANITIZE= -DHYDRA_BUILD_TOOLS=ON
       -DHYDRA_BUILD_BENCH=ON -DHYDRA_BUILD_EXAMPLES=ON -DHYDRA_TEST_INLINE_CALLS=ON
-      -DHYDRA_TEST_SOURCES=)
+      -DHYDRA_TEST_SOURCES= -DHYDRA_BUILD_WEB=ON)
     ;;
   asan)
     own=(-DCMAKE_BUILD_TYPE=Debug "-DHYDRA_SANITIZE=address,undefined" -DHYDRA_BUILD_TOOLS=ON
       -DHYDRA_BUILD_BENCH=OFF -DHYDRA_BUILD_EXAMPLES=ON -DHYDRA_TEST_INLINE_CALLS=OFF
-      -DHYDRA_TEST_SOURCES=)
+      -DHYDRA_TEST_SOURCES= -DHYDRA_BUILD_WEB=OFF)
     ;;
   tsan)
     own=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DHYDRA_SANITIZE=thread -DHYDRA_BUILD_TOOLS=OFF
       -DHYDRA_BUILD_BENCH=OFF -DHYDRA_BUILD_EXAMPLES=OFF -DHYDRA_TEST_INLINE_CALLS=ON
-      "-DHYDRA_TEST_SOURCES=${tsan_test_sources}")
+      "-DHYDRA_TEST_SOURCES=${tsan_test_sources}" -DHYDRA_BUILD_WEB=OFF)
     ;;
   *)
     echo "configure-suite.sh: unknown suite '$suite' (valid: plain, asan, tsan)" >&2
