@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "hydra/format/detail/escape.hpp"
@@ -36,6 +37,27 @@ bool json_too_deep(std::string_view text, int max_depth) {
     }
   }
   return false;
+}
+
+Submitted::Value field_value(const json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_boolean()) return value.get<bool>();
+  if (value.is_number_unsigned() &&
+      value.get<std::uint64_t>() >
+          static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    return value.get<double>();
+  }
+  if (value.is_number_integer()) return value.get<std::int64_t>();
+  if (value.is_number()) return value.get<double>();
+  return value.dump();
+}
+
+void record_fields(const std::vector<std::pair<std::string, Submitted::Value>>& fields,
+                   std::vector<Field>& out) {
+  out.clear();
+  for (const auto& [key, value] : fields) {
+    std::visit([&](const auto& v) { out.push_back({key, FieldValue(v)}); }, value);
+  }
 }
 
 }  // namespace detail
@@ -452,17 +474,7 @@ Hub::SubmitResult Hub::validate_submit(const json& frame, const Identity& who,
           reject(i, "bad_record", "a field name is empty or longer than 128 bytes");
           break;
         }
-        if (value.is_string()) {
-          s.fields.emplace_back(key, value.get<std::string>());
-        } else if (value.is_boolean()) {
-          s.fields.emplace_back(key, value.get<bool>());
-        } else if (value.is_number_integer()) {
-          s.fields.emplace_back(key, value.get<std::int64_t>());
-        } else if (value.is_number()) {
-          s.fields.emplace_back(key, value.get<double>());
-        } else {
-          s.fields.emplace_back(key, value.dump());  // objects, arrays, null: as JSON text
-        }
+        s.fields.emplace_back(key, detail::field_value(value));
       }
     }
     if (!ok) continue;

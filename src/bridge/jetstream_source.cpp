@@ -92,27 +92,14 @@ ParsedRecord parse_jetstream_record(std::string_view subject, std::string_view b
   }
   if (j.contains("fields") && j["fields"].is_object()) {
     for (const auto& [key, value] : j["fields"].items()) {
-      if (value.is_string()) {
-        r.fields.emplace_back(key, value.get<std::string>());
-      } else if (value.is_boolean()) {
-        r.fields.emplace_back(key, value.get<bool>());
-      } else if (value.is_number_integer()) {
-        r.fields.emplace_back(key, value.get<std::int64_t>());
-      } else if (value.is_number()) {
-        r.fields.emplace_back(key, value.get<double>());
-      } else {
-        r.fields.emplace_back(key, value.dump());
-      }
+      r.fields.emplace_back(key, detail::field_value(value));
     }
   }
   return r;
 }
 
 Record ParsedRecord::record(std::vector<Field>& storage) const {
-  storage.clear();
-  for (const auto& [key, value] : fields) {
-    std::visit([&](const auto& v) { storage.push_back({key, FieldValue(v)}); }, value);
-  }
+  detail::record_fields(fields, storage);
   Record out;
   out.time = time;
   out.level = level;

@@ -215,10 +215,7 @@ struct Bridge::Impl {
       auto layer = logger->layer(options.intake_layer);
       std::vector<Field> fields;
       for (const Submitted& s : records) {
-        fields.clear();
-        for (const auto& [key, value] : s.fields) {
-          std::visit([&](const auto& v) { fields.push_back({key, FieldValue(v)}); }, value);
-        }
+        detail::record_fields(s.fields, fields);
         fields.push_back({"submitted_by", FieldValue(who.subject)});
         fields.push_back({"client.address", FieldValue(info.address)});
         layer.write(s.level, s.message, fields);

@@ -182,6 +182,12 @@ namespace detail {
 // Whether JSON text nests deeper than `max_depth` (checked before parsing,
 // so that hostile nesting cannot exhaust the stack).
 bool json_too_deep(std::string_view text, int max_depth);
+// A JSON value as a field's: strings, booleans and numbers as they are;
+// objects, arrays and null as their JSON text.
+Submitted::Value field_value(const nlohmann::json& value);
+// `fields` as a Record's (viewing `fields`, which must outlive `out`'s use).
+void record_fields(const std::vector<std::pair<std::string, Submitted::Value>>& fields,
+                   std::vector<Field>& out);
 }  // namespace detail
 
 }  // namespace hydra::bridge
