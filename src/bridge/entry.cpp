@@ -52,34 +52,75 @@ std::vector<RedactedSpan> redacted_spans(std::string_view message) {
   return out;
 }
 
+namespace {
+
+// What a record frame carries of one record at most: a client (the Python
+// one's default, a browser tab) must never get a frame it refuses or
+// chokes on because the application logged something huge.
+constexpr std::size_t kMaxMessageBytes = 64 * 1024;
+constexpr std::size_t kMaxFieldBytes = 8 * 1024;
+constexpr std::size_t kMaxFieldsBytes = 192 * 1024;
+
+// `text` cut to at most `max` bytes, at a UTF-8 character boundary.
+std::string_view clip(std::string_view text, std::size_t max) {
+  if (text.size() <= max) return text;
+  std::size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
+}  // namespace
+
 const std::string& Entry::json_members() const {
   if (!json_.empty()) return json_;
+  using hydra::detail::append_json_string;
+  using hydra::detail::append_raw;
   hydra::detail::Buffer out;
-  hydra::detail::append_raw("\"time\":\"", out);
+  bool truncated = false;
+  append_raw("\"time\":\"", out);
   hydra::detail::append_rfc3339_utc(time, out);
-  hydra::detail::append_raw("\",\"level\":\"", out);
-  hydra::detail::append_raw(to_lower_string(level), out);
-  hydra::detail::append_raw("\",\"layer\":", out);
-  hydra::detail::append_json_string(layer, out);
-  hydra::detail::append_raw(",\"logger\":", out);
-  hydra::detail::append_json_string(logger, out);
-  hydra::detail::append_raw(",\"message\":", out);
-  hydra::detail::append_json_string(message, out);
-  const auto spans = redacted_spans(message);
+  append_raw("\",\"level\":\"", out);
+  append_raw(to_lower_string(level), out);
+  append_raw("\",\"layer\":", out);
+  append_json_string(layer, out);
+  append_raw(",\"logger\":", out);
+  append_json_string(logger, out);
+  append_raw(",\"message\":", out);
+  const std::string_view shown = clip(message, kMaxMessageBytes);
+  truncated |= shown.size() < message.size();
+  append_json_string(shown, out);
+  const auto spans = redacted_spans(shown);
   if (!spans.empty()) {
-    hydra::detail::append_raw(",\"redacted\":[", out);
+    append_raw(",\"redacted\":[", out);
     for (std::size_t i = 0; i < spans.size(); ++i) {
       fmt::format_to(std::back_inserter(out), "{}[{},{},\"{}\"]", i == 0 ? "" : ",", spans[i].begin,
                      spans[i].end, spans[i].type);
     }
-    hydra::detail::append_raw("]", out);
+    append_raw("]", out);
   }
-  hydra::detail::append_raw(",\"fields\":", out);
-  hydra::detail::append_json_object(fields, out);
-  hydra::detail::append_raw(",\"service\":", out);
-  hydra::detail::append_json_string(service, out);
-  hydra::detail::append_raw(",\"tenant\":", out);
-  hydra::detail::append_json_string(tenant, out);
+  append_raw(",\"fields\":{", out);
+  const std::size_t fields_start = out.size();
+  for (const Field& f : fields) {
+    if (out.size() - fields_start > kMaxFieldsBytes) {
+      truncated = true;
+      break;
+    }
+    if (out.size() > fields_start) out.push_back(',');
+    append_json_string(clip(f.key, 256), out);
+    out.push_back(':');
+    if (f.value.is_string()) {
+      const std::string_view value = clip(f.value.as_string(), kMaxFieldBytes);
+      truncated |= value.size() < f.value.as_string().size();
+      append_json_string(value, out);
+    } else {
+      hydra::detail::append_json_value(f.value, out);
+    }
+  }
+  append_raw("},\"service\":", out);
+  append_json_string(service, out);
+  append_raw(",\"tenant\":", out);
+  append_json_string(tenant, out);
+  if (truncated) append_raw(",\"truncated\":true", out);
   json_.assign(out.data(), out.size());
   return json_;
 }

@@ -398,6 +398,26 @@ TEST(BridgeHub, RedactionTokensAreMarkedWithTheirByteRanges) {
   EXPECT_EQ(r["redacted"], json::parse(R"([[5,20,"CARD"],[24,40,"EMAIL"]])"));
 }
 
+TEST(BridgeHub, AHugeRecordIsCutToWhatAClientTakesAndSaysSo) {
+  Harness h;
+  auto [id, out] = h.client();
+  h.hub->receive(id, R"({"type":"subscribe","id":"s"})", h.now);
+  const std::string huge(1 << 20, 'x');
+  std::string accents;
+  for (int i = 0; i < 40000; ++i) accents += "\xc3\xa9";  // é: a cut must not split it
+  h.publish(huge, "APP", Level::info, {{"blob", accents}, {"n", 1}});
+  h.publish("small");
+  h.tick();
+  const auto frames = out->take("records");
+  ASSERT_EQ(frames.size(), 1u);
+  const auto& big = frames[0]["records"][0];
+  EXPECT_EQ(big["message"].get<std::string>().size(), 64u * 1024);
+  EXPECT_EQ(big["fields"]["blob"].get<std::string>().size(), 8u * 1024);
+  EXPECT_EQ(big["fields"]["n"], 1);
+  EXPECT_EQ(big["truncated"], true);
+  EXPECT_FALSE(frames[0]["records"][1].contains("truncated"));
+}
+
 // ---- auth ----
 
 std::string sha(std::string_view key) {
