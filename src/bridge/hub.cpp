@@ -292,7 +292,9 @@ void Hub::on_hello(Client& c, const json& frame, Clock::time_point now) {
       const auto seq = parse_seq(seq_value);
       if (!seq) continue;
       if (stream == stream_) {
-        c.cursor = std::min(*seq + 1, next);
+        // Not clamped to `next`: a bridge still reading its source (JetStream)
+        // may be behind a client's cursor, which it serves once it gets there.
+        c.cursor = *seq + 1;
         c.resuming = true;
       } else {
         // A stream this bridge does not serve: its process restarted (a new

@@ -3,7 +3,9 @@
 #include <nats/nats.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <ctime>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 namespace hydra::bridge {
@@ -179,6 +181,11 @@ struct JetStreamSource::Impl {
     so.Config.OptStartSeq = start_seq;
     s = js_Subscribe(&sub, js, options.subjects.c_str(), &Impl::on_message, this, &jo, &so, &code);
     if (s != NATS_OK) fail("subscribing to '" + options.subjects + "'", s);
+    // What the stream held at start is read before the bridge is announced,
+    // so that the first clients' backlogs and resumes find it (bounded by
+    // the timeout: a slow read goes on behind).
+    std::unique_lock lock(mutex);
+    caught_up.wait_for(lock, options.timeout, [&] { return last_seen >= last; });
   }
 
   static void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
@@ -193,6 +200,11 @@ struct JetStreamSource::Impl {
       std::vector<Field> fields;
       self->bridge.publish(parsed.record(fields), parsed.tenant, parsed.service, seq);
       self->received.fetch_add(1, std::memory_order_relaxed);
+      {
+        std::lock_guard lock(self->mutex);
+        self->last_seen = seq;
+      }
+      self->caught_up.notify_all();
     }
     natsMsg_Destroy(msg);
   }
@@ -204,6 +216,9 @@ struct JetStreamSource::Impl {
   natsSubscription* sub = nullptr;
   std::uint64_t start_seq = 1;
   std::atomic<std::uint64_t> received{0};
+  std::mutex mutex;
+  std::condition_variable caught_up;
+  std::uint64_t last_seen = 0;  // the last stream sequence read
 };
 
 JetStreamSource::JetStreamSource(Bridge& bridge, JetStreamOptions options)

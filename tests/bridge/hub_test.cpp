@@ -219,6 +219,20 @@ TEST(BridgeHub, ResumeContinuesRightAfterTheCursor) {
   EXPECT_TRUE(out->take("gap").empty());
 }
 
+TEST(BridgeHub, ACursorAheadOfTheRingIsServedWhenTheRingGetsThere) {
+  // hydra-bridge still reading JetStream when a client resumes.
+  Harness h;
+  h.ring.start_at(1);
+  auto [id, out] =
+      h.client(R"({"type":"hello","protocol":1,"resume":{"shop/0123456789abcdef":"3"}})");
+  h.hub->receive(id, R"({"type":"subscribe","id":"s"})", h.now);
+  h.tick();
+  for (int i = 0; i < 5; ++i) h.publish("r");
+  h.tick();
+  EXPECT_EQ(out->seqs(), (std::vector<std::uint64_t>{4, 5}));
+  EXPECT_TRUE(out->take("gap").empty());
+}
+
 TEST(BridgeHub, ResumeFromRecordsTheRingLostGivesOneEvictedGapWithTheCount) {
   BridgeOptions o;
   o.buffer_records = 100;
