@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "hydra/bridge/bridge.hpp"
+#include "hydra/core/detail/percent.hpp"
 #include "hydra/core/logger.hpp"
 
 namespace hydra::bridge {
@@ -60,27 +61,6 @@ std::string cookie_value(std::string_view cookies, std::string_view name) {
   return {};
 }
 
-// %XX escapes and '+' (a space, in a query); a malformed escape stays as it is.
-std::string percent_decode(std::string_view s) {
-  const auto hex = [](char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i] == '+' ? ' ' : s[i];
-    }
-  }
-  return out;
-}
-
 std::string query_value(std::string_view target, std::string_view name) {
   const auto q = target.find('?');
   if (q == std::string_view::npos) return {};
@@ -90,7 +70,7 @@ std::string query_value(std::string_view target, std::string_view name) {
     const std::string_view part = query.substr(0, amp);
     if (part.size() > name.size() && part.substr(0, name.size()) == name &&
         part[name.size()] == '=') {
-      return percent_decode(part.substr(name.size() + 1));
+      return hydra::detail::percent_decoded(part.substr(name.size() + 1), true);
     }
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);

@@ -16,6 +16,7 @@
 
 #include "hydra/core/detail/ascii.hpp"
 #include "hydra/core/detail/notice.hpp"
+#include "hydra/core/detail/percent.hpp"
 #include "hydra/core/error.hpp"
 #include "hydra/format/detail/escape.hpp"
 #include "hydra/format/text_formatter.hpp"
@@ -237,23 +238,7 @@ std::string otel_attribute(std::string_view attributes, std::string_view key) {
     const auto eq = item.find('=');
     if (eq == std::string_view::npos || trim(item.substr(0, eq)) != key) continue;
     const std::string_view encoded = trim(item.substr(eq + 1));
-    std::string value;
-    for (std::size_t i = 0; i < encoded.size(); ++i) {
-      const auto hex = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        return -1;
-      };
-      if (encoded[i] == '%' && i + 2 < encoded.size() && hex(encoded[i + 1]) >= 0 &&
-          hex(encoded[i + 2]) >= 0) {
-        value += static_cast<char>(hex(encoded[i + 1]) * 16 + hex(encoded[i + 2]));
-        i += 2;
-      } else {
-        value += encoded[i];
-      }
-    }
-    return value;
+    return detail::percent_decoded(encoded);
   }
   return {};
 }

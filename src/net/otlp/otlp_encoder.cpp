@@ -13,6 +13,7 @@
 
 #include "../record_text.hpp"
 #include "hydra/config/detect.hpp"
+#include "hydra/core/detail/percent.hpp"
 #include "hydra/format/detail/escape.hpp"
 #include "hydra/net/otlp.hpp"
 #include "protobuf.hpp"
@@ -36,12 +37,7 @@ enum : std::uint32_t {
 enum : std::uint32_t { kStringValue = 1, kBoolValue = 2, kIntValue = 3, kDoubleValue = 4 };
 enum : std::uint32_t { kKey = 1, kValue = 2 };
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+using hydra::detail::hex_digit;
 
 // The id's bytes when `text` is `size` bytes in hex and not all zero (an
 // invalid id, says the spec); else nothing.
@@ -253,19 +249,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::string percent_decoded(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 std::string host_name() {
   char name[256] = {};
   if (::gethostname(name, sizeof name - 1) != 0) return "unknown";
@@ -308,7 +291,8 @@ std::vector<std::pair<std::string, std::string>> otlp_resource(
       if (kv.first == key) return;
     }
     std::string value(trim(pair.substr(eq + 1)));
-    attributes.emplace_back(std::move(key), encoded ? percent_decoded(value) : value);
+    attributes.emplace_back(std::move(key),
+                            encoded ? hydra::detail::percent_decoded(value) : value);
   };
   for (const auto& e : extra) add(e, false);
   // key=value,key=value, values percent-encoded (the OpenTelemetry SDK
