@@ -53,8 +53,7 @@ Filter::~Filter() = default;
 Filter::Filter(Filter&&) noexcept = default;
 Filter& Filter::operator=(Filter&&) noexcept = default;
 
-Filter Filter::parse(std::string_view json_object) {
-  const auto j = nlohmann::json::parse(json_object, nullptr, false);
+Filter Filter::parse(const nlohmann::json& j) {
   if (!j.is_object()) throw FilterError("bad_filter", "filter: not an object");
   static const std::vector<std::string> kKnown = {"layers", "min_level", "logger", "service",
                                                   "tenant", "text",      "regex",  "fields"};

@@ -341,7 +341,8 @@ void Hub::on_subscribe(Client& c, const json& frame) {
   }
   Subscription sub;
   try {
-    sub.filter = Filter::parse(frame.contains("filter") ? frame["filter"].dump() : "{}");
+    static const json kAll = json::object();
+    sub.filter = Filter::parse(frame.contains("filter") ? frame["filter"] : kAll);
   } catch (const FilterError& e) {
     error(c, sid, e.code, e.what());
     return;

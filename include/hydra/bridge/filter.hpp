@@ -5,6 +5,8 @@
 // is rendered for a client.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <map>
 #include <memory>
 #include <optional>
@@ -26,8 +28,8 @@ class Filter {
   Filter(Filter&&) noexcept;
   Filter& operator=(Filter&&) noexcept;
 
-  // From the JSON text of a filter object. Throws FilterError.
-  static Filter parse(std::string_view json_object);
+  // From a subscribe frame's filter object. Throws FilterError.
+  static Filter parse(const nlohmann::json& filter);
 
   bool matches(const Entry& entry) const;
 
