@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "hydra/bridge/bridge.hpp"
+#include "hydra/core/detail/ascii.hpp"
 #include "hydra/core/detail/percent.hpp"
 #include "hydra/core/logger.hpp"
 
@@ -41,16 +42,12 @@ constexpr std::size_t kMaxHeaderBytes = 16 * 1024;
 constexpr std::size_t kReadPiece = 64 * 1024;  // a frame is read in pieces of at most this
 constexpr auto kHttpTimeout = std::chrono::seconds(30);
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using hydra::detail::trim_blanks;
 
 std::string cookie_value(std::string_view cookies, std::string_view name) {
   while (!cookies.empty()) {
     const auto semi = cookies.find(';');
-    const std::string_view part = trim(cookies.substr(0, semi));
+    const std::string_view part = trim_blanks(cookies.substr(0, semi));
     if (part.size() > name.size() && part.substr(0, name.size()) == name &&
         part[name.size()] == '=') {
       return std::string(part.substr(name.size() + 1));
@@ -533,7 +530,7 @@ class Bridge::Impl::HttpSession : public std::enable_shared_from_this<HttpSessio
                              request[http::field::sec_websocket_protocol].size());
     while (!offered.empty()) {
       const auto comma = offered.find(',');
-      const std::string_view p = trim(offered.substr(0, comma));
+      const std::string_view p = trim_blanks(offered.substr(0, comma));
       if (p == "hydra.v1") speaks = true;
       if (p.substr(0, 12) == "hydra.token.") {
         if (auto t = detail::base64url_decode(p.substr(12))) info.token = std::move(*t);
@@ -585,7 +582,7 @@ class Bridge::Impl::HttpSession : public std::enable_shared_from_this<HttpSessio
     const std::string_view authorization(request[http::field::authorization].data(),
                                          request[http::field::authorization].size());
     if (authorization.substr(0, 7) == "Bearer ") {
-      info.token = std::string(trim(authorization.substr(7)));
+      info.token = std::string(trim_blanks(authorization.substr(7)));
     } else if (auto q = query_value(target, "token"); !q.empty()) {
       info.token = std::move(q);
     }

@@ -11,12 +11,26 @@
 //
 // Each command is answered "ok" (or "error: ..."), after it is done.
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 
 #include "hydra/bridge/bridge.hpp"
 #include "hydra/config/loader.hpp"
 #include "hydra/hydra.hpp"
+
+namespace {
+
+// The command's next word as a level, or nothing (answered with an error).
+std::optional<hydra::Level> read_level(std::istream& in) {
+  std::string name;
+  in >> name;
+  const auto level = hydra::parse_level(name);
+  if (!level) std::cout << "error: unknown level " << name << std::endl;
+  return level;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 2) {
@@ -38,24 +52,18 @@ int main(int argc, char** argv) {
       in >> command;
       if (command == "quit") break;
       if (command == "log") {
-        std::string layer, level_name, message, word;
-        in >> layer >> level_name;
+        std::string layer, message, word;
+        in >> layer;
+        const auto level = read_level(in);
+        if (!level) continue;
         while (in >> word) message += (message.empty() ? "" : " ") + word;
-        const auto level = hydra::parse_level(level_name);
-        if (!level) {
-          std::cout << "error: unknown level " << level_name << std::endl;
-          continue;
-        }
         logger.layer(layer).write(*level, message);
       } else if (command == "burst") {
         std::uint64_t n = 0;
-        std::string layer, level_name;
-        in >> n >> layer >> level_name;
-        const auto level = hydra::parse_level(level_name);
-        if (!level) {
-          std::cout << "error: unknown level " << level_name << std::endl;
-          continue;
-        }
+        std::string layer;
+        in >> n >> layer;
+        const auto level = read_level(in);
+        if (!level) continue;
         auto l = logger.layer(layer);
         for (std::uint64_t i = 0; i < n; ++i) {
           const hydra::Field fields[] = {{"i", i}};
