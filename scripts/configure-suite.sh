@@ -11,12 +11,15 @@
 #   plain  RelWithDebInfo, no sanitizer; tests, the hydra command, the
 #          benchmarks (the quick run), the examples, and the dashboard and
 #          TypeScript SDK (npm) with their tests
-#   asan   Debug with ASan+UBSan; tests (without the second, inline-call
-#          build of the async and logger tests: plain and tsan run it, and
-#          without the npm-built parts), the hydra command, the examples
+#   asan   Debug with ASan+UBSan; tests, the hydra command (without the
+#          examples, which plain compiles, and the npm-built parts)
 #   tsan   RelWithDebInfo with TSan; only the test files whose tests the
 #          suite runs (HYDRA_TEST_SOURCES: the core, async, sink and format
-#          tests, and of the other modules the ones that log from threads)
+#          tests, and of the other modules the ones that log from threads),
+#          and the second, inline-call build of the async and logger tests
+#          (HYDRA_TEST_INLINE_CALLS), which only this suite builds: a third
+#          compile of the two largest test files would add minutes to the
+#          whole run and test the same code
 #
 # Every suite compiles with -g1 (line tables: stack traces from sanitizers,
 # gdb and crash handlers keep file and line) instead of -g, which makes
@@ -55,12 +58,12 @@ tsan_test_sources='^(core|async|sink|format)/|^protect/(audit_chain|compliance|p
 case $suite in
   plain)
     own=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DHYDRA_SANITIZE= -DHYDRA_BUILD_TOOLS=ON
-      -DHYDRA_BUILD_BENCH=ON -DHYDRA_BUILD_EXAMPLES=ON -DHYDRA_TEST_INLINE_CALLS=ON
+      -DHYDRA_BUILD_BENCH=ON -DHYDRA_BUILD_EXAMPLES=ON -DHYDRA_TEST_INLINE_CALLS=OFF
       -DHYDRA_TEST_SOURCES= -DHYDRA_BUILD_WEB=ON)
     ;;
   asan)
     own=(-DCMAKE_BUILD_TYPE=Debug "-DHYDRA_SANITIZE=address,undefined" -DHYDRA_BUILD_TOOLS=ON
-      -DHYDRA_BUILD_BENCH=OFF -DHYDRA_BUILD_EXAMPLES=ON -DHYDRA_TEST_INLINE_CALLS=OFF
+      -DHYDRA_BUILD_BENCH=OFF -DHYDRA_BUILD_EXAMPLES=OFF -DHYDRA_TEST_INLINE_CALLS=OFF
       -DHYDRA_TEST_SOURCES= -DHYDRA_BUILD_WEB=OFF)
     ;;
   tsan)

@@ -66,7 +66,7 @@ for suite in plain asan tsan; do
       expect plain HYDRA_BUILD_TOOLS ON
       expect plain HYDRA_BUILD_BENCH ON
       expect plain HYDRA_BUILD_EXAMPLES ON
-      expect plain HYDRA_TEST_INLINE_CALLS ON
+      expect plain HYDRA_TEST_INLINE_CALLS OFF
       expect plain CMAKE_CXX_FLAGS_RELWITHDEBINFO "-O2 -g1 -DNDEBUG"
       expect plain HYDRA_TEST_SOURCES ""
       ;;
@@ -74,6 +74,7 @@ for suite in plain asan tsan; do
       expect asan CMAKE_BUILD_TYPE Debug
       expect asan HYDRA_SANITIZE address,undefined
       expect asan HYDRA_BUILD_TOOLS ON
+      expect asan HYDRA_BUILD_EXAMPLES OFF
       expect asan HYDRA_TEST_INLINE_CALLS OFF
       expect asan CMAKE_CXX_FLAGS_DEBUG "-g1"
       expect asan HYDRA_TEST_SOURCES ""
