@@ -65,6 +65,8 @@ BridgeOptions bridge_options(const plugin::Options& o) {
   }
   if (o.has("allowed_origins")) b.allowed_origins = o.list("allowed_origins");
   if (o.has("dashboard_dir")) b.dashboard_dir = std::string(o.string("dashboard_dir"));
+  if (o.has("tls_cert")) b.tls_cert = std::string(o.string("tls_cert"));
+  if (o.has("tls_key")) b.tls_key = std::string(o.string("tls_key"));
   return b;
 }
 
@@ -115,6 +117,10 @@ void register_destination(plugin::Registry& registry) {
        "browser origins allowed besides the bridge's own (\"*\": any)"},
       {"dashboard_dir", OptionType::string, false, std::nullopt,
        "the built dashboard's folder, served at /"},
+      {"tls_cert", OptionType::string, false, std::nullopt,
+       "the server's certificate chain (PEM); with tls_key: only https and wss"},
+      {"tls_key", OptionType::string, false, std::nullopt,
+       "the private key of tls_cert (PEM, unencrypted)"},
   };
   registry.add_sink(std::move(info), [](const plugin::Options& o) -> std::shared_ptr<Sink> {
     try {

@@ -2,13 +2,17 @@
 // runs the acceptor, every HTTP and WebSocket session, the hub and its tick
 // timer, so that none of them needs a lock (only publish() and the logger
 // pointer cross threads). Each WebSocket session has one write in flight
-// and a queue the hub bounds (client_queue_bytes).
+// and a queue the hub bounds (client_queue_bytes). The sessions are
+// templates on their stream: a TCP stream, or with tls_cert and tls_key a
+// TLS stream over it (OpenSSL, through Asio's ssl::context).
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp needs std::exchange
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include <atomic>
 #include <deque>
@@ -31,7 +35,12 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
+namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+template <class Stream>
+constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
 namespace {
 
@@ -142,6 +151,28 @@ Listen parse_listen(const std::string& listen) {
   return l;
 }
 
+// The server's TLS context: TLS 1.2 or later, the certificate chain and key
+// of the options; an error names the option, the path and OpenSSL's reason.
+std::unique_ptr<ssl::context> tls_context(const BridgeOptions& o) {
+  if (o.tls_cert.empty() && o.tls_key.empty()) return nullptr;
+  if (o.tls_cert.empty() || o.tls_key.empty()) {
+    throw BridgeError(std::string("bridge: ") + (o.tls_cert.empty() ? "tls_key" : "tls_cert") +
+                      " is set without " + (o.tls_cert.empty() ? "tls_cert" : "tls_key") +
+                      ": TLS needs both (the certificate chain and its private key, PEM)");
+  }
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                   ssl::context::single_dh_use);
+  boost::system::error_code ec;
+  ctx->use_certificate_chain_file(o.tls_cert, ec);
+  if (ec) throw BridgeError("bridge: tls_cert '" + o.tls_cert + "': " + ec.message());
+  ctx->use_private_key_file(o.tls_key, ssl::context::pem, ec);
+  // (OpenSSL checks here that the key is the certificate's: "key values mismatch".)
+  if (ec) throw BridgeError("bridge: tls_key '" + o.tls_key + "': " + ec.message());
+  return ctx;
+}
+
 std::string random_instance() {
   std::random_device rd;
   const std::uint64_t v = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
@@ -151,7 +182,9 @@ std::string random_instance() {
 }  // namespace
 
 struct Bridge::Impl {
+  template <class Stream>
   class WsSession;
+  template <class Stream>
   class HttpSession;
 
   explicit Impl(BridgeOptions o)
@@ -164,6 +197,7 @@ struct Bridge::Impl {
         hub(options, stream, ring, make_callbacks()),
         acceptor(ioc),
         timer(ioc),
+        tls(tls_context(options)),
         dashboard(find_dashboard(options.dashboard_dir)) {}
 
   // The folder served at /: the option's, else the installed dashboard or
@@ -229,8 +263,8 @@ struct Bridge::Impl {
     if (ec) throw BridgeError("bridge: listen '" + options.listen + "': " + ec.message());
     bound_port = acceptor.local_endpoint().port();
     host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
-    own_origins = {"http://" + host + ":" + std::to_string(bound_port),
-                   "http://localhost:" + std::to_string(bound_port)};
+    own_origins = {scheme() + "://" + host + ":" + std::to_string(bound_port),
+                   scheme() + "://localhost:" + std::to_string(bound_port)};
     keeping.store(options.keep_when_idle, std::memory_order_relaxed);
     accept();
     schedule_tick();
@@ -266,8 +300,11 @@ struct Bridge::Impl {
                   std::memory_order_relaxed);
   }
 
+  std::string scheme() const {
+    return tls ? "https" : "http";
+  }
   std::string url() const {
-    return "http://" + host + ":" + std::to_string(bound_port) + "/";
+    return scheme() + "://" + host + ":" + std::to_string(bound_port) + "/";
   }
 
   bool origin_allowed(std::string_view origin) const {
@@ -304,6 +341,7 @@ struct Bridge::Impl {
   Hub hub;
   tcp::acceptor acceptor;
   net::steady_timer timer;
+  const std::unique_ptr<ssl::context> tls;  // null: plain TCP
   std::thread thread;
   std::uint16_t bound_port = 0;
   std::string host;
@@ -320,9 +358,13 @@ struct Bridge::Impl {
 };
 
 // One WebSocket client: the Outbox the hub writes to.
-class Bridge::Impl::WsSession : public Outbox, public std::enable_shared_from_this<WsSession> {
+template <class Stream>
+class Bridge::Impl::WsSession : public Outbox,
+                                public std::enable_shared_from_this<WsSession<Stream>> {
+  using std::enable_shared_from_this<WsSession<Stream>>::shared_from_this;
+
  public:
-  WsSession(Impl& bridge, beast::tcp_stream&& stream, ClientInfo info)
+  WsSession(Impl& bridge, Stream&& stream, ClientInfo info)
       : bridge_(bridge), ws_(std::move(stream)), info_(std::move(info)) {}
 
   void start(http::request<http::string_body> request) {
@@ -453,7 +495,7 @@ class Bridge::Impl::WsSession : public Outbox, public std::enable_shared_from_th
   }
 
   Impl& bridge_;
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<Stream> ws_;
   ClientInfo info_;
   beast::flat_buffer buffer_;
   Hub::ClientId id_ = 0;
@@ -467,18 +509,35 @@ class Bridge::Impl::WsSession : public Outbox, public std::enable_shared_from_th
 };
 
 // One HTTP connection: files, /healthz, POST /intake, or the upgrade to /ws.
-class Bridge::Impl::HttpSession : public std::enable_shared_from_this<HttpSession> {
- public:
-  HttpSession(Impl& bridge, tcp::socket&& socket) : bridge_(bridge), stream_(std::move(socket)) {}
+// Over TLS it begins with the handshake, in the same time limit as a request.
+template <class Stream>
+class Bridge::Impl::HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
+  using std::enable_shared_from_this<HttpSession<Stream>>::shared_from_this;
 
-  void start() { read(); }
+ public:
+  HttpSession(Impl& bridge, tcp::socket&& socket) requires(!kTls<Stream>)
+      : bridge_(bridge), stream_(std::move(socket)) {}
+  HttpSession(Impl& bridge, tcp::socket&& socket, ssl::context& tls) requires kTls<Stream>
+      : bridge_(bridge), stream_(std::move(socket), tls) {}
+
+  void start() {
+    if constexpr (kTls<Stream>) {
+      beast::get_lowest_layer(stream_).expires_after(kHttpTimeout);
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = shared_from_this()](beast::error_code ec) {
+                                if (!ec) self->read();
+                              });
+    } else {
+      read();
+    }
+  }
 
  private:
   void read() {
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
     parser_->body_limit(bridge_.options.max_frame_bytes);
-    stream_.expires_after(kHttpTimeout);
+    beast::get_lowest_layer(stream_).expires_after(kHttpTimeout);
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
@@ -545,14 +604,14 @@ class Bridge::Impl::HttpSession : public std::enable_shared_from_this<HttpSessio
       respond(std::move(res), false);
       return;
     }
-    std::make_shared<WsSession>(bridge_, std::move(stream_), std::move(info))
+    std::make_shared<WsSession<Stream>>(bridge_, std::move(stream_), std::move(info))
         ->start(std::move(request));
   }
 
   ClientInfo client_info(const http::request<http::string_body>& request) {
     ClientInfo info;
     beast::error_code ec;
-    const auto remote = stream_.socket().remote_endpoint(ec);
+    const auto remote = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
     if (!ec) info.address = remote.address().to_string() + ":" + std::to_string(remote.port());
     info.user_agent = std::string(request[http::field::user_agent].substr(0, 1024));
     const std::string_view cookies(request[http::field::cookie].data(),
@@ -650,6 +709,8 @@ class Bridge::Impl::HttpSession : public std::enable_shared_from_this<HttpSessio
           if (ec) return;
           if (keep_alive) {
             self->read();
+          } else if constexpr (kTls<Stream>) {
+            self->stream_.async_shutdown([self](beast::error_code) {});
           } else {
             beast::error_code ignored;
             self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -658,7 +719,7 @@ class Bridge::Impl::HttpSession : public std::enable_shared_from_this<HttpSessio
   }
 
   Impl& bridge_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
 };
@@ -666,7 +727,11 @@ class Bridge::Impl::HttpSession : public std::enable_shared_from_this<HttpSessio
 void Bridge::Impl::accept() {
   acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
     if (ec || stopping) return;
-    std::make_shared<HttpSession>(*this, std::move(socket))->start();
+    if (tls) {
+      std::make_shared<HttpSession<TlsStream>>(*this, std::move(socket), *tls)->start();
+    } else {
+      std::make_shared<HttpSession<beast::tcp_stream>>(*this, std::move(socket))->start();
+    }
     accept();
   });
 }

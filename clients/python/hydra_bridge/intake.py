@@ -3,6 +3,7 @@ does), with urllib only."""
 from __future__ import annotations
 
 import json
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -12,7 +13,8 @@ from typing import Any, Dict, Iterable, Mapping, Optional, Tuple
 def submit_http(base_url: str, records: Iterable[Mapping[str, Any]],
                 token: Optional[str] = None, origin: Optional[str] = None,
                 timeout: float = 5, token_in_query: bool = False,
-                body: Optional[bytes] = None
+                body: Optional[bytes] = None,
+                context: Optional[ssl.SSLContext] = None
                 ) -> Tuple[int, Dict[str, Any], Dict[str, str]]:
     """POST {"type": "submit", "records": [...]} to <base_url>/intake.
 
@@ -21,7 +23,9 @@ def submit_http(base_url: str, records: Iterable[Mapping[str, Any]],
     {"_raw": text} when the body is not JSON), `headers` a dict with
     lower-cased names. The token goes as `Authorization: Bearer <token>`, or
     as `?token=` with token_in_query. `body` replaces the JSON body (to send
-    something malformed)."""
+    something malformed). `context`: the TLS context for an https bridge
+    (for instance ssl.create_default_context(cafile=...)); the default
+    verifies against the system's CA store."""
     url = base_url.rstrip("/") + "/intake"
     if token is not None and token_in_query:
         url += "?" + urllib.parse.urlencode({"token": token})
@@ -36,7 +40,8 @@ def submit_http(base_url: str, records: Iterable[Mapping[str, Any]],
     request = urllib.request.Request(url, data=body, headers=headers,
                                      method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout,
+                                    context=context) as response:
             status = response.status
             raw = response.read()
             answer_headers = response.headers

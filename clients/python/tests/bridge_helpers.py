@@ -57,7 +57,7 @@ def make_config(log_path, bridge=None, top=None):
 
 # -- the app --------------------------------------------------------------
 
-LISTENING = re.compile(r"listening (http://127\.0\.0\.1:(\d+))/?\s*$")
+LISTENING = re.compile(r"listening ((https?)://127\.0\.0\.1:(\d+))/?\s*$")
 
 
 class App:
@@ -88,10 +88,12 @@ class App:
             match = LISTENING.search(line.strip())
             if match:
                 self.http_url = match.group(1)
-                self.port = int(match.group(2))
+                self.tls = match.group(2) == "https"
+                self.port = int(match.group(3))
             else:
                 skipped.append(line)
-        self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
+        scheme = "wss" if self.tls else "ws"
+        self.ws_url = f"{scheme}://127.0.0.1:{self.port}/ws"
         self.startup_lines = skipped
 
     def _read_stdout(self):

@@ -63,6 +63,12 @@ struct BridgeOptions {
   // own http://127.0.0.1:<port> and http://localhost:<port>). "*" allows any.
   std::vector<std::string> allowed_origins;
 
+  // TLS: the server's certificate chain and private key (PEM files). With
+  // both set the bridge serves only https and wss; with neither, plain
+  // http and ws (keep those to loopback or behind a TLS proxy).
+  std::string tls_cert;
+  std::string tls_key;
+
   // Files served at / (the built dashboard); empty: a page that says where
   // the WebSocket is.
   std::string dashboard_dir;
