@@ -44,6 +44,7 @@ BridgeOptions bridge_options(const plugin::Options& o) {
   b.resume_window = o.duration("resume_window");
   b.max_clients = static_cast<std::size_t>(o.integer("max_clients"));
   b.max_subscription_time = o.duration("max_subscription_time");
+  b.filter_scan_rate = static_cast<std::size_t>(o.integer("filter_scan_rate"));
   b.intake_layer = std::string(o.string("intake_layer"));
   b.submit_rate = o.number("submit_rate");
   b.submit_burst = o.number("submit_burst");
@@ -103,6 +104,10 @@ void register_destination(plugin::Registry& registry) {
       {"max_clients", OptionType::integer, false, "64", "clients at once (more: 4429)", 1, 10000},
       {"max_subscription_time", OptionType::duration, false, "0",
        "the longest a client stays connected (0: no limit; then 4430)", 0, 604'800'000},
+      {"filter_scan_rate", OptionType::integer, false, "67108864",
+       "message bytes a client's text and regex filters may scan a second (more: 4413; 0: no "
+       "limit)",
+       0, 17179869184.0},
       {"intake_layer", OptionType::string, false, "FRONTEND", "the layer of submitted records"},
       {"submit_rate", OptionType::number, false, "200", "submitted records a second per token",
        0.001, 1e9},

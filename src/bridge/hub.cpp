@@ -135,6 +135,7 @@ Hub::ClientId Hub::connect(std::shared_ptr<Outbox> out, ClientInfo info, Clock::
   c.info = std::move(info);
   c.connected = c.last_sent = c.last_heard = c.last_ping = now;
   c.frames = {kFrameBurst, now};
+  c.scan = {static_cast<double>(options_.filter_scan_rate), now};
   return id;
 }
 
@@ -635,11 +636,13 @@ void Hub::serve(Client& c, Clock::time_point now) {
   };
   bool room = c.out->queued_bytes() < options_.client_queue_bytes;
   if (room) flush_gap();
+  std::size_t scanned = 0;  // message bytes the text and regex filters scan
   for (const EntryPtr& e : slice.entries) {
     if (!c.identity->sees_tenant(e->tenant)) continue;
     subs.clear();
     bool matched = false;
     for (auto& [sid, sub] : c.subs) {
+      if (sub.filter.scans_message()) scanned += e->message.size();
       if (!sub.filter.matches(*e)) continue;
       matched = true;
       if (sub.sample_limit > 0) {
@@ -689,6 +692,15 @@ void Hub::serve(Client& c, Clock::time_point now) {
     send(c, R"({"type":"gap","stream":)" + json_quoted(stream_) + R"(,"from_seq":")" +
                 seq_text(sampled_from) + R"(","to_seq":")" + seq_text(sampled_to) +
                 R"(","count":")" + std::to_string(sampled) + R"(","reason":"sampled"})");
+  }
+  // What it was sent stands; a filter that scans more than the bridge can
+  // afford ends the connection, with its reason, rather than slowing every
+  // other client and the application's core.
+  const double rate = static_cast<double>(options_.filter_scan_rate);
+  if (rate > 0 && scanned > 0 &&
+      !take_tokens(c.scan, rate, rate, static_cast<double>(scanned), now, nullptr)) {
+    ++stats_.filter_too_costly;
+    close(c, 4413, "filter_too_costly");
   }
 }
 

@@ -664,11 +664,11 @@ class Bridge::Impl::HttpSession : public std::enable_shared_from_this<HttpSessio
         R"({{"status":"ok","stream":"{}","next_seq":"{}","first_seq":"{}","clients":{},)"
         R"("connections":{},"records_sent":{},"frames_sent":{},"gaps":{{"slow_client":{},)"
         R"("evicted":{},"sampled":{}}},"auth_failures":{},"submitted":{{"accepted":{},)"
-        R"("rejected":{},"rate_limited_batches":{}}}}})",
+        R"("rejected":{},"rate_limited_batches":{}}},"filter_too_costly":{}}})",
         bridge_.stream, bridge_.ring.next_seq(), bridge_.ring.first_kept(), s.clients,
         s.connections, s.records_sent, s.frames_sent, s.gaps_slow_client, s.gaps_evicted,
         s.gaps_sampled, s.auth_failures, s.submitted_accepted, s.submitted_rejected,
-        s.submit_rate_limited);
+        s.submit_rate_limited, s.filter_too_costly);
   }
 
   http::response<http::string_body> file(std::string_view path) {

@@ -371,6 +371,44 @@ TEST(BridgeHub, PastMaxClientsTheNextIsClosed4429) {
   EXPECT_EQ(*out->close_code, 4429);
 }
 
+// filter_scan_rate bounds the message bytes a client's text and regex
+// filters scan a second (over all its subscriptions): past it the client is
+// closed 4413, after what it was sent; clients within it, or whose filters
+// scan nothing, go on.
+TEST(BridgeHub, AClientWhoseFiltersScanPastTheRateIsClosed4413) {
+  BridgeOptions o;
+  o.filter_scan_rate = 10'000;
+  Harness h(o);
+  auto [costly_id, costly] = h.client();
+  for (int i = 0; i < 3; ++i) {
+    h.hub->receive(costly_id,
+                   R"({"type":"subscribe","id":"r)" + std::to_string(i) +
+                       R"j(","filter":{"regex":"order [0-9]+ (paid|refunded)"}})j",
+                   h.now);
+  }
+  auto [text_id, text] = h.client();
+  h.hub->receive(text_id, R"({"type":"subscribe","id":"t","filter":{"text":"paid"}})", h.now);
+  auto [plain_id, plain] = h.client();
+  h.hub->receive(plain_id, R"({"type":"subscribe","id":"p","filter":{"layers":["APP"]}})", h.now);
+  const std::string message = "order 42 paid " + std::string(86, '.');  // 100 bytes
+  ASSERT_EQ(message.size(), 100u);
+  for (int second = 0; second < 5; ++second) {
+    for (int i = 0; i < 50; ++i) h.publish(message);  // 5,000 bytes a second
+    h.tick(1000ms);
+  }
+  // 3 regex subscriptions scan 15,000 bytes of the first second's records.
+  ASSERT_TRUE(costly->close_code);
+  EXPECT_EQ(*costly->close_code, 4413);
+  EXPECT_EQ(costly->close_reason, "filter_too_costly");
+  EXPECT_EQ(costly->seqs().size(), 50u) << "the records served before the close are sent";
+  EXPECT_EQ(h.hub->stats().filter_too_costly, 1u);
+  // One text filter scans 5,000 bytes a second: within the rate.
+  EXPECT_FALSE(text->close_code);
+  EXPECT_EQ(text->seqs().size(), 250u);
+  EXPECT_FALSE(plain->close_code);
+  EXPECT_EQ(plain->seqs().size(), 250u);
+}
+
 TEST(BridgeHub, HostileFramesAreErrorsNotCrashes) {
   Harness h;
   auto [id, out] = h.client();

@@ -32,6 +32,9 @@ class Filter {
   static Filter parse(const nlohmann::json& filter);
 
   bool matches(const Entry& entry) const;
+  // Whether matches() scans the message (text or regex): what a filter
+  // costs per record grows with the message then.
+  bool scans_message() const noexcept { return !text.empty() || re_ != nullptr; }
 
   std::vector<std::string> layers;  // any of them (compared case-insensitively)
   std::optional<Level> min_level;

@@ -80,6 +80,7 @@ struct HubStats {
   std::uint64_t submitted_accepted = 0;
   std::uint64_t submitted_rejected = 0;
   std::uint64_t submit_rate_limited = 0;  // batches refused with rate_limited / 429
+  std::uint64_t filter_too_costly = 0;    // clients closed 4413
 };
 
 // The answer to POST /intake.
@@ -141,6 +142,7 @@ class Hub {
     Clock::time_point connected{}, last_sent{}, last_heard{}, last_ping{};
     std::optional<std::chrono::system_clock::time_point> expires;
     Bucket frames;
+    Bucket scan;  // message bytes its filters may scan (filter_scan_rate)
     bool closed = false;
   };
 

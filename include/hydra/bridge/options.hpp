@@ -50,6 +50,10 @@ struct BridgeOptions {
   std::size_t max_frame_bytes = 1u << 20;  // from a client, and records frames
   // The longest a client may stay subscribed (0: no limit); then 4430.
   std::chrono::milliseconds max_subscription_time{0};
+  // What a client's text and regex filters may cost: the bytes of messages
+  // they scan a second, summed over its subscriptions (one second's worth
+  // at once). A client past it is closed 4413 filter_too_costly. 0: no limit.
+  std::size_t filter_scan_rate = 64u << 20;
 
   // Intake (submitted records).
   std::string intake_layer = "FRONTEND";
