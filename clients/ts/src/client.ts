@@ -16,8 +16,10 @@ import { backoffDelay, base64url, parseSeq } from "./util.js";
 
 export const CLIENT_NAME = "hydra-ts/0.1.0";
 
-/** Close codes after which the client does not reconnect by itself. */
-export const TERMINAL_CLOSE_CODES: readonly number[] = [4400, 4401, 4403];
+/** Close codes after which the client does not reconnect by itself: the same hello, token or
+ * filter would be refused again (hello_first, unauthenticated, forbidden, filter_too_costly,
+ * subscription_expired). */
+export const TERMINAL_CLOSE_CODES: readonly number[] = [4400, 4401, 4403, 4413, 4430];
 
 export interface ClientOptions {
   /** The bridge's WebSocket, e.g. "ws://127.0.0.1:9020/ws". */

@@ -299,7 +299,10 @@ describe("BridgeClient (fake WebSocket)", () => {
     await c.close();
   });
 
-  for (const [code, reason] of [[4401, "unauthenticated"], [4403, "forbidden"], [4400, "hello_first"]]) {
+  for (const [code, reason] of [
+    [4401, "unauthenticated"], [4403, "forbidden"], [4400, "hello_first"],
+    [4413, "filter_too_costly"], [4430, "subscription_expired"],
+  ]) {
     test(`close ${code} is final: state closed, no reconnect`, async () => {
       const bridge = fakeBridge();
       const c = new BridgeClient({ url: "ws://b/ws", WebSocket: bridge.WebSocket, random: () => 0 });
