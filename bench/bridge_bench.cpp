@@ -2,6 +2,7 @@
 // a record reaches a client (docs/bridge.md, "Performance").
 //
 //   hydra-bridge-bench [--records N] [--runs R] [--rate N] [--seconds S] [--quick]
+//                      [--only none|idle|client|spdlog|latency]
 //
 // Throughput rows: an async logger writing N records (each "order {} paid",
 // with two fields) to a JSON file, timed from the first call to the return
@@ -11,6 +12,8 @@
 // writes the same lines beside them. Medians of R runs.
 // Latency: N records a second for S seconds, paced, each carrying the time
 // it was logged; the client notes when each arrives (p50, p99, max).
+// --only runs one of them (to profile it: perf record -g hydra-bridge-bench
+// --only client).
 #include <utility>  // before Asio (Boost 1.74)
 
 #include <boost/asio.hpp>
@@ -210,6 +213,7 @@ int main(int argc, char** argv) {
   int runs = 5;
   int rate = 10'000;
   int seconds = 10;
+  std::string only;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     const bool has = i + 1 < argc;
@@ -221,6 +225,16 @@ int main(int argc, char** argv) {
       rate = std::stoi(argv[++i]);
     } else if (arg == "--seconds" && has) {
       seconds = std::stoi(argv[++i]);
+    } else if (arg == "--only" && has) {
+      only = argv[++i];
+      if (only != "none" && only != "idle" && only != "client" && only != "spdlog" &&
+          only != "latency") {
+        std::fprintf(stderr,
+                     "hydra-bridge-bench: --only '%s': none, idle, client, spdlog or "
+                     "latency\n",
+                     only.c_str());
+        return 64;
+      }
     } else if (arg == "--quick") {
       records = 100'000;
       runs = 1;
@@ -228,7 +242,7 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: hydra-bridge-bench [--records N] [--runs R] [--rate N] [--seconds S] "
-                   "[--quick]\n");
+                   "[--quick] [--only none|idle|client|spdlog|latency]\n");
       return 64;
     }
   }
@@ -237,34 +251,48 @@ int main(int argc, char** argv) {
 
   Series none, idle, watched, spd;
   std::uint64_t received = 0, gapped = 0;
+  const auto wanted = [&](const char* name) { return only.empty() || only == name; };
   for (int r = 0; r < runs; ++r) {
-    none.v.push_back(run_hydra(Mode::no_bridge, records, dir).records_per_s);
-    idle.v.push_back(run_hydra(Mode::no_client, records, dir).records_per_s);
-    const Outcome o = run_hydra(Mode::one_client, records, dir);
-    watched.v.push_back(o.records_per_s);
-    received += o.received;
-    gapped += o.gapped;
-    spd.v.push_back(run_spdlog(records, dir));
+    if (wanted("none")) none.v.push_back(run_hydra(Mode::no_bridge, records, dir).records_per_s);
+    if (wanted("idle")) idle.v.push_back(run_hydra(Mode::no_client, records, dir).records_per_s);
+    if (wanted("client")) {
+      const Outcome o = run_hydra(Mode::one_client, records, dir);
+      watched.v.push_back(o.records_per_s);
+      received += o.received;
+      gapped += o.gapped;
+    }
+    if (wanted("spdlog")) spd.v.push_back(run_spdlog(records, dir));
   }
-  std::printf("\nasync logger, %llu records to a JSON file; records/s, median of %d (min-max)\n",
-              static_cast<unsigned long long>(records), runs);
-  const auto row = [](const char* name, Series& s) {
-    std::printf("%-44s %8.0fk (%.0f-%.0f)\n", name, s.median() / 1e3, s.min() / 1e3, s.max() / 1e3);
-  };
-  row("hydra, no bridge", none);
-  row("hydra + bridge, no client", idle);
-  row("hydra + bridge, 1 client on the full stream", watched);
-  row("spdlog async file (same lines)", spd);
-  std::printf("%-44s %8.2f  (target >= 0.95)\n", "no client / no bridge",
-              idle.median() / none.median());
-  std::printf("%-44s %8.2f  (target >= 0.85)\n", "1 client / no bridge",
-              watched.median() / none.median());
-  std::printf("%-44s %llu received + %llu in gaps, of %llu\n", "the client got",
-              static_cast<unsigned long long>(received), static_cast<unsigned long long>(gapped),
-              static_cast<unsigned long long>(records * static_cast<std::uint64_t>(runs)));
+  if (only != "latency") {
+    std::printf("\nasync logger, %llu records to a JSON file; records/s, median of %d (min-max)\n",
+                static_cast<unsigned long long>(records), runs);
+    const auto row = [](const char* name, Series& s) {
+      if (s.v.empty()) return;
+      std::printf("%-44s %8.0fk (%.0f-%.0f)\n", name, s.median() / 1e3, s.min() / 1e3,
+                  s.max() / 1e3);
+    };
+    row("hydra, no bridge", none);
+    row("hydra + bridge, no client", idle);
+    row("hydra + bridge, 1 client on the full stream", watched);
+    row("spdlog async file (same lines)", spd);
+    if (!none.v.empty() && !idle.v.empty()) {
+      std::printf("%-44s %8.2f  (target >= 0.95)\n", "no client / no bridge",
+                  idle.median() / none.median());
+    }
+    if (!none.v.empty() && !watched.v.empty()) {
+      std::printf("%-44s %8.2f  (target >= 0.85)\n", "1 client / no bridge",
+                  watched.median() / none.median());
+    }
+    if (!watched.v.empty()) {
+      std::printf("%-44s %llu received + %llu in gaps, of %llu\n", "the client got",
+                  static_cast<unsigned long long>(received),
+                  static_cast<unsigned long long>(gapped),
+                  static_cast<unsigned long long>(records * static_cast<std::uint64_t>(runs)));
+    }
+  }
 
   // Latency: paced records carrying their time.
-  {
+  if (wanted("latency")) {
     auto bridge = make_bridge();
     hydra::LoggerBuilder b("bench");
     b.async().layer("DEFAULT").file((dir / "latency.jsonl").string(), "json");
