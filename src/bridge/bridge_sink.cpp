@@ -41,6 +41,7 @@ BridgeOptions bridge_options(const plugin::Options& o) {
   b.buffer_bytes = static_cast<std::size_t>(o.integer("buffer_bytes"));
   b.client_queue_bytes = static_cast<std::size_t>(o.integer("client_queue_bytes"));
   b.keep_when_idle = o.boolean("keep_when_idle");
+  b.permessage_deflate = o.boolean("permessage_deflate");
   b.resume_window = o.duration("resume_window");
   b.max_clients = static_cast<std::size_t>(o.integer("max_clients"));
   b.max_subscription_time = o.duration("max_subscription_time");
@@ -97,6 +98,9 @@ void register_destination(plugin::Registry& registry) {
       {"keep_when_idle", OptionType::boolean, false, "false",
        "keep records while no client is connected (a backlog for the next one, at a cost to "
        "every record)"},
+      {"permessage_deflate", OptionType::boolean, false, "false",
+       "compress WebSocket messages with clients that offer it (RFC 7692): less bandwidth, more "
+       "CPU"},
       {"resume_window", OptionType::duration, false, "60s",
        "after the last client leaves, records are kept this long for it to resume", 0, 86'400'000},
       {"client_queue_bytes", OptionType::integer, false, "4194304",

@@ -377,6 +377,15 @@ class Bridge::Impl::WsSession : public Outbox,
     // The frame limit is enforced in on_read, which closes 1009 with its
     // reason; Beast's own limit (which closes without one) is only a backstop.
     ws_.read_message_max(bridge_.options.max_frame_bytes * 2 + 65536);
+    if (bridge_.options.permessage_deflate) {
+      // RFC 7692, when the client offers it. The frame limit above and in
+      // on_read applies to what a message inflates to, so a small
+      // compressed frame cannot become a huge one here.
+      websocket::permessage_deflate deflate;
+      deflate.server_enable = true;
+      deflate.compLevel = 3;  // most of the gain on repetitive JSON, at a fraction of 8's CPU
+      ws_.set_option(deflate);
+    }
     ws_.control_callback([this](websocket::frame_type, beast::string_view) {
       if (id_ != 0) bridge_.hub.heard(id_, Clock::now());
     });

@@ -47,7 +47,11 @@ struct BridgeOptions {
   std::size_t client_queue_bytes = 4u << 20;
   std::size_t max_clients = 64;
   std::size_t max_subscriptions = 64;
-  std::size_t max_frame_bytes = 1u << 20;  // from a client, and records frames
+  std::size_t max_frame_bytes = 1u << 20;  // from a client (inflated), and records frames
+  // Compress WebSocket messages (permessage-deflate, RFC 7692) with clients
+  // that offer it, as browsers do: records frames of JSON shrink several
+  // times, at a cost in CPU on the bridge's thread for every frame.
+  bool permessage_deflate = false;
   // The longest a client may stay subscribed (0: no limit); then 4430.
   std::chrono::milliseconds max_subscription_time{0};
   // What a client's text and regex filters may cost: the bytes of messages

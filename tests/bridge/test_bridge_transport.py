@@ -1,9 +1,13 @@
-"""The bridge over TLS (tls_cert, tls_key): wss and https with a certificate
-made for the test by Debian's openssl (tests/support/tls_certs.py), the
-Python client on the other end, and the errors of a bad TLS configuration.
+"""The bridge's transport. TLS (tls_cert, tls_key): wss and https with a
+certificate made for the test by Debian's openssl (tests/support/tls_certs.py),
+the Python client on the other end, and the errors of a bad TLS
+configuration. permessage-deflate (RFC 7692, python3-websockets offers it):
+negotiated only when configured, and the 1 MiB frame limit holds for what a
+compressed frame inflates to.
 
 Runs hydra_bridge_app (HYDRA_BRIDGE_APP); PYTHONPATH names clients/python,
 clients/python/tests and tests/support (ctest sets both)."""
+import asyncio
 import json
 import os
 import ssl
@@ -142,3 +146,76 @@ def test_a_bad_tls_configuration_is_refused_naming_what_is_wrong(app_exe, certs,
     _, _, other_key = make_certs(other)
     err = start_error(app_exe, tmp_path, {"tls_cert": certs["cert"], "tls_key": str(other_key)})
     assert f"tls_key '{other_key}'" in err and "mismatch" in err, err
+
+
+async def open_ws(app):
+    ws = await websockets.connect(app.ws_url, subprotocols=["hydra.v1"], open_timeout=10,
+                                  max_size=16 << 20)
+    await ws.send(json.dumps({"type": "hello", "protocol": 1}))
+    welcome = json.loads(await asyncio.wait_for(ws.recv(), 10))
+    assert welcome["type"] == "welcome", welcome
+    return ws
+
+
+async def next_frame(ws, kind):
+    """The next frame of type `kind` (heartbeats and the like in between)."""
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        if frame.get("type") == kind:
+            return frame
+        assert frame.get("type") != "error", frame
+
+
+def test_permessage_deflate_is_negotiated_only_when_configured(app_exe, tmp_path):
+    plain = App(app_exe, tmp_path, make_config(tmp_path / "app.jsonl"))
+    try:
+        async def offered_but_off():
+            ws = await open_ws(plain)
+            assert "permessage-deflate" not in ws.response_headers.get(
+                "Sec-WebSocket-Extensions", ""), ws.response_headers
+            await ws.close()
+
+        run(offered_but_off())
+    finally:
+        assert plain.stop() == 0
+
+
+def test_deflated_frames_carry_records_and_the_limit_is_on_the_inflated_size(
+        app_exe, tmp_path):
+    app = App(app_exe, tmp_path,
+              make_config(tmp_path / "app.jsonl", bridge={"permessage_deflate": True}))
+    try:
+        async def main():
+            ws = await open_ws(app)
+            assert "permessage-deflate" in ws.response_headers.get(
+                "Sec-WebSocket-Extensions", ""), ws.response_headers
+            await ws.send(json.dumps({"type": "subscribe", "id": "s1"}))
+            await next_frame(ws, "subscribed")
+            await app.log("APP", "info", "compressed " + "abc" * 2000)
+            frame = await next_frame(ws, "records")
+            assert frame["records"][0]["message"] == "compressed " + "abc" * 2000
+
+            # 720 KB that deflate to a few KB: accepted whole.
+            small = [{"level": "info", "message": f"fits {n} " + "z" * 60000} for n in range(12)]
+            await ws.send(json.dumps({"type": "submit", "id": "b1", "records": small}))
+            ack = await next_frame(ws, "ack")
+            assert ack["accepted"] == 12, ack
+
+            # 1.4 MB that deflate to a few KB: over the 1 MiB limit once inflated.
+            big = [{"level": "info", "message": f"bomb {n} " + "z" * 60000} for n in range(24)]
+            await ws.send(json.dumps({"type": "submit", "id": "b2", "records": big}))
+            with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
+                while True:
+                    frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                    assert frame.get("type") not in ("ack",), f"the bridge took it: {frame}"
+            assert closed.value.rcvd is not None, "closed without a close frame"
+            assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (
+                1009, "frame_too_large"), closed.value
+
+        run(main())
+        app.cmd("flush")
+        messages = [r.get("message", "") for r in app.file_records()]
+        assert sum(m.startswith("fits ") for m in messages) == 12, "the accepted batch"
+        assert not any(m.startswith("bomb ") for m in messages), "records of the refused batch"
+    finally:
+        assert app.stop() == 0
