@@ -15,8 +15,8 @@
 #          examples, which plain compiles, and the npm-built parts)
 #   tsan   RelWithDebInfo with TSan; only the test files whose tests the
 #          suite runs (HYDRA_TEST_SOURCES: the core, async, sink and format
-#          tests, and of the other modules the ones that log from threads),
-#          and the second, inline-call build of the async and logger tests
+#          tests, and of the other modules the ones that log from threads,
+#          and the bridge's test app), and the second, inline-call build of the async and logger tests
 #          (HYDRA_TEST_INLINE_CALLS), which only this suite builds: a third
 #          compile of the two largest test files would add minutes to the
 #          whole run and test the same code
@@ -54,7 +54,7 @@ if command -v ccache >/dev/null; then
 fi
 # The TSan suite's test files: keep in step with the tests scripts/test.sh
 # runs under TSan.
-tsan_test_sources='^(core|async|sink|format)/|^protect/(audit_chain|compliance|pipeline)_test|^config/watch_test|^net/delivery'
+tsan_test_sources='^(core|async|sink|format)/|^protect/(audit_chain|compliance|pipeline)_test|^config/watch_test|^net/delivery|^bridge/app'
 case $suite in
   plain)
     own=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DHYDRA_SANITIZE= -DHYDRA_BUILD_TOOLS=ON

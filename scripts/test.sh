@@ -43,9 +43,9 @@ python3 scripts/bench-compare.py bench/baseline.json build/bench.json --report-o
 # other tests, to keep the whole within its time: the many-thread floods
 # (the plain and TSan suites run them) and the hydra command's help and
 # option-table walks (the plain suite; under ASan each of the hundreds of
-# processes they start takes a second). The Python client's tests test the
-# client: the bridge under ASan is tested by the C++ bridge tests and the
-# hydra-bridge (JetStream) test.
+# processes they start takes a second). The Python client's suite runs in
+# the plain and TSan suites; under ASan the bridge is tested by the C++
+# bridge tests, bridge.transport and the hydra-bridge (JetStream) test.
 asan_only_in_plain='SyncForkTest|^compile_fail\.|^install\.|^scripts\.|^net\.Outage|^Async\.ManyThreads'
 asan_only_in_plain+='|^bridge\.python_client$'
 asan_only_in_plain+='|^HydraCli\.(EveryCommandPrintsItsOwnUsageOnHelp|EveryListedOptionIsTakenByItsCommand'
@@ -57,16 +57,19 @@ run_suite build-asan asan "$asan_only_in_plain"
 # async engine (also with HYDRA_INLINE_CALLS: only this suite builds that
 # second copy, and checks with nm that the option took effect), the sinks,
 # the protect stage, hot reload (the watcher's thread reconfiguring a logger
-# in use), the queue in front of network destinations.
+# in use), the queue in front of network destinations, and the bridge (a
+# process whose backend thread publishes records while the bridge's thread
+# serves clients and logs what they submit: bridge.transport and the Python
+# client's suite).
 echo "=== configure build-tsan (tsan)"
 scripts/configure-suite.sh build-tsan tsan >/dev/null
 echo "=== build build-tsan"
 cmake --build build-tsan -j "$jobs" --target hydra_core_tests hydra_async_tests hydra_sink_tests \
-  hydra_inline_calls_tests hydra_protect_tests hydra_config_tests hydra_net_tests
+  hydra_inline_calls_tests hydra_protect_tests hydra_config_tests hydra_net_tests hydra_bridge_app
 echo "=== test build-tsan"
 # (TSan cannot follow a process that forks while it has threads: the fork
 # and crash tests, which do, run in the other two suites.)
 ctest --test-dir build-tsan -j "$jobs" --output-on-failure --timeout 300 --no-tests=error \
-  -R '^(inline\.)?(BothModes|Async|FileSink|RotatingFileSink|ConsoleSink|Logger|Routing|Levels|Macros|FormatString|protect\.BothModes|config\.BothModes/WatchTest|net\.Delivery|NoOutOfLineEnqueue$|UsualBuildHasOutOfLineEnqueue$)' \
+  -R '^(inline\.)?(BothModes|Async|FileSink|RotatingFileSink|ConsoleSink|Logger|Routing|Levels|Macros|FormatString|protect\.BothModes|config\.BothModes/WatchTest|net\.Delivery|NoOutOfLineEnqueue$|UsualBuildHasOutOfLineEnqueue$|bridge\.(transport|python_client)$)' \
   -E 'ForkTest|CrashTest'
 echo "=== all test suites passed"

@@ -764,7 +764,6 @@ struct Logger::Impl {
     for (const auto& route : routes) {
       for (const detail::Destination& d : route->destinations) {
         if (!done.insert(d.sink.get()).second) continue;
-        d.sink->attach(*owner);
         d.sink->set_notice_formatter(
             [formatter = d.formatter, layer = route->name, logger = config.name](Record& notice) {
               notice.layer = layer;
@@ -773,6 +772,18 @@ struct Logger::Impl {
               formatter->format(notice, line);
               return std::string(line.data(), line.size());
             });
+      }
+    }
+  }
+
+  // Hands the logger to the sinks of `routes` that log into it (the bridge).
+  // Only once the logger is whole: such a sink logs from a thread of its own
+  // as soon as it has the logger.
+  void attach_sinks(const std::vector<std::unique_ptr<detail::Route>>& routes) const {
+    std::unordered_set<const Sink*> done;
+    for (const auto& route : routes) {
+      for (const detail::Destination& d : route->destinations) {
+        if (done.insert(d.sink.get()).second) d.sink->attach(*owner);
       }
     }
   }
@@ -905,6 +916,7 @@ Logger::Logger(LoggerConfig config) : impl_(std::make_unique<Impl>()) {
     std::lock_guard lock(live.mutex);
     live.loggers.insert(this);
   }
+  im.attach_sinks(im.routes);
   log_plugin_loads({});
 }
 
@@ -1108,6 +1120,7 @@ void Logger::reconfigure(LoggerConfig config) {
     }
   }
   im.attach_notice_formatters(im.routes);  // (routes change only under reconfigure_mutex)
+  im.attach_sinks(im.routes);
 
   std::vector<std::shared_ptr<Sink>> removed;
   {

@@ -103,7 +103,8 @@ class App:
 
     def stderr_text(self, limit=4000):
         try:
-            self._stderr.flush()
+            if not self._stderr.closed:  # (stop() closes it)
+                self._stderr.flush()
             text = self.stderr_path.read_text(errors="replace")
         except OSError:
             return ""

@@ -62,9 +62,10 @@ class Sink {
   virtual void finish() {}
 
   // A sink that brings records into its logger (the bridge: records that
-  // clients submit, failed logins) is given the logger when the logger
-  // takes it, and told at the logger's end, before anything stops, that
-  // the logger is going; after detach() returns it must not use it.
+  // clients submit, failed logins) is given the logger once the logger is
+  // fully built (at the end of its constructor, or of the reconfigure that
+  // brought the sink), and told at the logger's end, before anything stops,
+  // that the logger is going; after detach() returns it must not use it.
   virtual void attach(Logger& /*logger*/) {}
   virtual void detach(Logger& /*logger*/) {}
 
