@@ -17,7 +17,12 @@
 namespace {
 
 std::string fixture(const std::string& name) {
-  return std::string(HYDRA_PLUGIN_FIXTURES) + "/" + name;
+  // (Appended, not `std::string(...) + "/" + name`: GCC 12 warns falsely
+  // (-Warray-bounds) on that chain of operator+.)
+  std::string path(HYDRA_PLUGIN_FIXTURES);
+  path += '/';
+  path += name;
+  return path;
 }
 
 // The PluginError message of loading `path` into a fresh registry.
