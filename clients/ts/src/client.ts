@@ -81,6 +81,31 @@ const CONNECTING = 0;
 
 type Timer = ReturnType<typeof setTimeout>;
 
+/**
+ * One record of a `records` frame (as the bridge sent it) as a LogRecord;
+ * undefined for what is not a record. Exported for pages that take a frame's
+ * records themselves (the dashboard decodes them in time slices).
+ */
+export function decodeRecord(stream: string, raw: unknown): LogRecord | undefined {
+  if (!raw || typeof raw !== "object") return undefined;
+  const r = raw as Record<string, unknown>;
+  const seq = parseSeq(r.seq);
+  return {
+    seq: seq === undefined ? NaN : Number(seq),
+    stream,
+    time: str(r.time),
+    level: str(r.level),
+    layer: str(r.layer),
+    logger: str(r.logger),
+    message: str(r.message),
+    redacted: Array.isArray(r.redacted) ? (r.redacted as Array<[number, number, string]>) : [],
+    fields: r.fields && typeof r.fields === "object" ? (r.fields as Record<string, unknown>) : {},
+    service: str(r.service),
+    tenant: str(r.tenant),
+    sub: Array.isArray(r.sub) ? r.sub.map(str) : [],
+  };
+}
+
 function str(v: unknown): string {
   return typeof v === "string" ? v : v == null ? "" : String(v);
 }
@@ -554,24 +579,9 @@ export class BridgeClient {
         const stream = str(frame.stream);
         const records = Array.isArray(frame.records) ? frame.records : [];
         for (const raw of records) {
-          if (!raw || typeof raw !== "object") continue;
-          const r = raw as Record<string, unknown>;
-          const seq = parseSeq(r.seq);
-          this.advance(stream, seq);
-          const record: LogRecord = {
-            seq: seq === undefined ? NaN : Number(seq),
-            stream,
-            time: str(r.time),
-            level: str(r.level),
-            layer: str(r.layer),
-            logger: str(r.logger),
-            message: str(r.message),
-            redacted: Array.isArray(r.redacted) ? (r.redacted as Array<[number, number, string]>) : [],
-            fields: r.fields && typeof r.fields === "object" ? (r.fields as Record<string, unknown>) : {},
-            service: str(r.service),
-            tenant: str(r.tenant),
-            sub: Array.isArray(r.sub) ? r.sub.map(str) : [],
-          };
+          const record = decodeRecord(stream, raw);
+          if (!record) continue;
+          this.advance(stream, parseSeq((raw as Record<string, unknown>).seq));
           this.emit({ kind: "record", record });
         }
         this.advance(stream, parseSeq(frame.to_seq));

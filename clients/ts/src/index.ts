@@ -1,7 +1,7 @@
 // hydra-bridge-client: the TypeScript SDK of the Hydra bridge, protocol v1
 // (docs/bridge-protocol.md). No dependencies; browsers and Node (pass a
 // WebSocket constructor such as the `ws` package's).
-export { BridgeClient, CLIENT_NAME, TERMINAL_CLOSE_CODES } from "./client.js";
+export { BridgeClient, CLIENT_NAME, decodeRecord, TERMINAL_CLOSE_CODES } from "./client.js";
 export type { ClientOptions, SubscribeOptions } from "./client.js";
 export { Submitter } from "./submitter.js";
 export type { SubmitterOptions, SubmitterStats } from "./submitter.js";
