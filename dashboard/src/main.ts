@@ -6,6 +6,8 @@
 //   history=N     records kept in memory (default 50000)
 import { BridgeClient, Submitter } from "hydra-bridge-client";
 import type { BridgeEvent, Filter, SubmitterStats, Welcome } from "hydra-bridge-client";
+import { decodeRecord, recordsTakingSocket } from "./frames.js";
+import { Intake } from "./intake.js";
 import { Rates } from "./rates.js";
 import { Store, toWire } from "./store.js";
 import type { ViewFilter } from "./store.js";
@@ -86,17 +88,14 @@ function showState(state: string, code?: number, reason?: string): void {
 
 // ---- the list, counters ----------------------------------------------------
 
-let statsScheduled = false;
+// Called from the list's render (already in an animation frame: another
+// requestAnimationFrame here would cost a second frame each time).
 function updateStats(): void {
-  if (statsScheduled) return;
-  statsScheduled = true;
-  requestAnimationFrame(() => {
-    statsScheduled = false;
-    const c = store.counters();
-    els.stats.textContent =
-      `received ${c.received} · gaps ${c.gaps}${c.gapRecords ? ` (${c.gapRecords} records)` : ""}` +
-      ` · in memory ${c.inMemory}${c.dropped ? ` (${c.dropped} dropped)` : ""} · shown ${c.inView}`;
-  });
+  const s = store;
+  const text =
+    `received ${s.received} · gaps ${s.gaps}${s.gapRecords ? ` (${s.gapRecords} records)` : ""}` +
+    ` · in memory ${s.history.length}${s.dropped ? ` (${s.dropped} dropped)` : ""} · shown ${s.view.length}`;
+  if (els.stats.textContent !== text) els.stats.textContent = text;
 }
 
 list.onRender = () => {
@@ -127,23 +126,52 @@ store.onNewLayer = (layer) => {
 
 // ---- the connection --------------------------------------------------------
 
+// Records and gaps, in the order they came, wait in the intake; the store
+// takes them in slices (see intake.ts), and each slice is rendered once.
+// Records come as the bridge sent them (see frames.ts), decoded when taken.
+type Arrival =
+  | { kind: "wire"; stream: string; raw: unknown }
+  | Extract<BridgeEvent, { kind: "record" | "gap" }>;
+const sliceCounts = new Map<string, number>();  // records per layer in this slice
+
+function take(e: Arrival): void {
+  if (e.kind === "gap") {
+    store.addGap({ stream: e.stream, fromSeq: e.fromSeq, toSeq: e.toSeq, count: e.count, reason: e.reason });
+    return;
+  }
+  const rec = e.kind === "wire" ? decodeRecord(e.stream, e.raw) : e.record;
+  if (!rec) return;
+  store.addRecord(rec);
+  sliceCounts.set(rec.layer, (sliceCounts.get(rec.layer) ?? 0) + 1);
+}
+
+function afterSlice(): void {
+  for (const [layer, n] of sliceCounts) rates.note(layer, n);
+  sliceCounts.clear();
+  list.scheduleData();
+}
+
+const intake = new Intake<Arrival>(take, afterSlice);
+
+function queueRecords(stream: string, records: unknown[]): void {
+  for (const raw of records) intake.push({ kind: "wire", stream, raw });
+}
+
 const client = new BridgeClient({
   url: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`,
   token,
   backlog,
   reconnect: true,
   client: VERSION,
+  WebSocket: recordsTakingSocket(queueRecords),
 });
 
 function onEvent(e: BridgeEvent): void {
   switch (e.kind) {
-    case "record":
-      store.addRecord(e.record);
-      rates.note(e.record.layer);
-      break;
+    case "record":  // (records frames are taken before the SDK: see frames.ts)
     case "gap":
-      store.addGap({ stream: e.stream, fromSeq: e.fromSeq, toSeq: e.toSeq, count: e.count, reason: e.reason });
-      break;
+      intake.push(e);
+      return;  // afterSlice() schedules the render
     case "state":
       showState(e.state, e.code, e.reason);
       if (e.state === "open") {
@@ -318,6 +346,7 @@ window.hydraDashboard = {
   list,
   stats: () => ({
     ...store.counters(),
+    queued: intake.length,
     domRows: list.domRowCount(),
     follow: list.follow,
     newCount: list.newCount,

@@ -1,5 +1,6 @@
 // Records per second per layer over the last 60 s: one 60-bucket ring per
-// layer, O(1) per record; drawn as a canvas sparkline once a second.
+// layer, O(1) per layer and slice of records; drawn as a canvas sparkline
+// once a second.
 const SECONDS = 60;
 const W = 120;
 const H = 22;
@@ -17,12 +18,12 @@ export class Rates {
 
   constructor(private readonly container: HTMLElement, private readonly now: () => number = () => Date.now()) {}
 
-  /** Counts one record of `layer` at this second. */
-  note(layer: string, second = Math.floor(this.now() / 1000)): void {
+  /** Counts `count` records of `layer` at this second (the page counts a slice of records at once). */
+  note(layer: string, count = 1, second = Math.floor(this.now() / 1000)): void {
     let r = this.layers.get(layer);
     if (!r) r = this.add(layer, second);
     this.advance(r, second);
-    r.buckets[second % SECONDS]++;
+    r.buckets[second % SECONDS] += count;
   }
 
   private advance(r: LayerRate, second: number): void {

@@ -1,13 +1,16 @@
 // A fixed-capacity ring: push at the back (returning what fell off the
-// front), shift from the front, index from the front. O(1) each.
+// front), shift from the front, index from the front. O(1) each (amortized
+// while the buffer grows). The buffer grows to the capacity as items come
+// rather than being allocated whole: a page that keeps 50,000 records
+// should not pay for them (twice: the history and the view) at start-up and
+// at every filter change.
 export class Ring<T> {
-  private buf: Array<T | undefined>;
+  private buf: Array<T | undefined> = [];
   private head = 0;
   private len = 0;
 
   constructor(readonly capacity: number) {
     if (!(capacity >= 1)) throw new RangeError("Ring: capacity must be at least 1");
-    this.buf = new Array<T | undefined>(capacity);
   }
 
   get length(): number {
@@ -17,7 +20,10 @@ export class Ring<T> {
   /** Appends `x`; when full, the oldest item is dropped and returned. */
   push(x: T): T | undefined {
     if (this.len < this.capacity) {
-      this.buf[(this.head + this.len) % this.capacity] = x;
+      // Until the buffer has its full size, head + len is its length: append.
+      const i = (this.head + this.len) % this.capacity;
+      if (i === this.buf.length) this.buf.push(x);
+      else this.buf[i] = x;
       this.len++;
       return undefined;
     }
@@ -51,7 +57,7 @@ export class Ring<T> {
   }
 
   clear(): void {
-    this.buf = new Array<T | undefined>(this.capacity);
+    this.buf = [];
     this.head = 0;
     this.len = 0;
   }

@@ -3,7 +3,9 @@
 // height is the whole view's. Rows are one line (ROW_HEIGHT) except the
 // expanded ones (few, at most MAX_EXPANDED), whose extra height is known
 // without measuring, so positions are arithmetic. Updates are batched: the
-// store's callbacks only count and schedule(); render() runs once a frame.
+// store's callbacks only count and schedule; render() runs once a frame, and
+// for new items at most every DATA_RENDER_MS. Rows that leave the screen are
+// refilled for the items that enter it rather than made anew.
 import type { LogRecord } from "hydra-bridge-client";
 import { levelClass } from "./levels.js";
 import { byteRangesToIndices, renderMessage } from "./redaction.js";
@@ -16,11 +18,30 @@ const MAX_DETAIL_LINES = 14;           // more fields scroll inside the box
 export const OVERSCAN = 12;
 export const MAX_DOM_ROWS = 2000;
 const MAX_EXPANDED = 50;
+/** The shortest time between two renders caused by new items (at most 10 a second). */
+export const DATA_RENDER_MS = 100;
 const MARKER_KEY = -1;
 
 interface Expanded {
   index: number;  // display index
   extra: number;  // pixels beyond ROW_HEIGHT
+}
+
+/** A record row's text nodes, kept so that reusing the row only sets text. */
+interface RowParts {
+  /** False once the row was expanded: it has details and is not reused. */
+  plain: boolean;
+  time: Text;
+  level: Text;
+  layer: Text;
+  logger: HTMLElement;
+  loggerText: Text;
+  msg: HTMLElement;
+}
+
+/** Sets a text node's text; the same text is not set again (no layout for it). */
+function setText(node: Text, text: string): void {
+  if (node.data !== text) node.data = text;
 }
 
 function fieldCount(rec: LogRecord): number {
@@ -71,8 +92,11 @@ export class VirtualList {
   private highlight = "";
   private epoch = 0;
   private els = new Map<number, HTMLElement>();
+  private parts = new WeakMap<HTMLElement, RowParts>();
   private expanded = new Set<RecordItem>();
   private scheduled = false;
+  private dataTimer: number | undefined;
+  private lastRender = -Infinity;
   private pendingShiftPx = 0;
   private hadMarker = false;
   private programmaticTop = -1;
@@ -88,7 +112,7 @@ export class VirtualList {
   ) {
     store.onViewAppend = () => {
       if (!this.follow) this.newCount++;
-      this.schedule();
+      this.scheduleData();
     };
     store.onViewShift = (item) => {
       this.pendingShiftPx += ROW_HEIGHT;
@@ -103,6 +127,7 @@ export class VirtualList {
     new ResizeObserver(() => this.schedule()).observe(scroller);
   }
 
+  /** Renders with the next frame (a user's action, a resize: at once). */
   schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
@@ -110,6 +135,25 @@ export class VirtualList {
       this.scheduled = false;
       this.render();
     });
+  }
+
+  /**
+   * New items: rendered with a frame no sooner than DATA_RENDER_MS after the
+   * last render. At a high rate each render replaces every row on screen,
+   * and more renders than that show nothing a reader can follow; they would
+   * only take the CPU that the records themselves need.
+   */
+  scheduleData(): void {
+    if (this.scheduled || this.dataTimer !== undefined) return;
+    const wait = this.lastRender + DATA_RENDER_MS - performance.now();
+    if (wait <= 0) {
+      this.schedule();
+      return;
+    }
+    this.dataTimer = window.setTimeout(() => {
+      this.dataTimer = undefined;
+      this.schedule();
+    }, wait);
   }
 
   setHighlight(text: string): void {
@@ -236,6 +280,7 @@ export class VirtualList {
   }
 
   render(): void {
+    this.lastRender = performance.now();
     const count = this.displayCount();
     const marker = this.hasMarker();
     if (marker && !this.hadMarker) this.pendingShiftPx -= ROW_HEIGHT;
@@ -256,7 +301,8 @@ export class VirtualList {
     let last = Math.min(count - 1, this.indexAt(top + viewport, exp) + OVERSCAN);
     if (last - first + 1 > MAX_DOM_ROWS) last = first + MAX_DOM_ROWS - 1;
 
-    const keep = new Set<number>();
+    const next = this.keptRows(first, last);
+    const free = this.releaseRows(next);
     // Pixel top of `first`: its rows plus the extra of expanded rows before it.
     let e = 0;
     let acc = 0;
@@ -264,32 +310,74 @@ export class VirtualList {
     for (let d = first; d <= last; d++) {
       const item = this.displayAt(d);
       const key = item === null ? MARKER_KEY : item.n;
-      const version = item === null ? `m${this.store.dropped}` : this.versionOf(item);
-      let el = this.els.get(key);
-      if (!el || el.dataset.v !== version) {
-        const fresh = item === null ? this.markerRow() : item.kind === "gap" ? this.gapRow(item) : this.recordRow(item);
-        fresh.dataset.v = version;
-        if (el) el.replaceWith(fresh);
-        else this.rowsEl.appendChild(fresh);
-        el = fresh;
-        this.els.set(key, el);
+      const y = `${d * ROW_HEIGHT + acc}px`;
+      let el = next.get(key);
+      if (!el) {
+        el = this.reusedRow(item, y, free) ?? this.newRow(item);
+        el.dataset.v = this.versionOf(item);
+        next.set(key, el);
       }
-      const y = d * ROW_HEIGHT + acc;
-      const style = `${y}px`;
-      if (el.style.top !== style) el.style.top = style;
-      keep.add(key);
+      if (el.style.top !== y) el.style.top = y;
       if (e < exp.length && exp[e].index === d) acc += exp[e++].extra;
     }
-    for (const [key, el] of this.els) {
-      if (!keep.has(key)) {
-        el.remove();
-        this.els.delete(key);
-      }
-    }
+    for (const el of free.values()) el.remove();
+    this.els = next;
     this.onRender();
   }
 
-  private versionOf(item: Item): string {
+  /** The rows already in the DOM that still show an item of [first, last] as it is now. */
+  private keptRows(first: number, last: number): Map<number, HTMLElement> {
+    const kept = new Map<number, HTMLElement>();
+    for (let d = first; d <= last; d++) {
+      const item = this.displayAt(d);
+      const key = item === null ? MARKER_KEY : item.n;
+      const el = this.els.get(key);
+      if (el && el.dataset.v === this.versionOf(item)) kept.set(key, el);
+    }
+    return kept;
+  }
+
+  /**
+   * The other rows leave: plain record rows are returned for reuse (at a
+   * high rate every row on screen changes each frame, and refilling a row's
+   * text costs far less than styling and laying out new elements); the
+   * rest (gaps, the marker, expanded rows) are removed.
+   */
+  private releaseRows(kept: Map<number, HTMLElement>): Map<string, HTMLElement> {
+    const free = new Map<string, HTMLElement>();  // by style.top
+    for (const [key, el] of this.els) {
+      if (kept.get(key) === el) continue;
+      if (this.parts.get(el)?.plain) free.set(el.style.top, el);
+      else el.remove();
+    }
+    return free;
+  }
+
+  /**
+   * A free row refilled for `item` at `top` (a plain record row only).
+   * Following at a steady rate, the rows on screen keep their places while
+   * their items change: the free row that was at `top` is taken first, so
+   * that only its text changes, not its position (an inline style change
+   * means a style recalc of the row).
+   */
+  private reusedRow(item: Item | null, top: string, free: Map<string, HTMLElement>): HTMLElement | undefined {
+    if (item === null || item.kind !== "record" || item.expanded) return undefined;
+    const reused = free.get(top) ?? free.values().next().value;
+    if (reused) {
+      free.delete(reused.style.top);
+      this.fillRecord(reused, item);
+    }
+    return reused;
+  }
+
+  private newRow(item: Item | null): HTMLElement {
+    const el = item === null ? this.markerRow() : item.kind === "gap" ? this.gapRow(item) : this.recordRow(item);
+    this.rowsEl.appendChild(el);
+    return el;
+  }
+
+  private versionOf(item: Item | null): string {
+    if (item === null) return `m${this.store.dropped}`;
     if (item.kind === "gap") return "g";
     return `${this.epoch}:${item.expanded ? 1 : 0}`;
   }
@@ -317,80 +405,103 @@ export class VirtualList {
   }
 
   private recordRow(item: RecordItem): HTMLElement {
-    const r = item.rec;
+    const el = this.emptyRecordRow();
+    this.fillRecord(el, item);
+    if (item.expanded) this.addDetails(el, item);
+    return el;
+  }
+
+  /** A record row's elements, each with its text node, to be filled by fillRecord(). */
+  private emptyRecordRow(): HTMLElement {
     const el = document.createElement("div");
-    const nFields = fieldCount(r);
+    const line = document.createElement("div");
+    line.className = "line";
+    const span = (cls: string): [HTMLElement, Text] => {
+      const s = document.createElement("span");
+      s.className = cls;
+      const t = document.createTextNode("");
+      s.appendChild(t);
+      return [s, t];
+    };
+    const caret = document.createElement("span");
+    caret.className = "caret";
+    const [time, timeText] = span("time");
+    const [level, levelText] = span("level");
+    const [layer, layerText] = span("layer");
+    const [logger, loggerText] = span("logger");
+    const msg = document.createElement("span");
+    msg.className = "msg";
+    line.append(caret, time, level, layer, logger, msg);
+    el.appendChild(line);
+    this.parts.set(el, { plain: true, time: timeText, level: levelText, layer: layerText, logger, loggerText, msg });
+    return el;
+  }
+
+  /** Shows `item` in a record row, changing only what differs from what it showed. */
+  private fillRecord(el: HTMLElement, item: RecordItem): void {
+    const parts = this.parts.get(el) as RowParts;
+    const r = item.rec;
     let cls = `row rec ${levelClass(r.level)}`;
-    if (nFields > 0) cls += " has-fields";
+    if (fieldCount(r) > 0) cls += " has-fields";
     if (item.expanded) cls += " expanded";
     if (this.highlight) {
       if (item.lower === undefined) item.lower = String(r.message ?? "").toLowerCase();
       if (item.lower.includes(this.highlight)) cls += " hl";
     }
-    el.className = cls;
+    if (el.className !== cls) el.className = cls;
     el.dataset.n = String(item.n);
     el.dataset.seq = String(r.seq);
     el.dataset.stream = r.stream;
     el.dataset.level = r.level;
     el.dataset.layer = r.layer;
-    const line = document.createElement("div");
-    line.className = "line";
-    const caret = document.createElement("span");
-    caret.className = "caret";
-    const time = document.createElement("span");
-    time.className = "time";
-    time.textContent = shortTime(r.time);
-    const level = document.createElement("span");
-    level.className = "level";
-    level.textContent = r.level;
-    const layer = document.createElement("span");
-    layer.className = "layer";
-    layer.textContent = r.layer;
-    line.append(caret, time, level, layer);
-    if (r.logger) {
-      const logger = document.createElement("span");
-      logger.className = "logger";
-      logger.textContent = r.logger;
-      line.appendChild(logger);
-    }
-    const msg = document.createElement("span");
-    msg.className = "msg";
+    setText(parts.time, shortTime(r.time));
+    setText(parts.level, r.level);
+    setText(parts.layer, r.layer);
+    setText(parts.loggerText, r.logger ?? "");
+    if (parts.logger.hidden !== !r.logger) parts.logger.hidden = !r.logger;
     const message = String(r.message ?? "");
     if (item.spans === undefined) item.spans = byteRangesToIndices(message, r.redacted);
-    renderMessage(msg, message, item.spans);
-    msg.title = message;
-    line.appendChild(msg);
-    el.appendChild(line);
-    if (item.expanded) {
-      el.style.height = `${ROW_HEIGHT + extraHeight(item)}px`;
-      const details = document.createElement("div");
-      details.className = "details";
-      details.style.height = `${extraHeight(item) - DETAIL_PADDING + 4}px`;
-      const meta = document.createElement("div");
-      meta.className = "meta";
-      meta.textContent = `${r.time}  seq ${r.seq}  stream ${r.stream}  service ${r.service}  tenant ${r.tenant}` +
-        (r.logger ? `  logger ${r.logger}` : "") + (r.sub && r.sub.length ? `  sub ${r.sub.join(",")}` : "");
-      details.appendChild(meta);
-      const fields = r.fields && typeof r.fields === "object" ? Object.entries(r.fields) : [];
-      if (fields.length === 0) {
-        const none = document.createElement("div");
-        none.className = "meta";
-        none.textContent = "(no fields)";
-        details.appendChild(none);
-      }
-      for (const [k, v] of fields) {
-        const f = document.createElement("div");
-        f.className = "field-line";
-        f.dataset.key = k;
-        const key = document.createElement("span");
-        key.className = "k";
-        key.textContent = k;
-        f.append(key, document.createTextNode(" = " + fieldText(v)));
-        f.title = `${k} = ${fieldText(v)}`;
-        details.appendChild(f);
-      }
-      el.appendChild(details);
+    const only = parts.msg.firstChild;
+    if (item.spans.length === 0 && only instanceof Text && only === parts.msg.lastChild) {
+      setText(only, message);
+    } else {
+      parts.msg.textContent = "";
+      renderMessage(parts.msg, message, item.spans);
     }
-    return el;
+    parts.msg.title = message;
+  }
+
+  /** An expanded row: its details below the line (such a row is never reused). */
+  private addDetails(el: HTMLElement, item: RecordItem): void {
+    const r = item.rec;
+    (this.parts.get(el) as RowParts).plain = false;
+    el.style.height = `${ROW_HEIGHT + extraHeight(item)}px`;
+    const details = document.createElement("div");
+    details.className = "details";
+    details.style.height = `${extraHeight(item) - DETAIL_PADDING + 4}px`;
+    const meta = document.createElement("div");
+    meta.className = "meta";
+    meta.textContent = `${r.time}  seq ${r.seq}  stream ${r.stream}  service ${r.service}  tenant ${r.tenant}` +
+      (r.logger ? `  logger ${r.logger}` : "") + (r.sub && r.sub.length ? `  sub ${r.sub.join(",")}` : "");
+    details.appendChild(meta);
+    const fields = r.fields && typeof r.fields === "object" ? Object.entries(r.fields) : [];
+    if (fields.length === 0) {
+      const none = document.createElement("div");
+      none.className = "meta";
+      none.textContent = "(no fields)";
+      details.appendChild(none);
+    }
+    for (const [k, v] of fields) {
+      const f = document.createElement("div");
+      f.className = "field-line";
+      f.dataset.key = k;
+      const key = document.createElement("span");
+      key.className = "k";
+      key.textContent = k;
+      f.append(key, document.createTextNode(" = " + fieldText(v)));
+      f.title = `${k} = ${fieldText(v)}`;
+      details.appendChild(f);
+    }
+    el.appendChild(details);
   }
 }

@@ -61,12 +61,25 @@ describe("screenshots", { skip: skip || false }, () => {
 
     // A slow client: the page's JavaScript stops (CDP), its queue fills, the
     // bridge drops for it and says so with a gap once the page reads again.
+    // The page must not read again before the bridge went through the whole
+    // burst (a few ticks): a page that reads fast gets the burst's tail after
+    // the gap, which pushes the gap off the screen. A second page sees only
+    // the record logged after the burst; once it has it, so has the bridge
+    // for both pages.
+    const watcher = await openDashboard(browser.context, app, { backlog: 0 });
+    await waitReady(watcher);
+    await watcher.fill("#filter-text", "cache warm-up done");
+    await watcher.press("#filter-text", "Enter");
+    await watcher.waitForSelector('#filter-status[data-state="applied"][data-filter*="warm-up done"]', { timeout: WAIT });
     const cdp = await page.context().newCDPSession(page);
     await cdp.send("Debugger.enable");
     await cdp.send("Debugger.pause");
     await app.log("APP", "debug", "cache warm-up started");
     const before = (await healthz(app)).gaps.slow_client;
     await app.cmd("burst 60000 APP debug");
+    await app.log("APP", "debug", "cache warm-up done");
+    await waitForRow(watcher, "cache warm-up done");
+    await watcher.close();
     await until(async () => (await healthz(app)).gaps.slow_client > before, "a slow_client gap in /healthz", WAIT, 100);
     await cdp.send("Debugger.resume");
     await cdp.detach();

@@ -1,5 +1,6 @@
 // The page's pure parts, in Node (no browser, no bridge): UTF-8 byte ranges
-// to string indices, the ring, the store's bounds, filter and counters.
+// to string indices, the ring, the store's bounds, filter and counters, the
+// decoding of records (the same as the SDK's) and the sliced intake.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -59,6 +60,15 @@ describe("units", { skip: built ? false : `${DIST} is not built (npm run build)`
     assert.equal(r.shift(), 2);
     assert.deepEqual([...r], [3, 4]);
     assert.equal(r.lowerBound(4, (x) => x), 1);
+    // The buffer grows as items come: shifting before it is full, then wrapping.
+    const g = new Ring(5);
+    for (const x of [1, 2, 3]) g.push(x);
+    assert.equal(g.shift(), 1);
+    for (const x of [4, 5, 6]) assert.equal(g.push(x), undefined);
+    assert.deepEqual([...g], [2, 3, 4, 5, 6]);
+    assert.equal(g.push(7), 2);
+    assert.deepEqual([...g], [3, 4, 5, 6, 7]);
+    assert.equal(g.at(4), 7);
   });
 
   const rec = (seq, layer = "APP", level = "info", message = `m${seq}`) => ({
@@ -99,6 +109,51 @@ describe("units", { skip: built ? false : `${DIST} is not built (npm run build)`
     assert.equal(s.view.length, 2);
     assert.equal(s.gapRecords, 3);
     assert.equal(s.restartGaps, 1);
+  });
+
+  test("frames: the page decodes records with the SDK's decodeRecord, as the SDK's events carry them", async () => {
+    const { decodeRecord } = await load("frames.js");
+    const { BridgeClient } = await import(join(DIST, "sdk", "index.js"));
+    let socket;
+    class FakeSocket {
+      constructor() {
+        socket = this;
+        this.readyState = 3;  // never opens: close() returns at once
+      }
+      send() {}
+      close() {}
+    }
+    const client = new BridgeClient({ url: "ws://test/ws", WebSocket: FakeSocket, reconnect: false });
+    const fromSdk = [];
+    client.onEvent((e) => e.kind === "record" && fromSdk.push(e.record));
+    client.connect().catch(() => {});
+    const records = [
+      { seq: "41", sub: ["s1", "s2"], time: "2026-12-07T10:15:02.123456Z", level: "warning", layer: "APP",
+        logger: "checkout", message: "card [REDACTED_CARD] declined", redacted: [[5, 20, "CARD"]],
+        fields: { order: 1234, ok: false }, service: "shop", tenant: "acme" },
+      { seq: 42, time: "t", level: "info", layer: "DB", message: "no logger, no redactions, no fields" },
+      { seq: "not a seq", message: 7, fields: "not an object", sub: [1, null] },
+    ];
+    socket.onmessage({ data: JSON.stringify({ type: "records", stream: "s/1", to_seq: "43", records }) });
+    await client.close();
+    assert.equal(fromSdk.length, records.length);
+    records.forEach((raw, i) => assert.deepEqual(decodeRecord("s/1", raw), fromSdk[i]));
+    assert.equal(decodeRecord("s/1", null), undefined);
+  });
+
+  test("intake: items are taken in order, in slices, with onSlice after each", async () => {
+    const { Intake } = await load("intake.js");
+    let clock = 0;
+    const taken = [];
+    let slices = 0;
+    // Each item "takes" 1 ms on a fake clock: a slice ends after SLICE_MS of them (give or take the check interval).
+    const intake = new Intake((x) => { taken.push(x); clock += 1; }, () => slices++, () => clock);
+    for (let i = 0; i < 200; i++) intake.push(i);
+    assert.equal(intake.length, 200);
+    while (intake.length > 0) await new Promise((r) => setTimeout(r, 1));
+    assert.deepEqual(taken, [...Array(200).keys()]);
+    assert.ok(slices > 1, `${slices} slices`);
+    intake["channel"].port1.close();  // (a browser page never closes it; Node would wait on it)
   });
 
   test("levels: the library's ranks (security as warning, audit as info)", async () => {
