@@ -12,10 +12,6 @@ import { decodeRecord } from "hydra-bridge-client";
 /** A `records` frame's records, as the bridge sent them (JSON objects). */
 export type RecordsHandler = (stream: string, records: unknown[]) => void;
 
-function str(v: unknown): string {
-  return typeof v === "string" ? v : v == null ? "" : String(v);
-}
-
 /** A record as the SDK hands it over (the SDK's own decoding). */
 export { decodeRecord };
 
@@ -56,7 +52,7 @@ export function recordsTakingSocket(onRecords: RecordsHandler): new (url: string
       if (!frame) return;  // any other frame: the SDK's, as it came
       ev.stopImmediatePropagation();
       const records = frame.records as unknown[];
-      onRecords(str(frame.stream), records);
+      onRecords(String(frame.stream ?? ""), records);  // as the SDK reads it
       sdk.call(ws, new MessageEvent("message", { data: withoutRecords(frame, records) }));
     });
     return ws;
