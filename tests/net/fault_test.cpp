@@ -201,12 +201,18 @@ TEST_F(FaultTest, RefusedConnectionsAreRetriedUntilTheyPass) {
 }
 
 // A slow link (64 KiB/s): the records arrive, in order, once each; the
-// application's writes are not held up by it (they only queue).
+// application's writes are not held up by it (they only queue). How many
+// are still queued when the writes return depends on the scheduler (the
+// kernel's socket buffers take all 120 KB), so only the account is checked
+// then: each record is submitted, and delivered, queued or being sent.
 TEST_F(FaultTest, ASlowLinkDeliversEverythingInOrder) {
   proxy_->set_rate(64);
   auto network = sink();
   write(*network, 0, 1000);
-  EXPECT_GT(network->counts().queued, 0u);  // still on its way when the writes return
+  const auto at_return = network->counts();
+  EXPECT_EQ(at_return.submitted, 1000u);
+  EXPECT_EQ(at_return.dropped(), 0u);
+  EXPECT_TRUE(at_return.balanced());
   ASSERT_TRUE(network->engine().flush(std::chrono::minutes(1)));
   check_exactly_once(received_through(999), 1000);
   EXPECT_EQ(network->counts().delivered, 1000u);
