@@ -28,7 +28,8 @@ configure_the_other_way() {
     -DHYDRA_WITH_ZSTD=OFF -DHYDRA_WITH_PROTECT=OFF -DHYDRA_WITH_CONFIG=OFF \
     -DHYDRA_WITH_PLUGINS=OFF -DHYDRA_WITH_NET=OFF \
     -DHYDRA_INLINE_CALLS=ON -DHYDRA_SANITIZE=thread -DHYDRA_TEST_INLINE_CALLS=OFF \
-    -DHYDRA_TEST_PCH=OFF -DHYDRA_TEST_SOURCES=nothing >/dev/null
+    -DHYDRA_TEST_PCH=OFF -DHYDRA_TEST_SOURCES=nothing -DHYDRA_TEST_COMPILE_OPTIONS=-O3 \
+    -DHYDRA_TEST_OUTER_OPTIONS=-fno-sanitize=thread >/dev/null
 }
 
 # cached NAME: the value CMakeCache.txt holds for NAME.
@@ -69,6 +70,8 @@ for suite in plain asan tsan; do
       expect plain HYDRA_TEST_INLINE_CALLS OFF
       expect plain CMAKE_CXX_FLAGS_RELWITHDEBINFO "-O2 -g1 -DNDEBUG"
       expect plain HYDRA_TEST_SOURCES ""
+      expect plain HYDRA_TEST_COMPILE_OPTIONS -Og
+      expect plain HYDRA_TEST_OUTER_OPTIONS ""
       ;;
     asan)
       expect asan CMAKE_BUILD_TYPE Debug
@@ -78,12 +81,16 @@ for suite in plain asan tsan; do
       expect asan HYDRA_TEST_INLINE_CALLS OFF
       expect asan CMAKE_CXX_FLAGS_DEBUG "-g1"
       expect asan HYDRA_TEST_SOURCES ""
+      expect asan HYDRA_TEST_COMPILE_OPTIONS ""
+      expect asan HYDRA_TEST_OUTER_OPTIONS -fno-sanitize=undefined
       ;;
     tsan)
       expect tsan CMAKE_BUILD_TYPE RelWithDebInfo
       expect tsan HYDRA_SANITIZE thread
       expect tsan HYDRA_TEST_INLINE_CALLS ON
       expect tsan CMAKE_CXX_FLAGS_RELWITHDEBINFO "-O2 -g1 -DNDEBUG"
+      expect tsan HYDRA_TEST_COMPILE_OPTIONS ""
+      expect tsan HYDRA_TEST_OUTER_OPTIONS ""
       # Only the test files whose tests the TSan run runs.
       [[ $(cached HYDRA_TEST_SOURCES) == *net/delivery* ]] ||
         fail "tsan: HYDRA_TEST_SOURCES leaves out the delivery tests"
