@@ -1,33 +1,43 @@
 #include "hydra/bridge/entry.hpp"
 
+#include <algorithm>
+#include <cstring>
+#include <new>
+#include <type_traits>
+
 #include "hydra/format/detail/escape.hpp"
 
 namespace hydra::bridge {
 
 Entry::Entry(const Record& record, std::string_view tenant_name, std::string_view service_name)
     : time(record.time), level(record.level) {
-  // One allocation for every string: reserved first, so that appending never
-  // moves it and each view taken right after its append stays valid.
-  std::size_t size = record.layer.size() + record.logger.size() + record.message.size() +
+  static_assert(std::is_trivially_copyable_v<Field> && std::is_trivially_destructible_v<Field>);
+  static_assert(alignof(Field) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+  const std::size_t n = record.fields.size();
+  std::size_t text = record.layer.size() + record.logger.size() + record.message.size() +
                      tenant_name.size() + service_name.size();
-  for (const Field& f : record.fields) size += f.key.size() + f.value.as_string().size();
-  text_.reserve(size);
-  const auto keep = [this](std::string_view s) {
-    const std::size_t at = text_.size();
-    text_.append(s);
-    return std::string_view(text_.data() + at, s.size());
+  for (const Field& f : record.fields) text += f.key.size() + f.value.as_string().size();
+  storage_size_ = n * sizeof(Field) + text;
+  storage_ = std::make_unique_for_overwrite<std::byte[]>(std::max<std::size_t>(storage_size_, 1));
+  Field* const copies = reinterpret_cast<Field*>(storage_.get());
+  char* at = reinterpret_cast<char*>(storage_.get() + n * sizeof(Field));
+  const auto keep = [&at](std::string_view s) {
+    if (!s.empty()) std::memcpy(at, s.data(), s.size());
+    const std::string_view kept(at, s.size());
+    at += s.size();
+    return kept;
   };
   layer = keep(record.layer);
   logger = keep(record.logger);
   message = keep(record.message);
   tenant = keep(tenant_name);
   service = keep(service_name);
-  fields.reserve(record.fields.size());
-  for (const Field& f : record.fields) {
-    Field copy{keep(f.key), f.value};
-    if (f.value.is_string()) copy.value = keep(f.value.as_string());
-    fields.push_back(copy);
+  for (std::size_t i = 0; i < n; ++i) {
+    const Field& f = record.fields[i];
+    Field* copy = ::new (static_cast<void*>(copies + i)) Field{keep(f.key), f.value};
+    if (f.value.is_string()) copy->value = keep(f.value.as_string());
   }
+  fields = std::span<const Field>(copies, n);
 }
 
 std::vector<RedactedSpan> redacted_spans(std::string_view message) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,12 +25,13 @@ class Entry {
   std::chrono::system_clock::time_point time{};
   Level level = Level::info;
   std::string_view layer, logger, message, tenant, service;
-  std::vector<Field> fields;  // values view this entry's storage
+  std::span<const Field> fields;  // values view this entry's storage
+
+  Entry(const Entry&) = delete;
+  Entry& operator=(const Entry&) = delete;
 
   // What the entry holds, for the ring's byte bound.
-  std::size_t bytes() const noexcept {
-    return sizeof(Entry) + text_.capacity() + fields.capacity() * sizeof(Field);
-  }
+  std::size_t bytes() const noexcept { return sizeof(Entry) + storage_size_; }
 
   // The record's JSON members after "seq" and "sub" (time, level, layer,
   // logger, message, redacted, fields, service, tenant), rendered on first
@@ -37,7 +39,11 @@ class Entry {
   const std::string& json_members() const;
 
  private:
-  std::string text_;
+  // One allocation for the fields (trivially copyable) and then every
+  // string's bytes: the backend thread copies each record it hands the
+  // bridge, so that copy costs one allocation beside the shared block.
+  std::unique_ptr<std::byte[]> storage_;
+  std::size_t storage_size_ = 0;
   mutable std::string json_;
 };
 
