@@ -612,9 +612,13 @@ void Hub::serve(Client& c, Clock::time_point now) {
     c.cursor = slice.first_kept;
   }
   c.resuming = false;
-  const std::string head =
-      R"({"type":"records","stream":)" + json_quoted(stream_) + R"(,"to_seq":")";
-  std::string records;  // the records array's members
+  // The frame is built in place: its head, the records as they match, and
+  // to_seq last, once the frame's last record is known (a frame is up to
+  // 1 MiB: it is never copied to put to_seq first).
+  std::string head = R"({"type":"records","stream":)";
+  head += json_quoted(stream_);
+  head += R"(,"records":[)";
+  std::string records = head;  // the frame so far
   std::uint64_t sampled_from = 0, sampled_to = 0, sampled = 0;
   std::size_t in_frame = 0;
   std::string subs;
@@ -629,8 +633,11 @@ void Hub::serve(Client& c, Clock::time_point now) {
   const auto flush_frame = [&](std::uint64_t to_seq) {
     if (in_frame == 0) return;
     stats_.records_sent += in_frame;
-    send(c, head + seq_text(to_seq) + "\",\"records\":[" + records + "]}");
-    records.clear();
+    records += R"(],"to_seq":")";
+    records += seq_text(to_seq);
+    records += "\"}";
+    send(c, std::move(records));
+    records = head;
     in_frame = 0;
     c.last_sent = now;
   };
@@ -663,8 +670,7 @@ void Hub::serve(Client& c, Clock::time_point now) {
       ++sampled;
       continue;
     }
-    if (room &&
-        c.out->queued_bytes() + records.size() + head.size() >= options_.client_queue_bytes) {
+    if (room && c.out->queued_bytes() + records.size() >= options_.client_queue_bytes) {
       flush_frame(e->seq - 1);
       room = false;
     }
@@ -675,11 +681,15 @@ void Hub::serve(Client& c, Clock::time_point now) {
       continue;
     }
     if (in_frame > 0) records += ",";
-    records += R"({"seq":")" + seq_text(e->seq) + R"(","sub":[)" + subs + "],";
+    records += R"({"seq":")";
+    records += seq_text(e->seq);
+    records += R"(","sub":[)";
+    records += subs;
+    records += "],";
     records += e->json_members();
     records += "}";
     ++in_frame;
-    if (records.size() + head.size() >= options_.max_frame_bytes - 4096) flush_frame(e->seq);
+    if (records.size() >= options_.max_frame_bytes - 4096) flush_frame(e->seq);
   }
   if (!slice.entries.empty()) {
     const std::uint64_t last = slice.entries.back()->seq;
