@@ -2,18 +2,25 @@
 // a record reaches a client (docs/bridge.md, "Performance").
 //
 //   hydra-bridge-bench [--records N] [--runs R] [--rate N] [--seconds S] [--quick]
-//                      [--only none|idle|client|spdlog|latency]
+//                      [--only none|idle|keep|client|spdlog|latency]
 //
 // Throughput rows: an async logger writing N records (each "order {} paid",
 // with two fields) to a JSON file, timed from the first call to the return
 // of flush(): with no bridge; with a `bridge` destination and no client;
-// with one client subscribed to the full stream (a WebSocket client on a
-// thread of its own, which counts what arrives). spdlog's async file logger
-// writes the same lines beside them. Medians of R runs.
-// Latency: N records a second for S seconds, paced, each carrying the time
-// it was logged; the client notes when each arrives (p50, p99, max).
+// with one that keeps records with no client (keep_when_idle); with one client subscribed to the
+// full stream (a WebSocket client on a thread of its own, which counts what arrives). spdlog's
+// async file logger writes the same lines beside them. Medians of R runs. Latency: N records a
+// second for S seconds, paced, each carrying the time it was logged; the client notes when each
+// arrives (p50, p99, max).
 // --only runs one of them (to profile it: perf record -g hydra-bridge-bench
 // --only client).
+// CPU per record: the time on a CPU of the logger's backend thread
+// (hydra-backend) and of the bridge's (hydra-bridge) over a run, divided by
+// its records (from /proc/self/task/*/schedstat). On a machine where the
+// threads share fewer cores than they are (2 here: the application's, the
+// backend, the bridge and the client), the throughput rows measure that
+// sharing; the backend's CPU per record is what bounds the application
+// where each has a core of its own (the application thread only enqueues).
 #include <utility>  // before Asio (Boost 1.74)
 
 #include <boost/asio.hpp>
@@ -29,6 +36,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -130,19 +138,39 @@ class Client {
   std::vector<double> latencies_;
 };
 
-std::shared_ptr<hydra::bridge::Bridge> make_bridge() {
+// The time on a CPU, in ns, of this process's threads named `name` (their
+// comm: pthread_setname_np), from /proc/self/task/*/schedstat.
+std::uint64_t thread_cpu_ns(std::string_view name) {
+  std::uint64_t total = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string got;
+    std::getline(comm, got);
+    if (got != name) continue;
+    std::ifstream stat(task.path() / "schedstat");
+    std::uint64_t ns = 0;
+    if (stat >> ns) total += ns;
+  }
+  return total;
+}
+
+std::shared_ptr<hydra::bridge::Bridge> make_bridge(bool keep_when_idle = false) {
   hydra::bridge::BridgeOptions o;
+  o.keep_when_idle = keep_when_idle;
   o.listen = "127.0.0.1:0";
   o.service = "bench";
   o.client_queue_bytes = 64u << 20;  // the ring and the rest as configured by default
   return std::make_shared<hydra::bridge::Bridge>(o);
 }
 
-enum class Mode { no_bridge, no_client, one_client };
+// keeping: no client, but the bridge copies each record into its ring
+// (keep_when_idle), as it does while a client watches: the copy's own cost.
+enum class Mode { no_bridge, no_client, keeping, one_client };
 
 struct Outcome {
   double records_per_s = 0;
   std::uint64_t received = 0, gapped = 0;
+  double backend_ns = 0, bridge_ns = 0;  // CPU per record
 };
 
 Outcome run_hydra(Mode mode, std::uint64_t n, const std::filesystem::path& dir) {
@@ -152,7 +180,7 @@ Outcome run_hydra(Mode mode, std::uint64_t n, const std::filesystem::path& dir) 
   b.async().layer("DEFAULT").file(path.string(), "json");
   std::shared_ptr<hydra::bridge::Bridge> bridge;
   if (mode != Mode::no_bridge) {
-    bridge = make_bridge();
+    bridge = make_bridge(mode == Mode::keeping);
     b.sink(std::make_shared<hydra::bridge::BridgeSink>(bridge), "json");
   }
   hydra::Logger logger(std::move(b).config());
@@ -160,6 +188,8 @@ Outcome run_hydra(Mode mode, std::uint64_t n, const std::filesystem::path& dir) 
   if (mode == Mode::one_client) client = std::make_unique<Client>(bridge->port(), false);
   // Let the client's subscribe land before timing.
   if (client) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const std::uint64_t backend_at = thread_cpu_ns("hydra-backend");
+  const std::uint64_t bridge_at = thread_cpu_ns("hydra-bridge");
   const auto start = Clock::now();
   for (std::uint64_t i = 0; i < n; ++i) {
     logger.info("order {id} paid {amount}", i, 42.5);
@@ -168,11 +198,16 @@ Outcome run_hydra(Mode mode, std::uint64_t n, const std::filesystem::path& dir) 
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   Outcome out;
   out.records_per_s = static_cast<double>(n) / seconds;
+  out.backend_ns =
+      static_cast<double>(thread_cpu_ns("hydra-backend") - backend_at) / static_cast<double>(n);
   if (client) {
     client->wait_for(n);
     out.received = client->received();
     out.gapped = client->gapped();
   }
+  // The bridge's thread: up to when the client has what it will get.
+  out.bridge_ns =
+      static_cast<double>(thread_cpu_ns("hydra-bridge") - bridge_at) / static_cast<double>(n);
   return out;
 }
 
@@ -227,10 +262,10 @@ int main(int argc, char** argv) {
       seconds = std::stoi(argv[++i]);
     } else if (arg == "--only" && has) {
       only = argv[++i];
-      if (only != "none" && only != "idle" && only != "client" && only != "spdlog" &&
-          only != "latency") {
+      if (only != "none" && only != "idle" && only != "keep" && only != "client" &&
+          only != "spdlog" && only != "latency") {
         std::fprintf(stderr,
-                     "hydra-bridge-bench: --only '%s': none, idle, client, spdlog or "
+                     "hydra-bridge-bench: --only '%s': none, idle, keep, client, spdlog or "
                      "latency\n",
                      only.c_str());
         return 64;
@@ -242,22 +277,38 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: hydra-bridge-bench [--records N] [--runs R] [--rate N] [--seconds S] "
-                   "[--quick] [--only none|idle|client|spdlog|latency]\n");
+                   "[--quick] [--only none|idle|keep|client|spdlog|latency]\n");
       return 64;
     }
   }
   const auto dir = std::filesystem::temp_directory_path() / "hydra-bridge-bench";
   std::filesystem::create_directories(dir);
 
-  Series none, idle, watched, spd;
+  Series none, idle, keeping, watched, spd;
+  Series none_cpu, idle_cpu, keeping_cpu, watched_cpu, watched_bridge_cpu;
   std::uint64_t received = 0, gapped = 0;
   const auto wanted = [&](const char* name) { return only.empty() || only == name; };
   for (int r = 0; r < runs; ++r) {
-    if (wanted("none")) none.v.push_back(run_hydra(Mode::no_bridge, records, dir).records_per_s);
-    if (wanted("idle")) idle.v.push_back(run_hydra(Mode::no_client, records, dir).records_per_s);
+    if (wanted("none")) {
+      const Outcome o = run_hydra(Mode::no_bridge, records, dir);
+      none.v.push_back(o.records_per_s);
+      none_cpu.v.push_back(o.backend_ns);
+    }
+    if (wanted("idle")) {
+      const Outcome o = run_hydra(Mode::no_client, records, dir);
+      idle.v.push_back(o.records_per_s);
+      idle_cpu.v.push_back(o.backend_ns);
+    }
+    if (wanted("keep")) {
+      const Outcome o = run_hydra(Mode::keeping, records, dir);
+      keeping.v.push_back(o.records_per_s);
+      keeping_cpu.v.push_back(o.backend_ns);
+    }
     if (wanted("client")) {
       const Outcome o = run_hydra(Mode::one_client, records, dir);
       watched.v.push_back(o.records_per_s);
+      watched_cpu.v.push_back(o.backend_ns);
+      watched_bridge_cpu.v.push_back(o.bridge_ns);
       received += o.received;
       gapped += o.gapped;
     }
@@ -273,6 +324,7 @@ int main(int argc, char** argv) {
     };
     row("hydra, no bridge", none);
     row("hydra + bridge, no client", idle);
+    row("hydra + bridge keeping records, no client", keeping);
     row("hydra + bridge, 1 client on the full stream", watched);
     row("spdlog async file (same lines)", spd);
     if (!none.v.empty() && !idle.v.empty()) {
@@ -282,6 +334,19 @@ int main(int argc, char** argv) {
     if (!none.v.empty() && !watched.v.empty()) {
       std::printf("%-44s %8.2f  (target >= 0.85)\n", "1 client / no bridge",
                   watched.median() / none.median());
+    }
+    std::printf("\nCPU per record (ns), median of %d: the backend thread [the bridge's]\n", runs);
+    const auto cpu = [](const char* name, Series& s) {
+      if (!s.v.empty()) std::printf("%-44s %8.0f\n", name, s.median());
+    };
+    cpu("hydra, no bridge", none_cpu);
+    cpu("hydra + bridge, no client", idle_cpu);
+    cpu("hydra + bridge keeping records, no client", keeping_cpu);
+    cpu("hydra + bridge, 1 client on the full stream", watched_cpu);
+    cpu("  [the bridge's thread, 1 client]", watched_bridge_cpu);
+    if (!none_cpu.v.empty() && !watched_cpu.v.empty()) {
+      std::printf("%-44s %8.2f  (the 1-client ratio with a core each)\n",
+                  "backend no bridge / backend 1 client", none_cpu.median() / watched_cpu.median());
     }
     if (!watched.v.empty()) {
       std::printf("%-44s %llu received + %llu in gaps, of %llu\n", "the client got",

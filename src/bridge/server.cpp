@@ -14,6 +14,8 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include <pthread.h>
+
 #include <atomic>
 #include <deque>
 #include <fstream>
@@ -268,7 +270,10 @@ struct Bridge::Impl {
     keeping.store(options.keep_when_idle, std::memory_order_relaxed);
     accept();
     schedule_tick();
-    thread = std::thread([this] { ioc.run(); });
+    thread = std::thread([this] {
+      ::pthread_setname_np(::pthread_self(), "hydra-bridge");  // in top -H, perf, gdb
+      ioc.run();
+    });
     std::lock_guard lock(g_running_mutex);
     g_running.insert(url());
   }
