@@ -68,6 +68,9 @@ constexpr int kMaxDepth = 32;
 constexpr std::size_t kMaxIdBytes = 128;
 constexpr std::size_t kMaxAttributeBytes = 1024;  // session, page, user_agent, trace_id ...
 constexpr std::size_t kMaxRecordsPerTick = 1u << 16;
+// Frame buffers kept for reuse, and the smallest worth keeping.
+constexpr std::size_t kSpareFrames = 4;
+constexpr std::size_t kSpareFrameMinBytes = 64u << 10;
 // A client's own frames: a burst, then a steady rate (submit batches are
 // limited by their records instead).
 constexpr double kFrameBurst = 128;
@@ -141,6 +144,10 @@ Hub::ClientId Hub::connect(std::shared_ptr<Outbox> out, ClientInfo info, Clock::
 
 void Hub::disconnect(ClientId id) {
   clients_.erase(id);
+  if (clients_.empty()) {  // nobody to build frames for: give the buffers back
+    spare_frames_ = {};
+    slice_.entries = {};
+  }
 }
 
 void Hub::heard(ClientId id, Clock::time_point now) {
@@ -594,8 +601,32 @@ void Hub::tick(Clock::time_point now) {
   }
 }
 
+void Hub::recycle(std::string frame) {
+  if (frame.capacity() < kSpareFrameMinBytes || frame.capacity() > 2 * options_.max_frame_bytes ||
+      spare_frames_.size() >= kSpareFrames || clients_.empty()) {
+    return;
+  }
+  frame.clear();
+  spare_frames_.push_back(std::move(frame));
+}
+
 void Hub::serve(Client& c, Clock::time_point now) {
-  Ring::Slice slice = ring_.read(c.cursor, kMaxRecordsPerTick);
+  Ring::Slice& slice = slice_;
+  ring_.read(c.cursor, kMaxRecordsPerTick, slice);
+  // The entries go back to the ring's keeping when this client is served.
+  struct Release {
+    Ring::Slice& s;
+    ~Release() { s.entries.clear(); }
+  } release{slice};
+  const auto new_frame = [this](const std::string& head) {
+    std::string frame;
+    if (!spare_frames_.empty()) {
+      frame = std::move(spare_frames_.back());
+      spare_frames_.pop_back();
+    }
+    frame.assign(head);
+    return frame;
+  };
   if (slice.first_kept > c.cursor) {
     // Records gone from the ring before this client was served them.
     const std::uint64_t count = slice.first_kept - c.cursor;
@@ -618,7 +649,7 @@ void Hub::serve(Client& c, Clock::time_point now) {
   std::string head = R"({"type":"records","stream":)";
   head += json_quoted(stream_);
   head += R"(,"records":[)";
-  std::string records = head;  // the frame so far
+  std::string records = new_frame(head);  // the frame so far
   std::uint64_t sampled_from = 0, sampled_to = 0, sampled = 0;
   std::size_t in_frame = 0;
   std::string subs;
@@ -636,8 +667,15 @@ void Hub::serve(Client& c, Clock::time_point now) {
     records += R"(],"to_seq":")";
     records += seq_text(to_seq);
     records += "\"}";
+    if (records.capacity() >= kSpareFrameMinBytes && records.size() < records.capacity() / 4) {
+      // A small frame in a large reused buffer: a client's queue is bounded
+      // by what its frames hold, so it gets a copy and the buffer stays.
+      std::string small(records);
+      recycle(std::move(records));
+      records = std::move(small);
+    }
     send(c, std::move(records));
-    records = head;
+    records = new_frame(head);
     in_frame = 0;
     c.last_sent = now;
   };
@@ -696,6 +734,7 @@ void Hub::serve(Client& c, Clock::time_point now) {
     flush_frame(last);
     c.cursor = last + 1;
   }
+  recycle(std::move(records));  // built no further: the next frame's
   if (c.slow.count > 0) c.slow.to = c.cursor - 1;
   if (sampled > 0) {
     stats_.gaps_sampled += sampled;

@@ -51,17 +51,22 @@ void Ring::keep(std::shared_ptr<Entry> entry, std::uint64_t seq) {
 
 Ring::Slice Ring::read(std::uint64_t from, std::size_t max) const {
   Slice slice;
+  read(from, max, slice);
+  return slice;
+}
+
+void Ring::read(std::uint64_t from, std::size_t max, Slice& slice) const {
+  slice.entries.clear();
   std::lock_guard lock(mutex_);
   slice.next = next_;
   slice.first_kept = entries_.empty() ? next_ : entries_.front()->seq;
-  if (from >= next_) return slice;
+  if (from >= next_) return;
   // Seqs increase but may skip numbers (a source's own): search.
   const auto start =
       std::lower_bound(entries_.begin(), entries_.end(), from,
                        [](const EntryPtr& e, std::uint64_t s) { return e->seq < s; });
   const auto count = std::min<std::size_t>(max, static_cast<std::size_t>(entries_.end() - start));
   slice.entries.assign(start, start + static_cast<std::ptrdiff_t>(count));
-  return slice;
 }
 
 std::uint64_t Ring::next_seq() const {

@@ -484,6 +484,7 @@ class Bridge::Impl::WsSession : public Outbox,
     ws_.async_write(net::buffer(queue_.front()),
                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
                       self->queued_ -= self->queue_.front().size();
+                      self->bridge_.hub.recycle(std::move(self->queue_.front()));
                       self->queue_.pop_front();
                       if (ec) {
                         self->queue_.clear();

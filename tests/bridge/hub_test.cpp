@@ -19,10 +19,12 @@ struct FakeOutbox : Outbox {
   std::string close_reason;
   std::size_t queued = 0;  // what the test says is still unwritten
   int pings = 0;
+  std::vector<std::string> raw;  // each frame as sent (its buffer too)
   void send(std::string frame) override {
     auto j = json::parse(frame, nullptr, false);
     ASSERT_FALSE(j.is_discarded()) << "not JSON: " << frame;
     frames.push_back(std::move(j));
+    raw.push_back(std::move(frame));
   }
   void ping() override { ++pings; }
   void close(std::uint16_t code, std::string_view reason) override {
@@ -143,6 +145,33 @@ TEST(BridgeHub, RecordsArriveBatchedOncePerTickWithSeqAndCursor) {
   EXPECT_EQ(r["sub"], json::array({"s1"}));
   h.tick();
   EXPECT_EQ(out->take("records").size(), 1u) << "no frame when nothing matched";
+}
+
+// A records frame the server has written comes back (Hub::recycle) and
+// builds a later one, but a small frame never leaves in a large buffer: a
+// client's queue is bounded by the size of its frames, not their capacity.
+TEST(BridgeHub, WrittenFramesAreReusedAndASmallFrameNeverHoldsALargeBuffer) {
+  Harness h;
+  auto [id, out] = h.client();
+  h.hub->receive(id, R"({"type":"subscribe","id":"s1"})", h.now);
+  const std::string text(200, 'x');
+  const auto burst = [&](int n) {
+    for (int i = 0; i < n; ++i) h.publish(text);
+    h.tick();
+  };
+  burst(2000);
+  ASSERT_GE(out->raw.back().size(), 400'000u);
+  const char* large = out->raw.back().data();
+  h.hub->recycle(std::move(out->raw.back()));  // written: as the server hands it back
+
+  burst(3);
+  EXPECT_LT(out->raw.back().capacity(), 64u << 10) << "3 records in a frame that kept the buffer";
+  EXPECT_NE(out->raw.back().data(), large);
+
+  burst(2000);
+  EXPECT_EQ(out->raw.back().data(), large) << "the written frame's buffer was not reused";
+  EXPECT_EQ(out->seqs().size(), 4003u);
+  EXPECT_EQ(out->seqs().back(), 4003u);
 }
 
 TEST(BridgeHub, ANewClientStartsLiveOrWithTheBacklogItAsks) {

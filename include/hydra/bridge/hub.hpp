@@ -115,6 +115,12 @@ class Hub {
   HubStats stats() const;
   std::size_t client_count() const noexcept { return clients_.size(); }
 
+  // A records frame the server has written, handed back so that its
+  // buffer builds a later frame: frames are up to 1 MiB, and allocating
+  // and freeing one per client per window made glibc grow and trim the
+  // bridge thread's heap over and over (page faults on every frame).
+  void recycle(std::string frame);
+
  private:
   struct Subscription {
     Filter filter;
@@ -178,6 +184,10 @@ class Hub {
   std::unordered_map<std::string, Bucket> submit_buckets_;  // by identity subject
   ClientId next_id_ = 1;
   HubStats stats_;
+  // Reused by serve(): the ring's slice, and spare frame buffers (at most
+  // kSpareFrames, dropped when no client is left).
+  Ring::Slice slice_;
+  std::vector<std::string> spare_frames_;
 };
 
 namespace detail {

@@ -39,6 +39,9 @@ class Ring {
   };
   // At most `max` entries from seq `from` on. Thread-safe.
   Slice read(std::uint64_t from, std::size_t max) const;
+  // The same into `out`, whose entries' capacity is kept (a reader that
+  // takes tens of thousands a tick does not allocate and free them anew).
+  void read(std::uint64_t from, std::size_t max, Slice& out) const;
 
   std::uint64_t next_seq() const;
   std::uint64_t first_kept() const;
