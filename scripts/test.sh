@@ -47,6 +47,7 @@ python3 scripts/bench-compare.py bench/baseline.json build/bench.json --report-o
 # the plain and TSan suites; under ASan the bridge is tested by the C++
 # bridge tests, bridge.transport and the hydra-bridge (JetStream) test.
 asan_only_in_plain='SyncForkTest|^compile_fail\.|^install\.|^scripts\.|^net\.Outage|^Async\.ManyThreads'
+asan_only_in_plain+='|^BothModes/FilesTest\.ManyThreadsOneFileEveryLineWhole/'
 asan_only_in_plain+='|^bridge\.python_client$'
 asan_only_in_plain+='|^HydraCli\.(EveryCommandPrintsItsOwnUsageOnHelp|EveryListedOptionIsTakenByItsCommand'
 asan_only_in_plain+='|TheOverviewListsEveryOptionOfEveryCommand|AnUnknownOptionIsAUsageErrorNamingIt)$'
