@@ -288,26 +288,21 @@ int main(int argc, char** argv) {
   Series none_cpu, idle_cpu, keeping_cpu, watched_cpu, watched_bridge_cpu;
   std::uint64_t received = 0, gapped = 0;
   const auto wanted = [&](const char* name) { return only.empty() || only == name; };
+  // One run of a row: its throughput and the backend's CPU per record.
+  const auto measure = [&](const char* name, Mode mode, Series& rate, Series& cpu) {
+    Outcome o;
+    if (!wanted(name)) return o;
+    o = run_hydra(mode, records, dir);
+    rate.v.push_back(o.records_per_s);
+    cpu.v.push_back(o.backend_ns);
+    return o;
+  };
   for (int r = 0; r < runs; ++r) {
-    if (wanted("none")) {
-      const Outcome o = run_hydra(Mode::no_bridge, records, dir);
-      none.v.push_back(o.records_per_s);
-      none_cpu.v.push_back(o.backend_ns);
-    }
-    if (wanted("idle")) {
-      const Outcome o = run_hydra(Mode::no_client, records, dir);
-      idle.v.push_back(o.records_per_s);
-      idle_cpu.v.push_back(o.backend_ns);
-    }
-    if (wanted("keep")) {
-      const Outcome o = run_hydra(Mode::keeping, records, dir);
-      keeping.v.push_back(o.records_per_s);
-      keeping_cpu.v.push_back(o.backend_ns);
-    }
+    measure("none", Mode::no_bridge, none, none_cpu);
+    measure("idle", Mode::no_client, idle, idle_cpu);
+    measure("keep", Mode::keeping, keeping, keeping_cpu);
     if (wanted("client")) {
-      const Outcome o = run_hydra(Mode::one_client, records, dir);
-      watched.v.push_back(o.records_per_s);
-      watched_cpu.v.push_back(o.backend_ns);
+      const Outcome o = measure("client", Mode::one_client, watched, watched_cpu);
       watched_bridge_cpu.v.push_back(o.bridge_ns);
       received += o.received;
       gapped += o.gapped;
