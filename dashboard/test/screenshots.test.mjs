@@ -63,7 +63,13 @@ describe("screenshots", { skip: skip || false }, () => {
     // bridge drops for it and says so with a gap once the page reads again.
     // The page must not read again before the bridge went through the whole
     // burst (a few ticks): a page that reads fast gets the burst's tail after
-    // the gap, which pushes the gap off the screen. A second page sees only
+    // the gap, which pushes the gap off the screen. And the burst must be far
+    // larger than what the sockets between the bridge and the paused page
+    // take (kernel buffers that grow to several MB, Chromium's own): while
+    // they grow the bridge's queue has room again and reports a gap in the
+    // middle of the burst, and a burst they could take whole would end
+    // behind that gap, with its tail pushing it out of the page's memory
+    // (seen once in CI with 60,000 records, about 15 MB). 200,000 is 50 MB. A second page sees only
     // the record logged after the burst; once it has it, so has the bridge
     // for both pages.
     const watcher = await openDashboard(browser.context, app, { backlog: 0 });
@@ -76,7 +82,7 @@ describe("screenshots", { skip: skip || false }, () => {
     await cdp.send("Debugger.pause");
     await app.log("APP", "debug", "cache warm-up started");
     const before = (await healthz(app)).gaps.slow_client;
-    await app.cmd("burst 60000 APP debug");
+    await app.cmd("burst 200000 APP debug");
     await app.log("APP", "debug", "cache warm-up done");
     await waitForRow(watcher, "cache warm-up done");
     await watcher.close();
