@@ -11,8 +11,8 @@
 #   plain  RelWithDebInfo, no sanitizer; tests, the hydra command, the
 #          benchmarks (the quick run), the examples, and the dashboard and
 #          TypeScript SDK (npm) with their tests. The test files compile
-#          with -Og (the library and the benchmarks keep -O2): about 40%
-#          less time per test file
+#          with -Og (the library and the benchmarks keep -O2): about a
+#          quarter less time to compile them
 #   asan   Debug with ASan+UBSan; tests, the hydra command (without the
 #          examples, which plain compiles, and the npm-built parts). The
 #          test files of the modules around the core compile with ASan
