@@ -613,11 +613,6 @@ void Hub::recycle(std::string frame) {
 void Hub::serve(Client& c, Clock::time_point now) {
   Ring::Slice& slice = slice_;
   ring_.read(c.cursor, kMaxRecordsPerTick, slice);
-  // The entries go back to the ring's keeping when this client is served.
-  struct Release {
-    Ring::Slice& s;
-    ~Release() { s.entries.clear(); }
-  } release{slice};
   const auto new_frame = [this](const std::string& head) {
     std::string frame;
     if (!spare_frames_.empty()) {
@@ -735,6 +730,7 @@ void Hub::serve(Client& c, Clock::time_point now) {
     c.cursor = last + 1;
   }
   recycle(std::move(records));  // built no further: the next frame's
+  slice.entries.clear();        // back to the ring's keeping (the capacity stays)
   if (c.slow.count > 0) c.slow.to = c.cursor - 1;
   if (sampled > 0) {
     stats_.gaps_sampled += sampled;
