@@ -25,8 +25,37 @@ std::optional<OverflowPolicy> parse_overflow_policy(std::string_view name) noexc
   return std::nullopt;
 }
 
+namespace {
+std::atomic<void (*)()> g_before_wait{nullptr};
+std::atomic<void (*)()> g_after_wait{nullptr};
+}  // namespace
+
+void set_blocking_hooks(BlockingHooks hooks) noexcept {
+  g_before_wait.store(hooks.before_wait, std::memory_order_release);
+  g_after_wait.store(hooks.after_wait, std::memory_order_release);
+}
+
 namespace detail {
 namespace {
+
+// Runs the blocking hooks around a caller's wait for room (set_blocking_hooks).
+class WaitHooks {
+ public:
+  WaitHooks() {
+    auto* before = g_before_wait.load(std::memory_order_acquire);
+    if (before == nullptr) return;
+    after_ = g_after_wait.load(std::memory_order_acquire);
+    before();
+  }
+  ~WaitHooks() {
+    if (after_ != nullptr) after_();
+  }
+  WaitHooks(const WaitHooks&) = delete;
+  WaitHooks& operator=(const WaitHooks&) = delete;
+
+ private:
+  void (*after_)() = nullptr;
+};
 
 // ---------------------------------------------------------------------------
 // Field encoding: key (u32 length + bytes), a type tag, the value.
@@ -448,6 +477,7 @@ std::byte* AsyncEngine::on_full(ThreadQueue& queue, std::size_t size, LayerSlot*
       case OverflowPolicy::block:
       case OverflowPolicy::automatic: {
         blocked_waits_.fetch_add(1, std::memory_order_relaxed);
+        const WaitHooks hooks;
         for (int spin = 0;; ++spin) {
           if (std::byte* out = queue.reserve(size)) return out;
           if (stopped_.load(std::memory_order_acquire)) {

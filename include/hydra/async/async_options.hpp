@@ -58,4 +58,15 @@ struct AsyncOptions {
   bool operator==(const AsyncOptions&) const = default;
 };
 
+// Called by a log call just before it waits for room in a full queue (the
+// block and automatic policies) and just after the wait, on the waiting
+// thread. For language bindings whose callers hold a lock other threads need
+// while this one waits: the Python package releases the GIL there. Both null
+// by default; set them before logging starts.
+struct BlockingHooks {
+  void (*before_wait)() = nullptr;
+  void (*after_wait)() = nullptr;
+};
+void set_blocking_hooks(BlockingHooks hooks) noexcept;
+
 }  // namespace hydra
