@@ -7,6 +7,7 @@
 #include <array>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -1235,6 +1236,14 @@ void AsyncEngine::after_fork(bool in_child) {
     heartbeat_ns_.store(liveness_now(), std::memory_order_relaxed);
     const bool had_backend = backend_ != nullptr;
     (void)backend_.release();  // the parent's thread: nothing to join here
+    // The condition variables count the parent's waiters (its sleeping
+    // backend) and may be mid-notify by a thread that was logging: in the
+    // child, whose only thread is this one, a notify would wait for those
+    // waiters forever. Made anew, without destroying (destroying waits for
+    // the same waiters).
+    std::construct_at(&wake_cv_);
+    std::construct_at(&flushed_cv_);
+    std::construct_at(&stop_drained_cv_);
     wake_mutex_.unlock();
     queues_mutex_.unlock();
     consumer_mutex_.unlock();

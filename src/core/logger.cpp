@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
@@ -1031,6 +1032,9 @@ void Logger::after_fork(bool in_child) {
   impl_->reconfigure_mutex.unlock();
   if (in_child && impl_->flusher) {
     (void)impl_->flusher.release();  // the parent's thread: nothing to join here
+    // The parent's flusher waited on this: in the child a notify would wait
+    // for that waiter forever (see AsyncEngine::after_fork).
+    std::construct_at(&impl_->flusher_cv);
     impl_->flusher_mutex.unlock();
     if (engine_ != nullptr) engine_->after_fork(true);
     if (!impl_->stopping) impl_->start_flusher(impl_->flush_period, impl_->tick_period);
