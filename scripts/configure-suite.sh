@@ -10,7 +10,8 @@
 #
 #   plain  RelWithDebInfo, no sanitizer; tests, the hydra command, the
 #          benchmarks (the quick run), the examples, and the dashboard and
-#          TypeScript SDK (npm) with their tests. The test files compile
+#          TypeScript SDK (npm) with their tests, and the Python package
+#          (python/) with its suites. The test files compile
 #          with -Og (the library and the benchmarks keep -O2): about a
 #          quarter less time to compile them
 #   asan   Debug with ASan+UBSan; tests, the hydra command (without the
@@ -64,19 +65,19 @@ case $suite in
     own=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DHYDRA_SANITIZE= -DHYDRA_BUILD_TOOLS=ON
       -DHYDRA_BUILD_BENCH=ON -DHYDRA_BUILD_EXAMPLES=ON -DHYDRA_TEST_INLINE_CALLS=OFF
       -DHYDRA_TEST_SOURCES= -DHYDRA_BUILD_WEB=ON -DHYDRA_TEST_COMPILE_OPTIONS=-Og
-      -DHYDRA_TEST_OUTER_OPTIONS=)
+      -DHYDRA_TEST_OUTER_OPTIONS= -DHYDRA_BUILD_PYTHON=ON)
     ;;
   asan)
     own=(-DCMAKE_BUILD_TYPE=Debug "-DHYDRA_SANITIZE=address,undefined" -DHYDRA_BUILD_TOOLS=ON
       -DHYDRA_BUILD_BENCH=OFF -DHYDRA_BUILD_EXAMPLES=OFF -DHYDRA_TEST_INLINE_CALLS=OFF
       -DHYDRA_TEST_SOURCES= -DHYDRA_BUILD_WEB=OFF -DHYDRA_TEST_COMPILE_OPTIONS=
-      -DHYDRA_TEST_OUTER_OPTIONS=-fno-sanitize=undefined)
+      -DHYDRA_TEST_OUTER_OPTIONS=-fno-sanitize=undefined -DHYDRA_BUILD_PYTHON=OFF)
     ;;
   tsan)
     own=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DHYDRA_SANITIZE=thread -DHYDRA_BUILD_TOOLS=OFF
       -DHYDRA_BUILD_BENCH=OFF -DHYDRA_BUILD_EXAMPLES=OFF -DHYDRA_TEST_INLINE_CALLS=ON
       "-DHYDRA_TEST_SOURCES=${tsan_test_sources}" -DHYDRA_BUILD_WEB=OFF -DHYDRA_TEST_COMPILE_OPTIONS=
-      -DHYDRA_TEST_OUTER_OPTIONS=)
+      -DHYDRA_TEST_OUTER_OPTIONS= -DHYDRA_BUILD_PYTHON=OFF)
     ;;
   *)
     echo "configure-suite.sh: unknown suite '$suite' (valid: plain, asan, tsan)" >&2

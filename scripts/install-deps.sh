@@ -15,7 +15,8 @@ packages=(
   libboost-dev python3-websockets python3-pytest
   chromium
   pybind11-dev python3-dev python3-django python3-flask python3-fastapi python3-starlette
-  python3-httpx python3-celery python3-redis redis-server python3-structlog python3-loguru
+  python3-httpx python3-uvicorn python3-celery python3-redis redis-server python3-structlog
+  python3-loguru
 )
 # Node.js and npm build the dashboard and the TypeScript SDK; the machine's
 # own (a newer Node.js with its npm) is used where there is one.

@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "hydra/async/async_options.hpp"
@@ -152,6 +153,41 @@ void append_fields(PyObject* items, std::vector<hydra::Field>& fields,
   throw py::type_error("fields must be a dict or a tuple of (key, value) pairs");
 }
 
+// One field per key: a call's own fields (its keywords, then %-arguments,
+// extra and a view's bound pairs) win over the context's, the first of them
+// over later ones; in the context (outer scopes first) an inner scope's
+// value wins over an outer one's.
+void keep_one_per_key(std::vector<hydra::Field>& fields, std::size_t context_begin) {
+  const std::size_t n = fields.size();
+  if (n < 2) return;
+  std::unordered_set<std::string_view> kept_keys;  // used past a few fields
+  const bool small = n <= 16;
+  std::size_t out = 0;
+  std::size_t call_kept = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string_view key = fields[i].key;
+    bool drop = false;
+    if (i < context_begin) {
+      if (small) {
+        for (std::size_t j = 0; j < out && !drop; ++j) drop = fields[j].key == key;
+      } else {
+        drop = !kept_keys.insert(key).second;
+      }
+    } else {
+      if (small) {
+        for (std::size_t j = 0; j < call_kept && !drop; ++j) drop = fields[j].key == key;
+      } else {
+        drop = kept_keys.contains(key);
+      }
+      for (std::size_t j = i + 1; j < n && !drop; ++j) drop = fields[j].key == key;
+    }
+    if (drop) continue;
+    fields[out++] = fields[i];
+    if (i < context_begin) call_kept = out;
+  }
+  fields.resize(out);
+}
+
 // Per-thread scratch for log(): no allocation once warm.
 struct Scratch {
   std::vector<hydra::Field> fields;
@@ -229,7 +265,9 @@ class NativeLogger {
                                       : text_of(message.ptr(), s.keep);
     append_fields(fields.ptr(), s.fields, s.keep);
     append_fields(more.ptr(), s.fields, s.keep);
+    const std::size_t context_begin = s.fields.size();
     append_fields(context.ptr(), s.fields, s.keep);
+    keep_one_per_key(s.fields, context_begin);
     layers_[static_cast<std::size_t>(id + level)].write(lv, text, s.fields);
   }
 
@@ -249,6 +287,8 @@ class NativeLogger {
   }
 
   bool closed() const { return closed_; }
+
+  void preallocate() { logger_->preallocate(); }
 
   // The fast call (LevelMethod): the message, then fields given as keyword
   // names and their values, then the context's and the view's pairs.
@@ -274,7 +314,9 @@ class NativeLogger {
       }
     }
     append_fields(more, s.fields, s.keep);
+    const std::size_t context_begin = s.fields.size();
     append_fields(context, s.fields, s.keep);
+    keep_one_per_key(s.fields, context_begin);
     layers_[static_cast<std::size_t>(id + level)].write(static_cast<hydra::Level>(level), text,
                                                         s.fields);
   }
@@ -541,6 +583,7 @@ PYBIND11_MODULE(_native, m) {
            py::arg("more") = py::none())
       .def("set_level", &NativeLogger::set_level)
       .def("flush", &NativeLogger::flush)
+      .def("preallocate", &NativeLogger::preallocate)
       .def("shutdown", &NativeLogger::shutdown)
       .def("metrics", &NativeLogger::metrics)
       .def("insights", &NativeLogger::insights)

@@ -29,7 +29,7 @@ configure_the_other_way() {
     -DHYDRA_WITH_PLUGINS=OFF -DHYDRA_WITH_NET=OFF \
     -DHYDRA_INLINE_CALLS=ON -DHYDRA_SANITIZE=thread -DHYDRA_TEST_INLINE_CALLS=OFF \
     -DHYDRA_TEST_PCH=OFF -DHYDRA_TEST_SOURCES=nothing -DHYDRA_TEST_COMPILE_OPTIONS=-O3 \
-    -DHYDRA_TEST_OUTER_OPTIONS=-fno-sanitize=thread >/dev/null
+    -DHYDRA_TEST_OUTER_OPTIONS=-fno-sanitize=thread -DHYDRA_BUILD_PYTHON=OFF >/dev/null
 }
 
 # cached NAME: the value CMakeCache.txt holds for NAME.
@@ -72,12 +72,14 @@ for suite in plain asan tsan; do
       expect plain HYDRA_TEST_SOURCES ""
       expect plain HYDRA_TEST_COMPILE_OPTIONS -Og
       expect plain HYDRA_TEST_OUTER_OPTIONS ""
+      expect plain HYDRA_BUILD_PYTHON ON
       ;;
     asan)
       expect asan CMAKE_BUILD_TYPE Debug
       expect asan HYDRA_SANITIZE address,undefined
       expect asan HYDRA_BUILD_TOOLS ON
       expect asan HYDRA_BUILD_EXAMPLES OFF
+      expect asan HYDRA_BUILD_PYTHON OFF
       expect asan HYDRA_TEST_INLINE_CALLS OFF
       expect asan CMAKE_CXX_FLAGS_DEBUG "-g1"
       expect asan HYDRA_TEST_SOURCES ""
@@ -88,6 +90,7 @@ for suite in plain asan tsan; do
       expect tsan CMAKE_BUILD_TYPE RelWithDebInfo
       expect tsan HYDRA_SANITIZE thread
       expect tsan HYDRA_TEST_INLINE_CALLS ON
+      expect tsan HYDRA_BUILD_PYTHON OFF
       expect tsan CMAKE_CXX_FLAGS_RELWITHDEBINFO "-O2 -g1 -DNDEBUG"
       expect tsan HYDRA_TEST_COMPILE_OPTIONS ""
       expect tsan HYDRA_TEST_OUTER_OPTIONS ""
