@@ -22,6 +22,7 @@ are captured unchanged.
 from __future__ import annotations
 
 import logging
+from itertools import islice
 from typing import Any, Dict, Mapping, Optional
 
 from ._context import _fields as _context_fields
@@ -145,7 +146,12 @@ class HydraHandler(logging.Handler):
                 pairs = ((self._name_field, record.name),)
             attributes = record.__dict__
             if len(attributes) > _PLAIN_COUNT:
-                pairs += tuple((k, v) for k, v in attributes.items() if k not in _STANDARD)
+                items: Any = attributes.items()
+                if logging.getLogRecordFactory() is logging.LogRecord:
+                    # LogRecord.__init__ sets its own attributes first: the
+                    # extras are the ones after them.
+                    items = islice(items, _PLAIN_COUNT, None)
+                pairs += tuple((k, v) for k, v in items if k not in _STANDARD)
             if record.exc_info:
                 pairs += _exception_fields(record.exc_info)
             elif record.exc_text:
