@@ -134,12 +134,30 @@ def _close_all() -> None:
 atexit.register(_close_all)
 
 
-class _Methods:
-    """The level methods, shared by HydraLogger and LayerLogger.
+def _level_method(level: int, name: str, doc: str) -> Callable[..., None]:
+    """The Python level method for ``level``: the slow path of the native
+    one each instance carries (see _install_fast_methods), and what a
+    subclass or ``Class.info(obj, ...)`` reaches."""
 
-    Each method is written out (no shared helper on the fast path): the
-    level check is a dict look-up and an index.
-    """
+    def method(self: "_Methods", message: Any, *args: Any, layer: Optional[str] = None,
+               extra: Any = None, exc_info: Any = None, **fields: Any) -> None:
+        if args and layer is None and self._old_style(message, args):
+            layer, message, args = message, args[0], ()
+        e = self._layers.get(layer if layer is not None else self._default)
+        if e is None:
+            e = self._layer_entry(layer)
+        if e[1 + level]:
+            self._emit(level, e, message, args, extra, exc_info, fields)
+
+    method.__name__ = name
+    method.__qualname__ = f"_Methods.{name}"
+    method.__doc__ = (doc + " ``(message, *args, layer=None, extra=None, exc_info=None, "
+                      "**fields)``")
+    return method
+
+
+class _Methods:
+    """The level methods, shared by HydraLogger and LayerLogger."""
 
     _layers: Dict[Optional[str], tuple]
     _bound: tuple
@@ -157,107 +175,26 @@ class _Methods:
         return (len(args) == 1 and type(message) is str and type(args[0]) is str
                 and _LAYER_NAME.match(message) is not None)
 
-    def trace(self, message: Any, *args: Any, layer: Optional[str] = None, extra: Any = None,
-              exc_info: Any = None, **fields: Any) -> None:
-        if args and layer is None and self._old_style(message, args):
-            layer, message, args = message, args[0], ()
-        e = self._layers.get(layer if layer is not None else self._default)
-        if e is None:
-            e = self._layer_entry(layer)
-        if e[1 + TRACE]:
-            self._emit(TRACE, e, message, args, extra, exc_info, fields)
-
-    def debug(self, message: Any, *args: Any, layer: Optional[str] = None, extra: Any = None,
-              exc_info: Any = None, **fields: Any) -> None:
-        if args and layer is None and self._old_style(message, args):
-            layer, message, args = message, args[0], ()
-        e = self._layers.get(layer if layer is not None else self._default)
-        if e is None:
-            e = self._layer_entry(layer)
-        if e[1 + DEBUG]:
-            self._emit(DEBUG, e, message, args, extra, exc_info, fields)
-
-    def info(self, message: Any, *args: Any, layer: Optional[str] = None, extra: Any = None,
-             exc_info: Any = None, **fields: Any) -> None:
-        if args and layer is None and self._old_style(message, args):
-            layer, message, args = message, args[0], ()
-        e = self._layers.get(layer if layer is not None else self._default)
-        if e is None:
-            e = self._layer_entry(layer)
-        if e[1 + INFO]:
-            self._emit(INFO, e, message, args, extra, exc_info, fields)
-
-    def warning(self, message: Any, *args: Any, layer: Optional[str] = None, extra: Any = None,
-                exc_info: Any = None, **fields: Any) -> None:
-        if args and layer is None and self._old_style(message, args):
-            layer, message, args = message, args[0], ()
-        e = self._layers.get(layer if layer is not None else self._default)
-        if e is None:
-            e = self._layer_entry(layer)
-        if e[1 + WARNING]:
-            self._emit(WARNING, e, message, args, extra, exc_info, fields)
-
+    trace = _level_method(TRACE, "trace", "A TRACE record.")
+    debug = _level_method(DEBUG, "debug", "A DEBUG record.")
+    info = _level_method(INFO, "info", "An INFO record.")
+    warning = _level_method(WARNING, "warning", "A WARNING record.")
     warn = warning
-
-    def error(self, message: Any, *args: Any, layer: Optional[str] = None, extra: Any = None,
-              exc_info: Any = None, **fields: Any) -> None:
-        if args and layer is None and self._old_style(message, args):
-            layer, message, args = message, args[0], ()
-        e = self._layers.get(layer if layer is not None else self._default)
-        if e is None:
-            e = self._layer_entry(layer)
-        if e[1 + ERROR]:
-            self._emit(ERROR, e, message, args, extra, exc_info, fields)
+    error = _level_method(ERROR, "error", "An ERROR record.")
+    critical = _level_method(CRITICAL, "critical", "A CRITICAL record.")
+    fatal = critical
+    security = _level_method(SECURITY, "security",
+                             "A security record (warning severity), on the SECURITY layer unless told.")
+    audit = _level_method(AUDIT, "audit",
+                          "An audit record (info severity), on the AUDIT layer unless told.")
+    compliance = _level_method(
+        COMPLIANCE, "compliance",
+        "A compliance record (info severity), on the COMPLIANCE layer unless told.")
 
     def exception(self, message: Any, *args: Any, layer: Optional[str] = None,
                   extra: Any = None, exc_info: Any = True, **fields: Any) -> None:
         """An ERROR record with the exception being handled as error.* fields."""
         self.error(message, *args, layer=layer, extra=extra, exc_info=exc_info, **fields)
-
-    def critical(self, message: Any, *args: Any, layer: Optional[str] = None,
-                 extra: Any = None, exc_info: Any = None, **fields: Any) -> None:
-        if args and layer is None and self._old_style(message, args):
-            layer, message, args = message, args[0], ()
-        e = self._layers.get(layer if layer is not None else self._default)
-        if e is None:
-            e = self._layer_entry(layer)
-        if e[1 + CRITICAL]:
-            self._emit(CRITICAL, e, message, args, extra, exc_info, fields)
-
-    fatal = critical
-
-    def security(self, message: Any, *args: Any, layer: Optional[str] = None,
-                 extra: Any = None, exc_info: Any = None, **fields: Any) -> None:
-        """A security record (warning severity), on the SECURITY layer unless told."""
-        if args and layer is None and self._old_style(message, args):
-            layer, message, args = message, args[0], ()
-        e = self._layers.get(layer if layer is not None else self._default)
-        if e is None:
-            e = self._layer_entry(layer)
-        if e[1 + SECURITY]:
-            self._emit(SECURITY, e, message, args, extra, exc_info, fields)
-
-    def audit(self, message: Any, *args: Any, layer: Optional[str] = None, extra: Any = None,
-              exc_info: Any = None, **fields: Any) -> None:
-        """An audit record (info severity), on the AUDIT layer unless told."""
-        if args and layer is None and self._old_style(message, args):
-            layer, message, args = message, args[0], ()
-        e = self._layers.get(layer if layer is not None else self._default)
-        if e is None:
-            e = self._layer_entry(layer)
-        if e[1 + AUDIT]:
-            self._emit(AUDIT, e, message, args, extra, exc_info, fields)
-
-    def compliance(self, message: Any, *args: Any, layer: Optional[str] = None,
-                   extra: Any = None, exc_info: Any = None, **fields: Any) -> None:
-        """A compliance record (info severity), on the COMPLIANCE layer unless told."""
-        if args and layer is None and self._old_style(message, args):
-            layer, message, args = message, args[0], ()
-        e = self._layers.get(layer if layer is not None else self._default)
-        if e is None:
-            e = self._layer_entry(layer)
-        if e[1 + COMPLIANCE]:
-            self._emit(COMPLIANCE, e, message, args, extra, exc_info, fields)
 
     def log(self, level: Any, message: Any, *args: Any, layer: Optional[str] = None,
             extra: Any = None, exc_info: Any = None, **fields: Any) -> None:
