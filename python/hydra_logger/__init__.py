@@ -12,6 +12,7 @@ See docs/python.md.
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any, Optional
 
@@ -48,6 +49,14 @@ __all__ = [
 
 _default: Optional[HydraLogger] = None
 _default_lock = threading.Lock()
+
+
+def _reset_default_lock() -> None:
+    global _default_lock
+    _default_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_reset_default_lock)  # see _logger._after_fork_in_child
 
 
 def default_logger() -> HydraLogger:

@@ -134,12 +134,28 @@ def _close_all() -> None:
 atexit.register(_close_all)
 
 
+def _after_fork_in_child() -> None:
+    """A lock another thread held at the fork stays held in the child, where
+    that thread does not exist: each logger's lock (and the registry's) is
+    made anew, as stdlib logging does for its handlers. The native logger
+    re-initialises itself (its own pthread_atfork handlers)."""
+    global _live_lock
+    _live_lock = threading.Lock()
+    for logger in list(_live.data):  # the WeakSet's own iteration may hold its guard
+        target = logger()
+        if target is not None:
+            target._lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _level_method(level: int, name: str, doc: str) -> Callable[..., None]:
     """The Python level method for ``level``: the slow path of the native
     one each instance carries (see _install_fast_methods), and what a
     subclass or ``Class.info(obj, ...)`` reaches."""
 
-    def method(self: "_Methods", message: Any, *args: Any, layer: Optional[str] = None,
+    def method(self: "_Methods", message: Any, /, *args: Any, layer: Optional[str] = None,
                extra: Any = None, exc_info: Any = None, **fields: Any) -> None:
         if args and layer is None and self._old_style(message, args):
             layer, message, args = message, args[0], ()
@@ -191,12 +207,12 @@ class _Methods:
         COMPLIANCE, "compliance",
         "A compliance record (info severity), on the COMPLIANCE layer unless told.")
 
-    def exception(self, message: Any, *args: Any, layer: Optional[str] = None,
+    def exception(self, message: Any, /, *args: Any, layer: Optional[str] = None,
                   extra: Any = None, exc_info: Any = True, **fields: Any) -> None:
         """An ERROR record with the exception being handled as error.* fields."""
         self.error(message, *args, layer=layer, extra=extra, exc_info=exc_info, **fields)
 
-    def log(self, level: Any, message: Any, *args: Any, layer: Optional[str] = None,
+    def log(self, level: Any, message: Any, /, *args: Any, layer: Optional[str] = None,
             extra: Any = None, exc_info: Any = None, **fields: Any) -> None:
         """``log(level, message, *args)``, or the Python Hydra-Logger's
         ``log(layer, level, message)``."""
@@ -268,12 +284,15 @@ class HydraLogger(_Methods, metaclass=_LoggerMeta):
     def _make_native(self, config: Any, mode: Optional[str], name: Optional[str],
                      preset: Optional[str], log_dir: Optional[str]) -> Any:
         if config is None:
-            if name is not None:
-                return _native.NativeLogger.from_json(
-                    json.dumps({"name": name, "mode": mode or self._default_mode}), "<code>")
-            return _native.NativeLogger.from_sources(preset, log_dir, mode or self._default_mode)
+            # A preset (named, or HYDRA_LOG_PRESET) or a file (HYDRA_LOG_CONFIG)
+            # keeps its own mode unless one is given; zero-config gets the
+            # class's.
+            if mode is None and not (preset or os.environ.get("HYDRA_LOG_PRESET")
+                                     or os.environ.get("HYDRA_LOG_CONFIG")):
+                mode = self._default_mode
+            return _native.NativeLogger.from_sources(preset, log_dir, mode, name)
         if isinstance(config, (str, os.PathLike)):
-            return _native.NativeLogger.from_file(os.fspath(config))
+            return _native.NativeLogger.from_file(os.fspath(config), name, mode)
         data = _as_dict(config)
         if "mode" not in data:
             data["mode"] = mode or self._default_mode
@@ -312,13 +331,14 @@ class HydraLogger(_Methods, metaclass=_LoggerMeta):
         return _native.has_magic(name)
 
     @classmethod
-    def for_custom(cls, name: str, **kwargs: Any) -> "HydraLogger":
-        """A logger built from preset ``name`` (a built-in or a registered one)."""
-        if not _native.has_magic(name):
-            raise ConfigError(f"no magic config named {name!r}: the presets are "
+    def for_custom(cls, preset: str, /, **kwargs: Any) -> "HydraLogger":
+        """A logger built from the preset named ``preset`` (a built-in or a
+        registered one), in the preset's own mode unless ``mode=`` is given;
+        ``name=`` and ``log_dir=`` as for HydraLogger()."""
+        if not _native.has_magic(preset):
+            raise ConfigError(f"no magic config named {preset!r}: the presets are "
                               + ", ".join(sorted(dict(_native.list_magic()))))
-        kwargs.setdefault("mode", None)
-        return cls(None, preset=name, **kwargs)
+        return cls(None, preset=preset, **kwargs)
 
     @classmethod
     def for_production(cls, **kwargs: Any) -> "HydraLogger":

@@ -103,7 +103,7 @@ std::string_view text_of(PyObject* value, std::vector<PyObject*>& keep) {
 hydra::FieldValue value_of(PyObject* value, std::vector<PyObject*>& keep) {
   if (value == Py_None) return {};
   if (PyBool_Check(value)) return value == Py_True;
-  if (PyLong_CheckExact(value)) {
+  if (PyLong_Check(value)) {  // int and its subclasses (IntEnum, HTTPStatus)
     int overflow = 0;
     const long long v = PyLong_AsLongLongAndOverflow(value, &overflow);
     if (overflow == 0 && !(v == -1 && PyErr_Occurred() != nullptr)) {
@@ -119,7 +119,7 @@ hydra::FieldValue value_of(PyObject* value, std::vector<PyObject*>& keep) {
     }
     return text_of(value, keep);  // past 64 bits: its digits
   }
-  if (PyFloat_CheckExact(value)) return PyFloat_AS_DOUBLE(value);
+  if (PyFloat_Check(value)) return PyFloat_AsDouble(value);
   if (PyUnicode_Check(value)) return utf8_of(value, keep);
   return text_of(value, keep);
 }
@@ -194,6 +194,28 @@ struct Scratch {
   std::vector<PyObject*> keep;
 };
 thread_local Scratch t_scratch;
+thread_local int t_scratch_users = 0;
+
+// The scratch of one log call, released (its objects too) when the call
+// ends. A call made while another is converting its fields on the same
+// thread (a field's __str__ that logs) gets a scratch of its own.
+class ScratchUse {
+ public:
+  ScratchUse() : nested_(t_scratch_users++ > 0 ? std::make_unique<Scratch>() : nullptr) {}
+  ~ScratchUse() {
+    Scratch& s = scratch();
+    for (PyObject* o : s.keep) Py_DECREF(o);
+    s.keep.clear();
+    s.fields.clear();
+    --t_scratch_users;
+  }
+  ScratchUse(const ScratchUse&) = delete;
+  ScratchUse& operator=(const ScratchUse&) = delete;
+  Scratch& scratch() { return nested_ != nullptr ? *nested_ : t_scratch; }
+
+ private:
+  std::unique_ptr<Scratch> nested_;
+};
 
 struct ConfigErrorTag : std::exception {};
 
@@ -250,15 +272,8 @@ class NativeLogger {
       throw py::value_error("unknown layer id " + std::to_string(id));
     }
     if (closed_) return;  // close() raced this call: the logger is shut down
-    Scratch& s = t_scratch;
-    struct Release {
-      Scratch& s;
-      ~Release() {
-        for (PyObject* o : s.keep) Py_DECREF(o);
-        s.keep.clear();
-        s.fields.clear();
-      }
-    } release{s};
+    ScratchUse use;
+    Scratch& s = use.scratch();
     // A message that is not a str is printed (an exception, a number).
     const std::string_view text = PyUnicode_Check(message.ptr()) != 0
                                       ? utf8_of(message.ptr(), s.keep)
@@ -294,15 +309,8 @@ class NativeLogger {
   // names and their values, then the context's and the view's pairs.
   void write_call(int level, int id, PyObject* message, PyObject* const* values, PyObject* names,
                   Py_ssize_t skip, PyObject* context, PyObject* more) {
-    Scratch& s = t_scratch;
-    struct Release {
-      Scratch& s;
-      ~Release() {
-        for (PyObject* o : s.keep) Py_DECREF(o);
-        s.keep.clear();
-        s.fields.clear();
-      }
-    } release{s};
+    ScratchUse use;
+    Scratch& s = use.scratch();
     const std::string_view text =
         PyUnicode_Check(message) != 0 ? utf8_of(message, s.keep) : text_of(message, s.keep);
     if (names != nullptr) {
@@ -363,6 +371,21 @@ class NativeLogger {
 hydra::LoggerConfig with_environment(hydra::LoggerConfig config) {
   hydra::apply_environment(config);
   return config;
+}
+
+void check_mode(const std::optional<std::string>& mode) {
+  if (mode && *mode != "async" && *mode != "sync") {
+    throw hydra::ConfigError("mode: '" + *mode + "' is not sync or async");
+  }
+}
+
+// The Python program's own settings (HydraLogger's name= and mode=), which
+// win over a file, a preset and the environment, as code does in C++.
+void apply_code(hydra::LoggerConfig& config, const std::optional<std::string>& name,
+                const std::optional<std::string>& mode) {
+  check_mode(mode);
+  if (name) config.name = *name;
+  if (mode) config.mode = *mode == "async" ? hydra::LoggerMode::async : hydra::LoggerMode::sync;
 }
 
 std::unique_ptr<NativeLogger> make(hydra::LoggerConfig config) {
@@ -554,28 +577,26 @@ PYBIND11_MODULE(_native, m) {
           py::arg("text"), py::arg("source") = "<dict>")
       .def_static(
           "from_file",
-          [](const std::string& path) { return make(with_environment(hydra::load_config(path))); },
-          py::arg("path"))
+          [](const std::string& path, std::optional<std::string> name,
+             std::optional<std::string> mode) {
+            hydra::LoggerConfig config = with_environment(hydra::load_config(path));
+            apply_code(config, name, mode);  // the program's own settings win
+            return make(std::move(config));
+          },
+          py::arg("path"), py::arg("name") = py::none(), py::arg("mode") = py::none())
       .def_static(
           "from_sources",
           [](std::optional<std::string> preset, std::optional<std::string> log_dir,
-             std::optional<std::string> mode) {
+             std::optional<std::string> mode, std::optional<std::string> name) {
             hydra::ConfigSources sources;
             sources.preset = std::move(preset);
             sources.log_dir = std::move(log_dir);
-            if (mode) {
-              const bool async = *mode == "async";
-              if (!async && *mode != "sync") {
-                throw hydra::ConfigError("mode: '" + *mode + "' is not sync or async");
-              }
-              sources.code = [async](hydra::LoggerConfig& c) {
-                c.mode = async ? hydra::LoggerMode::async : hydra::LoggerMode::sync;
-              };
-            }
+            check_mode(mode);
+            sources.code = [mode, name](hydra::LoggerConfig& c) { apply_code(c, name, mode); };
             return make(hydra::resolve_config(sources).config);
           },
           py::arg("preset") = py::none(), py::arg("log_dir") = py::none(),
-          py::arg("mode") = py::none())
+          py::arg("mode") = py::none(), py::arg("name") = py::none())
       .def("layer_id", &NativeLogger::layer_id)
       .def("levels", &NativeLogger::levels)
       .def("log", &NativeLogger::log, py::arg("level"), py::arg("layer"), py::arg("message"),
