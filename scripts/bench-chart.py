@@ -11,47 +11,15 @@ with the pngcairo terminal (Debian: gnuplot-nox).
 """
 import json
 import os
-import shutil
-import subprocess
 import sys
 
-from bench_json import get  # scripts/ is on sys.path: the script's own folder
-import tempfile
+# scripts/ is on sys.path: the script's own folder.
+from bench_json import get
+from gnuplot_panels import Panel, have_gnuplot, render
 
 LOGGERS = ["hydra_sync", "hydra_async", "spdlog_sync", "spdlog_async"]
 COLORS = {"hydra_sync": "#1f77b4", "hydra_async": "#17becf",
           "spdlog_sync": "#d62728", "spdlog_async": "#ff9896", "floor": "#7f7f7f"}
-SERIES_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd"]
-
-
-class Panel:
-    """A clustered bar chart: rows (x labels) by series (bars per label)."""
-
-    def __init__(self, title, ylabel, series, colors=None, log=False):
-        self.title, self.ylabel, self.series, self.log = title, ylabel, series, log
-        self.colors = colors or SERIES_COLORS
-        self.rows = []  # (label, [value or None per series])
-
-    def add(self, label, values):
-        if any(v is not None for v in values):
-            self.rows.append((label, values))
-
-    def script(self, data_path):
-        with open(data_path, "w") as f:
-            for label, values in self.rows:
-                cells = ["?" if v is None else f"{v:.6g}" for v in values]
-                f.write(f'"{label}" ' + " ".join(cells) + "\n")
-        lines = [f'set title "{self.title}"', f'set ylabel "{self.ylabel}"',
-                 "set logscale y" if self.log else "unset logscale y",
-                 "set yrange [1:*]" if self.log else "set yrange [0:*]"]
-        plots = []
-        for i, name in enumerate(self.series):
-            color = self.colors[i % len(self.colors)]
-            using = f"{i + 2}:xtic(1)" if i == 0 else f"{i + 2}"
-            src = f"'{data_path}'" if i == 0 else "''"
-            plots.append(f'{src} using {using} title "{name}" lc rgb "{color}"')
-        lines.append("plot " + ", ".join(plots))
-        return "\n".join(lines)
 
 
 def panels(r):
@@ -135,45 +103,18 @@ def main():
     if len(sys.argv) not in (2, 3):
         print(__doc__, file=sys.stderr)
         return 64
-    if shutil.which("gnuplot") is None:
-        print("bench-chart: gnuplot not found (Debian: apt-get install gnuplot-nox)",
-              file=sys.stderr)
+    if not have_gnuplot("bench-chart"):
         return 1
     with open(sys.argv[1]) as f:
         result = json.load(f)
     out = sys.argv[2] if len(sys.argv) == 3 else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "docs", "benchmarks.png")
     ps = panels(result)
-    cols = 2 if len(ps) <= 4 else 3
-    nrows = (len(ps) + cols - 1) // cols
     machine = result.get("machine", {})
     subtitle = (f"hydra-bench {'--quick ' if machine.get('quick') else ''}"
                 f"{machine.get('date', '')}, {machine.get('cores', '?')} cores "
                 f"{machine.get('cpu', '')}, spdlog {machine.get('spdlog', '?')}")
-    with tempfile.TemporaryDirectory() as tmp:
-        script = [
-            f"set terminal pngcairo noenhanced size {cols * 560},{nrows * 400 + 40} font 'Sans,9'",
-            f"set output '{out}'",
-            "set style data histograms",
-            "set style histogram clustered gap 1",
-            "set style fill solid 0.9 border -1",
-            "set boxwidth 0.9",
-            "set grid ytics",
-            "set key below horizontal font 'Sans,8'",
-            "set xtics rotate by -25 font 'Sans,8' nomirror",
-            "set datafile missing '?'",
-            f"set multiplot layout {nrows},{cols} title \"{subtitle}\"",
-        ]
-        for i, p in enumerate(ps):
-            script.append(p.script(os.path.join(tmp, f"panel{i}.dat")))
-        script.append("unset multiplot")
-        run = subprocess.run(["gnuplot"], input="\n".join(script) + "\n", text=True,
-                             capture_output=True)
-        if run.returncode != 0:
-            print(run.stderr, file=sys.stderr)
-            return 1
-    print(f"wrote {os.path.normpath(out)} ({len(ps)} panels)")
-    return 0
+    return render(ps, out, subtitle, cols=2 if len(ps) <= 4 else 3)
 
 
 if __name__ == "__main__":

@@ -6,57 +6,22 @@ usage: chart.py RESULT.json [OUT.png]   (default: docs/python-bench.png)
 Panels: end-to-end throughput by contender (1 and 4 threads), the ratio to
 stdlib logging at the same thread count, the CPU time per record (every
 thread of the process, the C++ backend's included) and the cost of a
-disabled call. The look follows scripts/bench-chart.py. Needs gnuplot with
-the pngcairo terminal (Debian: gnuplot-nox).
+disabled call, drawn as scripts/bench-chart.py draws its charts
+(scripts/gnuplot_panels.py). Needs gnuplot with the pngcairo terminal
+(Debian: gnuplot-nox).
 """
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 
-SERIES_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd"]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+from gnuplot_panels import Panel, have_gnuplot, render  # noqa: E402
+
 LABELS = {
     "stdlib": "stdlib logging", "structlog": "structlog", "loguru": "loguru",
     "loguru_enqueue": "loguru enqueue", "hydra": "hydra native",
     "hydra_handler": "HydraHandler", "hydra_handler_fast": "HydraHandler fast",
 }
-
-
-class Panel:
-    """A clustered bar chart: rows (x labels) by series (bars per label)."""
-
-    def __init__(self, title, ylabel, series, colors=None, log=False, ymin=None, hline=None):
-        self.title, self.ylabel, self.series, self.log = title, ylabel, series, log
-        self.colors = colors or SERIES_COLORS
-        self.ymin, self.hline = ymin, hline
-        self.rows = []  # (label, [value or None per series])
-
-    def add(self, label, values):
-        if any(v is not None for v in values):
-            self.rows.append((label, values))
-
-    def script(self, data_path):
-        with open(data_path, "w") as f:
-            for label, values in self.rows:
-                cells = ["?" if v is None else f"{v:.6g}" for v in values]
-                f.write(f'"{label}" ' + " ".join(cells) + "\n")
-        ymin = self.ymin if self.ymin is not None else (1 if self.log else 0)
-        lines = [f'set title "{self.title}"', f'set ylabel "{self.ylabel}"',
-                 "set logscale y" if self.log else "unset logscale y",
-                 f"set yrange [{ymin}:*]", "unset arrow"]
-        if self.hline is not None:  # a reference level, dashed
-            lines.append(f"set arrow from graph 0, first {self.hline} to graph 1, "
-                         f"first {self.hline} nohead dt 2 lw 1.5 lc rgb '#444444' front")
-        plots = []
-        for i, name in enumerate(self.series):
-            color = self.colors[i % len(self.colors)]
-            using = f"{i + 2}:xtic(1)" if i == 0 else f"{i + 2}"
-            src = f"'{data_path}'" if i == 0 else "''"
-            plots.append(f'{src} using {using} title "{name}" lc rgb "{color}"')
-        lines.append("plot " + ", ".join(plots))
-        return "\n".join(lines)
 
 
 def panels(r):
@@ -101,8 +66,7 @@ def main():
     if len(sys.argv) not in (2, 3):
         print(__doc__, file=sys.stderr)
         return 64
-    if shutil.which("gnuplot") is None:
-        print("chart: gnuplot not found (Debian: apt-get install gnuplot-nox)", file=sys.stderr)
+    if not have_gnuplot("chart"):
         return 1
     with open(sys.argv[1]) as f:
         result = json.load(f)
@@ -112,39 +76,13 @@ def main():
     if not ps:
         print("chart: nothing to draw in the result", file=sys.stderr)
         return 1
-    cols = 2
-    nrows = (len(ps) + cols - 1) // cols
     m = result.get("machine", {})
     c = result.get("config", {})
     subtitle = (f"python/bench/bench.py {'--quick ' if m.get('quick') else ''}"
                 f"{m.get('date', '')}, {m.get('cores', '?')} cores {m.get('cpu', '')}, "
                 f"Python {m.get('python', '?')}, structlog {m.get('structlog', '?')}, "
                 f"loguru {m.get('loguru', '?')}, median of {c.get('runs', '?')} runs")
-    with tempfile.TemporaryDirectory() as tmp:
-        script = [
-            f"set terminal pngcairo noenhanced size {cols * 560},{nrows * 400 + 40} font 'Sans,9'",
-            f"set output '{out}'",
-            "set style data histograms",
-            "set style histogram clustered gap 1",
-            "set style fill solid 0.9 border -1",
-            "set boxwidth 0.9",
-            "set grid ytics",
-            "set key below horizontal font 'Sans,8'",
-            "set xtics rotate by -25 font 'Sans,8' nomirror",
-            "set datafile missing '?'",
-            f"set multiplot layout {nrows},{cols} title \"{subtitle}\"",
-        ]
-        for i, p in enumerate(ps):
-            script.append(p.script(os.path.join(tmp, f"panel{i}.dat")))
-        script.append("unset multiplot")
-        run = subprocess.run(["gnuplot"], input="\n".join(script) + "\n", text=True,
-                             capture_output=True)
-        if run.returncode != 0:
-            print(run.stderr, file=sys.stderr)
-            return 1
-    print(f"wrote {os.path.normpath(out)} ({len(ps)} panels)")
-    return 0
-
+    return render(ps, out, subtitle, cols=2)
 
 if __name__ == "__main__":
     sys.exit(main())
