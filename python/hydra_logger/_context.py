@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import contextvars
 import functools
-from typing import Any, Callable, Iterator, Tuple, TypeVar
+import inspect
+from typing import Any, Callable, Tuple, TypeVar
 
 # The bound fields, as a tuple of (key, value) pairs, outer scopes first.
 # A tuple: immutable, so a copied context can never see a later change, and
@@ -74,7 +75,7 @@ class context:  # noqa: N801 - used like a function: `with context(k=v):`
 
     def __call__(self, fn: Callable[..., T]) -> Callable[..., T]:
         """As a decorator: the fields are bound for each call of ``fn``."""
-        if _is_coroutine_function(fn):
+        if inspect.iscoroutinefunction(fn):
 
             @functools.wraps(fn)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -89,12 +90,6 @@ class context:  # noqa: N801 - used like a function: `with context(k=v):`
                 return fn(*args, **kwargs)
 
         return wrapper
-
-
-def _is_coroutine_function(fn: Callable[..., Any]) -> bool:
-    import inspect
-
-    return inspect.iscoroutinefunction(fn)
 
 
 def wrap(fn: Callable[..., T]) -> Callable[..., T]:
@@ -117,7 +112,3 @@ def wrap(fn: Callable[..., T]) -> Callable[..., T]:
 def run_in_context(fn: Callable[..., T]) -> Callable[..., T]:
     """Alias of :func:`wrap`, for ``threading.Thread(target=...)``."""
     return wrap(fn)
-
-
-def _iter() -> Iterator[Tuple[str, Any]]:
-    return iter(_fields.get())

@@ -46,6 +46,15 @@ _STDLIB = ((50, CRITICAL), (40, ERROR), (30, WARNING), (20, INFO), (10, DEBUG))
 _LAYER_NAME = re.compile(r"[A-Z][A-Z0-9_.\-]*\Z")
 
 
+def from_stdlib(levelno: int) -> int:
+    """The native index of a stdlib level number (logging.INFO = 20 -> INFO);
+    below DEBUG is TRACE."""
+    for number, index in _STDLIB:
+        if levelno >= number:
+            return index
+    return TRACE
+
+
 def level_index(level: Any) -> int:
     """The native index of a level given by name ("info"), index, or stdlib number."""
     if isinstance(level, str):
@@ -56,12 +65,7 @@ def level_index(level: Any) -> int:
                 f"unknown level {level!r}: valid levels are "
                 + ", ".join(n.lower() for n in _NAMES)) from None
     if isinstance(level, int) and not isinstance(level, bool):
-        if level <= 8 and level >= 0:
-            return level
-        for number, index in _STDLIB:
-            if level >= number:
-                return index
-        return TRACE
+        return level if 0 <= level <= 8 else from_stdlib(level)
     raise TypeError(f"a level is a name or a number, not {type(level).__name__}")
 
 
@@ -274,7 +278,6 @@ class HydraLogger(_Methods, metaclass=_LoggerMeta):
         self._layers = {}
         self._default = None
         self._bound = ()
-        self._config_source = config
         _install_fast_methods(self, self._native, None, ())
         with _live_lock:
             _live.add(self)
@@ -594,23 +597,29 @@ class AsyncHydraLogger(HydraLogger):
         await self.graceful_shutdown()
 
 
-def _as_dict(config: Any) -> dict:
-    if isinstance(config, Mapping):
-        return _without_none(json.loads(json.dumps(config, default=_jsonable)))
-    for method in ("model_dump", "dict", "to_dict"):
-        fn = getattr(config, method, None)
-        if callable(fn):
-            return _as_dict(fn())
-    raise ConfigError(
-        f"config must be a dict, a path or None, not {type(config).__name__}")
-
-
-def _jsonable(value: Any) -> Any:
+def _dumped(value: Any) -> Any:
+    """What a model object (the Python project's LoggingConfig and its
+    parts) turns itself into, by model_dump(), dict() or to_dict(); None
+    for anything else."""
     for method in ("model_dump", "dict", "to_dict"):
         fn = getattr(value, method, None)
         if callable(fn):
             return fn()
-    return str(value)
+    return None
+
+
+def _as_dict(config: Any) -> dict:
+    if isinstance(config, Mapping):
+        def jsonable(value: Any) -> Any:
+            dumped = _dumped(value)
+            return str(value) if dumped is None else dumped
+
+        return _without_none(json.loads(json.dumps(config, default=jsonable)))
+    dumped = _dumped(config)
+    if dumped is not None:
+        return _as_dict(dumped)
+    raise ConfigError(
+        f"config must be a dict, a path or None, not {type(config).__name__}")
 
 
 def _without_none(value: Any) -> Any:

@@ -26,16 +26,7 @@ from itertools import islice
 from typing import Any, Dict, Mapping, Optional
 
 from ._context import _fields as _context_fields
-from ._logger import (
-    CRITICAL,
-    DEBUG,
-    ERROR,
-    INFO,
-    TRACE,
-    WARNING,
-    HydraLogger,
-    _exception_fields,
-)
+from ._logger import HydraLogger, _exception_fields, from_stdlib
 
 __all__ = ["HydraHandler", "install", "uninstall", "fast_records"]
 
@@ -44,20 +35,6 @@ __all__ = ["HydraHandler", "install", "uninstall", "fast_records"]
 _PLAIN = logging.LogRecord("", 0, "", 0, "", (), None).__dict__
 _PLAIN_COUNT = len(_PLAIN)  # a record with more attributes than this has extras
 _STANDARD = frozenset(_PLAIN) | {"message", "asctime", "taskName"}
-
-
-def _level_of(levelno: int) -> int:
-    if levelno >= 50:
-        return CRITICAL
-    if levelno >= 40:
-        return ERROR
-    if levelno >= 30:
-        return WARNING
-    if levelno >= 20:
-        return INFO
-    if levelno >= 10:
-        return DEBUG
-    return TRACE
 
 
 def fast_records() -> None:
@@ -137,7 +114,7 @@ class HydraHandler(logging.Handler):
             entry = hydra._layers.get(layer)
             if entry is None:
                 entry = hydra._layer_entry(layer)
-            level = _level_of(record.levelno)
+            level = from_stdlib(record.levelno)
             if not entry[1 + level]:
                 return
             message = record.getMessage()

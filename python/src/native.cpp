@@ -100,6 +100,12 @@ std::string_view text_of(PyObject* value, std::vector<PyObject*>& keep) {
   return utf8_of(text, keep);
 }
 
+// A record's message: a str as it is, anything else (an exception, a
+// number) printed.
+std::string_view message_text(PyObject* message, std::vector<PyObject*>& keep) {
+  return PyUnicode_Check(message) != 0 ? utf8_of(message, keep) : text_of(message, keep);
+}
+
 hydra::FieldValue value_of(PyObject* value, std::vector<PyObject*>& keep) {
   if (value == Py_None) return {};
   if (PyBool_Check(value)) return value == Py_True;
@@ -274,16 +280,9 @@ class NativeLogger {
     if (closed_) return;  // close() raced this call: the logger is shut down
     ScratchUse use;
     Scratch& s = use.scratch();
-    // A message that is not a str is printed (an exception, a number).
-    const std::string_view text = PyUnicode_Check(message.ptr()) != 0
-                                      ? utf8_of(message.ptr(), s.keep)
-                                      : text_of(message.ptr(), s.keep);
+    const std::string_view text = message_text(message.ptr(), s.keep);
     append_fields(fields.ptr(), s.fields, s.keep);
-    append_fields(more.ptr(), s.fields, s.keep);
-    const std::size_t context_begin = s.fields.size();
-    append_fields(context.ptr(), s.fields, s.keep);
-    keep_one_per_key(s.fields, context_begin);
-    layers_[static_cast<std::size_t>(id + level)].write(lv, text, s.fields);
+    write_record(s, lv, id, text, more.ptr(), context.ptr());
   }
 
   void set_level(const std::string& layer, int level) {
@@ -311,8 +310,7 @@ class NativeLogger {
                   Py_ssize_t skip, PyObject* context, PyObject* more) {
     ScratchUse use;
     Scratch& s = use.scratch();
-    const std::string_view text =
-        PyUnicode_Check(message) != 0 ? utf8_of(message, s.keep) : text_of(message, s.keep);
+    const std::string_view text = message_text(message, s.keep);
     if (names != nullptr) {
       const Py_ssize_t n = PyTuple_GET_SIZE(names);
       for (Py_ssize_t i = 0; i < n; ++i) {
@@ -321,12 +319,7 @@ class NativeLogger {
             {utf8_of(PyTuple_GET_ITEM(names, i), s.keep), value_of(values[i], s.keep)});
       }
     }
-    append_fields(more, s.fields, s.keep);
-    const std::size_t context_begin = s.fields.size();
-    append_fields(context, s.fields, s.keep);
-    keep_one_per_key(s.fields, context_begin);
-    layers_[static_cast<std::size_t>(id + level)].write(static_cast<hydra::Level>(level), text,
-                                                        s.fields);
+    write_record(s, static_cast<hydra::Level>(level), id, text, more, context);
   }
 
   py::dict metrics() const {
@@ -360,6 +353,19 @@ class NativeLogger {
   std::string insights() const { return logger_->insights(); }
 
  private:
+  // After the call's own fields in `s`: the call's or the view's pairs
+  // (`more`), then the context's; one field per key; then the record goes to
+  // the layer's pipeline.
+  void write_record(Scratch& s, hydra::Level level, int id, std::string_view text, PyObject* more,
+                    PyObject* context) {
+    append_fields(more, s.fields, s.keep);
+    const std::size_t context_begin = s.fields.size();
+    append_fields(context, s.fields, s.keep);
+    keep_one_per_key(s.fields, context_begin);
+    layers_[static_cast<std::size_t>(id) + static_cast<std::size_t>(level)].write(level, text,
+                                                                                  s.fields);
+  }
+
   std::string default_layer_;
   std::string name_;
   std::unique_ptr<hydra::Logger> logger_;
@@ -610,12 +616,6 @@ PYBIND11_MODULE(_native, m) {
       .def("insights", &NativeLogger::insights)
       .def_property_readonly("name", &NativeLogger::name);
 
-  m.def(
-      "config_json",
-      [](const std::string& text) {
-        return hydra::config_to_json(hydra::parse_config(text, hydra::ConfigFormat::json));
-      },
-      "The effective configuration of a JSON configuration, every setting spelt out");
   m.def(
       "register_magic",
       [](std::string name, std::string description, py::function factory) {
