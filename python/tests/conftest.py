@@ -25,6 +25,7 @@ import pytest
 
 import hydra_logger
 from hydra_logger import HydraLogger
+from jsonl_records import RecordQueries, no_duplicate_keys
 
 TESTS_DIR = Path(__file__).resolve().parent
 
@@ -56,15 +57,6 @@ def json_config(path: os.PathLike, level: str = "DEBUG", layer: str = "APP",
 
 # -- reading records -------------------------------------------------------------
 
-def _no_duplicates(pairs: List[Any]) -> Dict[str, Any]:
-    record = dict(pairs)
-    if len(record) != len(pairs):
-        seen: set = set()
-        duplicates = sorted({k for k, _ in pairs if k in seen or seen.add(k)})
-        raise AssertionError(f"an object has duplicate keys {duplicates}: {pairs[:20]}")
-    return record
-
-
 def read_records(path: os.PathLike, strict: bool = True) -> List[Dict[str, Any]]:
     """The JSON objects of a JSON-lines file, one per line (none if the file
     does not exist). Flush the logger first. Fails on a line that is not one
@@ -73,7 +65,7 @@ def read_records(path: os.PathLike, strict: bool = True) -> List[Dict[str, Any]]
     p = Path(path)
     if not p.exists():
         return []
-    hook = _no_duplicates if strict else None
+    hook = no_duplicate_keys if strict else None
     records = []
     with p.open(encoding="utf-8", newline="\n") as f:  # strict UTF-8; only \n ends a line
         for number, line in enumerate(f, 1):
@@ -84,12 +76,7 @@ def read_records(path: os.PathLike, strict: bool = True) -> List[Dict[str, Any]]
     return records
 
 
-def fields_of(record: Dict[str, Any]) -> Dict[str, Any]:
-    """A record's fields (the json format leaves the key out when there are none)."""
-    return record.get("fields", {})
-
-
-class JsonLog:
+class JsonLog(RecordQueries):
     """A HydraLogger writing JSON lines to ``path``, and its records."""
 
     def __init__(self, logger: HydraLogger, path: Path) -> None:
@@ -100,22 +87,6 @@ class JsonLog:
         """Flushes, then reads every record."""
         self.logger.flush()
         return read_records(self.path, strict)
-
-    def messages(self) -> List[str]:
-        return [r["message"] for r in self.records()]
-
-    def find(self, message: Optional[str] = None, **fields: Any) -> List[Dict[str, Any]]:
-        return [r for r in self.records()
-                if (message is None or r["message"] == message)
-                and all(fields_of(r).get(k) == v for k, v in fields.items())]
-
-    def one(self, message: Optional[str] = None, **fields: Any) -> Dict[str, Any]:
-        found = self.find(message, **fields)
-        assert len(found) == 1, (message, fields, self.records())
-        return found[0]
-
-    def close(self) -> None:
-        self.logger.close()
 
 
 @pytest.fixture(name="read_records")

@@ -20,8 +20,12 @@ import hydra_logger
 from hydra_logger import HydraLogger
 
 HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:  # the Celery worker app module lives here
-    sys.path.insert(0, str(HERE))
+# The Celery worker app module lives here; the record helpers one level up.
+for _path in (HERE, HERE.parent):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+from jsonl_records import RecordQueries, no_duplicate_keys  # noqa: E402
 
 
 def file_logger_config(path: os.PathLike, level: str = "DEBUG") -> Dict[str, Any]:
@@ -34,13 +38,6 @@ def make_file_logger(path: os.PathLike, level: str = "DEBUG") -> HydraLogger:
     return HydraLogger(file_logger_config(path, level))
 
 
-def _no_duplicates(pairs: List[Any]) -> Dict[str, Any]:
-    keys = [k for k, _ in pairs]
-    duplicates = sorted({k for k in keys if keys.count(k) > 1})
-    assert not duplicates, f"a record has duplicate keys {duplicates}: {pairs}"
-    return dict(pairs)
-
-
 def read_records(path: os.PathLike, strict: bool = True) -> List[Dict[str, Any]]:
     """The JSON objects of a JSON-lines file (none if it does not exist).
     Flush the logger first. ``strict``: fail on a key written twice in an
@@ -48,12 +45,12 @@ def read_records(path: os.PathLike, strict: bool = True) -> List[Dict[str, Any]]
     p = Path(path)
     if not p.exists():
         return []
-    hook = _no_duplicates if strict else None
+    hook = no_duplicate_keys if strict else None
     with p.open(encoding="utf-8") as f:
         return [json.loads(line, object_pairs_hook=hook) for line in f if line.strip()]
 
 
-class LogFile:
+class LogFile(RecordQueries):
     """A file logger and its records: ``records()`` flushes, then reads."""
 
     def __init__(self, path: Path, level: str = "DEBUG") -> None:
@@ -68,23 +65,6 @@ class LogFile:
         """The raw JSON lines (to see what a parser that keeps duplicate keys would)."""
         self.logger.flush()
         return self.path.read_text(encoding="utf-8").splitlines() if self.path.exists() else []
-
-    def messages(self) -> List[str]:
-        return [r["message"] for r in self.records()]
-
-    def find(self, message: Optional[str] = None, **fields: Any) -> List[Dict[str, Any]]:
-        """The records with ``message`` (when given) whose fields include ``fields``."""
-        return [r for r in self.records()
-                if (message is None or r["message"] == message)
-                and all(r["fields"].get(k) == v for k, v in fields.items())]
-
-    def one(self, message: Optional[str] = None, **fields: Any) -> Dict[str, Any]:
-        found = self.find(message, **fields)
-        assert len(found) == 1, (message, fields, self.records())
-        return found[0]
-
-    def close(self) -> None:
-        self.logger.close()
 
 
 def access_records(records: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
