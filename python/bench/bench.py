@@ -75,6 +75,22 @@ TARGETS = [  # (row, threshold of x stdlib, what the issue asks)
 # The child: one contender, one thread count, one run. Prints one JSON line.
 # --------------------------------------------------------------------------
 
+def _keyword_calls(logger):
+    """(warm, work) for a logger that takes fields as keywords (structlog,
+    loguru, hydra_logger): ``logger.info(MESSAGE, user="alice", n=i)``."""
+
+    def work(start, stop):
+        info = logger.info
+        for i in range(start, stop):
+            info(MESSAGE, user="alice", n=i)
+
+    def warm(n):
+        for _ in range(n):
+            logger.info("warm up", user="alice", n=-1)
+
+    return warm, work
+
+
 def _hydra_config(path):
     return {"layers": {"APP": {"level": "INFO", "destinations": [
         {"type": "file", "path": path, "format": "text"}]}}}
@@ -141,15 +157,7 @@ def setup(name, path):
         )
         logger = structlog.get_logger().bind(logger="bench")
 
-        def work(start, stop):
-            info = logger.info
-            for i in range(start, stop):
-                info(MESSAGE, user="alice", n=i)
-
-        def warm(n):
-            for _ in range(n):
-                logger.info("warm up", user="alice", n=-1)
-
+        warm, work = _keyword_calls(logger)
         return warm, work, out.flush, out.close  # WriteLogger flushes each line itself
 
     if name.startswith("loguru"):
@@ -158,15 +166,7 @@ def setup(name, path):
         logger.remove()
         logger.add(path, format=LOGURU_FORMAT, enqueue=(name == "loguru_enqueue"))
 
-        def work(start, stop):
-            info = logger.info
-            for i in range(start, stop):
-                info(MESSAGE, user="alice", n=i)
-
-        def warm(n):
-            for _ in range(n):
-                logger.info("warm up", user="alice", n=-1)
-
+        warm, work = _keyword_calls(logger)
         return warm, work, logger.complete, logger.remove
 
     if name == "hydra":
@@ -174,15 +174,7 @@ def setup(name, path):
 
         log = hydra_logger.HydraLogger(_hydra_config(path))
 
-        def work(start, stop):
-            info = log.info
-            for i in range(start, stop):
-                info(MESSAGE, user="alice", n=i)
-
-        def warm(n):
-            for _ in range(n):
-                log.info("warm up", user="alice", n=-1)
-
+        warm, work = _keyword_calls(log)
         return warm, work, log.flush, log.close
 
     raise SystemExit(f"bench: unknown contender {name!r}")
